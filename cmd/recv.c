@@ -1,0 +1,222 @@
+/* xmpp recv: print incoming messages, one per line, until a count, an
+ * idle spell, the deadline or a signal.
+ *
+ * usage: xmpp recv [options]
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/die.h"
+#include "../common/exitcode.h"
+#include "../common/jid.h"
+#include "../common/output.h"
+#include "../common/session.h"
+
+static const char help[] =
+    "Receiving:\n"
+    "      --from JID           only messages from JID (bare: any resource)\n"
+    "      --type TYPE          only messages of this type (chat, normal,\n"
+    "                           headline, groupchat, error)\n"
+    "  -n, --count N            stop after N messages\n"
+    "      --idle SECONDS       stop after SECONDS without a message\n"
+    "      --all                also messages without a body (chat states,\n"
+    "                           receipts)\n"
+    "      --priority N         presence priority, -128..127 (default 0)\n"
+    "      --no-presence        send no presence: only messages to our full\n"
+    "                           JID arrive\n"
+    "Output: FROM<TAB>TYPE<TAB>BODY with \\ TAB LF escaped as \\\\ \\t \\n;\n"
+    "--json: from, to, type, id, thread, subject, body, delay; --xml: stanzas.\n";
+
+enum { OPT_FROM = 1000, OPT_TYPE, OPT_IDLE, OPT_ALL, OPT_PRIORITY,
+       OPT_NO_PRESENCE };
+
+static const struct option options[] = {
+    {"from", required_argument, NULL, OPT_FROM},
+    {"type", required_argument, NULL, OPT_TYPE},
+    {"count", required_argument, NULL, 'n'},
+    {"idle", required_argument, NULL, OPT_IDLE},
+    {"all", no_argument, NULL, OPT_ALL},
+    {"priority", required_argument, NULL, OPT_PRIORITY},
+    {"no-presence", no_argument, NULL, OPT_NO_PRESENCE},
+    {NULL, 0, NULL, 0},
+};
+
+static int cmd_recv(int argc, char **argv);
+
+const struct tool tool_recv = {
+    .name = "recv",
+    .run = cmd_recv,
+    .summary = "Print incoming messages",
+    .synopsis = "[options]",
+    .help = help,
+    .shortopts = "n:",
+    .options = options,
+    .flags = TOOL_LISTENER,
+};
+
+struct recv {
+    struct session_opts o;
+    const char *from, *type;
+    long count, priority;
+    double idle;
+    bool all, no_presence;
+    struct session s;
+    long got;
+    long long last_activity;
+};
+
+static int on_opt(int c, const char *arg, void *ud)
+{
+    struct recv *r = ud;
+    const char *why;
+    switch (c) {
+    case OPT_FROM:
+        if ((why = jid_check(arg)))
+            return fail(XE_DATA, "--from %s: invalid JID: %s", arg, why);
+        r->from = arg;
+        break;
+    case OPT_TYPE: r->type = arg; break;
+    case OPT_ALL: r->all = true; break;
+    case OPT_NO_PRESENCE: r->no_presence = true; break;
+    case 'n':
+        if (opts_int(arg, 1, 1L << 40, &r->count) < 0)
+            return fail(XE_USAGE, "--count %s: give a positive number", arg);
+        break;
+    case OPT_IDLE:
+        if (opts_seconds(arg, &r->idle) < 0 || r->idle <= 0)
+            return fail(XE_USAGE, "--idle %s: give seconds", arg);
+        break;
+    case OPT_PRIORITY:
+        if (opts_int(arg, -128, 127, &r->priority) < 0)
+            return fail(XE_USAGE, "--priority %s: give -128..127", arg);
+        break;
+    default: return XE_USAGE;
+    }
+    return OPTS_CONTINUE;
+}
+
+static char *child_text(xmpp_stanza_t *st, const char *name)
+{
+    xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(st, name);
+    return c ? xmpp_stanza_get_text(c) : NULL;
+}
+
+/* XEP-0203: when a message was first sent, for offline storage. */
+static const char *delay_stamp(xmpp_stanza_t *st)
+{
+    xmpp_stanza_t *d = xmpp_stanza_get_child_by_name_and_ns(st, "delay",
+                                                            "urn:xmpp:delay");
+    return d ? xmpp_stanza_get_attribute(d, "stamp") : NULL;
+}
+
+static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
+                          const char *body)
+{
+    const char *from = xmpp_stanza_get_from(st);
+    if (r->o.format == OUT_XML) {
+        out_xml(stdout, st);
+        putchar('\n');
+    } else if (r->o.format == OUT_JSON) {
+        char *subject = child_text(st, "subject");
+        char *thread = child_text(st, "thread");
+        struct json_obj j;
+        json_begin(&j, stdout);
+        json_str(&j, "from", from);
+        json_str(&j, "to", xmpp_stanza_get_to(st));
+        json_str(&j, "type", type);
+        json_str(&j, "id", xmpp_stanza_get_id(st));
+        json_str(&j, "thread", thread);
+        json_str(&j, "subject", subject);
+        json_str(&j, "body", body);
+        json_str(&j, "delay", delay_stamp(st));
+        json_end(&j);
+        xmpp_free(r->s.ctx, subject);
+        xmpp_free(r->s.ctx, thread);
+    } else {
+        out_text(stdout, from);
+        putchar('\t');
+        out_text(stdout, type);
+        putchar('\t');
+        out_text(stdout, body);
+        putchar('\n');
+    }
+}
+
+static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    struct recv *r = ud;
+    (void)conn;
+    const char *type = xmpp_stanza_get_type(st);
+    if (!type)
+        type = "normal"; /* RFC 6121 §5.2.2 */
+    if (r->from && !jid_matches(xmpp_stanza_get_from(st), r->from))
+        return 1;
+    if (r->type && strcmp(type, r->type))
+        return 1;
+    char *body = xmpp_message_get_body(st);
+    if (body || r->all) {
+        print_message(r, st, type, body);
+        r->last_activity = now_ms();
+        if (out_flush(stdout) < 0)
+            session_stop(&r->s, XE_OK); /* the reader went away */
+        else if (r->count && ++r->got >= r->count)
+            session_stop(&r->s, XE_OK);
+    }
+    xmpp_free(r->s.ctx, body);
+    return 1;
+}
+
+static void send_presence(struct recv *r)
+{
+    xmpp_stanza_t *p = xmpp_presence_new(r->s.ctx);
+    if (r->priority) {
+        char num[8];
+        snprintf(num, sizeof num, "%ld", r->priority);
+        xmpp_stanza_t *pri = xmpp_stanza_new(r->s.ctx);
+        xmpp_stanza_t *t = xmpp_stanza_new(r->s.ctx);
+        xmpp_stanza_set_name(pri, "priority");
+        xmpp_stanza_set_text(t, num);
+        xmpp_stanza_add_child_ex(pri, t, 0);
+        xmpp_stanza_add_child_ex(p, pri, 0);
+    }
+    session_send(&r->s, p);
+    xmpp_stanza_release(p);
+}
+
+/* Run until something ends it; the idle timer is checked between
+ * events. A signal is how a listener is meant to stop: exit 0. */
+static int listen(struct recv *r)
+{
+    r->last_activity = now_ms();
+    long long idle_ms = (long long)(r->idle * 1000);
+    for (;;) {
+        int st = session_step(&r->s, 200);
+        if (st != SESSION_RUNNING)
+            return st >= 128 ? XE_OK : st;
+        if (idle_ms && now_ms() - r->last_activity >= idle_ms)
+            return XE_OK;
+    }
+}
+
+static int cmd_recv(int argc, char **argv)
+{
+    struct recv r = {0};
+    int first, rc = opts_parse(argc, argv, &r.o, on_opt, &r, &first);
+    if (rc != OPTS_CONTINUE)
+        return rc;
+    if (first < argc)
+        return fail(XE_USAGE, "unexpected argument '%s'", argv[first]);
+    if (!(rc = session_open(&r.s, &r.o))) {
+        xmpp_handler_add(r.s.conn, on_message, NULL, "message", NULL, &r);
+        if (!r.no_presence)
+            send_presence(&r);
+        rc = listen(&r);
+        if (rc == XE_TIMEOUT && !r.count)
+            rc = XE_OK;
+        else if (rc == XE_TIMEOUT)
+            fail(XE_TIMEOUT, "deadline reached after %ld of %ld messages",
+                 r.got, r.count);
+    }
+    fflush(stdout);
+    return session_close(&r.s, rc);
+}

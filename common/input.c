@@ -1,0 +1,74 @@
+#include "input.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "die.h"
+#include "exitcode.h"
+#include "utf8.h"
+
+int input_read(const char *path, size_t max, char **buf, size_t *len)
+{
+    int use_stdin = !path || !strcmp(path, "-");
+    FILE *f = use_stdin ? stdin : fopen(path, "rb");
+    const char *name = use_stdin ? "stdin" : path;
+    if (!f)
+        return fail(XE_NOINPUT, "%s: %s", path, strerror(errno));
+    size_t cap = 8192, n = 0;
+    char *b = malloc(cap);
+    int rc = 0;
+    while (b) {
+        if (n == cap - 1) {
+            if (cap > max + 1) {
+                rc = fail(XE_DATA, "%s: larger than %zu bytes (--max-size)",
+                          name, max);
+                break;
+            }
+            char *nb = realloc(b, cap * 2);
+            if (!nb)
+                break;
+            b = nb;
+            cap *= 2;
+        }
+        size_t got = fread(b + n, 1, cap - 1 - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (!rc && b && ferror(f))
+        rc = fail(XE_NOINPUT, "%s: %s", name, strerror(errno));
+    if (!rc && n > max)
+        rc = fail(XE_DATA, "%s: larger than %zu bytes (--max-size)", name,
+                  max);
+    if (!use_stdin)
+        fclose(f);
+    if (!b)
+        return fail(XE_DATA, "%s: out of memory", name);
+    if (rc) {
+        free(b);
+        return rc;
+    }
+    b[n] = '\0';
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+int input_text(const char *what, char **buf, size_t *len, bool sanitize)
+{
+    size_t at;
+    const char *why = utf8_check(*buf, *len, &at);
+    if (!why)
+        return 0;
+    if (!sanitize)
+        return fail(XE_DATA, "%s: %s at byte %zu; fix the input or use "
+                             "--sanitize", what, why, at);
+    char *clean = utf8_sanitize(*buf, *len, len);
+    if (!clean)
+        return fail(XE_DATA, "%s: out of memory", what);
+    free(*buf);
+    *buf = clean;
+    return 0;
+}

@@ -1,0 +1,23 @@
+/* What users hand us: read whole, bounded, and checked before anything
+ * is sent, so that bad input never leaves half a job done. */
+#ifndef XMPP_INPUT_H
+#define XMPP_INPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Default cap on one message body or stanza: 1 MiB. */
+#define INPUT_MAX_DEFAULT (1024 * 1024)
+
+/* Read all of path ("-" or NULL: stdin), at most max bytes, into a
+ * malloc'd NUL-terminated buffer. Returns 0, XE_NOINPUT (unreadable) or
+ * XE_DATA (too large), the message printed. */
+int input_read(const char *path, size_t max, char **buf, size_t *len);
+
+/* Check text for invalid UTF-8 and XML-forbidden characters. With
+ * sanitize, replace them with U+FFFD in place of failing (*buf may be
+ * reallocated). `what` names the input in the message ("stdin line 3").
+ * Returns 0 or XE_DATA, the message printed. */
+int input_text(const char *what, char **buf, size_t *len, bool sanitize);
+
+#endif

@@ -1,0 +1,137 @@
+#include "output.h"
+
+#include <string.h>
+
+void out_text(FILE *f, const char *s)
+{
+    if (!s)
+        return;
+    for (; *s; s++) {
+        switch (*s) {
+        case '\\': fputs("\\\\", f); break;
+        case '\t': fputs("\\t", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        default: putc(*s, f);
+        }
+    }
+}
+
+void out_json_string(FILE *f, const char *s)
+{
+    if (!s) {
+        fputs("null", f);
+        return;
+    }
+    putc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        case '\b': fputs("\\b", f); break;
+        case '\f': fputs("\\f", f); break;
+        default:
+            if (*p < 0x20)
+                fprintf(f, "\\u%04x", *p);
+            else
+                putc(*p, f);
+        }
+    }
+    putc('"', f);
+}
+
+void json_begin(struct json_obj *j, FILE *f)
+{
+    j->f = f;
+    j->members = 0;
+    putc('{', f);
+}
+
+static void key(struct json_obj *j, const char *k)
+{
+    if (j->members++)
+        putc(',', j->f);
+    out_json_string(j->f, k);
+    putc(':', j->f);
+}
+
+void json_str(struct json_obj *j, const char *k, const char *val)
+{
+    if (!val)
+        return;
+    key(j, k);
+    out_json_string(j->f, val);
+}
+
+void json_int(struct json_obj *j, const char *k, long long val)
+{
+    key(j, k);
+    fprintf(j->f, "%lld", val);
+}
+
+void json_raw(struct json_obj *j, const char *k, const char *raw)
+{
+    key(j, k);
+    fputs(raw, j->f);
+}
+
+void json_end(struct json_obj *j)
+{
+    fputs("}\n", j->f);
+}
+
+/* XML escaping for text (attr = 0) or attribute values (attr = 1). */
+static void xml_escaped(FILE *f, const char *s, int attr)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '\n': fputs("&#10;", f); break;
+        case '\r': fputs("&#13;", f); break;
+        case '"': fputs(attr ? "&quot;" : "\"", f); break;
+        case '\t': fputs(attr ? "&#9;" : "\t", f); break;
+        default: putc(*s, f);
+        }
+    }
+}
+
+void out_xml(FILE *f, xmpp_stanza_t *st)
+{
+    if (xmpp_stanza_is_text(st)) {
+        const char *t = xmpp_stanza_get_text_ptr(st);
+        if (t)
+            xml_escaped(f, t, 0);
+        return;
+    }
+    const char *name = xmpp_stanza_get_name(st);
+    fprintf(f, "<%s", name);
+    int n = xmpp_stanza_get_attribute_count(st);
+    if (n > 0) {
+        const char *attrs[2 * n];
+        xmpp_stanza_get_attributes(st, attrs, 2 * n);
+        for (int i = 0; i < 2 * n; i += 2) {
+            fprintf(f, " %s=\"", attrs[i]);
+            xml_escaped(f, attrs[i + 1], 1);
+            putc('"', f);
+        }
+    }
+    xmpp_stanza_t *c = xmpp_stanza_get_children(st);
+    if (!c) {
+        fputs("/>", f);
+        return;
+    }
+    putc('>', f);
+    for (; c; c = xmpp_stanza_get_next(c))
+        out_xml(f, c);
+    fprintf(f, "</%s>", name);
+}
+
+int out_flush(FILE *f)
+{
+    return (fflush(f) == 0 && !ferror(f)) ? 0 : -1;
+}

@@ -1,0 +1,501 @@
+#include "session.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <openssl/x509.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "die.h"
+#include "exitcode.h"
+#include "jid.h"
+
+static volatile sig_atomic_t got_signal;
+
+/* The library's certificate-failure callback carries no userdata; this is
+ * the one session of the process, for it alone. */
+static struct session *current_session;
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+}
+
+/* No SA_RESTART: the signal must interrupt the library's select(). */
+static void catch_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the XML console (-v), with secrets redacted ---- */
+
+/* Elements whose text is a credential: SASL (RFC 6120 §6.4) and the
+ * component handshake (XEP-0114 §3). */
+static const char *const secret_tags[] = {"auth", "response", "challenge",
+                                          "success", "handshake", NULL};
+
+/* If p opens a secret-bearing element, the length of its name. */
+static size_t secret_tag(const char *p)
+{
+    for (int i = 0; secret_tags[i]; i++) {
+        size_t n = strlen(secret_tags[i]);
+        if (!strncmp(p + 1, secret_tags[i], n) &&
+            (p[n + 1] == ' ' || p[n + 1] == '>'))
+            return n;
+    }
+    return 0;
+}
+
+static void print_redacted(const char *msg, const char *secret)
+{
+    size_t slen = secret ? strlen(secret) : 0;
+    const char *p = msg;
+    while (*p) {
+        size_t n;
+        if (*p == '<' && (n = secret_tag(p))) {
+            const char *gt = strchr(p, '>');
+            if (!gt)
+                break;
+            fwrite(p, 1, (size_t)(gt - p + 1), stderr);
+            p = gt + 1;
+            if (gt[-1] == '/')
+                continue;
+            const char *close = strstr(p, "</");
+            if (close > p)
+                fputs("[redacted]", stderr);
+            p = close ? close : p + strlen(p);
+            continue;
+        }
+        if (slen && !strncmp(p, secret, slen)) {
+            fputs("[redacted]", stderr);
+            p += slen;
+            continue;
+        }
+        putc(*p++, stderr);
+    }
+    putc('\n', stderr);
+}
+
+/* What the library logs is also our only view of why an attempt failed
+ * before the session was up (its connection handler gets no reason for
+ * a SASL failure), so every message is read, and shown with -v. */
+static void on_log(void *ud, xmpp_log_level_t level, const char *area,
+                   const char *msg)
+{
+    struct session *s = ud;
+    int hint = 0;
+    if (strstr(msg, "auth failed") || strstr(msg, "authentication failed") ||
+        strstr(msg, "Cannot authenticate"))
+        hint = XE_AUTH;
+    else if (strstr(msg, "TLS is not supported"))
+        hint = XE_AUTH;
+    else if (strstr(msg, "Handshake failed") && !s->auth_hint)
+        hint = XE_PROTOCOL;
+    else if (!strncmp(msg, "connection failed, error ", 25))
+        s->sock_error = atoi(msg + 25); /* the handler is told 0 */
+    if (hint && !s->ready) {
+        s->auth_hint = hint;
+        snprintf(s->why, sizeof s->why, "%s", msg);
+    }
+    int v = s->opt->verbose;
+    int console = !strncmp(msg, "SENT: ", 6) || !strncmp(msg, "RECV: ", 6);
+    if (v >= 2 || (v == 1 && console) ||
+        (v == 1 && level >= XMPP_LEVEL_WARN)) {
+        if (!console)
+            fprintf(stderr, "[%s] ", area);
+        print_redacted(msg, s->creds.password);
+    }
+}
+
+/* ---- trust store ---- */
+
+static int has_hash_links(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d)))
+        found = strlen(e->d_name) == 10 && e->d_name[8] == '.' &&
+                e->d_name[9] == '0';
+    closedir(d);
+    return found;
+}
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* The library calls SSL_CTX_set_default_verify_paths(), which parses the
+ * whole CA bundle file up front: most of a one-shot send's CPU. The
+ * hashed certificate directory holds the same system roots and is read
+ * lazily, one issuer at a time, so point the default *file* elsewhere
+ * when it is only the system bundle. Verification stays on: the
+ * directory (and --ca-file) still decide. */
+static void trim_trust_store(const struct creds *c, bool insecure)
+{
+    const char *file_env = X509_get_default_cert_file_env();
+    const char *dir_env = X509_get_default_cert_dir_env();
+    const char *file = getenv(file_env);
+    const char *dir = getenv(dir_env);
+    if (!file)
+        file = X509_get_default_cert_file();
+    if (!dir)
+        dir = X509_get_default_cert_dir();
+    if (insecure || c->ca_file) {
+        setenv(file_env, c->ca_file ? c->ca_file : "/nonexistent", 1);
+        return;
+    }
+    if (same_file(file, X509_get_default_cert_file()) &&
+        has_hash_links(dir))
+        setenv(file_env, "/nonexistent", 1);
+}
+
+/* ---- connection ---- */
+
+static int on_certfail(const xmpp_tlscert_t *cert, const char *const err)
+{
+    struct session *s = current_session;
+    (void)cert;
+    if (s) {
+        s->auth_hint = XE_AUTH;
+        snprintf(s->why, sizeof s->why,
+                 "TLS certificate rejected (%s); trust it with --ca-file "
+                 "FILE", err);
+    }
+    return 0;
+}
+
+/* "host:port" as dialled, or the JID's domain when SRV decides. */
+static void describe_server(struct session *s, char *buf, size_t n)
+{
+    const struct creds *c = &s->creds;
+    if (c->host)
+        snprintf(buf, n, "%s:%u", c->host,
+                 c->port ? c->port : (c->direct_tls ? 5223 : 5222));
+    else {
+        const char *at = strchr(c->jid, '@');
+        const char *domain = at ? at + 1 : c->jid;
+        snprintf(buf, n, "%.*s (SRV)", (int)jid_bare_len(domain), domain);
+    }
+}
+
+static int classify_failure(struct session *s, int error,
+                            xmpp_stream_error_t *se)
+{
+    if (se) {
+        const char *cond = se->stanza ? xmpp_stanza_get_name(
+                                            xmpp_stanza_get_children(se->stanza))
+                                      : NULL;
+        int st = se->type == XMPP_SE_NOT_AUTHORIZED ? XE_AUTH : XE_PROTOCOL;
+        return fail(st, "server closed the stream: %s%s%s",
+                    cond ? cond : "stream error", se->text ? ": " : "",
+                    se->text ? se->text : "");
+    }
+    if (s->auth_hint == XE_AUTH && strstr(s->why, "certificate"))
+        return fail(XE_AUTH, "%s", s->why);
+    if (s->auth_hint == XE_AUTH && strstr(s->why, "TLS is not supported"))
+        return fail(XE_AUTH, "the server offers no TLS; refusing to log in "
+                             "without it");
+    if (s->auth_hint == XE_AUTH)
+        return fail(XE_AUTH, "authentication failed for %s: check the "
+                             "password", s->creds.jid);
+    if (s->auth_hint)
+        return fail(s->auth_hint, "%s", s->why);
+    char where[300];
+    describe_server(s, where, sizeof where);
+    if (!error)
+        error = s->sock_error;
+    if (error)
+        return fail(XE_UNAVAILABLE, "cannot connect to %s: %s", where,
+                    strerror(error));
+    return fail(XE_UNAVAILABLE, "cannot connect to %s: connection closed "
+                                "before the session was established", where);
+}
+
+static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
+                    xmpp_stream_error_t *se, void *ud)
+{
+    struct session *s = ud;
+    (void)conn;
+    if (ev == XMPP_CONN_CONNECT) {
+        s->ready = true;
+        return;
+    }
+    if (ev == XMPP_CONN_RAW_CONNECT || s->status != SESSION_RUNNING)
+        return;
+    if (s->closing)
+        s->status = XE_OK;
+    else if (!s->ready)
+        s->status = classify_failure(s, error, se);
+    else if (se)
+        s->status = fail(XE_CONNLOST, "connection lost: stream error%s%s",
+                         se->text ? ": " : "", se->text ? se->text : "");
+    else
+        s->status = fail(XE_CONNLOST, "connection lost%s%s",
+                         error ? ": " : "", error ? strerror(error) : "");
+}
+
+static int start_connect(struct session *s)
+{
+    struct creds *c = &s->creds;
+    xmpp_conn_set_jid(s->conn, c->jid);
+    xmpp_conn_set_pass(s->conn, c->password);
+    if (c->component)
+        return xmpp_connect_component(s->conn, c->host, c->port, on_conn, s);
+    long flags = XMPP_CONN_FLAG_MANDATORY_TLS | XMPP_CONN_FLAG_DISABLE_SM;
+    if (c->direct_tls)
+        flags |= XMPP_CONN_FLAG_LEGACY_SSL;
+    if (s->opt->insecure)
+        flags |= XMPP_CONN_FLAG_TRUST_TLS;
+    xmpp_conn_set_flags(s->conn, flags);
+    if (c->ca_file)
+        xmpp_conn_set_cafile(s->conn, c->ca_file);
+    xmpp_conn_set_certfail_handler(s->conn, on_certfail);
+    unsigned short port = c->port;
+    if (c->host && !port)
+        port = c->direct_tls ? 5223 : 5222;
+    return xmpp_connect_client(s->conn, c->host, port, on_conn, s);
+}
+
+int session_open(struct session *s, const struct session_opts *o)
+{
+    memset(s, 0, sizeof *s);
+    s->opt = o;
+    s->status = SESSION_RUNNING;
+    if (o->timeout > 0)
+        s->deadline = now_ms() + (long long)(o->timeout * 1000);
+    int rc = creds_resolve(o, &s->creds);
+    if (rc)
+        return s->status = rc;
+    if (s->creds.ca_file && access(s->creds.ca_file, R_OK) != 0)
+        return s->status = fail(XE_NOINPUT, "--ca-file %s: %s",
+                                s->creds.ca_file, strerror(errno));
+    trim_trust_store(&s->creds, o->insecure);
+    catch_signals();
+    current_session = s;
+    xmpp_initialize();
+    s->log = (xmpp_log_t){.handler = on_log, .userdata = s};
+    s->ctx = xmpp_ctx_new(NULL, &s->log);
+    s->conn = s->ctx ? xmpp_conn_new(s->ctx) : NULL;
+    if (!s->conn)
+        return s->status = fail(XE_UNAVAILABLE, "out of memory");
+    if (start_connect(s) != XMPP_EOK && s->status == SESSION_RUNNING)
+        s->status = classify_failure(s, 0, NULL);
+    while (!s->ready && session_step(s, 1000) == SESSION_RUNNING)
+        ;
+    if (s->ready)
+        return 0;
+    if (s->status == XE_TIMEOUT) {
+        char where[300];
+        describe_server(s, where, sizeof where);
+        fail(XE_TIMEOUT, "timed out connecting to %s (--timeout)", where);
+    }
+    return s->status;
+}
+
+int session_step(struct session *s, unsigned long ms)
+{
+    if (s->status != SESSION_RUNNING)
+        return s->status;
+    if (s->deadline) {
+        long long left = s->deadline - now_ms();
+        if (left <= 0)
+            return s->status = XE_TIMEOUT;
+        if ((long long)ms > left)
+            ms = (unsigned long)left;
+    }
+    xmpp_run_once(s->ctx, ms);
+    if (got_signal && s->status == SESSION_RUNNING)
+        s->status = 128 + got_signal;
+    return s->status;
+}
+
+int session_wait(struct session *s, const bool *done)
+{
+    while (!(done && *done))
+        if (session_step(s, 1000) != SESSION_RUNNING)
+            return s->status;
+    return 0;
+}
+
+void session_stop(struct session *s, int status)
+{
+    if (s->status == SESSION_RUNNING)
+        s->status = status;
+}
+
+void session_send(struct session *s, xmpp_stanza_t *st)
+{
+    const char *name = xmpp_stanza_get_name(st);
+    if (!strcmp(name, "presence") && !xmpp_stanza_get_type(st) &&
+        !xmpp_stanza_get_to(st))
+        s->presence_sent = true;
+    xmpp_send(s->conn, st);
+}
+
+char *session_id(struct session *s)
+{
+    return xmpp_uuid_gen(s->ctx);
+}
+
+/* ---- IQ round trips ---- */
+
+struct iq_wait {
+    struct session *s;
+    const char *to;        /* whom we asked; NULL: our own server */
+    xmpp_stanza_t *reply;
+    bool done;
+};
+
+/* RFC 6120 §8.1.2.1: a reply to an IQ sent without 'to' comes from our
+ * server, our bare JID, or without 'from'. Anything else with the same
+ * id is a forgery and is ignored. */
+static int right_sender(struct iq_wait *w, const char *from)
+{
+    const char *me = w->s->creds.jid;
+    if (!w->to) {
+        const char *at = strchr(me, '@');
+        const char *domain = at ? at + 1 : me;
+        size_t dlen = jid_bare_len(domain);
+        return !from || jid_matches(me, from) ||
+               (strlen(from) == dlen && !strncasecmp(from, domain, dlen));
+    }
+    return from && jid_matches(from, w->to) &&
+           (strchr(w->to, '/') || !strchr(from, '/'));
+}
+
+static int on_iq_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    struct iq_wait *w = ud;
+    (void)conn;
+    const char *type = xmpp_stanza_get_type(st);
+    if (!type || (strcmp(type, "result") && strcmp(type, "error")))
+        return 1;
+    if (!right_sender(w, xmpp_stanza_get_from(st)))
+        return 1;
+    w->reply = xmpp_stanza_copy(st);
+    w->done = true;
+    return 0;
+}
+
+int session_iq(struct session *s, xmpp_stanza_t *iq, xmpp_stanza_t **reply)
+{
+    *reply = NULL;
+    if (!xmpp_stanza_get_id(iq)) {
+        char *id = session_id(s);
+        xmpp_stanza_set_id(iq, id);
+        xmpp_free(s->ctx, id);
+    }
+    struct iq_wait w = {.s = s, .to = xmpp_stanza_get_to(iq)};
+    xmpp_id_handler_add(s->conn, on_iq_reply, xmpp_stanza_get_id(iq), &w);
+    xmpp_send(s->conn, iq);
+    int rc = session_wait(s, &w.done);
+    if (!w.done) {
+        xmpp_id_handler_delete(s->conn, on_iq_reply, xmpp_stanza_get_id(iq));
+        return rc;
+    }
+    *reply = w.reply;
+    return strcmp(xmpp_stanza_get_type(w.reply), "error") ? 0 : XE_STANZA;
+}
+
+int session_confirm(struct session *s)
+{
+    xmpp_stanza_t *iq = xmpp_iq_new(s->ctx, "get", NULL);
+    xmpp_stanza_t *ping = xmpp_stanza_new(s->ctx);
+    xmpp_stanza_set_name(ping, "ping");
+    xmpp_stanza_set_ns(ping, "urn:xmpp:ping");
+    xmpp_stanza_add_child_ex(iq, ping, 0);
+    xmpp_stanza_t *reply;
+    int rc = session_iq(s, iq, &reply);
+    xmpp_stanza_release(iq);
+    /* Even an error reply proves the server read all that came before. */
+    if (reply) {
+        xmpp_stanza_release(reply);
+        return 0;
+    }
+    return rc;
+}
+
+const char *stanza_error_text(xmpp_stanza_t *st, char *buf, size_t n)
+{
+    xmpp_stanza_t *err = xmpp_stanza_get_child_by_name(st, "error");
+    const char *type = err ? xmpp_stanza_get_type(err) : NULL;
+    const char *cond = NULL;
+    char *text = NULL;
+    for (xmpp_stanza_t *c = err ? xmpp_stanza_get_children(err) : NULL; c;
+         c = xmpp_stanza_get_next(c)) {
+        const char *name = xmpp_stanza_get_name(c);
+        if (!name || xmpp_stanza_is_text(c))
+            continue;
+        if (!strcmp(name, "text"))
+            text = xmpp_stanza_get_text(c);
+        else if (!cond)
+            cond = name;
+    }
+    snprintf(buf, n, "%s/%s%s%s%s", type ? type : "cancel",
+             cond ? cond : "undefined-condition", text ? " (" : "",
+             text ? text : "", text ? ")" : "");
+    if (text)
+        xmpp_free(xmpp_stanza_get_context(st), text);
+    return buf;
+}
+
+int report_stanza_error(const char *what, xmpp_stanza_t *reply)
+{
+    char buf[512];
+    return fail(XE_STANZA, "%s: %s", what,
+                stanza_error_text(reply, buf, sizeof buf));
+}
+
+int session_close(struct session *s, int status)
+{
+    if (s->conn && xmpp_conn_is_connected(s->conn)) {
+        if (s->presence_sent) {
+            xmpp_stanza_t *p = xmpp_presence_new(s->ctx);
+            xmpp_stanza_set_type(p, "unavailable");
+            xmpp_send(s->conn, p);
+            xmpp_stanza_release(p);
+        }
+        s->closing = true;
+        if (s->status == SESSION_RUNNING || s->status >= 128)
+            s->status = SESSION_RUNNING;
+        xmpp_disconnect(s->conn);
+        /* Bounded: a server that does not answer </stream> is left. */
+        long long until = now_ms() + 2000;
+        while (!xmpp_conn_is_disconnected(s->conn) && now_ms() < until)
+            xmpp_run_once(s->ctx, 50);
+    }
+    if (s->conn)
+        xmpp_conn_release(s->conn);
+    if (s->ctx) {
+        xmpp_ctx_free(s->ctx);
+        xmpp_shutdown();
+    }
+    creds_free(&s->creds);
+    current_session = NULL;
+    s->conn = NULL;
+    s->ctx = NULL;
+    return status;
+}

@@ -1,0 +1,82 @@
+/* The one place a connection is made: options -> credentials -> connect
+ * -> session established -> the tool's job -> clean disconnect, all
+ * under one deadline. Tools never parse host/port/password themselves. */
+#ifndef XMPP_SESSION_H
+#define XMPP_SESSION_H
+
+#include <stdbool.h>
+#include <strophe.h>
+
+#include "credentials.h"
+#include "options.h"
+
+/* session.status while the session goes on. */
+#define SESSION_RUNNING (-1)
+
+struct session {
+    xmpp_ctx_t *ctx;
+    xmpp_conn_t *conn;
+    const struct session_opts *opt;
+    struct creds creds;
+    xmpp_log_t log;
+    long long deadline;   /* CLOCK_MONOTONIC ms; 0: none */
+    int status;           /* SESSION_RUNNING, or how it ended */
+    bool ready;           /* authenticated and bound */
+    bool closing;         /* we asked for the disconnect */
+    bool presence_sent;   /* so we owe an unavailable at the end */
+    int sock_error;       /* errno of a failed connect, from the log */
+    int auth_hint;        /* what the library's log said went wrong */
+    char why[256];        /* its words, or the certificate error */
+};
+
+/* Resolve credentials and connect; returns 0 once the session is
+ * established, else an exit status (the message printed). s must be
+ * released with session_close() in either case. */
+int session_open(struct session *s, const struct session_opts *o);
+
+/* Run the event loop once for at most ms milliseconds. Returns
+ * SESSION_RUNNING, or the status the session ended with: XE_TIMEOUT at
+ * the deadline, XE_CONNLOST when the server went away, 128+N on signal
+ * N (SIGINT, SIGTERM), or what session_stop() set. */
+int session_step(struct session *s, unsigned long ms);
+
+/* Run until *done turns true (returns 0) or the session ends (returns
+ * its status). With done NULL, run until the session ends. */
+int session_wait(struct session *s, const bool *done);
+
+/* End the loop with this status. */
+void session_stop(struct session *s, int status);
+
+/* Send a stanza (the caller keeps its reference). Available presence is
+ * remembered so that session_close() can say goodbye. */
+void session_send(struct session *s, xmpp_stanza_t *st);
+
+/* Send an IQ and wait for the reply from the entity it was sent to.
+ * Gives an id when it has none. Returns 0 with *reply the result,
+ * XE_STANZA with *reply the error stanza (unreported), or the session's
+ * status with *reply NULL. The caller releases *reply. */
+int session_iq(struct session *s, xmpp_stanza_t *iq, xmpp_stanza_t **reply);
+
+/* Make sure the server has processed everything sent so far: an IQ
+ * round trip to our own server (RFC 6120 §10.1 in-order processing),
+ * as cheap as one ping. Returns 0 or the session's status. */
+int session_confirm(struct session *s);
+
+/* Describe a stanza error as "type/condition (text)" into buf. */
+const char *stanza_error_text(xmpp_stanza_t *st, char *buf, size_t n);
+
+/* Print the stanza error of an IQ reply on stderr: "xmpp TOOL: WHAT:
+ * cancel/item-not-found". Returns XE_STANZA. */
+int report_stanza_error(const char *what, xmpp_stanza_t *reply);
+
+/* A fresh id for an outgoing stanza, malloc'd by the library. */
+char *session_id(struct session *s);
+
+/* Close cleanly (unavailable presence if we sent presence, then
+ * </stream:stream>) and free everything. Returns status. */
+int session_close(struct session *s, int status);
+
+/* Milliseconds on the monotonic clock. */
+long long now_ms(void);
+
+#endif

@@ -1,0 +1,17 @@
+/* Text we put into stanzas must be UTF-8 holding only characters that
+ * XML 1.0 allows (§2.2 Char): anything else would be a stream error at
+ * the server, after earlier stanzas were already sent. */
+#ifndef XMPP_UTF8_H
+#define XMPP_UTF8_H
+
+#include <stddef.h>
+
+/* Returns NULL when s[0..len) is valid, else a reason, with *at set to
+ * the byte offset of the first offending byte. */
+const char *utf8_check(const char *s, size_t len, size_t *at);
+
+/* A malloc'd copy of s[0..len) with each invalid sequence and each
+ * forbidden character replaced by U+FFFD; NUL-terminated. */
+char *utf8_sanitize(const char *s, size_t len, size_t *outlen);
+
+#endif
