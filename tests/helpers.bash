@@ -1,0 +1,94 @@
+# Shared by every tests/*.bats: a real Prosody per test file, started in
+# setup_file and stopped by PID in teardown_file (which bats runs even
+# when tests fail), and short ways to run xmpp as one of its users.
+#
+#   setup_file()    { server_up; }
+#   teardown_file() { server_down; }
+#
+#   xmpp_as alice send bob@localhost -m hi   # xmpp TOOL as alice
+#   run xmpp_as bob recv -n 1 -t 10
+#   pass_of alice                             # alice's password
+#
+# Users alice, bob, carol and dave exist on every server.
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+XMPP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)/xmpp"
+SERVER="$BATS_TEST_DIRNAME/server"
+TEST_USERS="alice bob carol dave"
+
+server_up() {
+    export XS_STATE="$BATS_FILE_TMPDIR/server"
+    # shellcheck disable=SC2086
+    "$SERVER" start "$XS_STATE" $TEST_USERS
+    set -a
+    # shellcheck disable=SC1091
+    . "$XS_STATE/env"
+    set +a
+    # No user config, environment or XDG state leaks into a test.
+    export XDG_CONFIG_HOME="$BATS_FILE_TMPDIR/config"
+    unset XMPP_JID XMPP_PASSWORD XMPP_ACCOUNT
+}
+
+server_down() {
+    [ -n "${XS_STATE:-}" ] && "$SERVER" stop "$XS_STATE"
+}
+
+pass_of() {
+    local var="XS_PASS_$1"
+    printf '%s' "${!var}"
+}
+
+jid_of() {
+    printf '%s@%s' "$1" "$XS_DOMAIN"
+}
+
+# The options that point a tool at the test server, trusting its cert.
+server_opts() {
+    printf '%s\n' --server "127.0.0.1:$XS_PORT" --ca-file "$XS_CA"
+}
+
+# xmpp_as USER TOOL [ARGS...]: run a tool logged in as USER. The password
+# travels in the environment, never in argv.
+xmpp_as() {
+    local user=$1 tool=$2
+    shift 2
+    XMPP_PASSWORD="$(pass_of "$user")" "$XMPP" "$tool" -j "$(jid_of "$user")" \
+        --server "127.0.0.1:$XS_PORT" --ca-file "$XS_CA" "$@"
+}
+
+# recv_bg USER OUT [ARGS...]: start `xmpp recv` as USER in the background,
+# output to OUT (stderr, with the -v XML console, to OUT.err), and wait
+# until its session is up. Sets RECV_PID. A message sent before the
+# server saw its presence would still arrive, from offline storage.
+recv_bg() {
+    local user=$1 out=$2
+    shift 2
+    xmpp_as "$user" recv -v "$@" >"$out" 2>"$out.err" &
+    RECV_PID=$!
+    if ! wait_for "$out.err" "SENT: <presence\|SENT: <iq" 10; then
+        cat "$out.err" >&2
+        return 1
+    fi
+}
+
+# wait_for FILE PATTERN [SECONDS]: until FILE holds a line matching PATTERN.
+wait_for() {
+    local file=$1 pattern=$2 secs=${3:-10} i
+    for i in $(seq 1 $((secs * 20))); do
+        grep -q -- "$pattern" "$file" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# wait_lines FILE N [SECONDS]: until FILE has at least N lines.
+wait_lines() {
+    local file=$1 n=$2 secs=${3:-10} i
+    for i in $(seq 1 $((secs * 20))); do
+        [ "$(wc -l <"$file" 2>/dev/null || echo 0)" -ge "$n" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
