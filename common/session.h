@@ -24,6 +24,7 @@ struct session {
     bool ready;           /* authenticated and bound */
     bool closing;         /* we asked for the disconnect */
     bool presence_sent;   /* so we owe an unavailable at the end */
+    int sock;             /* the TCP socket once made (0: none yet) */
     int sock_error;       /* errno of a failed connect, from the log */
     int auth_hint;        /* what the library's log said went wrong */
     char why[256];        /* its words, or the certificate error */
