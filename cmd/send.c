@@ -65,13 +65,18 @@ struct send {
     int nto;
     struct session s;
     /* --lines bookkeeping: input line numbers, 1-based. */
-    unsigned long line_no;        /* last line read */
-    unsigned long first_unconfirmed; /* first sent line not yet confirmed */
-    unsigned long last_sent;      /* last line sent */
-    unsigned long sent_since_ping;
-    unsigned long ping_line;      /* last_sent when the ping in flight left */
-    bool ping_in_flight;
+    unsigned long line_no;       /* last line read */
+    struct pending *pend;        /* lines sent, not yet confirmed, in order */
+    size_t pend_head, pend_len, pend_cap;
+    unsigned long asked_at;      /* session.out when we last asked for an ack */
     int bad_lines;
+    int bounced;                 /* messages refused with an error */
+};
+
+/* A line sent but not yet confirmed: its number, and the ordinal of its
+ * last message (see session.confirmed). */
+struct pending {
+    unsigned long line, ordinal;
 };
 
 static int on_opt(int c, const char *arg, void *ud)
@@ -114,9 +119,11 @@ static xmpp_stanza_t *text_child(xmpp_ctx_t *ctx, const char *name,
     return el;
 }
 
-/* One <message/> to each recipient (RFC 6121 §5.2). */
-static void send_body(struct send *sd, const char *body)
+/* One <message/> to each recipient (RFC 6121 §5.2). Returns the
+ * ordinal of the last one. */
+static unsigned long send_body(struct send *sd, const char *body)
 {
+    unsigned long ordinal = 0;
     xmpp_ctx_t *ctx = sd->s.ctx;
     for (int i = 0; i < sd->nto; i++) {
         char *id = sd->id ? NULL : session_id(&sd->s);
@@ -129,11 +136,45 @@ static void send_body(struct send *sd, const char *body)
         if (sd->thread)
             xmpp_stanza_add_child_ex(m, text_child(ctx, "thread", sd->thread),
                                      0);
-        session_send(&sd->s, m);
+        ordinal = session_send(&sd->s, m);
         xmpp_stanza_release(m);
         if (id)
             xmpp_free(ctx, id);
     }
+    return ordinal;
+}
+
+/* RFC 6120 §8.3: a refused message comes back as an error. A local
+ * server bounces before it acks what we sent after the message, so
+ * waiting for the confirmation collects the bounces too. */
+static int on_bounce(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    struct send *sd = ud;
+    (void)conn;
+    char why[256];
+    const char *from = xmpp_stanza_get_from(st);
+    if (!sd->bounced++)
+        fail(XE_STANZA, "%s: message refused: %s", from ? from : "server",
+             stanza_error_text(st, why, sizeof why));
+    return 1;
+}
+
+static int open_session(struct send *sd)
+{
+    int rc = session_open(&sd->s, &sd->o);
+    if (!rc)
+        xmpp_handler_add(sd->s.conn, on_bounce, NULL, "message", "error", sd);
+    return rc;
+}
+
+/* The status once everything is confirmed: 1 if anything bounced. */
+static int bounce_status(struct send *sd, int rc)
+{
+    if (rc || !sd->bounced)
+        return rc;
+    if (sd->bounced > 1)
+        fail(XE_STANZA, "%d message(s) refused", sd->bounced);
+    return XE_STANZA;
 }
 
 static int send_once(struct send *sd)
@@ -159,11 +200,12 @@ static int send_once(struct send *sd)
         free(body);
         return fail(XE_DATA, "%s: empty message; nothing sent", what);
     }
-    if (!(rc = session_open(&sd->s, &sd->o))) {
-        send_body(sd, body);
-        rc = session_confirm(&sd->s);
-        if (rc)
-            warnx("%d message(s) not confirmed by the server", sd->nto);
+    if (!(rc = open_session(sd))) {
+        unsigned long last = send_body(sd, body);
+        if ((rc = session_confirm(&sd->s)))
+            fail(rc, "%lu of %d message(s) not confirmed by the server",
+                 last - sd->s.confirmed, sd->nto);
+        rc = bounce_status(sd, rc);
     }
     free(body);
     return session_close(&sd->s, rc);
@@ -171,36 +213,50 @@ static int send_once(struct send *sd)
 
 /* ---- --lines: stream stdin, confirming as we go ---- */
 
-static int on_ping_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+/* Ask for an ack every so many stanzas, and whenever the input pauses,
+ * so that lines are confirmed while `tail -f` keeps the pipe open. */
+#define ACK_EVERY 500
+
+static int remember_line(struct send *sd, unsigned long ordinal)
 {
-    struct send *sd = ud;
-    (void)conn;
-    (void)st;
-    sd->first_unconfirmed = sd->ping_line + 1;
-    sd->ping_in_flight = false;
+    if (sd->pend_head + sd->pend_len == sd->pend_cap) {
+        if (sd->pend_head) { /* slide down what is still pending */
+            memmove(sd->pend, sd->pend + sd->pend_head,
+                    sd->pend_len * sizeof *sd->pend);
+            sd->pend_head = 0;
+        } else {
+            size_t cap = sd->pend_cap ? sd->pend_cap * 2 : 1024;
+            struct pending *p = realloc(sd->pend, cap * sizeof *p);
+            if (!p)
+                return -1;
+            sd->pend = p;
+            sd->pend_cap = cap;
+        }
+    }
+    sd->pend[sd->pend_head + sd->pend_len++] =
+        (struct pending){.line = sd->line_no, .ordinal = ordinal};
     return 0;
 }
 
-/* Ask the server to confirm what it has so far: after a batch, or when
- * the input pauses. One ping at a time; RFC 6120 §10.1 in-order
- * processing makes its reply cover every message sent before it. */
-static void maybe_ping(struct send *sd, bool idle)
+/* Drop the lines the server has confirmed. */
+static void forget_confirmed(struct send *sd)
 {
-    if (sd->ping_in_flight || sd->sent_since_ping == 0 ||
-        (!idle && sd->sent_since_ping < 1000))
-        return;
-    xmpp_ctx_t *ctx = sd->s.ctx;
-    xmpp_stanza_t *iq = xmpp_iq_new(ctx, "get", "xmpp-send-confirm");
-    xmpp_stanza_t *ping = xmpp_stanza_new(ctx);
-    xmpp_stanza_set_name(ping, "ping");
-    xmpp_stanza_set_ns(ping, "urn:xmpp:ping");
-    xmpp_stanza_add_child_ex(iq, ping, 0);
-    xmpp_id_handler_add(sd->s.conn, on_ping_reply, "xmpp-send-confirm", sd);
-    xmpp_send(sd->s.conn, iq);
-    xmpp_stanza_release(iq);
-    sd->ping_in_flight = true;
-    sd->ping_line = sd->last_sent;
-    sd->sent_since_ping = 0;
+    while (sd->pend_len &&
+           sd->pend[sd->pend_head].ordinal <= sd->s.confirmed) {
+        sd->pend_head++;
+        sd->pend_len--;
+    }
+    if (!sd->pend_len)
+        sd->pend_head = 0;
+}
+
+static void maybe_ask(struct send *sd, bool idle)
+{
+    unsigned long unasked = sd->s.out - sd->asked_at;
+    if (unasked && (idle || unasked >= ACK_EVERY)) {
+        session_request_ack(&sd->s);
+        sd->asked_at = sd->s.out;
+    }
 }
 
 static void send_line(struct send *sd, char *line, size_t len)
@@ -223,13 +279,13 @@ static void send_line(struct send *sd, char *line, size_t len)
         sd->bad_lines++;
         return;
     }
-    send_body(sd, text);
+    unsigned long ordinal = send_body(sd, text);
     if (text != line)
         free(text);
-    if (!sd->first_unconfirmed || sd->first_unconfirmed > sd->last_sent)
-        sd->first_unconfirmed = sd->line_no;
-    sd->last_sent = sd->line_no;
-    sd->sent_since_ping += (unsigned long)sd->nto;
+    if (remember_line(sd, ordinal) < 0) {
+        fail(XE_DATA, "%s: out of memory", what);
+        sd->bad_lines++;
+    }
 }
 
 /* Split buf into lines; returns how many bytes of a partial last line
@@ -260,16 +316,36 @@ static ssize_t read_available(char *buf, size_t room)
     return n < 0 ? 0 : n;
 }
 
+/* One line on stderr naming every line the server did not confirm, as
+ * ranges: "3 line(s) not confirmed by the server: stdin line(s) 5-6,9". */
 static void report_unconfirmed(struct send *sd)
 {
-    if (sd->first_unconfirmed && sd->first_unconfirmed <= sd->last_sent)
-        warnx("messages for stdin lines %lu-%lu were not confirmed by the "
-              "server", sd->first_unconfirmed, sd->last_sent);
+    if (!sd->pend_len)
+        return;
+    char *list = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&list, &size);
+    if (!f)
+        return;
+    struct pending *p = sd->pend + sd->pend_head;
+    for (size_t i = 0; i < sd->pend_len;) {
+        size_t j = i;
+        while (j + 1 < sd->pend_len && p[j + 1].line == p[j].line + 1)
+            j++;
+        fprintf(f, "%s%lu", i ? "," : "", p[i].line);
+        if (j > i)
+            fprintf(f, "-%lu", p[j].line);
+        i = j + 1;
+    }
+    fclose(f);
+    fail(XE_CONNLOST, "%zu line(s) not confirmed by the server: stdin "
+                      "line(s) %s", sd->pend_len, list);
+    free(list);
 }
 
 static int send_lines(struct send *sd)
 {
-    int rc = session_open(&sd->s, &sd->o);
+    int rc = open_session(sd);
     if (rc)
         return session_close(&sd->s, rc);
     /* Room for one line at the size limit plus a read's worth. */
@@ -292,7 +368,8 @@ static int send_lines(struct send *sd)
                 have = 0;
             }
         }
-        maybe_ping(sd, n < 0);
+        maybe_ask(sd, n < 0);
+        forget_confirmed(sd);
         if (session_step(&sd->s, n > 0 ? 0 : 10) != SESSION_RUNNING)
             break;
     }
@@ -301,14 +378,12 @@ static int send_lines(struct send *sd)
         send_line(sd, buf, have);
     }
     free(buf);
-    if (sd->s.status == SESSION_RUNNING) {
-        rc = session_confirm(&sd->s);
-        if (!rc)
-            sd->first_unconfirmed = sd->last_sent + 1;
-    } else {
-        rc = sd->s.status;
-    }
+    rc = sd->s.status == SESSION_RUNNING ? session_confirm(&sd->s)
+                                         : sd->s.status;
+    forget_confirmed(sd);
     report_unconfirmed(sd);
+    free(sd->pend);
+    rc = bounce_status(sd, rc);
     if (!rc && sd->bad_lines)
         rc = fail(XE_DATA, "%d line(s) were not sent", sd->bad_lines);
     return session_close(&sd->s, rc);
