@@ -32,7 +32,6 @@ struct session {
     unsigned long confirmed; /* of those, processed by the server */
     unsigned long in;        /* stanzas received and handled (XEP-0198 h) */
     enum { SM_OFF, SM_OFFERED, SM_ASKED, SM_ON } sm;
-    bool ack_wanted;         /* an ack was asked for while SM_ASKED */
     int sock;             /* the TCP socket once made (0: none yet) */
     int sock_error;       /* errno of a failed connect, from the log */
     int auth_hint;        /* what the library's log said went wrong */
