@@ -123,6 +123,8 @@ static void on_log(void *ud, xmpp_log_level_t level, const char *area,
         s->auth_hint = hint;
         snprintf(s->why, sizeof s->why, "%s", msg);
     }
+    if (!strncmp(msg, "RECV: ", 6))
+        s->received++;
     int v = s->opt->verbose;
     int console = !strncmp(msg, "SENT: ", 6) || !strncmp(msg, "RECV: ", 6);
     if (v >= 2 || (v == 1 && console) ||
@@ -482,7 +484,19 @@ int session_step(struct session *s, unsigned long ms)
             ms = (unsigned long)left;
     }
     quickack(s);
+    unsigned long seen = s->received;
     xmpp_run_once(s->ctx, ms);
+    /* libstrophe 0.12 feeds its parser at most 4 KiB per run, then waits
+     * in select() although OpenSSL may already hold the rest of a larger
+     * TLS record: stanzas that came in full would wait for more bytes
+     * or for the timeout. While runs bring stanzas, run again without
+     * waiting (bounded, so that the tool gets its turn). */
+    for (int i = 0; i < 64 && s->received != seen && !got_signal &&
+                    s->status == SESSION_RUNNING;
+         i++) {
+        seen = s->received;
+        xmpp_run_once(s->ctx, 0);
+    }
     if (got_signal && s->status == SESSION_RUNNING)
         s->status = 128 + got_signal;
     return s->status;

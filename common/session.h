@@ -33,6 +33,7 @@ struct session {
     unsigned long in;        /* stanzas received and handled (XEP-0198 h) */
     enum { SM_OFF, SM_OFFERED, SM_ASKED, SM_ON } sm;
     int sock;             /* the TCP socket once made (0: none yet) */
+    unsigned long received; /* stanzas the library logged as received */
     int sock_error;       /* errno of a failed connect, from the log */
     int auth_hint;        /* what the library's log said went wrong */
     char why[256];        /* its words, or the certificate error */
