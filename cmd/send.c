@@ -380,6 +380,14 @@ static int send_once(struct send *sd)
  * so that lines are confirmed while `tail -f` keeps the pipe open. */
 #define ACK_EVERY 500
 
+/* Read stdin a little at a time, and not at all while this many
+ * stanzas wait in the library's send queue: each queued stanza holds
+ * about 1 KiB, and one read of a file used to queue every line of it at
+ * once (40 MiB for 30,000 lines). The socket buffer keeps the server
+ * busy meanwhile. */
+#define SEND_QUEUE_MAX 256
+#define READ_CHUNK 4096
+
 static int remember_line(struct send *sd, unsigned long ordinal)
 {
     if (sd->pend_head + sd->pend_len == sd->pend_cap) {
@@ -512,8 +520,11 @@ static int send_lines(struct send *sd)
     bool eof = false;
     while (buf && !eof) {
         ssize_t n = -1;
-        if (xmpp_conn_send_queue_len(sd->s.conn) < 2000)
-            n = read_available(buf + have, cap - have);
+        bool full = xmpp_conn_send_queue_len(sd->s.conn) >= SEND_QUEUE_MAX;
+        if (!full)
+            n = read_available(buf + have, cap - have < READ_CHUNK
+                                               ? cap - have
+                                               : READ_CHUNK);
         if (n == 0)
             eof = true;
         if (n > 0) {
@@ -526,7 +537,7 @@ static int send_lines(struct send *sd)
                 have = 0;
             }
         }
-        maybe_ask(sd, n < 0);
+        maybe_ask(sd, !full && n < 0); /* idle: stdin has nothing now */
         forget_confirmed(sd);
         if (session_step(&sd->s, n > 0 ? 0 : 10) != SESSION_RUNNING)
             break;
