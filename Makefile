@@ -44,6 +44,11 @@ demo: deps
 	$(MAKE) xmpp
 	scripts/demo
 
+# Not part of check: timings on a shared machine are not pass/fail.
+bench: deps
+	$(MAKE) xmpp
+	bench/run
+
 lint:
 	mandoc -Tlint -W warning $(MANPAGES)
 
@@ -61,4 +66,4 @@ uninstall:
 clean:
 	rm -f xmpp $(OBJ) $(OBJ:.o=.d)
 
-.PHONY: all deps check demo lint install uninstall clean
+.PHONY: all deps check demo bench lint install uninstall clean
