@@ -257,13 +257,36 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
                          error ? ": " : "", error ? strerror(error) : "");
 }
 
+/* libstrophe 0.12.2 allocates the Stream Management state only in
+ * xmpp_connect_client(), yet reads it for every stanza received and at
+ * disconnect, so a component connection crashes on the server's first
+ * reply. Borrow the state of a client connection that fails at once: an
+ * empty host name never resolves, and nothing goes on the network. */
+static void give_component_sm_state(struct session *s)
+{
+    xmpp_conn_t *tmp = xmpp_conn_new(s->ctx);
+    if (!tmp)
+        return;
+    xmpp_conn_set_jid(tmp, "component@localhost");
+    xmpp_conn_set_flags(tmp, XMPP_CONN_FLAG_DISABLE_SM);
+    if (xmpp_connect_client(tmp, "", 1, on_conn, s) != XMPP_EOK) {
+        xmpp_sm_state_t *sm = xmpp_conn_get_sm_state(tmp);
+        if (sm && xmpp_conn_set_sm_state(s->conn, sm) != XMPP_EOK)
+            xmpp_free_sm_state(sm);
+    }
+    xmpp_conn_release(tmp);
+    s->sock_error = 0;
+}
+
 static int start_connect(struct session *s)
 {
     struct creds *c = &s->creds;
     xmpp_conn_set_jid(s->conn, c->jid);
     xmpp_conn_set_pass(s->conn, c->password);
-    if (c->component)
+    if (c->component) {
+        give_component_sm_state(s);
         return xmpp_connect_component(s->conn, c->host, c->port, on_conn, s);
+    }
     long flags = XMPP_CONN_FLAG_MANDATORY_TLS | XMPP_CONN_FLAG_DISABLE_SM;
     if (c->direct_tls)
         flags |= XMPP_CONN_FLAG_LEGACY_SSL;
