@@ -3,8 +3,10 @@
  *
  * usage: xmpp recv [options]
  */
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/die.h"
 #include "../common/exitcode.h"
@@ -62,6 +64,7 @@ struct recv {
     bool all, no_presence;
     struct session s;
     long got;
+    long extra;          /* arrived after --count was reached */
     long long last_activity;
 };
 
@@ -154,7 +157,11 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     if (r->type && strcmp(type, r->type))
         return 1;
     char *body = xmpp_message_get_body(st);
-    if (body || r->all) {
+    /* One read can hold several stanzas (offline storage comes in a
+     * burst): never print more than --count. */
+    if ((body || r->all) && r->count && r->got >= r->count)
+        r->extra++;
+    else if (body || r->all) {
         print_message(r, st, type, body);
         r->last_activity = now_ms();
         if (out_flush(stdout) < 0)
@@ -183,8 +190,16 @@ static void send_presence(struct recv *r)
     xmpp_stanza_release(p);
 }
 
-/* Run until something ends it; the idle timer is checked between
- * events. A signal is how a listener is meant to stop: exit 0. */
+/* Has the reader of our output gone (`xmpp recv | grep -m1 ...`)? A
+ * pipe with no reader left shows POLLERR on our end. */
+static bool reader_gone(void)
+{
+    struct pollfd p = {.fd = STDOUT_FILENO, .events = 0};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+/* Run until something ends it; the idle timer and the reader are checked
+ * between events. A signal is how a listener is meant to stop: exit 0. */
 static int listen(struct recv *r)
 {
     r->last_activity = now_ms();
@@ -194,6 +209,8 @@ static int listen(struct recv *r)
         if (st != SESSION_RUNNING)
             return st >= 128 ? XE_OK : st;
         if (idle_ms && now_ms() - r->last_activity >= idle_ms)
+            return XE_OK;
+        if (reader_gone())
             return XE_OK;
     }
 }
@@ -217,6 +234,10 @@ static int cmd_recv(int argc, char **argv)
             fail(XE_TIMEOUT, "deadline reached after %ld of %ld messages",
                  r.got, r.count);
     }
+    if (r.extra)
+        warnx("%ld more message(s) arrived with the last one and were not "
+              "printed (--count %ld); the server counts them as delivered",
+              r.extra, r.count);
     fflush(stdout);
     return session_close(&r.s, rc);
 }
