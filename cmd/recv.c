@@ -78,7 +78,14 @@ static int on_opt(int c, const char *arg, void *ud)
             return fail(XE_DATA, "--from %s: invalid JID: %s", arg, why);
         r->from = arg;
         break;
-    case OPT_TYPE: r->type = arg; break;
+    case OPT_TYPE:
+        if (strcmp(arg, "chat") && strcmp(arg, "normal") &&
+            strcmp(arg, "headline") && strcmp(arg, "groupchat") &&
+            strcmp(arg, "error"))
+            return fail(XE_USAGE, "--type %s: use chat, normal, headline, "
+                                  "groupchat or error", arg);
+        r->type = arg;
+        break;
     case OPT_ALL: r->all = true; break;
     case OPT_NO_PRESENCE: r->no_presence = true; break;
     case 'n':

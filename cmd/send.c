@@ -307,6 +307,9 @@ static int send_lines(struct send *sd)
             sd->first_unconfirmed = sd->last_sent + 1;
     } else {
         rc = sd->s.status;
+        if (rc == XE_TIMEOUT)
+            fail(XE_TIMEOUT, "deadline reached (--timeout) after %lu input "
+                             "line(s)", sd->line_no);
     }
     report_unconfirmed(sd);
     if (!rc && sd->bad_lines)
@@ -332,5 +335,11 @@ static int cmd_send(int argc, char **argv)
         if (why)
             return fail(XE_DATA, "%s: invalid JID: %s", sd.to[i], why);
     }
-    return sd.lines ? send_lines(&sd) : send_once(&sd);
+    if (!sd.lines)
+        return send_once(&sd);
+    /* `tail -f log | xmpp send --lines` runs as long as its input does:
+     * a listener, with no deadline unless one is asked for. */
+    if (!sd.o.timeout_given)
+        sd.o.timeout = -1;
+    return send_lines(&sd);
 }

@@ -205,6 +205,9 @@ teardown() {
     assert_output "xmpp recv: --priority 128: give -128..127"
     run xmpp_as bob recv --idle soon
     assert_failure 64
+    run xmpp_as bob recv --type chatty
+    assert_failure 64
+    assert_output "xmpp recv: --type chatty: use chat, normal, headline, groupchat or error"
     run xmpp_as bob recv extra
     assert_failure 64
     assert_output "xmpp recv: unexpected argument 'extra'"

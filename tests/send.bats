@@ -158,6 +158,14 @@ m = E.fromstring(sys.argv[1]); print(m.find("{jabber:client}body").text)' "$outp
     assert_output $'first\nsecond\nthird, without a newline'
 }
 
+@test "send: --lines stops at an explicit --timeout with 75 and says so" {
+    run xmpp_as alice send --lines -t 1 "$(jid_of bob)" < <(echo one; sleep 3; echo two)
+    assert_failure 75
+    assert_output "xmpp send: deadline reached (--timeout) after 1 input line(s)"
+    run xmpp_as bob recv -n 1 -t 10
+    assert_output --regexp $'\tone$'
+}
+
 @test "send: --lines skips a bad line, sends the rest, and exits 65" {
     run xmpp_as alice send --lines "$(jid_of bob)" < <(printf 'good 1\nbad \xff\n\ngood 2\n')
     assert_failure 65
