@@ -149,6 +149,13 @@ static int send_once(struct send *sd)
         body = strdup(sd->message);
     } else if ((rc = input_read(sd->file, sd->max, &body, &len))) {
         return rc;
+    } else {
+        /* `echo done | xmpp send` sends "done", as $(...) would: the one
+         * newline that ends the input is not part of the message. */
+        if (len && body[len - 1] == '\n')
+            body[--len] = '\0';
+        if (len && body[len - 1] == '\r')
+            body[--len] = '\0';
     }
     const char *what = sd->message ? "--message" : sd->file ? sd->file : "stdin";
     if ((rc = input_text(what, &body, &len, sd->sanitize))) {

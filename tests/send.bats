@@ -75,11 +75,18 @@ m = E.fromstring(sys.argv[1]); print(m.find("{jabber:client}body").text)' "$outp
     assert_equal "$(jq -r .body <<<"${lines[1]}")" "marker"
 }
 
-@test "send: with neither -m nor -f the body is stdin" {
-    run xmpp_as alice send "$(jid_of bob)" <<<"from stdin"
+@test "send: with neither -m nor -f the body is stdin, less the newline that ends it" {
+    run xmpp_as alice send "$(jid_of bob)" < <(printf 'from stdin\n\nlast line\n')
     assert_success
     run xmpp_as bob recv -n 1 -t 10 --json
-    assert_equal "$(jq -c .body <<<"$output")" '"from stdin\n"'
+    assert_equal "$(jq -c .body <<<"$output")" '"from stdin\n\nlast line"'
+    # only one newline goes, and a lone one is an empty message
+    run xmpp_as alice send "$(jid_of bob)" < <(printf 'two\n\n')
+    run xmpp_as bob recv -n 1 -t 10 --json
+    assert_equal "$(jq -c .body <<<"$output")" '"two\n"'
+    run xmpp_as alice send "$(jid_of bob)" < <(printf '\r\n')
+    assert_failure 65
+    assert_output "xmpp send: stdin: empty message; nothing sent"
 }
 
 @test "send: -f reads the body from a file; a missing file exits 66" {
