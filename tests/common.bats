@@ -498,6 +498,31 @@ CFG
     assert_output --regexp '^dave@localhost/'
 }
 
+# ---- docs ----
+
+@test "common: every tool has a mandoc-clean man page naming each option of its --help" {
+    run mandoc -Tlint -W warning "$ROOT"/man/*.1
+    assert_success
+    assert_output ""
+    local tools t opt page
+    tools=$("$XMPP" --help | sed -n 's/^  \([a-z][a-z0-9-]*\)  .*/\1/p')
+    for t in $tools; do
+        page="$ROOT/man/xmpp-$t.1"
+        [ -f "$page" ] || fail "no man page for $t"
+        # the tool's own part of --help, before the shared options
+        for opt in $("$XMPP" "$t" --help | sed '/^Connection (shared/,$d' |
+                     grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
+            grep -qE -- "Fl -${opt#--}([^a-z0-9-]|$)" "$page" || fail "xmpp-$t.1 lacks $opt"
+        done
+        grep -q "^\.Xr xmpp 1" "$page" || fail "xmpp-$t.1 lacks SEE ALSO xmpp(1)"
+        grep -q "^\.Xr xmpp-$t 1" "$ROOT/man/xmpp.1" || fail "xmpp.1 lacks xmpp-$t"
+    done
+    for opt in $("$XMPP" send --help | sed -n '/^Connection (shared/,$p' |
+                 grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
+        grep -qE -- "Fl -${opt#--}([^a-z0-9-]|$)" "$ROOT/man/xmpp.1" || fail "xmpp.1 lacks $opt"
+    done
+}
+
 # ---- install ----
 
 @test "common: make install puts the binary, a symlink per tool and the man pages under DESTDIR; uninstall removes them" {
