@@ -160,29 +160,22 @@ teardown() {
     assert_output --regexp $'\tto low$'
 }
 
-@test "recv: SIGTERM ends it cleanly with exit 0" {
-    recv_bg bob "$BATS_TEST_TMPDIR/out"
-    xmpp_as alice send "$(jid_of bob)" -m "before the signal"
-    wait_for "$BATS_TEST_TMPDIR/out" "before the signal"
-    kill -TERM "$RECV_PID"
-    local rc=0
-    wait "$RECV_PID" || rc=$?
-    RECV_PID=
-    [ "$rc" -eq 0 ]
-    grep -q 'SENT: <presence type="unavailable"/>' "$BATS_TEST_TMPDIR/out.err"
-    grep -q 'SENT: </stream:stream>' "$BATS_TEST_TMPDIR/out.err"
-    run cat "$BATS_TEST_TMPDIR/out"
-    assert_output --regexp $'\tbefore the signal$'
-}
-
-@test "recv: SIGINT ends it cleanly with exit 0" {
-    recv_bg bob "$BATS_TEST_TMPDIR/out"
-    kill -INT "$RECV_PID"
-    local rc=0
-    wait "$RECV_PID" || rc=$?
-    RECV_PID=
-    [ "$rc" -eq 0 ]
-    grep -q 'SENT: </stream:stream>' "$BATS_TEST_TMPDIR/out.err"
+@test "recv: SIGTERM and SIGINT end it cleanly with exit 0" {
+    local sig rc
+    for sig in TERM INT; do
+        recv_bg bob "$BATS_TEST_TMPDIR/$sig"
+        xmpp_as alice send "$(jid_of bob)" -m "before SIG$sig"
+        wait_for "$BATS_TEST_TMPDIR/$sig" "before SIG$sig"
+        kill -"$sig" "$RECV_PID"
+        rc=0
+        wait "$RECV_PID" || rc=$?
+        RECV_PID=
+        [ "$rc" -eq 0 ]
+        grep -q 'SENT: <presence type="unavailable"/>' "$BATS_TEST_TMPDIR/$sig.err"
+        grep -q 'SENT: </stream:stream>' "$BATS_TEST_TMPDIR/$sig.err"
+        run cat "$BATS_TEST_TMPDIR/$sig"
+        assert_output --regexp $'\tbefore SIG'"$sig"'$'
+    done
 }
 
 @test "recv: it stops, with 0, when its reader goes away (recv | head -n 1)" {
