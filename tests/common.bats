@@ -320,7 +320,7 @@ print(s.getsockname()[1], flush=True); time.sleep(30)' >"$BATS_TEST_TMPDIR/port"
     # in its own argv it would match itself.
     local seen
     seen=$(grep -l -a -- "--password-cmd" /proc/[0-9]*/cmdline 2>/dev/null | wc -l)
-    run grep -l -a -F -f "$BATS_TEST_TMPDIR/pw" /proc/[0-9]*/cmdline
+    run --separate-stderr grep -l -a -F -f "$BATS_TEST_TMPDIR/pw" /proc/[0-9]*/cmdline
     stop_bg "$p1"
     stop_bg "$p2"
     [ "$seen" -ge 1 ]
