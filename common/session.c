@@ -110,6 +110,14 @@ static void on_log(void *ud, xmpp_log_level_t level, const char *area,
         hint = XE_PROTOCOL;
     else if (!strncmp(msg, "connection failed, error ", 25))
         s->sock_error = atoi(msg + 25); /* the handler is told 0 */
+    else if (!strcmp(area, "tls") && !strncmp(msg, "error:", 6) &&
+             !s->auth_hint && !s->ready) {
+        /* OpenSSL's reason; the handler only gets SSL_ERROR_SSL (1),
+         * which strerror() would call "Operation not permitted". */
+        s->auth_hint = XE_UNAVAILABLE;
+        snprintf(s->why, sizeof s->why, "TLS handshake failed (%s)%s", msg,
+                 s->creds.direct_tls ? "; is it a direct TLS port?" : "");
+    }
     if (hint && !s->ready) {
         s->auth_hint = hint;
         snprintf(s->why, sizeof s->why, "%s", msg);
@@ -221,10 +229,12 @@ static int classify_failure(struct session *s, int error,
     if (s->auth_hint == XE_AUTH)
         return fail(XE_AUTH, "authentication failed for %s: check the "
                              "password", s->creds.jid);
-    if (s->auth_hint)
-        return fail(s->auth_hint, "%s", s->why);
     char where[300];
     describe_server(s, where, sizeof where);
+    if (s->auth_hint == XE_UNAVAILABLE)
+        return fail(XE_UNAVAILABLE, "cannot connect to %s: %s", where, s->why);
+    if (s->auth_hint)
+        return fail(s->auth_hint, "%s", s->why);
     if (!error)
         error = s->sock_error;
     if (error)

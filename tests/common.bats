@@ -191,6 +191,12 @@ print(s.getsockname()[1], flush=True); time.sleep(30)' >"$BATS_TEST_TMPDIR/port"
     assert_output --partial "TLS certificate rejected"
 }
 
+@test "common: --direct-tls to a STARTTLS port exits 69 with OpenSSL's reason" {
+    run xmpp_as alice send --direct-tls "$(jid_of bob)" -m x
+    assert_failure 69
+    assert_output --regexp "^xmpp send: cannot connect to 127.0.0.1:$XS_PORT: TLS handshake failed \(error:.*\); is it a direct TLS port\?$"
+}
+
 @test "common: --server with a bad port exits 64" {
     run xmpp_as alice send --server 127.0.0.1:99999 "$(jid_of bob)" -m x
     assert_failure 64
