@@ -157,7 +157,9 @@ static int send_once(struct send *sd)
         if (len && body[len - 1] == '\r')
             body[--len] = '\0';
     }
-    const char *what = sd->message ? "--message" : sd->file ? sd->file : "stdin";
+    const char *what = sd->message ? "--message"
+                       : sd->file && strcmp(sd->file, "-") ? sd->file
+                                                           : "stdin";
     if ((rc = input_text(what, &body, &len, sd->sanitize))) {
         free(body);
         return rc;

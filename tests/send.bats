@@ -95,6 +95,9 @@ m = E.fromstring(sys.argv[1]); print(m.find("{jabber:client}body").text)' "$outp
     assert_success
     run body_of bob
     assert_output $'from a file\nsecond line'
+    run xmpp_as alice send "$(jid_of bob)" -f - < <(printf 'caf\xe9')
+    assert_failure 65
+    assert_output --partial "xmpp send: stdin: invalid UTF-8"
     run xmpp_as alice send "$(jid_of bob)" -f "$BATS_TEST_TMPDIR/nope"
     assert_failure 66
     assert_output "xmpp send: $BATS_TEST_TMPDIR/nope: No such file or directory"
