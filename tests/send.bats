@@ -40,8 +40,10 @@ body_of() {
     assert_output --regexp '^<message .*</message>$'
     assert_output --partial "<body xmlns=\"jabber:client\">as &lt;xml&gt; &amp; more</body>"
     run /usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E
-m = E.fromstring(sys.argv[1]); print(m.find("{jabber:client}body").text)' "$output"
-    assert_output "as <xml> & more"
+m = E.fromstring(sys.argv[1]); print(m.find("{jabber:client}body").text)
+print(m.get("{http://www.w3.org/XML/1998/namespace}lang"))' "$output"
+    assert_output $'as <xml> & more\nen'
+
 }
 
 @test "send: Unicode arrives byte for byte" {
