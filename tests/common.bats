@@ -191,6 +191,13 @@ print(s.getsockname()[1], flush=True); time.sleep(30)' >"$BATS_TEST_TMPDIR/port"
     assert_output --partial "TLS certificate rejected"
 }
 
+@test "common: a stream error from the server exits 76 with its condition" {
+    XMPP_PASSWORD=x run "$XMPP" send -j bob@elsewhere.example $(server_opts) \
+        "$(jid_of bob)" -m x
+    assert_failure 76
+    assert_output "xmpp send: server closed the stream: host-unknown: This server does not serve elsewhere.example"
+}
+
 @test "common: --direct-tls to a STARTTLS port exits 69 with OpenSSL's reason" {
     run xmpp_as alice send --direct-tls "$(jid_of bob)" -m x
     assert_failure 69

@@ -10,6 +10,7 @@ teardown_file() { server_down; }
 teardown() {
     [ -z "${RECV_PID:-}" ] || stop_bg "$RECV_PID"
     [ -z "${RECV2_PID:-}" ] || stop_bg "$RECV2_PID"
+    "$SERVER" stop "$BATS_TEST_TMPDIR/other" # a test's own server, if any
 }
 
 @test "recv: an offline message carries its XEP-0203 delay in JSON, a live one none" {
@@ -176,6 +177,25 @@ teardown() {
         run cat "$BATS_TEST_TMPDIR/$sig"
         assert_output --regexp $'\tbefore SIG'"$sig"'$'
     done
+}
+
+@test "recv: a server that goes away ends it with 74" {
+    # a server of this test's own, as the file's is shared
+    local dir="$BATS_TEST_TMPDIR/other" port ca pass rc=0
+    "$SERVER" start "$dir" bob
+    port=$(. "$dir/env" && echo "$XS_PORT")
+    ca=$(. "$dir/env" && echo "$XS_CA")
+    pass=$(. "$dir/env" && echo "$XS_PASS_bob")
+    XMPP_PASSWORD=$pass "$XMPP" recv -j "$(jid_of bob)" --server "127.0.0.1:$port" \
+        --ca-file "$ca" -v >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+    RECV_PID=$!
+    wait_for "$BATS_TEST_TMPDIR/err" "RECV: <presence"
+    "$SERVER" stop "$dir"
+    wait "$RECV_PID" || rc=$?
+    RECV_PID=
+    [ "$rc" -eq 74 ]
+    run grep -v -e '^SENT' -e '^RECV' -e '^\[' "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp '^xmpp recv: connection lost'
 }
 
 @test "recv: it stops, with 0, when its reader goes away (recv | head -n 1)" {
