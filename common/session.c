@@ -201,7 +201,7 @@ static void describe_server(struct session *s, char *buf, size_t n)
     const struct creds *c = &s->creds;
     if (c->host)
         snprintf(buf, n, "%s:%u", c->host,
-                 c->port ? c->port : (c->direct_tls ? 5223 : 5222));
+                 c->port ? (unsigned)c->port : (c->direct_tls ? 5223u : 5222u));
     else {
         const char *at = strchr(c->jid, '@');
         const char *domain = at ? at + 1 : c->jid;
