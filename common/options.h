@@ -27,6 +27,9 @@ struct session_opts {
     enum output_format format;
 };
 
+/* The deadline, in seconds, of a tool that does a job and exits. */
+#define OPTS_DEFAULT_TIMEOUT 30
+
 /* Returned by opts_parse when the tool should go on with its job. */
 #define OPTS_CONTINUE (-1)
 

@@ -247,6 +247,26 @@ print(m.get("{http://www.w3.org/XML/1998/namespace}lang"))' "$output"
     assert_output "xmpp send: choose one of --message, --file and --lines"
 }
 
+@test "send: --receipt waits for the recipient's client to confirm (XEP-0184)" {
+    recv_bg bob "$BATS_TEST_TMPDIR/out" -n 1 -t 20
+    run xmpp_as alice send --receipt "$(jid_of bob)" -m "with a receipt"
+    assert_success
+    assert_output ""
+    wait "$RECV_PID"
+    # nobody online: no receipt by the deadline
+    run xmpp_as alice send --receipt -t 1 "$(jid_of bob)" -m "no one there"
+    assert_failure 75
+    assert_output "xmpp send: no delivery receipt for 1 of 1 message(s) by the deadline: bob@localhost"
+    run xmpp_as bob recv -n 1 -t 10
+    assert_output --regexp $'\tno one there$'
+}
+
+@test "send: a message the server refuses exits 1 with the stanza error" {
+    run xmpp_as alice send "nobody@$XS_DOMAIN" -m "to no one"
+    assert_failure 1
+    assert_output "xmpp send: nobody@localhost: message refused: cancel/service-unavailable"
+}
+
 @test "send: a slixmpp client (not ours) receives what xmpp send sent" {
     PEER_PASSWORD=$(pass_of carol) /usr/bin/python3 "$BATS_TEST_DIRNAME/peer.py" \
         recv "$(jid_of carol)" 1 >"$BATS_TEST_TMPDIR/peer" 2>"$BATS_TEST_TMPDIR/peer.err" &
