@@ -24,6 +24,7 @@ struct session_opts {
     double timeout;          /* seconds; < 0 means none */
     int verbose;
     enum output_format format;
+    bool reconnect;          /* set by a tool: it will call session_reconnect */
 };
 
 /* Returned by opts_parse when the tool should go on with its job. */
