@@ -26,11 +26,13 @@ static const char help[] =
     "      --priority N         presence priority, -128..127 (default 0)\n"
     "      --no-presence        send no presence: only messages to our full\n"
     "                           JID arrive\n"
+    "      --reconnect          when the connection drops, reconnect with\n"
+    "                           backoff and resume the session (XEP-0198)\n"
     "Output: FROM<TAB>TYPE<TAB>BODY with \\ TAB LF escaped as \\\\ \\t \\n;\n"
     "--json: from, to, type, id, thread, subject, body, delay; --xml: stanzas.\n";
 
 enum { OPT_FROM = 1000, OPT_TYPE, OPT_IDLE, OPT_ALL, OPT_PRIORITY,
-       OPT_NO_PRESENCE };
+       OPT_NO_PRESENCE, OPT_RECONNECT };
 
 static const struct option options[] = {
     {"from", required_argument, NULL, OPT_FROM},
@@ -40,6 +42,7 @@ static const struct option options[] = {
     {"all", no_argument, NULL, OPT_ALL},
     {"priority", required_argument, NULL, OPT_PRIORITY},
     {"no-presence", no_argument, NULL, OPT_NO_PRESENCE},
+    {"reconnect", no_argument, NULL, OPT_RECONNECT},
     {NULL, 0, NULL, 0},
 };
 
@@ -87,6 +90,7 @@ static int on_opt(int c, const char *arg, void *ud)
         break;
     case OPT_ALL: r->all = true; break;
     case OPT_NO_PRESENCE: r->no_presence = true; break;
+    case OPT_RECONNECT: r->o.reconnect = true; break;
     case 'n':
         if (opts_int(arg, 1, 1L << 40, &r->count) < 0)
             return fail(XE_USAGE, "--count %s: give a positive number", arg);
@@ -235,6 +239,13 @@ static int listen(struct recv *r)
     long long idle_ms = (long long)(r->idle * 1000);
     for (;;) {
         int st = session_step(&r->s, 200);
+        if (st == XE_CONNLOST && r->o.reconnect) {
+            if ((st = session_reconnect(&r->s)) == 0) {
+                if (!r->s.resumed && !r->no_presence)
+                    send_presence(r); /* a new session: announce it */
+                continue;
+            }
+        }
         if (st != SESSION_RUNNING)
             return st >= 128 ? XE_OK : st;
         if (idle_ms && now_ms() - r->last_activity >= idle_ms)

@@ -489,9 +489,16 @@ static ssize_t read_available(char *buf, size_t room)
 }
 
 /* One line on stderr naming every line the server did not confirm, as
- * ranges: "3 line(s) not confirmed by the server: stdin line(s) 5-6,9". */
-static void report_unconfirmed(struct send *sd)
+ * ranges: "3 line(s) not confirmed by the server: stdin line(s) 5-6,9",
+ * and, when the session broke before the end of the input, from which
+ * line on nothing was sent: so that every input line is accounted for. */
+static void report_unconfirmed(struct send *sd, bool eof)
 {
+    if (!eof && !sd->pend_len) {
+        fail(XE_CONNLOST, "stdin from line %lu on was not sent",
+             sd->line_no + 1);
+        return;
+    }
     if (!sd->pend_len)
         return;
     unsigned long *lines = malloc(sd->pend_len * sizeof *lines);
@@ -504,8 +511,12 @@ static void report_unconfirmed(struct send *sd)
         print_ranges(f, lines, sd->pend_len);
         fclose(f);
     }
+    char unread[64] = "";
+    if (!eof)
+        snprintf(unread, sizeof unread, "; from line %lu on not sent",
+                 sd->line_no + 1);
     fail(XE_CONNLOST, "%zu line(s) not confirmed by the server: stdin "
-                      "line(s) %s", sd->pend_len, list ? list : "?");
+                      "line(s) %s%s", sd->pend_len, list ? list : "?", unread);
     free(list);
     free(lines);
 }
@@ -555,7 +566,7 @@ static int send_lines(struct send *sd)
         fail(XE_TIMEOUT, "deadline reached (--timeout) after %lu input "
                          "line(s)", sd->line_no);
     forget_confirmed(sd);
-    report_unconfirmed(sd);
+    report_unconfirmed(sd, eof);
     free(sd->pend);
     rc = finish(sd, rc);
     if (!rc && sd->bad_lines)

@@ -25,6 +25,7 @@ struct session_opts {
     bool timeout_given;      /* -t was on the command line */
     int verbose;
     enum output_format format;
+    bool reconnect;          /* set by a tool: it will call session_reconnect */
 };
 
 /* The deadline, in seconds, of a tool that does a job and exits. */

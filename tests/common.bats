@@ -11,6 +11,10 @@ ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 
 # Each test has a config directory of its own, empty unless it writes one.
 setup() { export XDG_CONFIG_HOME="$BATS_TEST_TMPDIR/config"; }
+teardown() {
+    export XDG_CONFIG_HOME="$BATS_TEST_TMPDIR/config.drain"
+    drain_if_failed bob
+}
 
 # write_config MODE: the config file from stdin, with that mode.
 write_config() {

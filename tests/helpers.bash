@@ -69,10 +69,11 @@ recv_bg() {
     local user=$1 out=$2 ready='RECV: <presence'
     shift 2
     [[ " $* " == *" --no-presence "* ]] && ready='RECV: <iq'
-    # Not through xmpp_as: $! must be the tool itself, not a subshell.
+    # Not through xmpp_as: $! must be xmpp itself, so that killing it
+    # stops it; and fd 3 closed, or bats waits for it at the end.
     XMPP_PASSWORD="$(pass_of "$user")" "$XMPP" recv -j "$(jid_of "$user")" \
         --server "127.0.0.1:$XS_PORT" --ca-file "$XS_CA" -v "$@" \
-        >"$out" 2>"$out.err" &
+        >"$out" 2>"$out.err" 3>&- &
     RECV_PID=$!
     if ! wait_for "$out.err" "$ready" 10; then
         cat "$out.err" >&2
@@ -89,6 +90,15 @@ stop_bg() {
 # drain USER: read and drop whatever waits in USER's offline storage.
 drain() {
     xmpp_as "$1" recv --idle 0.3 -t 10 >/dev/null 2>&1 || true
+}
+
+# drain_if_failed USER...: for teardown(): after a failed test, drop what
+# it may have left in these users' offline storage, so that one failure
+# does not turn the tests after it into failures too.
+drain_if_failed() {
+    [ -n "${BATS_TEST_COMPLETED:-}" ] && return 0
+    local u
+    for u in "$@"; do drain "$u"; done
 }
 
 # closed_port: a 127.0.0.1 port nothing listens on (free at this moment).

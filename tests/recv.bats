@@ -11,6 +11,7 @@ teardown() {
     [ -z "${RECV_PID:-}" ] || stop_bg "$RECV_PID"
     [ -z "${RECV2_PID:-}" ] || stop_bg "$RECV2_PID"
     "$SERVER" stop "$BATS_TEST_TMPDIR/other" # a test's own server, if any
+    drain_if_failed bob
 }
 
 @test "recv: an offline message carries its XEP-0203 delay in JSON, a live one none" {
