@@ -36,6 +36,7 @@ struct session {
     int sock_error;       /* errno of a failed connect, from the log */
     int auth_hint;        /* what the library's log said went wrong */
     char why[256];        /* its words, or the certificate error */
+    char stream_id[128];  /* XEP-0114: the server's, for the handshake */
 };
 
 /* Resolve credentials and connect; returns 0 once the session is
