@@ -608,6 +608,11 @@ static int right_sender(struct session *s, const char *to, const char *from)
            (strchr(to, '/') || !strchr(from, '/'));
 }
 
+int session_reply_from(struct session *s, const char *to, const char *from)
+{
+    return right_sender(s, to, from);
+}
+
 /* Any answer to our IQ, even an error, shows that the server processed
  * it and, in order, everything we sent before it. */
 static void confirmed_up_to(struct session *s, unsigned long ordinal)

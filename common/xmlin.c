@@ -33,11 +33,12 @@ struct builder {
     char *text;
     size_t tlen, tcap;
     size_t max;             /* cap on one top element in bytes; 0: none */
+    const char *const *tops; /* names allowed at the top; NULL: any */
     long long top_start;    /* parser byte index where it began */
     unsigned long top_line, top_col;
     bool closing;           /* we are closing the wrapper ourselves */
     bool failed;            /* a handler stopped the parser: */
-    char why[128];
+    char why[256];
     unsigned long line, col;
     void (*on_top)(struct builder *b, xmpp_stanza_t *st);
     xmpp_stanza_t *result;  /* one-element mode */
@@ -174,6 +175,26 @@ static bool push(struct builder *b, struct level l)
     return true;
 }
 
+/* Is `name` one of the elements allowed at the top? Stops if not. */
+static bool top_allowed(struct builder *b, const char *name)
+{
+    if (!b->tops)
+        return true;
+    char why[128] = "";
+    size_t n = 0;
+    for (int i = 0; b->tops[i]; i++) {
+        if (!strcmp(b->tops[i], name))
+            return true;
+        n += (size_t)snprintf(why + n, n < sizeof why ? sizeof why - n : 0,
+                              "%s%s", i ? ", " : "", b->tops[i]);
+    }
+    char msg[200];
+    snprintf(msg, sizeof msg, "<%.40s> is not allowed here (expected %s)",
+             name, why);
+    stop(b, msg);
+    return false;
+}
+
 static void on_start(void *ud, const XML_Char *name, const XML_Char **atts)
 {
     struct builder *b = ud;
@@ -200,6 +221,10 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **atts)
     if (!qname)
         return stop(b, "out of memory");
     char *colon = strchr(qname, ':'); /* elements lose the prefix */
+    if (b->depth == b->top && !top_allowed(b, colon ? colon + 1 : qname)) {
+        free(qname);
+        return;
+    }
     xmpp_stanza_t *st = xmpp_stanza_new(b->ctx);
     xmpp_stanza_set_name(st, colon ? colon + 1 : qname);
     free(qname);
@@ -339,7 +364,6 @@ int xmlin_parse_one(xmpp_ctx_t *ctx, const char *what, const char *buf,
 struct xmlin {
     struct builder b; /* first: the builder's callbacks cast back */
     char *what;
-    const char *const *resync;
     xmlin_fn fn;
     void *ud;
     bool started;       /* b.p is live */
@@ -361,15 +385,14 @@ static void hand_on(struct builder *b, xmpp_stanza_t *st)
 }
 
 struct xmlin *xmlin_new(xmpp_ctx_t *ctx, const char *what, size_t max,
-                        const char *const *resync, xmlin_fn fn, void *ud)
+                        const char *const *tops, xmlin_fn fn, void *ud)
 {
     struct xmlin *x = calloc(1, sizeof *x);
     if (!x)
         return NULL;
     x->b = (struct builder){.ctx = ctx, .top = 1, .max = max,
-                            .on_top = hand_on};
+                            .tops = tops, .on_top = hand_on};
     x->what = strdup(what);
-    x->resync = resync;
     x->fn = fn;
     x->ud = ud;
     if (!x->what) {
@@ -489,14 +512,14 @@ static int resync_here(const struct xmlin *x, const char *s, size_t n,
         return n > 1024 ? 0 : -1;
     if (i == start || strchr("!?", s[start]))
         return 0;
-    if (!x->resync)
+    if (!x->b.tops)
         return 1;
     const char *colon = memchr(s + start, ':', i - start);
     if (colon)
         start = (size_t)(colon - s) + 1;
-    for (int k = 0; x->resync[k]; k++)
-        if (strlen(x->resync[k]) == i - start &&
-            !strncmp(x->resync[k], s + start, i - start))
+    for (int k = 0; x->b.tops[k]; k++)
+        if (strlen(x->b.tops[k]) == i - start &&
+            !strncmp(x->b.tops[k], s + start, i - start))
             return 1;
     return 0;
 }

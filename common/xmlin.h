@@ -49,14 +49,14 @@ typedef void (*xmlin_fn)(xmpp_stanza_t *st, void *ud);
 
 /* A parser for a stream of elements fed in chunks of any size: one or
  * many per line, or one spread over many lines. `max` caps one element
- * in bytes. After an error, input is skipped to the next line whose
- * first non-blank text opens an element named in `resync` (a
- * NULL-terminated list; NULL: any element), so a malformed element is
- * dropped whole, with whatever follows it on its line, and is never
- * passed on in part. A leading XML declaration is allowed. Returns NULL
- * when out of memory. */
+ * in bytes. `tops` lists the element names allowed at the top level
+ * (NULL-terminated; NULL: any), e.g. message, presence, iq. After an
+ * error, input is skipped to the next line whose first non-blank text
+ * opens one of them, so a malformed element is dropped whole, with
+ * whatever follows it on its line, and is never passed on in part. A
+ * leading XML declaration is allowed. Returns NULL when out of memory. */
 struct xmlin *xmlin_new(xmpp_ctx_t *ctx, const char *what, size_t max,
-                        const char *const *resync, xmlin_fn fn, void *ud);
+                        const char *const *tops, xmlin_fn fn, void *ud);
 
 /* Feed the next len bytes; with final, the input ends here (an element
  * still open is an error). Each error is printed ("WHAT: line L, column
