@@ -38,7 +38,7 @@ const struct tool tool_disco = {
     .name = "disco",
     .run = cmd_disco,
     .summary = "Discover an entity's features or items (XEP-0030)",
-    .synopsis = "[options] [info|items] [JID]",
+    .synopsis = "[options] [--node NODE] [info|items] [JID]",
     .help = help,
     .options = options,
 };

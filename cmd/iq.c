@@ -37,7 +37,7 @@ const struct tool tool_iq = {
     .name = "iq",
     .run = cmd_iq,
     .summary = "Send an IQ request with a raw payload",
-    .synopsis = "[options] get|set [PAYLOAD]",
+    .synopsis = "[options] [--to JID] [--json-in] get|set [PAYLOAD]",
     .help = help,
     .options = options,
 };

@@ -85,6 +85,6 @@ TAB=$'\t'
 @test "disco: --help shows the synopsis and --node" {
     run "$XMPP" disco --help
     assert_success
-    assert_output --partial "usage: xmpp disco [options] [info|items] [JID]"
+    assert_output --partial "usage: xmpp disco [options] [--node NODE] [info|items] [JID]"
     assert_output --partial "--node NODE"
 }

@@ -129,7 +129,7 @@ teardown_file() { server_down; }
 @test "iq: --help lists every option" {
     run "$XMPP" iq --help
     assert_success
-    assert_output --partial "usage: xmpp iq [options] get|set [PAYLOAD]"
+    assert_output --partial "usage: xmpp iq [options] [--to JID] [--json-in] get|set [PAYLOAD]"
     assert_output --partial "--to JID"
     assert_output --partial "--json-in"
 }

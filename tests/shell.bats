@@ -147,6 +147,7 @@ EOF2
 @test "shell: --help shows --json-in and --max-size" {
     run "$XMPP" shell --help
     assert_success
+    assert_output --partial "usage: xmpp shell [options] [--json-in] [--max-size BYTES]"
     assert_output --partial "--json-in"
     assert_output --partial "--max-size BYTES"
 }
