@@ -402,15 +402,23 @@ int xmljson_to_stanza(xmpp_ctx_t *ctx, const char *what, json_t *j,
     return build(ctx, &w, j, NULL, out);
 }
 
+json_t *xmljson_load(const char *what, const char *buf, size_t len)
+{
+    json_error_t err;
+    json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+    if (!j)
+        fail(XE_DATA, "%s: line %d, column %d: %s", what, err.line,
+             err.column, err.text);
+    return j;
+}
+
 int xmljson_parse(xmpp_ctx_t *ctx, const char *what, const char *buf,
                   size_t len, xmpp_stanza_t **out)
 {
-    json_error_t err;
     *out = NULL;
-    json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+    json_t *j = xmljson_load(what, buf, len);
     if (!j)
-        return fail(XE_DATA, "%s: line %d, column %d: %s", what, err.line,
-                    err.column, err.text);
+        return XE_DATA;
     int rc = xmljson_to_stanza(ctx, what, j, out);
     json_decref(j);
     return rc;
