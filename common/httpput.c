@@ -244,10 +244,11 @@ static void origin_of(const char *url, char *buf, size_t n)
 static int report(struct transfer *t, CURLcode res, int status, long code)
 {
     const struct http_put *req = t->req;
-    char origin[256], done[16], total[16];
+    char origin[256];
     origin_of(req->url, origin, sizeof origin);
     const char *why = t->errbuf[0] ? t->errbuf : curl_easy_strerror(res);
     if (status == XE_TIMEOUT) {
+        char done[16], total[16];
         human(done, sizeof done, t->sent);
         human(total, sizeof total, req->size);
         return fail(XE_TIMEOUT, "%s: upload to %s timed out after %s of %s; "
@@ -302,6 +303,10 @@ int http_put(struct session *s, const struct http_put *req)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
         if (t.bar_drawn)
             draw_bar(&t, t.sent, true);
+        if (s->opt->verbose) /* the console's view of the HTTP side */
+            fprintf(stderr, "HTTP: PUT %s (%lld bytes, %s): %s\n", req->url,
+                    req->size, req->content_type,
+                    t.status[0] ? t.status : curl_easy_strerror(res));
         rc = report(&t, res, status, code);
         curl_easy_cleanup(h);
     }

@@ -297,10 +297,10 @@ static int find_service(struct session *s, struct service *svc)
     xmpp_send(s->conn, iq);
     xmpp_stanza_release(iq);
 
-    int found, rc = 0;
-    while ((found = decided(&d)) == -2)
-        if ((rc = session_step(s, 1000)) != SESSION_RUNNING)
-            break;
+    int found, rc = SESSION_RUNNING;
+    while ((found = decided(&d)) == -2 &&
+           (rc = session_step(s, 1000)) == SESSION_RUNNING)
+        ;
     if (found >= 0) {
         snprintf(svc->jid, sizeof svc->jid, "%s", d.p[found]->jid);
         svc->max = d.p[found]->max;
@@ -312,6 +312,9 @@ static int find_service(struct session *s, struct service *svc)
     } else if (rc == XE_TIMEOUT) {
         fail(rc, "timed out looking for %s's upload service (--timeout)",
              domain);
+    } else if (rc == XE_OK) { /* ended under us, without a word */
+        rc = fail(XE_CONNLOST, "the session ended while looking for %s's "
+                               "upload service", domain);
     }
     discovery_free(&d);
     return rc;
@@ -381,7 +384,7 @@ static int parse_slot(xmpp_stanza_t *reply, struct slot *sl)
                               : NULL;
     const char *pu = put ? xmpp_stanza_get_attribute(put, "url") : NULL;
     const char *gu = get ? xmpp_stanza_get_attribute(get, "url") : NULL;
-    if (!usable_url(pu) || !usable_url(gu))
+    if (!pu || !gu || !usable_url(pu) || !usable_url(gu))
         return -1;
     sl->put = strdup(pu);
     sl->get = strdup(gu);
@@ -480,7 +483,7 @@ int upload_files(struct session *s, struct upload *files, int n)
 {
     if (n == 0)
         return 0;
-    struct service svc;
+    struct service svc = {.max = -1};
     int rc = find_service(s, &svc);
     /* All or nothing: no file goes up when one of them cannot. */
     for (int i = 0; !rc && i < n; i++)

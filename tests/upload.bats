@@ -251,3 +251,10 @@ time.sleep(60)' "$port_file" &
     assert_output --partial "--attach FILE "
     assert_output --partial "--content-type TYPE "
 }
+
+@test "upload: -v shows the HTTP PUT and the server's answer" {
+    echo x >"$BATS_TEST_TMPDIR/v.txt"
+    run xmpp_as alice send "$(jid_of carol)" -v --attach "$BATS_TEST_TMPDIR/v.txt"
+    assert_success
+    assert_line --regexp "^HTTP: PUT http://localhost:$XS_HTTP_PORT/[^ ]*/v\.txt \(2 bytes, text/plain\): 201 Created$"
+}
