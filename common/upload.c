@@ -217,7 +217,7 @@ static void probe(struct discovery *d, const char *jid)
     p->max = -1;
     xmpp_stanza_t *iq = disco_iq(d->s, jid, NS_DISCO_INFO, &p->id);
     xmpp_id_handler_add(d->s->conn, on_info, p->id, p);
-    xmpp_send(d->s->conn, iq);
+    session_send(d->s, iq);
     xmpp_stanza_release(iq);
     d->p[d->n++] = p;
 }
@@ -294,7 +294,7 @@ static int find_service(struct session *s, struct service *svc)
     probe(&d, domain);
     xmpp_stanza_t *iq = disco_iq(s, domain, NS_DISCO_ITEMS, &d.items_id);
     xmpp_id_handler_add(s->conn, on_items, d.items_id, &d);
-    xmpp_send(s->conn, iq);
+    session_send(s, iq);
     xmpp_stanza_release(iq);
 
     int found, rc = SESSION_RUNNING;
