@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # xmpp send --attach: XEP-0363 HTTP upload to Prosody's mod_http_file_share
 # (upload.localhost, http on 127.0.0.1:$XS_HTTP_PORT, 10 MiB limit), and
-# the XEP-0066 pointer the receiver gets.
+# the XEP-0066 pointer the receiver gets. Messages nobody reads go to
+# dave; carol must receive nothing (her offline store stays empty); bob
+# is read by each test that writes to him.
 
 load helpers
 
@@ -200,13 +202,13 @@ time.sleep(60)' "$port_file" &
 
 @test "upload: a progress bar on a terminal, none when stderr is not one or with -q" {
     head -c 200000 /dev/urandom >"$BATS_TEST_TMPDIR/p.bin"
-    run xmpp_as alice send "$(jid_of bob)" --attach "$BATS_TEST_TMPDIR/p.bin"
+    run xmpp_as alice send "$(jid_of dave)" --attach "$BATS_TEST_TMPDIR/p.bin"
     assert_success
     assert_output ""
     # script(1) gives the command a terminal; its output is the screen.
-    export XMPP XS_PORT XS_CA BOB="$(jid_of bob)" PASS="$(pass_of alice)"
+    export XMPP XS_PORT XS_CA TO="$(jid_of dave)" PASS="$(pass_of alice)"
     export F="$BATS_TEST_TMPDIR/p.bin"
-    cmd='XMPP_PASSWORD=$PASS $XMPP send -j alice@localhost --server 127.0.0.1:$XS_PORT --ca-file $XS_CA $BOB --attach $F'
+    cmd='XMPP_PASSWORD=$PASS $XMPP send -j alice@localhost --server 127.0.0.1:$XS_PORT --ca-file $XS_CA $TO --attach $F'
     run script -qec "$cmd" /dev/null
     assert_success
     assert_output --regexp 'p\.bin +\[#+\] 100% 195\.3 KiB / 195\.3 KiB'
@@ -254,7 +256,24 @@ time.sleep(60)' "$port_file" &
 
 @test "upload: -v shows the HTTP PUT and the server's answer" {
     echo x >"$BATS_TEST_TMPDIR/v.txt"
-    run xmpp_as alice send "$(jid_of carol)" -v --attach "$BATS_TEST_TMPDIR/v.txt"
+    run xmpp_as alice send "$(jid_of dave)" -v --attach "$BATS_TEST_TMPDIR/v.txt"
     assert_success
     assert_line --regexp "^HTTP: PUT http://localhost:$XS_HTTP_PORT/[^ ]*/v\.txt \(2 bytes, text/plain\): 201 Created$"
+}
+
+@test "upload: --receipt waits for the receiver's receipt of the attachment" {
+    echo x >"$BATS_TEST_TMPDIR/r.txt"
+    recv_bg bob "$BATS_TEST_TMPDIR/in" -n 1
+    run xmpp_as alice send "$(jid_of bob)" --receipt -t 10 --attach "$BATS_TEST_TMPDIR/r.txt"
+    assert_success
+    wait "$RECV_PID"
+    assert_regex "$(cat "$BATS_TEST_TMPDIR/in")" '/r\.txt$'
+}
+
+@test "upload: --id with --receipt and more than one message is a usage error" {
+    echo x >"$BATS_TEST_TMPDIR/f.txt"
+    run xmpp_as alice send "$(jid_of bob)" --receipt --id fixed -m text \
+        --attach "$BATS_TEST_TMPDIR/f.txt"
+    assert_failure 64
+    assert_output --partial "--id with --receipt needs a single message"
 }
