@@ -28,16 +28,16 @@
 int upload_check(struct upload *u)
 {
     struct stat st;
-    FILE *f = fopen(u->path, "rb");
-    if (!f)
-        return fail(XE_NOINPUT, "%s: %s", u->path, strerror(errno));
-    int r = fstat(fileno(f), &st);
-    fclose(f);
-    if (r != 0)
+    /* stat first: opening a FIFO to test it would wait for a writer. */
+    if (stat(u->path, &st) != 0)
         return fail(XE_NOINPUT, "%s: %s", u->path, strerror(errno));
     if (!S_ISREG(st.st_mode))
         return fail(XE_NOINPUT, "%s: not a regular file; --attach uploads "
                                 "files", u->path);
+    FILE *f = fopen(u->path, "rb");
+    if (!f)
+        return fail(XE_NOINPUT, "%s: %s", u->path, strerror(errno));
+    fclose(f);
     u->size = (long long)st.st_size;
     if (!u->content_type)
         u->content_type = mimetype_guess(u->path);

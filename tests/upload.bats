@@ -126,10 +126,14 @@ oob_urls() { sed -n 's|.*<x xmlns="jabber:x:oob"><url[^>]*>\([^<]*\)</url>.*|\1|
     assert_output --partial "nope.bin: No such file or directory"
 }
 
-@test "upload: a directory exits 66" {
+@test "upload: a directory or a FIFO exits 66, without waiting for a writer" {
     run xmpp_as alice send "$(jid_of bob)" --attach "$BATS_TEST_TMPDIR"
     assert_failure 66
     assert_output --partial "not a regular file"
+    mkfifo "$BATS_TEST_TMPDIR/fifo"
+    run timeout 10 "$XMPP" send "$(jid_of bob)" --attach "$BATS_TEST_TMPDIR/fifo"
+    assert_failure 66
+    assert_output "xmpp send: $BATS_TEST_TMPDIR/fifo: not a regular file; --attach uploads files"
 }
 
 @test "upload: a server without an upload service exits 69" {
