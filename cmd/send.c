@@ -1,7 +1,7 @@
 /* xmpp send: send a message to one or more JIDs, and exit 0 only once
  * the server has taken every one of them.
  *
- * usage: xmpp send [options] JID... [-m TEXT | -f FILE]
+ * usage: xmpp send [options] JID... [-m TEXT | -f FILE | -l] [--attach FILE]...
  */
 #include <errno.h>
 #include <poll.h>
@@ -14,7 +14,9 @@
 #include "../common/exitcode.h"
 #include "../common/input.h"
 #include "../common/jid.h"
+#include "../common/mimetype.h"
 #include "../common/session.h"
+#include "../common/upload.h"
 
 static const char help[] =
     "Message:\n"
@@ -29,7 +31,12 @@ static const char help[] =
     "                           for every one until the deadline\n"
     "      --sanitize           replace invalid UTF-8 and forbidden control\n"
     "                           characters with U+FFFD instead of failing\n"
-    "      --max-size BYTES     refuse a body larger than this (default 1 MiB)\n";
+    "      --max-size BYTES     refuse a body larger than this (default 1 MiB)\n"
+    "      --attach FILE        upload FILE (XEP-0363) and send its URL as a\n"
+    "                           message of its own; repeatable; any text\n"
+    "                           (-m, -f) goes first; stdin is not read\n"
+    "      --content-type TYPE  MIME type of the attached files (default:\n"
+    "                           from the file name)\n";
 
 enum {
     OPT_TYPE = 1000,
@@ -38,6 +45,8 @@ enum {
     OPT_SANITIZE,
     OPT_MAX_SIZE,
     OPT_RECEIPT,
+    OPT_ATTACH,
+    OPT_CONTENT_TYPE,
 };
 
 static const struct option options[] = {
@@ -51,16 +60,20 @@ static const struct option options[] = {
     {"sanitize", no_argument, NULL, OPT_SANITIZE},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"receipt", no_argument, NULL, OPT_RECEIPT},
+    {"attach", required_argument, NULL, OPT_ATTACH},
+    {"content-type", required_argument, NULL, OPT_CONTENT_TYPE},
     {NULL, 0, NULL, 0},
 };
 
 static int cmd_send(int argc, char **argv);
 
+#define MAX_ATTACH 16
+
 const struct tool tool_send = {
     .name = "send",
     .run = cmd_send,
     .summary = "Send messages",
-    .synopsis = "[options] JID... [-m TEXT | -f FILE | -l]",
+    .synopsis = "[options] JID... [-m TEXT | -f FILE | -l] [--attach FILE]...",
     .help = help,
     .shortopts = "m:f:ls:",
     .options = options,
@@ -73,6 +86,9 @@ struct send {
     size_t max;
     char **to;
     int nto;
+    struct upload files[MAX_ATTACH]; /* --attach */
+    int nfiles;
+    const char *content_type;
     struct session s;
     /* --lines bookkeeping: input line numbers, 1-based. */
     unsigned long line_no;       /* last line read */
@@ -125,6 +141,18 @@ static int on_opt(int c, const char *arg, void *ud)
         if (opts_int(arg, 1, 1L << 30, &n) < 0)
             return fail(XE_USAGE, "--max-size %s: give bytes, 1 to 1 GiB", arg);
         sd->max = (size_t)n;
+        break;
+    case OPT_ATTACH:
+        if (sd->nfiles == MAX_ATTACH)
+            return fail(XE_USAGE, "--attach: at most %d files at a time",
+                        MAX_ATTACH);
+        sd->files[sd->nfiles++] = (struct upload){.path = arg};
+        break;
+    case OPT_CONTENT_TYPE:
+        if (mimetype_check(arg))
+            return fail(XE_USAGE, "--content-type %s: %s; e.g. text/plain",
+                        arg, mimetype_check(arg));
+        sd->content_type = arg;
         break;
     default: return XE_USAGE;
     }
@@ -270,9 +298,11 @@ static int wait_receipts(struct send *sd)
     return rc;
 }
 
-/* One <message/> to each recipient (RFC 6121 §5.2). Returns the
- * ordinal of the last one. */
-static unsigned long send_body(struct send *sd, const char *body)
+/* One <message/> to each recipient (RFC 6121 §5.2); with oob_url, the
+ * XEP-0066 pointer to an uploaded file as well. Returns the ordinal of
+ * the last one. */
+static unsigned long send_body(struct send *sd, const char *body,
+                               const char *oob_url)
 {
     unsigned long ordinal = 0;
     xmpp_ctx_t *ctx = sd->s.ctx;
@@ -287,6 +317,8 @@ static unsigned long send_body(struct send *sd, const char *body)
         if (sd->thread)
             xmpp_stanza_add_child_ex(m, text_child(ctx, "thread", sd->thread),
                                      0);
+        if (oob_url)
+            xmpp_stanza_add_child_ex(m, upload_oob(ctx, oob_url), 0);
         if (sd->receipt)
             xmpp_stanza_add_child_ex(m, receipt_request(ctx), 0);
         ordinal = session_send(&sd->s, m);
@@ -342,8 +374,8 @@ static int finish(struct send *sd, int rc)
 
 static int send_once(struct send *sd)
 {
-    char *body;
-    size_t len;
+    char *body = NULL;
+    size_t len = 0;
     int rc;
     if (sd->message) {
         len = strlen(sd->message);
@@ -351,7 +383,8 @@ static int send_once(struct send *sd)
             return fail(XE_DATA, "--message: larger than %zu bytes "
                                  "(--max-size)", sd->max);
         body = strdup(sd->message);
-    } else if ((rc = input_read(sd->file, sd->max, &body, &len))) {
+    } else if ((sd->file || !sd->nfiles) &&
+               (rc = input_read(sd->file, sd->max, &body, &len))) {
         return rc;
     } else {
         /* `echo done | xmpp send` sends "done", as $(...) would: the one
@@ -364,21 +397,29 @@ static int send_once(struct send *sd)
     const char *what = sd->message ? "--message"
                        : sd->file && strcmp(sd->file, "-") ? sd->file
                                                            : "stdin";
-    if ((rc = input_text(what, &body, &len, sd->sanitize))) {
+    if (body && (rc = input_text(what, &body, &len, sd->sanitize))) {
         free(body);
         return rc;
     }
-    if (len == 0) {
+    if (len == 0 && !sd->nfiles) {
         free(body);
         return fail(XE_DATA, "%s: empty message; nothing sent", what);
     }
-    if (!(rc = open_session(sd))) {
-        unsigned long last = send_body(sd, body);
+    /* Files go up first: a failed upload sends no message. */
+    if (!(rc = open_session(sd)) &&
+        !(rc = upload_files(&sd->s, sd->files, sd->nfiles))) {
+        unsigned long first = sd->s.out + 1, last = 0;
+        if (len)
+            last = send_body(sd, body, NULL);
+        for (int i = 0; i < sd->nfiles; i++)
+            last = send_body(sd, sd->files[i].url, sd->files[i].url);
         if ((rc = session_confirm(&sd->s)))
-            fail(rc, "%lu of %d message(s) not confirmed by the server",
-                 last - sd->s.confirmed, sd->nto);
+            fail(rc, "%lu of %lu message(s) not confirmed by the server",
+                 last - sd->s.confirmed, last - first + 1);
         rc = finish(sd, rc);
     }
+    for (int i = 0; i < sd->nfiles; i++)
+        upload_free(&sd->files[i]);
     free(body);
     return session_close(&sd->s, rc);
 }
@@ -451,7 +492,7 @@ static void send_line(struct send *sd, char *line, size_t len)
         sd->bad_lines++;
         return;
     }
-    unsigned long ordinal = send_body(sd, text);
+    unsigned long ordinal = send_body(sd, text, NULL);
     if (text != line)
         free(text);
     if (remember_line(sd, ordinal) < 0) {
@@ -574,6 +615,28 @@ static int send_lines(struct send *sd)
     return session_close(&sd->s, rc);
 }
 
+/* --attach: what cannot work is refused before connecting. */
+static int check_attachments(struct send *sd)
+{
+    if (sd->content_type && !sd->nfiles)
+        return fail(XE_USAGE, "--content-type applies to --attach files");
+    if (sd->nfiles && sd->lines)
+        return fail(XE_USAGE, "--attach cannot be combined with --lines");
+    if (sd->nfiles && sd->o.component)
+        return fail(XE_USAGE, "--attach needs a client account, not "
+                              "--component");
+    if (sd->receipt && sd->id && sd->nfiles + !!(sd->message || sd->file) > 1)
+        return fail(XE_USAGE, "--id with --receipt needs a single message: "
+                              "receipts are matched by id");
+    for (int i = 0; i < sd->nfiles; i++) {
+        sd->files[i].content_type = sd->content_type;
+        int rc = upload_check(&sd->files[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static int cmd_send(int argc, char **argv)
 {
     struct send sd = {.type = "chat", .max = INPUT_MAX_DEFAULT};
@@ -595,6 +658,8 @@ static int cmd_send(int argc, char **argv)
     if (sd.receipt && sd.id && (sd.nto > 1 || sd.lines))
         return fail(XE_USAGE, "--id with --receipt needs one recipient and "
                               "no --lines: receipts are matched by id");
+    if ((rc = check_attachments(&sd)))
+        return rc;
     /* `tail -f log | xmpp send --lines` runs as long as its input does:
      * no deadline while it flows, unless one is asked for. */
     if (sd.lines && !sd.o.timeout_given)

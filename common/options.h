@@ -44,6 +44,14 @@ typedef int (*tool_opt_fn)(int c, const char *arg, void *ud);
 int opts_parse(int argc, char **argv, struct session_opts *o,
                tool_opt_fn on_opt, void *ud, int *first);
 
+/* The shared options as opts_parse() knows them, for completions. */
+struct opts_table {
+    const struct option *options; /* NULL-terminated */
+    const char *shortopts;
+    const char *help;
+};
+struct opts_table opts_common(void);
+
 /* Print "usage: xmpp TOOL SYNOPSIS" and the option help to f. */
 void opts_usage(const struct tool *t, int to_stderr);
 
