@@ -9,11 +9,13 @@
 #include "common/tool.h"
 #include "common/version.h"
 
-extern const struct tool tool_send, tool_recv;
+extern const struct tool tool_send, tool_recv, tool_roster, tool_presence;
 
 const struct tool *const tools[] = {
     &tool_send,
     &tool_recv,
+    &tool_roster,
+    &tool_presence,
     NULL,
 };
 
