@@ -15,6 +15,7 @@
 #include "../common/input.h"
 #include "../common/jid.h"
 #include "../common/session.h"
+#include "../common/stanza.h"
 
 static const char help[] =
     "Message:\n"
@@ -103,17 +104,6 @@ static int on_opt(int c, const char *arg, void *ud)
     return OPTS_CONTINUE;
 }
 
-static xmpp_stanza_t *text_child(xmpp_ctx_t *ctx, const char *name,
-                                 const char *text)
-{
-    xmpp_stanza_t *el = xmpp_stanza_new(ctx);
-    xmpp_stanza_t *t = xmpp_stanza_new(ctx);
-    xmpp_stanza_set_name(el, name);
-    xmpp_stanza_set_text(t, text);
-    xmpp_stanza_add_child_ex(el, t, 0);
-    return el;
-}
-
 /* One <message/> to each recipient (RFC 6121 §5.2). */
 static void send_body(struct send *sd, const char *body)
 {
@@ -123,12 +113,10 @@ static void send_body(struct send *sd, const char *body)
         xmpp_stanza_t *m = xmpp_message_new(ctx, sd->type, sd->to[i],
                                             sd->id ? sd->id : id);
         if (sd->subject)
-            xmpp_stanza_add_child_ex(m, text_child(ctx, "subject", sd->subject),
-                                     0);
+            stanza_add_text_child(m, "subject", sd->subject);
         xmpp_message_set_body(m, body);
         if (sd->thread)
-            xmpp_stanza_add_child_ex(m, text_child(ctx, "thread", sd->thread),
-                                     0);
+            stanza_add_text_child(m, "thread", sd->thread);
         session_send(&sd->s, m);
         xmpp_stanza_release(m);
         if (id)
