@@ -610,19 +610,46 @@ static void on_probe_error(struct presence_cmd *c, xmpp_stanza_t *st)
 /* RFC 6121 §4.3: the contact's server answers a probe only when we are
  * subscribed; Prosody answers anyone else with 'unsubscribed', which
  * would cancel a request of ours still pending. So check first. */
-static int run_probe(struct presence_cmd *c)
+static int probe_allowed(struct presence_cmd *c, const char *bare)
 {
+    if (is_own_account(c, bare))
+        return fail(XE_USAGE, "probe: %s is our own account; 'xmpp presence "
+                              "list' shows its other resources", bare);
     int rc = roster_fetch(&c->s, &c->r);
     if (rc)
         return rc;
+    const struct roster_item *it = roster_find(&c->r, bare);
+    if (!roster_item_sees(it))
+        return fail(XE_STANZA, "%s: not subscribed to its presence "
+                    "(subscription: %s); ask with 'xmpp roster subscribe %s'",
+                    bare, it ? it->subscription : "none", bare);
+    return 0;
+}
+
+/* The target's available resources, else its unavailable answer. */
+static void print_probed(struct presence_cmd *c, const char *bare)
+{
+    struct table out = {0};
+    for (size_t i = 0; i < c->avail.n; i++)
+        if (jid_matches(c->avail.v[i].jid, c->target))
+            table_put(&out, c->avail.v[i].jid, c->avail.v[i].st);
+    if (out.n)
+        qsort(out.v, out.n, sizeof *out.v, by_entry_jid);
+    else
+        put_unavailable(c, &out, c->target, table_find(&c->gone, bare));
+    for (size_t i = 0; i < out.n; i++)
+        presence_print(stdout, c->o.format, out.v[i].st);
+    table_free(&out);
+}
+
+/* No initial presence: the answer comes to our full JID all the same. */
+static int run_probe(struct presence_cmd *c)
+{
     char *bare = bare_of(c->target);
     if (!bare)
         return fail(XE_DATA, "out of memory");
-    const struct roster_item *it = roster_find(&c->r, bare);
-    if (!roster_item_sees(it)) {
-        rc = fail(XE_STANZA, "%s: not subscribed to its presence "
-                  "(subscription: %s); ask with 'xmpp roster subscribe %s'",
-                  bare, it ? it->subscription : "none", bare);
+    int rc = probe_allowed(c, bare);
+    if (rc) {
         free(bare);
         return rc;
     }
@@ -638,22 +665,10 @@ static int run_probe(struct presence_cmd *c)
     if (!rc && !c->heard)
         rc = fail(XE_TIMEOUT, "%s: no answer to the probe within %g s "
                               "(--wait)", c->target, c->wait_s);
-    struct entry *g = table_find(&c->gone, bare);
+    if (!rc)
+        print_probed(c, bare);
     free(bare);
-    if (rc)
-        return rc;
-    struct table out = {0};
-    for (size_t i = 0; i < c->avail.n; i++)
-        if (jid_matches(c->avail.v[i].jid, c->target))
-            table_put(&out, c->avail.v[i].jid, c->avail.v[i].st);
-    if (out.n)
-        qsort(out.v, out.n, sizeof *out.v, by_entry_jid);
-    else
-        put_unavailable(c, &out, c->target, g);
-    for (size_t i = 0; i < out.n; i++)
-        presence_print(stdout, c->o.format, out.v[i].st);
-    table_free(&out);
-    return 0;
+    return rc;
 }
 
 /* ---- command line ---- */

@@ -289,3 +289,9 @@ wait_exit() {
         assert_output --partial "$word"
     done
 }
+
+@test "presence: probe of our own account is a usage error" {
+    run xmpp_as alice presence probe "$(jid_of alice)"
+    assert_failure 64
+    assert_output --partial "is our own account"
+}
