@@ -295,3 +295,25 @@ wait_exit() {
     assert_failure 64
     assert_output --partial "is our own account"
 }
+
+@test "presence: list --wait collects presences that arrive after login" {
+    presence_bg alice "$T/list" list --wait 3
+    local lister=$BG_PID
+    presence_bg bob "$T/bob" set --resource latecomer --status hello
+    local rc=0
+    wait_exit "$lister" 15 || rc=$?
+    assert_equal "$rc" 0
+    run cat "$T/list"
+    assert_output "bob@localhost/latecomer${TAB}available${TAB}-1${TAB}hello"
+}
+
+# Last: it takes the server down.
+@test "presence: set exits 74 when the server goes away" {
+    presence_bg bob "$T/bob" set --resource doomed
+    kill -9 "$XS_PID"
+    local rc=0
+    wait_exit "$BG_PID" || rc=$?
+    assert_equal "$rc" 74
+    run grep -v -e '^SENT' -e '^RECV' "$T/bob.err"
+    assert_output --partial "connection lost"
+}
