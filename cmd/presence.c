@@ -4,15 +4,13 @@
  * usage: xmpp presence [options] set [--show SHOW] [--status TEXT] ...
  *        ...  (the synopsis below)
  */
-#include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "../common/die.h"
 #include "../common/exitcode.h"
+#include "../common/input.h"
 #include "../common/jid.h"
 #include "../common/output.h"
 #include "../common/presence.h"
@@ -336,19 +334,6 @@ static int print_flush(struct presence_cmd *c, xmpp_stanza_t *st)
 
 /* ---- set ---- */
 
-/* Read what stdin has now. Returns bytes read, 0 at EOF, -1 when there
- * is nothing yet. */
-static ssize_t read_ready(char *buf, size_t room)
-{
-    struct pollfd pfd = {.fd = 0, .events = POLLIN};
-    if (poll(&pfd, 1, 0) <= 0)
-        return -1;
-    ssize_t n = read(0, buf, room);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return -1;
-    return n < 0 ? 0 : n;
-}
-
 /* A line from stdin becomes the status; an empty one clears it. */
 static void status_line(struct presence_cmd *c, char *line, size_t len,
                         unsigned long no)
@@ -378,7 +363,7 @@ struct lines {
 /* Take what stdin has; returns false at its end. */
 static bool pump_stdin(struct presence_cmd *c, struct lines *l)
 {
-    ssize_t n = read_ready(l->buf + l->have, sizeof l->buf - 1 - l->have);
+    ssize_t n = input_ready(0, l->buf + l->have, sizeof l->buf - 1 - l->have);
     if (n < 0)
         return true;
     if (n == 0) {

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Default cap on one message body or stanza: 1 MiB. */
 #define INPUT_MAX_DEFAULT (1024 * 1024)
@@ -19,5 +20,10 @@ int input_read(const char *path, size_t max, char **buf, size_t *len);
  * reallocated). `what` names the input in the message ("stdin line 3").
  * Returns 0 or XE_DATA, the message printed. */
 int input_text(const char *what, char **buf, size_t *len, bool sanitize);
+
+/* Read what fd has now, without blocking: returns the bytes read, 0 at
+ * end of input, -1 when there is nothing yet. For tools that read stdin
+ * while their event loop runs. */
+ssize_t input_ready(int fd, char *buf, size_t room);
 
 #endif
