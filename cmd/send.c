@@ -23,11 +23,20 @@ static const char help[] =
     "  -s, --subject TEXT       the subject\n"
     "      --thread ID          the thread\n"
     "      --id ID              the stanza id (default: a fresh UUID)\n"
+    "      --receipt            ask for delivery receipts (XEP-0184) and wait\n"
+    "                           for every one until the deadline\n"
     "      --sanitize           replace invalid UTF-8 and forbidden control\n"
     "                           characters with U+FFFD instead of failing\n"
     "      --max-size BYTES     refuse a body larger than this (default 1 MiB)\n";
 
-enum { OPT_TYPE = 1000, OPT_THREAD, OPT_ID, OPT_SANITIZE, OPT_MAX_SIZE };
+enum {
+    OPT_TYPE = 1000,
+    OPT_THREAD,
+    OPT_ID,
+    OPT_SANITIZE,
+    OPT_MAX_SIZE,
+    OPT_RECEIPT,
+};
 
 static const struct option options[] = {
     {"message", required_argument, NULL, 'm'},
@@ -39,6 +48,7 @@ static const struct option options[] = {
     {"id", required_argument, NULL, OPT_ID},
     {"sanitize", no_argument, NULL, OPT_SANITIZE},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+    {"receipt", no_argument, NULL, OPT_RECEIPT},
     {NULL, 0, NULL, 0},
 };
 
@@ -57,19 +67,36 @@ const struct tool tool_send = {
 struct send {
     struct session_opts o;
     const char *message, *file, *type, *subject, *thread, *id;
-    bool lines, sanitize;
+    bool lines, sanitize, receipt;
     size_t max;
     char **to;
     int nto;
     struct session s;
     /* --lines bookkeeping: input line numbers, 1-based. */
-    unsigned long line_no;        /* last line read */
-    unsigned long first_unconfirmed; /* first sent line not yet confirmed */
-    unsigned long last_sent;      /* last line sent */
-    unsigned long sent_since_ping;
-    unsigned long ping_line;      /* last_sent when the ping in flight left */
-    bool ping_in_flight;
+    unsigned long line_no;       /* last line read */
+    struct pending *pend;        /* lines sent, not yet confirmed, in order */
+    size_t pend_head, pend_len, pend_cap;
+    unsigned long asked_at;      /* session.out when we last asked for an ack */
     int bad_lines;
+    int bounced;                 /* messages refused with an error */
+    /* --receipt: one entry per message sent, found by the number in its
+     * id ("BASE.N"). */
+    struct receipt *rcpt;
+    size_t nrcpt, rcpt_cap, rcpt_got;
+    char *rcpt_base;
+};
+
+/* A message that asked for a receipt: to whom, for which input line. */
+struct receipt {
+    int to;
+    unsigned long line;
+    bool got;
+};
+
+/* A line sent but not yet confirmed: its number, and the ordinal of its
+ * last message (see session.confirmed). */
+struct pending {
+    unsigned long line, ordinal;
 };
 
 static int on_opt(int c, const char *arg, void *ud)
@@ -84,6 +111,7 @@ static int on_opt(int c, const char *arg, void *ud)
     case OPT_THREAD: sd->thread = arg; break;
     case OPT_ID: sd->id = arg; break;
     case OPT_SANITIZE: sd->sanitize = true; break;
+    case OPT_RECEIPT: sd->receipt = true; break;
     case OPT_TYPE:
         if (strcmp(arg, "chat") && strcmp(arg, "normal") &&
             strcmp(arg, "headline"))
@@ -101,24 +129,200 @@ static int on_opt(int c, const char *arg, void *ud)
     return OPTS_CONTINUE;
 }
 
-/* One <message/> to each recipient (RFC 6121 §5.2). */
-static void send_body(struct send *sd, const char *body)
+/* ---- --receipt (XEP-0184) ---- */
+
+#define NS_RECEIPTS "urn:xmpp:receipts"
+
+static xmpp_stanza_t *receipt_request(xmpp_ctx_t *ctx)
 {
+    xmpp_stanza_t *r = xmpp_stanza_new(ctx);
+    xmpp_stanza_set_name(r, "request");
+    xmpp_stanza_set_ns(r, NS_RECEIPTS);
+    return r;
+}
+
+/* The id of the next message, to recipient `to`, into buf: --id, or a
+ * fresh UUID, or with --receipt "BASE.N", N the message's entry. */
+static const char *next_id(struct send *sd, int to, char *buf, size_t n)
+{
+    if (sd->id && !sd->receipt)
+        return sd->id;
+    if (!sd->receipt || !sd->rcpt_base) {
+        char *uuid = session_id(&sd->s);
+        snprintf(buf, n, "%s", uuid ? uuid : "");
+        xmpp_free(sd->s.ctx, uuid);
+        return buf;
+    }
+    if (sd->nrcpt == sd->rcpt_cap) {
+        size_t cap = sd->rcpt_cap ? sd->rcpt_cap * 2 : 64;
+        struct receipt *r = realloc(sd->rcpt, cap * sizeof *r);
+        if (!r)
+            return "untracked"; /* reported missing at the end */
+        sd->rcpt = r;
+        sd->rcpt_cap = cap;
+    }
+    sd->rcpt[sd->nrcpt] =
+        (struct receipt){.to = to, .line = sd->line_no};
+    if (sd->id) { /* one message only: see cmd_send */
+        sd->nrcpt++;
+        return sd->id;
+    }
+    snprintf(buf, n, "%s.%zu", sd->rcpt_base, sd->nrcpt++);
+    return buf;
+}
+
+/* XEP-0184 §5.4: <received id='...'/> from the recipient we sent to. */
+static int on_receipt(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    struct send *sd = ud;
+    (void)conn;
+    xmpp_stanza_t *r =
+        xmpp_stanza_get_child_by_name_and_ns(st, "received", NS_RECEIPTS);
+    const char *id = r ? xmpp_stanza_get_attribute(r, "id") : NULL;
+    size_t blen = strlen(sd->rcpt_base);
+    unsigned long n = 0;
+    char *end = "";
+    if (!id)
+        return 1;
+    if (sd->id ? strcmp(id, sd->id) != 0
+               : strncmp(id, sd->rcpt_base, blen) || id[blen] != '.')
+        return 1;
+    if (!sd->id)
+        n = strtoul(id + blen + 1, &end, 10);
+    if (*end || n >= sd->nrcpt || sd->rcpt[n].got ||
+        !jid_matches(xmpp_stanza_get_from(st), sd->to[sd->rcpt[n].to]))
+        return 1;
+    sd->rcpt[n].got = true;
+    sd->rcpt_got++;
+    return 1;
+}
+
+/* Print "1-3,7" for the ascending numbers in v[0..n). */
+static void print_ranges(FILE *f, const unsigned long *v, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && v[j + 1] == v[j] + 1)
+            j++;
+        fprintf(f, "%s%lu", i ? "," : "", v[i]);
+        if (j > i)
+            fprintf(f, "-%lu", v[j]);
+        i = j + 1;
+    }
+}
+
+/* "bob@example.org (lines 2-3), carol@example.org": who owes receipts. */
+static void print_missing_receipts(FILE *f, struct send *sd)
+{
+    unsigned long *lines = malloc((sd->nrcpt + 1) * sizeof *lines);
+    int listed = 0;
+    for (int t = 0; lines && t < sd->nto; t++) {
+        size_t n = 0;
+        for (size_t i = 0; i < sd->nrcpt; i++)
+            if (sd->rcpt[i].to == t && !sd->rcpt[i].got)
+                lines[n++] = sd->rcpt[i].line;
+        if (!n)
+            continue;
+        fprintf(f, "%s%s", listed++ ? ", " : "", sd->to[t]);
+        if (sd->lines) {
+            fputs(n > 1 ? " (lines " : " (line ", f);
+            print_ranges(f, lines, n);
+            putc(')', f);
+        }
+    }
+    free(lines);
+}
+
+/* After the server confirmed everything: wait for the receipts until
+ * the deadline. Returns 0, or XE_TIMEOUT naming who did not confirm. */
+static int wait_receipts(struct send *sd)
+{
+    while (sd->rcpt_got < sd->nrcpt)
+        if (session_step(&sd->s, 1000) != SESSION_RUNNING)
+            break;
+    if (sd->rcpt_got == sd->nrcpt)
+        return 0;
+    char *who = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&who, &size);
+    if (f) {
+        print_missing_receipts(f, sd);
+        fclose(f);
+    }
+    int rc = sd->s.status == XE_TIMEOUT ? XE_TIMEOUT : sd->s.status;
+    fail(rc, "no delivery receipt for %zu of %zu message(s)%s: %s",
+         sd->nrcpt - sd->rcpt_got, sd->nrcpt,
+         rc == XE_TIMEOUT ? " by the deadline" : "", who ? who : "");
+    free(who);
+    return rc;
+}
+
+/* One <message/> to each recipient (RFC 6121 §5.2). Returns the
+ * ordinal of the last one. */
+static unsigned long send_body(struct send *sd, const char *body)
+{
+    unsigned long ordinal = 0;
     xmpp_ctx_t *ctx = sd->s.ctx;
     for (int i = 0; i < sd->nto; i++) {
-        char *id = sd->id ? NULL : session_id(&sd->s);
-        xmpp_stanza_t *m = xmpp_message_new(ctx, sd->type, sd->to[i],
-                                            sd->id ? sd->id : id);
+        char buf[128];
+        const char *id = next_id(sd, i, buf, sizeof buf);
+        xmpp_stanza_t *m = xmpp_message_new(ctx, sd->type, sd->to[i], id);
         if (sd->subject)
             stanza_add_text_child(m, "subject", sd->subject);
         xmpp_message_set_body(m, body);
         if (sd->thread)
             stanza_add_text_child(m, "thread", sd->thread);
-        session_send(&sd->s, m);
+        if (sd->receipt)
+            xmpp_stanza_add_child_ex(m, receipt_request(ctx), 0);
+        ordinal = session_send(&sd->s, m);
         xmpp_stanza_release(m);
-        if (id)
-            xmpp_free(ctx, id);
     }
+    return ordinal;
+}
+
+/* RFC 6120 §8.3: a refused message comes back as an error. A local
+ * server bounces before it acks what we sent after the message, so
+ * waiting for the confirmation collects the bounces too. */
+static int on_bounce(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    struct send *sd = ud;
+    (void)conn;
+    char why[256];
+    const char *from = xmpp_stanza_get_from(st);
+    if (!sd->bounced++)
+        fail(XE_STANZA, "%s: message refused: %s", from ? from : "server",
+             stanza_error_text(st, why, sizeof why));
+    return 1;
+}
+
+static int open_session(struct send *sd)
+{
+    int rc = session_open(&sd->s, &sd->o);
+    if (rc)
+        return rc;
+    xmpp_handler_add(sd->s.conn, on_bounce, NULL, "message", "error", sd);
+    if (sd->receipt) {
+        char *uuid = session_id(&sd->s);
+        sd->rcpt_base = uuid ? strdup(uuid) : NULL;
+        xmpp_free(sd->s.ctx, uuid);
+        if (!sd->rcpt_base)
+            return fail(XE_UNAVAILABLE, "out of memory");
+        xmpp_handler_add(sd->s.conn, on_receipt, NULL, "message", NULL, sd);
+    }
+    return 0;
+}
+
+/* The status once the server confirmed everything (rc 0): 1 if anything
+ * bounced, else what the receipts say. */
+static int finish(struct send *sd, int rc)
+{
+    if (rc)
+        return rc;
+    if (sd->bounced > 1)
+        fail(XE_STANZA, "%d message(s) refused", sd->bounced);
+    if (sd->bounced)
+        return XE_STANZA;
+    return sd->receipt ? wait_receipts(sd) : 0;
 }
 
 static int send_once(struct send *sd)
@@ -144,11 +348,12 @@ static int send_once(struct send *sd)
         free(body);
         return fail(XE_DATA, "%s: empty message; nothing sent", what);
     }
-    if (!(rc = session_open(&sd->s, &sd->o))) {
-        send_body(sd, body);
-        rc = session_confirm(&sd->s);
-        if (rc)
-            warnx("%d message(s) not confirmed by the server", sd->nto);
+    if (!(rc = open_session(sd))) {
+        unsigned long last = send_body(sd, body);
+        if ((rc = session_confirm(&sd->s)))
+            fail(rc, "%lu of %d message(s) not confirmed by the server",
+                 last - sd->s.confirmed, sd->nto);
+        rc = finish(sd, rc);
     }
     free(body);
     return session_close(&sd->s, rc);
@@ -156,36 +361,50 @@ static int send_once(struct send *sd)
 
 /* ---- --lines: stream stdin, confirming as we go ---- */
 
-static int on_ping_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+/* Ask for an ack every so many stanzas, and whenever the input pauses,
+ * so that lines are confirmed while `tail -f` keeps the pipe open. */
+#define ACK_EVERY 500
+
+static int remember_line(struct send *sd, unsigned long ordinal)
 {
-    struct send *sd = ud;
-    (void)conn;
-    (void)st;
-    sd->first_unconfirmed = sd->ping_line + 1;
-    sd->ping_in_flight = false;
+    if (sd->pend_head + sd->pend_len == sd->pend_cap) {
+        if (sd->pend_head) { /* slide down what is still pending */
+            memmove(sd->pend, sd->pend + sd->pend_head,
+                    sd->pend_len * sizeof *sd->pend);
+            sd->pend_head = 0;
+        } else {
+            size_t cap = sd->pend_cap ? sd->pend_cap * 2 : 1024;
+            struct pending *p = realloc(sd->pend, cap * sizeof *p);
+            if (!p)
+                return -1;
+            sd->pend = p;
+            sd->pend_cap = cap;
+        }
+    }
+    sd->pend[sd->pend_head + sd->pend_len++] =
+        (struct pending){.line = sd->line_no, .ordinal = ordinal};
     return 0;
 }
 
-/* Ask the server to confirm what it has so far: after a batch, or when
- * the input pauses. One ping at a time; RFC 6120 §10.1 in-order
- * processing makes its reply cover every message sent before it. */
-static void maybe_ping(struct send *sd, bool idle)
+/* Drop the lines the server has confirmed. */
+static void forget_confirmed(struct send *sd)
 {
-    if (sd->ping_in_flight || sd->sent_since_ping == 0 ||
-        (!idle && sd->sent_since_ping < 1000))
-        return;
-    xmpp_ctx_t *ctx = sd->s.ctx;
-    xmpp_stanza_t *iq = xmpp_iq_new(ctx, "get", "xmpp-send-confirm");
-    xmpp_stanza_t *ping = xmpp_stanza_new(ctx);
-    xmpp_stanza_set_name(ping, "ping");
-    xmpp_stanza_set_ns(ping, "urn:xmpp:ping");
-    xmpp_stanza_add_child_ex(iq, ping, 0);
-    xmpp_id_handler_add(sd->s.conn, on_ping_reply, "xmpp-send-confirm", sd);
-    xmpp_send(sd->s.conn, iq);
-    xmpp_stanza_release(iq);
-    sd->ping_in_flight = true;
-    sd->ping_line = sd->last_sent;
-    sd->sent_since_ping = 0;
+    while (sd->pend_len &&
+           sd->pend[sd->pend_head].ordinal <= sd->s.confirmed) {
+        sd->pend_head++;
+        sd->pend_len--;
+    }
+    if (!sd->pend_len)
+        sd->pend_head = 0;
+}
+
+static void maybe_ask(struct send *sd, bool idle)
+{
+    unsigned long unasked = sd->s.out - sd->asked_at;
+    if (unasked && (idle || unasked >= ACK_EVERY)) {
+        session_request_ack(&sd->s);
+        sd->asked_at = sd->s.out;
+    }
 }
 
 static void send_line(struct send *sd, char *line, size_t len)
@@ -208,13 +427,13 @@ static void send_line(struct send *sd, char *line, size_t len)
         sd->bad_lines++;
         return;
     }
-    send_body(sd, text);
+    unsigned long ordinal = send_body(sd, text);
     if (text != line)
         free(text);
-    if (!sd->first_unconfirmed || sd->first_unconfirmed > sd->last_sent)
-        sd->first_unconfirmed = sd->line_no;
-    sd->last_sent = sd->line_no;
-    sd->sent_since_ping += (unsigned long)sd->nto;
+    if (remember_line(sd, ordinal) < 0) {
+        fail(XE_DATA, "%s: out of memory", what);
+        sd->bad_lines++;
+    }
 }
 
 /* Split buf into lines; returns how many bytes of a partial last line
@@ -232,16 +451,31 @@ static size_t send_complete_lines(struct send *sd, char *buf, size_t n)
     return rest;
 }
 
+/* One line on stderr naming every line the server did not confirm, as
+ * ranges: "3 line(s) not confirmed by the server: stdin line(s) 5-6,9". */
 static void report_unconfirmed(struct send *sd)
 {
-    if (sd->first_unconfirmed && sd->first_unconfirmed <= sd->last_sent)
-        warnx("messages for stdin lines %lu-%lu were not confirmed by the "
-              "server", sd->first_unconfirmed, sd->last_sent);
+    if (!sd->pend_len)
+        return;
+    unsigned long *lines = malloc(sd->pend_len * sizeof *lines);
+    char *list = NULL;
+    size_t size = 0;
+    FILE *f = lines ? open_memstream(&list, &size) : NULL;
+    if (f) {
+        for (size_t i = 0; i < sd->pend_len; i++)
+            lines[i] = sd->pend[sd->pend_head + i].line;
+        print_ranges(f, lines, sd->pend_len);
+        fclose(f);
+    }
+    fail(XE_CONNLOST, "%zu line(s) not confirmed by the server: stdin "
+                      "line(s) %s", sd->pend_len, list ? list : "?");
+    free(list);
+    free(lines);
 }
 
 static int send_lines(struct send *sd)
 {
-    int rc = session_open(&sd->s, &sd->o);
+    int rc = open_session(sd);
     if (rc)
         return session_close(&sd->s, rc);
     /* Room for one line at the size limit plus a read's worth. */
@@ -264,7 +498,8 @@ static int send_lines(struct send *sd)
                 have = 0;
             }
         }
-        maybe_ping(sd, n < 0);
+        maybe_ask(sd, n < 0);
+        forget_confirmed(sd);
         if (session_step(&sd->s, n > 0 ? 0 : 10) != SESSION_RUNNING)
             break;
     }
@@ -273,14 +508,12 @@ static int send_lines(struct send *sd)
         send_line(sd, buf, have);
     }
     free(buf);
-    if (sd->s.status == SESSION_RUNNING) {
-        rc = session_confirm(&sd->s);
-        if (!rc)
-            sd->first_unconfirmed = sd->last_sent + 1;
-    } else {
-        rc = sd->s.status;
-    }
+    rc = sd->s.status == SESSION_RUNNING ? session_confirm(&sd->s)
+                                         : sd->s.status;
+    forget_confirmed(sd);
     report_unconfirmed(sd);
+    free(sd->pend);
+    rc = finish(sd, rc);
     if (!rc && sd->bad_lines)
         rc = fail(XE_DATA, "%d line(s) were not sent", sd->bad_lines);
     return session_close(&sd->s, rc);
@@ -304,5 +537,11 @@ static int cmd_send(int argc, char **argv)
         if (why)
             return fail(XE_DATA, "%s: invalid JID: %s", sd.to[i], why);
     }
-    return sd.lines ? send_lines(&sd) : send_once(&sd);
+    if (sd.receipt && sd.id && (sd.nto > 1 || sd.lines))
+        return fail(XE_USAGE, "--id with --receipt needs one recipient and "
+                              "no --lines: receipts are matched by id");
+    rc = sd.lines ? send_lines(&sd) : send_once(&sd);
+    free(sd.rcpt);
+    free(sd.rcpt_base);
+    return rc;
 }

@@ -110,6 +110,12 @@ static void on_log(void *ud, xmpp_log_level_t level, const char *area,
         hint = XE_PROTOCOL;
     else if (!strncmp(msg, "connection failed, error ", 25))
         s->sock_error = atoi(msg + 25); /* the handler is told 0 */
+    else if (!s->ready && !strncmp(msg, "RECV: <features", 15))
+        /* The library keeps stream features to itself, and its own
+         * XEP-0198 support does not say what was acked; we run Stream
+         * Management ourselves when the server offers it. */
+        s->sm = strstr(msg, "<sm xmlns=\"urn:xmpp:sm:3\"") ? SM_OFFERED
+                                                              : SM_OFF;
     if (hint && !s->ready) {
         s->auth_hint = hint;
         snprintf(s->why, sizeof s->why, "%s", msg);
@@ -170,6 +176,121 @@ static void trim_trust_store(const struct creds *c, bool insecure)
     if (same_file(file, X509_get_default_cert_file()) &&
         has_hash_links(dir))
         setenv(file_env, "/nonexistent", 1);
+}
+
+/* ---- delivery accounting and Stream Management (XEP-0198) ---- */
+
+static void send_ack_request(struct session *s);
+
+/* XEP-0198 §4: h counts the stanzas we handled. A stanza that arrives
+ * after the tool has stopped was not handled: left unacked, the server
+ * keeps it (offline storage) rather than losing it. */
+static int on_any_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    struct session *s = ud;
+    (void)conn;
+    const char *name = xmpp_stanza_get_name(st);
+    const char *id = xmpp_stanza_get_id(st);
+    /* The library's own bind reply (id "_xmpp_bind1") is the stanza
+     * that starts the session; it comes before <enable/>. */
+    if (id && !strncmp(id, "_xmpp_", 6))
+        return 1;
+    if (s->status == SESSION_RUNNING && name &&
+        (!strcmp(name, "message") || !strcmp(name, "presence") ||
+         !strcmp(name, "iq")))
+        s->in++;
+    return 1;
+}
+
+static void send_ack(struct session *s)
+{
+    char a[64];
+    snprintf(a, sizeof a, "<a xmlns='urn:xmpp:sm:3' h='%lu'/>",
+             s->in & 0xFFFFFFFFUL);
+    xmpp_send_raw_string(s->conn, "%s", a);
+}
+
+static int on_sm(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    struct session *s = ud;
+    (void)conn;
+    const char *name = xmpp_stanza_get_name(st);
+    if (!strcmp(name, "r")) {
+        send_ack(s);
+    } else if (!strcmp(name, "a")) {
+        const char *h = xmpp_stanza_get_attribute(st, "h");
+        unsigned long v = h ? strtoul(h, NULL, 10) : 0;
+        if (v > s->confirmed && v <= s->out)
+            s->confirmed = v;
+    } else if (!strcmp(name, "enabled") || !strcmp(name, "failed")) {
+        s->sm = !strcmp(name, "enabled") ? SM_ON : SM_OFF;
+        if (s->ack_wanted)
+            send_ack_request(s);
+        s->ack_wanted = false;
+    }
+    return 1;
+}
+
+/* Called once the session is up, before the tool sends anything: the
+ * ordinals of what it sends then equal XEP-0198's count. */
+static void start_accounting(struct session *s)
+{
+    s->out = s->confirmed = s->in = 0;
+    xmpp_handler_add(s->conn, on_any_stanza, NULL, NULL, NULL, s);
+    if (s->sm != SM_OFFERED || s->creds.component) {
+        s->sm = SM_OFF;
+        return;
+    }
+    xmpp_handler_add(s->conn, on_sm, XMPP_NS_SM, NULL, NULL, s);
+    xmpp_send_raw_string(s->conn, "<enable xmlns='urn:xmpp:sm:3'/>");
+    s->sm = SM_ASKED;
+}
+
+unsigned long session_send(struct session *s, xmpp_stanza_t *st)
+{
+    const char *name = xmpp_stanza_get_name(st);
+    if (!strcmp(name, "presence") && !xmpp_stanza_get_type(st) &&
+        !xmpp_stanza_get_to(st))
+        s->presence_sent = true;
+    xmpp_send(s->conn, st);
+    return ++s->out;
+}
+
+/* The ordinal a confirming ping was sent with travels in its id. */
+#define CONFIRM_ID "xmpp-confirm-"
+
+static int on_confirm_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud);
+
+static void send_confirm_ping(struct session *s)
+{
+    char id[48];
+    snprintf(id, sizeof id, CONFIRM_ID "%lu", s->out + 1);
+    xmpp_stanza_t *iq = xmpp_iq_new(s->ctx, "get", id);
+    xmpp_stanza_t *ping = xmpp_stanza_new(s->ctx);
+    xmpp_stanza_set_name(ping, "ping");
+    xmpp_stanza_set_ns(ping, "urn:xmpp:ping");
+    xmpp_stanza_add_child_ex(iq, ping, 0);
+    xmpp_id_handler_add(s->conn, on_confirm_reply, id, s);
+    session_send(s, iq);
+    xmpp_stanza_release(iq);
+}
+
+static void send_ack_request(struct session *s)
+{
+    if (s->sm == SM_ON)
+        xmpp_send_raw_string(s->conn, "<r xmlns='urn:xmpp:sm:3'/>");
+    else
+        send_confirm_ping(s);
+}
+
+void session_request_ack(struct session *s)
+{
+    if (s->confirmed >= s->out)
+        return;
+    if (s->sm == SM_ASKED)
+        s->ack_wanted = true; /* <r/> before <enabled/> is not allowed */
+    else
+        send_ack_request(s);
 }
 
 /* ---- connection ---- */
@@ -241,6 +362,7 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
     (void)conn;
     if (ev == XMPP_CONN_CONNECT) {
         s->ready = true;
+        start_accounting(s);
         return;
     }
     if (ev == XMPP_CONN_RAW_CONNECT || s->status != SESSION_RUNNING)
@@ -346,15 +468,6 @@ void session_stop(struct session *s, int status)
         s->status = status;
 }
 
-void session_send(struct session *s, xmpp_stanza_t *st)
-{
-    const char *name = xmpp_stanza_get_name(st);
-    if (!strcmp(name, "presence") && !xmpp_stanza_get_type(st) &&
-        !xmpp_stanza_get_to(st))
-        s->presence_sent = true;
-    xmpp_send(s->conn, st);
-}
-
 char *session_id(struct session *s)
 {
     return xmpp_uuid_gen(s->ctx);
@@ -365,6 +478,7 @@ char *session_id(struct session *s)
 struct iq_wait {
     struct session *s;
     const char *to;        /* whom we asked; NULL: our own server */
+    unsigned long ordinal; /* of the request */
     xmpp_stanza_t *reply;
     bool done;
 };
@@ -372,29 +486,52 @@ struct iq_wait {
 /* RFC 6120 §8.1.2.1: a reply to an IQ sent without 'to' comes from our
  * server, our bare JID, or without 'from'. Anything else with the same
  * id is a forgery and is ignored. */
-static int right_sender(struct iq_wait *w, const char *from)
+static int right_sender(struct session *s, const char *to, const char *from)
 {
-    const char *me = w->s->creds.jid;
-    if (!w->to) {
+    const char *me = s->creds.jid;
+    if (!to) {
         const char *at = strchr(me, '@');
         const char *domain = at ? at + 1 : me;
         size_t dlen = jid_bare_len(domain);
         return !from || jid_matches(me, from) ||
                (strlen(from) == dlen && !strncasecmp(from, domain, dlen));
     }
-    return from && jid_matches(from, w->to) &&
-           (strchr(w->to, '/') || !strchr(from, '/'));
+    return from && jid_matches(from, to) &&
+           (strchr(to, '/') || !strchr(from, '/'));
+}
+
+/* Any answer to our IQ, even an error, shows that the server processed
+ * it and, in order, everything we sent before it. */
+static void confirmed_up_to(struct session *s, unsigned long ordinal)
+{
+    if (ordinal > s->confirmed)
+        s->confirmed = ordinal;
+}
+
+static int is_reply(xmpp_stanza_t *st)
+{
+    const char *type = xmpp_stanza_get_type(st);
+    return type && (!strcmp(type, "result") || !strcmp(type, "error"));
+}
+
+static int on_confirm_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    struct session *s = ud;
+    (void)conn;
+    if (!is_reply(st) || !right_sender(s, NULL, xmpp_stanza_get_from(st)))
+        return 1;
+    const char *id = xmpp_stanza_get_id(st);
+    confirmed_up_to(s, strtoul(id + strlen(CONFIRM_ID), NULL, 10));
+    return 0;
 }
 
 static int on_iq_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     struct iq_wait *w = ud;
     (void)conn;
-    const char *type = xmpp_stanza_get_type(st);
-    if (!type || (strcmp(type, "result") && strcmp(type, "error")))
+    if (!is_reply(st) || !right_sender(w->s, w->to, xmpp_stanza_get_from(st)))
         return 1;
-    if (!right_sender(w, xmpp_stanza_get_from(st)))
-        return 1;
+    confirmed_up_to(w->s, w->ordinal);
     w->reply = xmpp_stanza_copy(st);
     w->done = true;
     return 0;
@@ -410,7 +547,7 @@ int session_iq(struct session *s, xmpp_stanza_t *iq, xmpp_stanza_t **reply)
     }
     struct iq_wait w = {.s = s, .to = xmpp_stanza_get_to(iq)};
     xmpp_id_handler_add(s->conn, on_iq_reply, xmpp_stanza_get_id(iq), &w);
-    xmpp_send(s->conn, iq);
+    w.ordinal = session_send(s, iq);
     int rc = session_wait(s, &w.done);
     if (!w.done) {
         xmpp_id_handler_delete(s->conn, on_iq_reply, xmpp_stanza_get_id(iq));
@@ -420,22 +557,47 @@ int session_iq(struct session *s, xmpp_stanza_t *iq, xmpp_stanza_t **reply)
     return strcmp(xmpp_stanza_get_type(w.reply), "error") ? 0 : XE_STANZA;
 }
 
+static int on_iq_request(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    struct session *s = ud;
+    (void)conn;
+    const char *type = xmpp_stanza_get_type(st);
+    const char *id = xmpp_stanza_get_id(st);
+    if (!type || !id || (strcmp(type, "get") && strcmp(type, "set")))
+        return 1;
+    xmpp_stanza_t *reply = xmpp_iq_new(s->ctx, "result", id);
+    const char *from = xmpp_stanza_get_from(st);
+    if (from)
+        xmpp_stanza_set_to(reply, from);
+    if (!xmpp_stanza_get_child_by_name_and_ns(st, "ping", "urn:xmpp:ping")) {
+        xmpp_stanza_set_type(reply, "error");
+        xmpp_stanza_t *err = xmpp_stanza_new(s->ctx);
+        xmpp_stanza_t *cond = xmpp_stanza_new(s->ctx);
+        xmpp_stanza_set_name(err, "error");
+        xmpp_stanza_set_type(err, "cancel");
+        xmpp_stanza_set_name(cond, "service-unavailable");
+        xmpp_stanza_set_ns(cond, "urn:ietf:params:xml:ns:xmpp-stanzas");
+        xmpp_stanza_add_child_ex(err, cond, 0);
+        xmpp_stanza_add_child_ex(reply, err, 0);
+    }
+    session_send(s, reply);
+    xmpp_stanza_release(reply);
+    return 1;
+}
+
+void session_answer_iqs(struct session *s)
+{
+    xmpp_handler_add(s->conn, on_iq_request, NULL, "iq", NULL, s);
+}
+
 int session_confirm(struct session *s)
 {
-    xmpp_stanza_t *iq = xmpp_iq_new(s->ctx, "get", NULL);
-    xmpp_stanza_t *ping = xmpp_stanza_new(s->ctx);
-    xmpp_stanza_set_name(ping, "ping");
-    xmpp_stanza_set_ns(ping, "urn:xmpp:ping");
-    xmpp_stanza_add_child_ex(iq, ping, 0);
-    xmpp_stanza_t *reply;
-    int rc = session_iq(s, iq, &reply);
-    xmpp_stanza_release(iq);
-    /* Even an error reply proves the server read all that came before. */
-    if (reply) {
-        xmpp_stanza_release(reply);
-        return 0;
-    }
-    return rc;
+    session_request_ack(s);
+    unsigned long target = s->out;
+    while (s->confirmed < target)
+        if (session_step(s, 1000) != SESSION_RUNNING)
+            return s->status;
+    return 0;
 }
 
 const char *stanza_error_text(xmpp_stanza_t *st, char *buf, size_t n)
@@ -472,6 +634,8 @@ int report_stanza_error(const char *what, xmpp_stanza_t *reply)
 int session_close(struct session *s, int status)
 {
     if (s->conn && xmpp_conn_is_connected(s->conn)) {
+        if (s->sm == SM_ON)
+            send_ack(s); /* what we did not handle stays with the server */
         if (s->presence_sent) {
             xmpp_stanza_t *p = xmpp_presence_new(s->ctx);
             xmpp_stanza_set_type(p, "unavailable");

@@ -24,6 +24,15 @@ struct session {
     bool ready;           /* authenticated and bound */
     bool closing;         /* we asked for the disconnect */
     bool presence_sent;   /* so we owe an unavailable at the end */
+    /* Delivery accounting. Every stanza we send gets an ordinal (1, 2,
+     * ...); `confirmed` is the highest ordinal the server is known to
+     * have processed, from XEP-0198 acks or from any IQ reply (RFC 6120
+     * §10.1: a server processes a stream's stanzas in order). */
+    unsigned long out;       /* stanzas sent this session */
+    unsigned long confirmed; /* of those, processed by the server */
+    unsigned long in;        /* stanzas received and handled (XEP-0198 h) */
+    enum { SM_OFF, SM_OFFERED, SM_ASKED, SM_ON } sm;
+    bool ack_wanted;         /* an ack was asked for while SM_ASKED */
     int sock_error;       /* errno of a failed connect, from the log */
     int auth_hint;        /* what the library's log said went wrong */
     char why[256];        /* its words, or the certificate error */
@@ -47,9 +56,17 @@ int session_wait(struct session *s, const bool *done);
 /* End the loop with this status. */
 void session_stop(struct session *s, int status);
 
-/* Send a stanza (the caller keeps its reference). Available presence is
- * remembered so that session_close() can say goodbye. */
-void session_send(struct session *s, xmpp_stanza_t *st);
+/* Send a stanza (the caller keeps its reference) and return its ordinal
+ * (see session.confirmed). Every stanza must go through here, never
+ * straight to xmpp_send(), or the accounting is wrong. Available
+ * presence is remembered so that session_close() can say goodbye. */
+unsigned long session_send(struct session *s, xmpp_stanza_t *st);
+
+/* Ask the server to confirm everything sent so far, without waiting:
+ * an XEP-0198 <r/> when Stream Management is on, else an IQ ping whose
+ * reply covers what came before it. session.confirmed rises when the
+ * answer comes. */
+void session_request_ack(struct session *s);
 
 /* Send an IQ and wait for the reply from the entity it was sent to.
  * Gives an id when it has none. Returns 0 with *reply the result,
@@ -57,9 +74,14 @@ void session_send(struct session *s, xmpp_stanza_t *st);
  * status with *reply NULL. The caller releases *reply. */
 int session_iq(struct session *s, xmpp_stanza_t *iq, xmpp_stanza_t **reply);
 
-/* Make sure the server has processed everything sent so far: an IQ
- * round trip to our own server (RFC 6120 §10.1 in-order processing),
- * as cheap as one ping. Returns 0 or the session's status. */
+/* Answer the IQ requests addressed to us that the tool does not handle
+ * itself, as RFC 6120 §8.2.3 requires: a result to XEP-0199 pings,
+ * service-unavailable to the rest. */
+void session_answer_iqs(struct session *s);
+
+/* Make sure the server has processed everything sent so far (see
+ * session_request_ack) and wait for it. Returns 0 or the session's
+ * status; then out - confirmed stanzas are unconfirmed. */
 int session_confirm(struct session *s);
 
 /* Describe a stanza error as "type/condition (text)" into buf. */
