@@ -120,6 +120,7 @@ struct presence_cmd {
     bool heard;              /* wait, probe: the target said something */
     bool synced;             /* wait: the initial presences are in */
     bool done;               /* wait: the condition holds */
+    bool explained;          /* a deadline was reported in its own words */
     long printed;
     int bad_lines;
     /* Called for each presence after the tables are updated. */
@@ -292,10 +293,11 @@ static void send_own(struct presence_cmd *c, const char *status)
     xmpp_stanza_release(p);
 }
 
-/* Initial presence, then a ping: RFC 6120 §10.1 in-order processing
- * means that when the ping is answered the server has sent us every
- * presence it had at hand (our other resources, local contacts' answers
- * to its probes). Remote contacts answer later. */
+/* Initial presence, then session_confirm(): RFC 6120 §10.1 in-order
+ * processing means that once the server has confirmed our presence (an
+ * XEP-0198 ack or a ping's answer) it has sent us every presence it had
+ * at hand (our other resources, local contacts' answers to its probes).
+ * Remote contacts answer later. */
 static int go_online(struct presence_cmd *c)
 {
     xmpp_handler_add(c->s.conn, on_presence, NULL, "presence", NULL, c);
@@ -504,7 +506,7 @@ static void check_wait(struct presence_cmd *c)
         return;
     }
     /* Offline: no resource, and the server has told us (a contact's
-     * probe answer may come after the ping from a remote server). */
+     * probe answer may come after the confirmation from a remote server). */
     if (e || (!c->heard && !is_own_account(c, c->target) && observable(c)))
         return;
     char *bare = bare_of(c->target);
@@ -524,26 +526,32 @@ static void on_wait_change(struct presence_cmd *c, xmpp_stanza_t *st)
     check_wait(c);
 }
 
+static void warn_unobservable(struct presence_cmd *c)
+{
+    if (observable(c))
+        return;
+    const struct roster_item *it = roster_find(&c->r, c->target);
+    warnx("%s: not subscribed to its presence (subscription: %s); "
+          "waiting until it approves", c->target,
+          it ? it->subscription : "none");
+}
+
 static int run_wait(struct presence_cmd *c)
 {
     int rc = is_own_account(c, c->target) ? 0 : roster_fetch(&c->s, &c->r);
-    if (rc)
-        return rc;
-    if (!observable(c)) {
-        const struct roster_item *it = roster_find(&c->r, c->target);
-        warnx("%s: not subscribed to its presence (subscription: %s); "
-              "waiting until it approves", c->target,
-              it ? it->subscription : "none");
+    if (!rc) {
+        warn_unobservable(c);
+        c->on_change = on_wait_change;
+        rc = go_online(c);
     }
-    c->on_change = on_wait_change;
-    if ((rc = go_online(c)))
-        return rc;
-    c->synced = true;
-    check_wait(c);
-    rc = session_wait(&c->s, &c->done);
-    if (!rc)
-        return 0;
+    if (!rc) {
+        c->synced = true;
+        check_wait(c);
+        rc = session_wait(&c->s, &c->done);
+    }
     const char *what = (c->given & G_OFFLINE) ? "went offline" : "came online";
+    if (rc == XE_TIMEOUT || rc >= 128)
+        c->explained = true;
     if (rc == XE_TIMEOUT)
         return fail(XE_TIMEOUT, "%s never %s before the deadline (--timeout)",
                     c->target, what);
@@ -574,9 +582,11 @@ static int run_watch(struct presence_cmd *c)
     int rc = session_wait(&c->s, NULL);
     if (rc >= 128 || (rc == XE_TIMEOUT && !c->count))
         return 0;
-    if (rc == XE_TIMEOUT)
+    if (rc == XE_TIMEOUT) {
+        c->explained = true;
         return fail(XE_TIMEOUT, "deadline reached after %ld of %ld presences",
                     c->printed, c->count);
+    }
     return rc;
 }
 
@@ -647,9 +657,11 @@ static int run_probe(struct presence_cmd *c)
     if (!(rc = session_confirm(&c->s)) && !c->heard)
         rc = run_for(c, start + (long long)(c->wait_s * 1000) - now_ms(),
                      &c->heard);
-    if (!rc && !c->heard)
+    if (!rc && !c->heard) {
+        c->explained = true;
         rc = fail(XE_TIMEOUT, "%s: no answer to the probe within %g s "
                               "(--wait)", c->target, c->wait_s);
+    }
     if (!rc)
         print_probed(c, bare);
     free(bare);
@@ -714,7 +726,11 @@ static int cmd_presence(int argc, char **argv)
         c.o.timeout = 30 + c.wait_s;
     if (!(rc = session_open(&c.s, &c.o))) {
         c.me = xmpp_conn_get_bound_jid(c.s.conn);
+        session_answer_iqs(&c.s);
         rc = cmd->run(&c);
+        if (rc == XE_TIMEOUT && !c.explained)
+            fail(XE_TIMEOUT, "%s: no answer from the server before the "
+                             "deadline (--timeout)", cmd->name);
     }
     fflush(stdout);
     table_free(&c.avail);

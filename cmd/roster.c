@@ -190,7 +190,7 @@ static void send_subscription(struct roster_cmd *c, const char *type,
     xmpp_stanza_release(p);
 }
 
-/* Presence has no reply: the ping round trip proves the server handled
+/* Presence has no reply: session_confirm() proves the server handled
  * ours, and an error it bounced at once has arrived by then. */
 static int confirm_presences(struct roster_cmd *c)
 {
@@ -224,8 +224,9 @@ static int on_request(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 }
 
 /* RFC 6121 §3.1.3: the server hands pending subscription requests to a
- * resource when it sends initial presence, and §10.1 in-order handling
- * means they are all here by the time the ping after it is answered.
+ * resource when it sends initial presence, and RFC 6120 §10.1 in-order
+ * handling means they are all here once the server confirms that
+ * presence.
  * Priority -1 (§4.7.2.3) keeps messages for the bare JID, and offline
  * storage, away from this short session. */
 static int collect_requests(struct roster_cmd *c)
@@ -635,7 +636,11 @@ static int run(struct roster_cmd *c, const struct command *cmd)
     if (!(rc = session_open(&c->s, &c->o))) {
         xmpp_handler_add(c->s.conn, on_presence_error, NULL, "presence",
                          "error", c);
+        session_answer_iqs(&c->s);
         rc = cmd->run(c);
+        if (rc == XE_TIMEOUT)
+            fail(XE_TIMEOUT, "%s: no answer from the server before the "
+                             "deadline (--timeout)", cmd->name);
     }
     fflush(stdout);
     /* The stanzas are the context's: release them before it goes. */

@@ -2,7 +2,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "exitcode.h"
 #include "jid.h"
@@ -144,25 +143,6 @@ static bool parse_item(xmpp_stanza_t *el, struct roster_item *it)
     return true;
 }
 
-/* RFC 6121 §2.1.6: a push comes from our own account (or carries no
- * 'from'); anything else is a spoofing attempt and is ignored. */
-static int on_push(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
-{
-    struct session *s = ud;
-    const char *from = xmpp_stanza_get_from(st);
-    const char *me = s->creds.jid;
-    size_t n = jid_bare_len(me);
-    if (from && (strlen(from) != n || strncasecmp(from, me, n)))
-        return 1;
-    xmpp_stanza_t *ack = xmpp_iq_new(s->ctx, "result",
-                                     xmpp_stanza_get_id(st));
-    if (from)
-        xmpp_stanza_set_to(ack, from);
-    xmpp_send(conn, ack);
-    xmpp_stanza_release(ack);
-    return 1;
-}
-
 int roster_fetch(struct session *s, struct roster *r)
 {
     memset(r, 0, sizeof *r);
@@ -181,7 +161,6 @@ int roster_fetch(struct session *s, struct roster *r)
             xmpp_stanza_release(reply);
         return rc;
     }
-    xmpp_handler_add(s->conn, on_push, NS_ROSTER, "iq", "set", s);
     r->result = reply;
     q = xmpp_stanza_get_child_by_name_and_ns(reply, "query", NS_ROSTER);
     for (xmpp_stanza_t *el = q ? xmpp_stanza_get_children(q) : NULL; el;

@@ -25,9 +25,10 @@ struct roster {
     xmpp_stanza_t *result;     /* the IQ result as received, for --xml */
 };
 
-/* Fetch the roster (§2.2). From then on the server pushes changes, and
- * the session acknowledges them (§2.1.6). Returns 0, XE_STANZA (the
- * error reported) or the session's status. */
+/* Fetch the roster (§2.2). From then on the server pushes each change;
+ * call session_answer_iqs() once so that they are acknowledged
+ * (§2.1.6). Returns 0, XE_STANZA (the error reported) or the session's
+ * status. */
 int roster_fetch(struct session *s, struct roster *r);
 
 /* The item for bare JID jid, or NULL. */
