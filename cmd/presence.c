@@ -733,6 +733,10 @@ static int cmd_presence(int argc, char **argv)
                              "deadline (--timeout)", cmd->name);
     }
     fflush(stdout);
+    /* session_close() runs the loop once more: nothing may land in the
+     * tables once they are freed (their stanzas are the context's). */
+    if (c.s.conn)
+        xmpp_handler_delete(c.s.conn, on_presence);
     table_free(&c.avail);
     table_free(&c.gone);
     roster_free(&c.r);
