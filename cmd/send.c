@@ -3,12 +3,9 @@
  *
  * usage: xmpp send [options] JID... [-m TEXT | -f FILE | -l] [--attach FILE]...
  */
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../common/die.h"
 #include "../common/exitcode.h"
@@ -17,6 +14,7 @@
 #include "../common/mimetype.h"
 #include "../common/session.h"
 #include "../common/upload.h"
+#include "../common/stanza.h"
 
 static const char help[] =
     "Message:\n"
@@ -157,17 +155,6 @@ static int on_opt(int c, const char *arg, void *ud)
     default: return XE_USAGE;
     }
     return OPTS_CONTINUE;
-}
-
-static xmpp_stanza_t *text_child(xmpp_ctx_t *ctx, const char *name,
-                                 const char *text)
-{
-    xmpp_stanza_t *el = xmpp_stanza_new(ctx);
-    xmpp_stanza_t *t = xmpp_stanza_new(ctx);
-    xmpp_stanza_set_name(el, name);
-    xmpp_stanza_set_text(t, text);
-    xmpp_stanza_add_child_ex(el, t, 0);
-    return el;
 }
 
 /* ---- --receipt (XEP-0184) ---- */
@@ -311,12 +298,10 @@ static unsigned long send_body(struct send *sd, const char *body,
         const char *id = next_id(sd, i, buf, sizeof buf);
         xmpp_stanza_t *m = xmpp_message_new(ctx, sd->type, sd->to[i], id);
         if (sd->subject)
-            xmpp_stanza_add_child_ex(m, text_child(ctx, "subject", sd->subject),
-                                     0);
+            stanza_add_text_child(m, "subject", sd->subject);
         xmpp_message_set_body(m, body);
         if (sd->thread)
-            xmpp_stanza_add_child_ex(m, text_child(ctx, "thread", sd->thread),
-                                     0);
+            stanza_add_text_child(m, "thread", sd->thread);
         if (oob_url)
             xmpp_stanza_add_child_ex(m, upload_oob(ctx, oob_url), 0);
         if (sd->receipt)
@@ -516,19 +501,6 @@ static size_t send_complete_lines(struct send *sd, char *buf, size_t n)
     return rest;
 }
 
-/* Read what stdin has now. Returns bytes read, 0 at EOF, -1 when there
- * is nothing yet. */
-static ssize_t read_available(char *buf, size_t room)
-{
-    struct pollfd pfd = {.fd = 0, .events = POLLIN};
-    if (poll(&pfd, 1, 0) <= 0)
-        return -1;
-    ssize_t n = read(0, buf, room);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return -1;
-    return n < 0 ? 0 : n;
-}
-
 /* One line on stderr naming every line the server did not confirm, as
  * ranges: "3 line(s) not confirmed by the server: stdin line(s) 5-6,9",
  * and, when the session broke before the end of the input, from which
@@ -574,7 +546,7 @@ static int send_lines(struct send *sd)
     while (buf && !eof) {
         ssize_t n = -1;
         if (xmpp_conn_send_queue_len(sd->s.conn) < 2000)
-            n = read_available(buf + have, cap - have);
+            n = input_available(0, buf + have, cap - have);
         if (n == 0)
             eof = true;
         if (n > 0) {

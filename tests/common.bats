@@ -520,7 +520,7 @@ CFG
 # has_flag PAGE OPTION: the page names --OPTION in an mdoc Fl macro
 # ("Fl -count", or "Fl c , -count").
 has_flag() {
-    grep -E '(^|[ ])Fl ' "$1" | grep -qE -- "(^|[ ])-${2#--}([^a-z0-9-]|$)"
+    grep -E '(^|[ .])Fl ' "$1" | grep -qE -- "(^|[ ])-${2#--}([^a-z0-9-]|$)"
 }
 
 @test "common: every tool has a mandoc-clean man page naming each option of its --help" {
@@ -534,14 +534,14 @@ has_flag() {
         [ -f "$page" ] || fail "no man page for $t"
         # the tool's own part of --help, before the shared options
         for opt in $("$XMPP" "$t" --help | sed '/^Connection (shared/,$d' |
-                     sed -nE 's/^ +(-[A-Za-z0-9], )?(--[a-z][a-z0-9-]*).*/\2/p'); do
+                     sed -nE 's/^ {2,6}(-[A-Za-z0-9], )?(--[a-z][a-z0-9-]*).*/\2/p'); do
             has_flag "$page" "$opt" || fail "xmpp-$t.1 lacks $opt"
         done
         grep -q "^\.Xr xmpp 1" "$page" || fail "xmpp-$t.1 lacks SEE ALSO xmpp(1)"
         grep -q "^\.Xr xmpp-$t 1" "$ROOT/man/xmpp.1" || fail "xmpp.1 lacks xmpp-$t"
     done
     for opt in $("$XMPP" send --help | sed -n '/^Connection (shared/,$p' |
-                 sed -nE 's/^ +(-[A-Za-z0-9], )?(--[a-z][a-z0-9-]*).*/\2/p'); do
+                 sed -nE 's/^ {2,6}(-[A-Za-z0-9], )?(--[a-z][a-z0-9-]*).*/\2/p'); do
         has_flag "$ROOT/man/xmpp.1" "$opt" || fail "xmpp.1 lacks $opt"
     done
 }

@@ -130,7 +130,7 @@ teardown() {
     wait "$RECV_PID"
     run cat "$BATS_TEST_TMPDIR/out"
     assert_line --index 0 --regexp '^<message .*><composing xmlns="http://jabber.org/protocol/chatstates"/></message>$'
-    assert_line --index 1 --regexp '^<message .*><body xmlns="jabber:client">after</body></message>$'
+    assert_line --index 1 --regexp '^<message .*><body>after</body></message>$'
 }
 
 @test "recv: --no-presence gets what is sent to its full JID, not to the bare JID" {
