@@ -564,6 +564,16 @@ static int send_lines(struct send *sd)
         if (session_step(&sd->s, n > 0 ? 0 : 10) != SESSION_RUNNING)
             break;
     }
+    /* SIGINT/SIGTERM is how `tail -f | xmpp send --lines` is stopped:
+     * read no more, but confirm what was sent, and exit 0 if all was. */
+    if (sd->s.status > 128 && sd->s.status < 128 + 32) {
+        session_clear_signal(&sd->s);
+        eof = true;
+        if (have)
+            warnx("interrupted: the unfinished stdin line %lu was not sent",
+                  sd->line_no + 1);
+        have = 0;
+    }
     if (buf && eof && have) {
         buf[have] = '\0';
         send_line(sd, buf, have);

@@ -695,6 +695,14 @@ int session_wait(struct session *s, const bool *done)
     return 0;
 }
 
+int session_clear_signal(struct session *s)
+{
+    int sig = s->status - 128;
+    got_signal = 0;
+    s->status = SESSION_RUNNING;
+    return sig;
+}
+
 void session_stop(struct session *s, int status)
 {
     if (s->status == SESSION_RUNNING)

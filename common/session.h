@@ -69,6 +69,11 @@ int session_wait(struct session *s, const bool *done);
  * itself again (presence, rooms). Returns 0 once connected. */
 int session_reconnect(struct session *s);
 
+/* After SIGINT or SIGTERM ended the loop (status 128+N): carry on, to
+ * finish cleanly (confirm what was sent). Another signal ends it again.
+ * Returns N. */
+int session_clear_signal(struct session *s);
+
 /* End the loop with this status. */
 void session_stop(struct session *s, int status);
 
