@@ -118,7 +118,6 @@ struct pending {
 static int on_opt(int c, const char *arg, void *ud)
 {
     struct send *sd = ud;
-    long n;
     switch (c) {
     case 'm': sd->message = arg; break;
     case 'f': sd->file = arg; break;
@@ -135,11 +134,7 @@ static int on_opt(int c, const char *arg, void *ud)
                         arg);
         sd->type = arg;
         break;
-    case OPT_MAX_SIZE:
-        if (opts_int(arg, 1, 1L << 30, &n) < 0)
-            return fail(XE_USAGE, "--max-size %s: give bytes, 1 to 1 GiB", arg);
-        sd->max = (size_t)n;
-        break;
+    case OPT_MAX_SIZE: return opts_size(arg, &sd->max);
     case OPT_ATTACH:
         if (sd->nfiles == MAX_ATTACH)
             return fail(XE_USAGE, "--attach: at most %d files at a time",
