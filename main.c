@@ -9,11 +9,12 @@
 #include "common/tool.h"
 #include "common/version.h"
 
-extern const struct tool tool_send, tool_recv;
+extern const struct tool tool_send, tool_recv, tool_muc;
 
 const struct tool *const tools[] = {
     &tool_send,
     &tool_recv,
+    &tool_muc,
     NULL,
 };
 

@@ -14,6 +14,7 @@
 #include "../common/exitcode.h"
 #include "../common/input.h"
 #include "../common/jid.h"
+#include "../common/muc.h"
 #include "../common/session.h"
 
 static const char help[] =
@@ -29,7 +30,15 @@ static const char help[] =
     "                           for every one until the deadline\n"
     "      --sanitize           replace invalid UTF-8 and forbidden control\n"
     "                           characters with U+FFFD instead of failing\n"
-    "      --max-size BYTES     refuse a body larger than this (default 1 MiB)\n";
+    "      --max-size BYTES     refuse a body larger than this (default 1 MiB)\n"
+    "Group chat (XEP-0045):\n"
+    "      --muc ROOM           also send to this room (ROOM@SERVICE; repeat for\n"
+    "                           more): join, send, wait for the room to pass\n"
+    "                           the message on, leave\n"
+    "      --nick NICK          nick in the rooms (default: the JID's localpart;\n"
+    "                           a taken nick becomes NICK-2 ... NICK-5)\n"
+    "      --room-password-file FILE  the rooms' password, from FILE's first "
+    "line\n";
 
 enum {
     OPT_TYPE = 1000,
@@ -38,6 +47,9 @@ enum {
     OPT_SANITIZE,
     OPT_MAX_SIZE,
     OPT_RECEIPT,
+    OPT_MUC,
+    OPT_NICK,
+    OPT_ROOM_PASSWORD_FILE,
 };
 
 static const struct option options[] = {
@@ -51,6 +63,9 @@ static const struct option options[] = {
     {"sanitize", no_argument, NULL, OPT_SANITIZE},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"receipt", no_argument, NULL, OPT_RECEIPT},
+    {"muc", required_argument, NULL, OPT_MUC},
+    {"nick", required_argument, NULL, OPT_NICK},
+    {"room-password-file", required_argument, NULL, OPT_ROOM_PASSWORD_FILE},
     {NULL, 0, NULL, 0},
 };
 
@@ -60,7 +75,7 @@ const struct tool tool_send = {
     .name = "send",
     .run = cmd_send,
     .summary = "Send messages",
-    .synopsis = "[options] JID... [-m TEXT | -f FILE | -l]",
+    .synopsis = "[options] {JID | --muc ROOM}... [-m TEXT | -f FILE | -l]",
     .help = help,
     .shortopts = "m:f:ls:",
     .options = options,
@@ -73,6 +88,7 @@ struct send {
     size_t max;
     char **to;
     int nto;
+    struct muc muc;              /* --muc rooms */
     struct session s;
     /* --lines bookkeeping: input line numbers, 1-based. */
     unsigned long line_no;       /* last line read */
@@ -114,6 +130,14 @@ static int on_opt(int c, const char *arg, void *ud)
     case OPT_ID: sd->id = arg; break;
     case OPT_SANITIZE: sd->sanitize = true; break;
     case OPT_RECEIPT: sd->receipt = true; break;
+    case OPT_MUC: return muc_add(&sd->muc, arg) ? XE_DATA : OPTS_CONTINUE;
+    case OPT_NICK:
+        sd->muc.nick = arg;
+        return muc_check_nick(arg) ? XE_DATA : OPTS_CONTINUE;
+    case OPT_ROOM_PASSWORD_FILE: {
+        int rc = muc_read_password(&sd->muc, arg);
+        return rc ? rc : OPTS_CONTINUE;
+    }
     case OPT_TYPE:
         if (strcmp(arg, "chat") && strcmp(arg, "normal") &&
             strcmp(arg, "headline"))
@@ -270,29 +294,54 @@ static int wait_receipts(struct send *sd)
     return rc;
 }
 
-/* One <message/> to each recipient (RFC 6121 §5.2). Returns the
- * ordinal of the last one. */
+static xmpp_stanza_t *new_message(struct send *sd, const char *type,
+                                  const char *to, const char *id,
+                                  const char *body)
+{
+    xmpp_ctx_t *ctx = sd->s.ctx;
+    xmpp_stanza_t *m = xmpp_message_new(ctx, type, to, id);
+    if (sd->subject)
+        xmpp_stanza_add_child_ex(m, text_child(ctx, "subject", sd->subject), 0);
+    xmpp_message_set_body(m, body);
+    if (sd->thread)
+        xmpp_stanza_add_child_ex(m, text_child(ctx, "thread", sd->thread), 0);
+    return m;
+}
+
+/* XEP-0045 §7.4: a groupchat message to each room we joined; the room
+ * reflects it to us with the same id once it has passed it on. No
+ * receipt request: XEP-0184 §5.3. */
+static unsigned long send_rooms(struct send *sd, const char *body)
+{
+    unsigned long ordinal = 0;
+    for (int i = 0; i < sd->muc.n; i++) {
+        char *uuid = sd->id ? NULL : session_id(&sd->s);
+        const char *id = sd->id ? sd->id : uuid;
+        xmpp_stanza_t *m =
+            new_message(sd, "groupchat", sd->muc.room[i].jid, id, body);
+        muc_expect(&sd->muc.room[i], id);
+        ordinal = session_send(&sd->s, m);
+        xmpp_stanza_release(m);
+        xmpp_free(sd->s.ctx, uuid);
+    }
+    return ordinal;
+}
+
+/* One <message/> to each recipient (RFC 6121 §5.2) and room. Returns
+ * the ordinal of the last one. */
 static unsigned long send_body(struct send *sd, const char *body)
 {
     unsigned long ordinal = 0;
-    xmpp_ctx_t *ctx = sd->s.ctx;
     for (int i = 0; i < sd->nto; i++) {
         char buf[128];
         const char *id = next_id(sd, i, buf, sizeof buf);
-        xmpp_stanza_t *m = xmpp_message_new(ctx, sd->type, sd->to[i], id);
-        if (sd->subject)
-            xmpp_stanza_add_child_ex(m, text_child(ctx, "subject", sd->subject),
-                                     0);
-        xmpp_message_set_body(m, body);
-        if (sd->thread)
-            xmpp_stanza_add_child_ex(m, text_child(ctx, "thread", sd->thread),
-                                     0);
+        xmpp_stanza_t *m = new_message(sd, sd->type, sd->to[i], id, body);
         if (sd->receipt)
-            xmpp_stanza_add_child_ex(m, receipt_request(ctx), 0);
+            xmpp_stanza_add_child_ex(m, receipt_request(sd->s.ctx), 0);
         ordinal = session_send(&sd->s, m);
         xmpp_stanza_release(m);
     }
-    return ordinal;
+    return sd->muc.n ? send_rooms(sd, body) : ordinal;
 }
 
 /* RFC 6120 §8.3: a refused message comes back as an error. A local
@@ -315,6 +364,10 @@ static int open_session(struct send *sd)
     int rc = session_open(&sd->s, &sd->o);
     if (rc)
         return rc;
+    if (sd->muc.n && (rc = muc_join(&sd->muc, &sd->s))) {
+        muc_leave(&sd->muc);
+        return rc;
+    }
     xmpp_handler_add(sd->s.conn, on_bounce, NULL, "message", "error", sd);
     if (sd->receipt) {
         char *uuid = session_id(&sd->s);
@@ -331,7 +384,10 @@ static int open_session(struct send *sd)
  * bounced, else what the receipts say. */
 static int finish(struct send *sd, int rc)
 {
-    if (rc)
+    if (!rc && sd->muc.n)
+        rc = muc_wait_reflections(&sd->muc);
+    muc_leave(&sd->muc);
+    if (rc && !(rc == XE_STANZA && sd->bounced)) /* else reported below */
         return rc;
     if (sd->bounced > 1)
         fail(XE_STANZA, "%d message(s) refused", sd->bounced);
@@ -555,9 +611,12 @@ static int cmd_send(int argc, char **argv)
         return rc;
     sd.to = argv + first;
     sd.nto = argc - first;
-    if (sd.nto == 0)
+    if (sd.nto == 0 && sd.muc.n == 0)
         return fail(XE_USAGE, "no recipient; usage: xmpp send %s",
                     tool_send.synopsis);
+    if (!sd.muc.n && (sd.muc.nick || sd.muc.password))
+        return fail(XE_USAGE, "--nick and --room-password-file go with "
+                              "--muc ROOM");
     if ((sd.message != NULL) + (sd.file != NULL) + sd.lines > 1)
         return fail(XE_USAGE, "choose one of --message, --file and --lines");
     for (int i = 0; i < sd.nto; i++) {
@@ -569,6 +628,7 @@ static int cmd_send(int argc, char **argv)
         return fail(XE_USAGE, "--id with --receipt needs one recipient and "
                               "no --lines: receipts are matched by id");
     rc = sd.lines ? send_lines(&sd) : send_once(&sd);
+    muc_free(&sd.muc);
     free(sd.rcpt);
     free(sd.rcpt_base);
     return rc;
