@@ -509,7 +509,8 @@ int muc_destroy(struct session *s, const char *room, const char *reason,
 
 void muc_leave(struct muc *m)
 {
-    if (!m->s || m->s->status != SESSION_RUNNING)
+    /* Also after a signal: the goodbye goes out with session_close(). */
+    if (!m->s || !m->s->conn || !xmpp_conn_is_connected(m->s->conn))
         return;
     m->leaving = true;
     for (int i = 0; i < m->n; i++) {

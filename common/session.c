@@ -46,10 +46,12 @@ long long now_ms(void)
 
 /* ---- the XML console (-v), with secrets redacted ---- */
 
-/* Elements whose text is a credential: SASL (RFC 6120 §6.4) and the
- * component handshake (XEP-0114 §3). */
+/* Elements whose text is a credential: SASL (RFC 6120 §6.4), the
+ * component handshake (XEP-0114 §3) and a room password (XEP-0045
+ * §7.2.6). */
 static const char *const secret_tags[] = {"auth", "response", "challenge",
-                                          "success", "handshake", NULL};
+                                          "success", "handshake", "password",
+                                          NULL};
 
 /* If p opens a secret-bearing element, the length of its name. */
 static size_t secret_tag(const char *p)
