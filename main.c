@@ -9,12 +9,13 @@
 #include "common/tool.h"
 #include "common/version.h"
 
-extern const struct tool tool_send, tool_recv, tool_muc;
+extern const struct tool tool_send, tool_recv, tool_muc, tool_command;
 
 const struct tool *const tools[] = {
     &tool_send,
     &tool_recv,
     &tool_muc,
+    &tool_command,
     NULL,
 };
 
