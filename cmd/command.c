@@ -353,8 +353,8 @@ static int parse_operands(struct command *cm, int argc, char **argv, int first)
         return fail(XE_USAGE, "%s: %s; usage: xmpp command %s", cm->sub,
                     n < 2 ? "too few arguments" : "too many arguments",
                     synopsis);
-    if (list && !form_input_empty(&cm->fields))
-        return fail(XE_USAGE, "--field and --form go with run and show");
+    if (strcmp(cm->sub, "run") && !form_input_empty(&cm->fields))
+        return fail(XE_USAGE, "--field and --form go with run");
     cm->jid = n ? argv[first] : NULL;
     cm->node = list ? NULL : argv[first + 1];
     const char *why = cm->jid ? jid_check(cm->jid) : NULL;

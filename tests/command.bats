@@ -185,6 +185,9 @@ EOF
     assert_failure 64
     run "$XMPP" command list --field a=b
     assert_failure 64
+    run "$XMPP" command show localhost node --field a=b
+    assert_failure 64
+    assert_output "xmpp command: --field and --form go with run"
     run "$XMPP" command run localhost node --field =x
     assert_failure 64
     run "$XMPP" command run "bad@" node
