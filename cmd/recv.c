@@ -272,7 +272,8 @@ static int cmd_recv(int argc, char **argv)
     if (!(rc = session_open(&r.s, &r.o))) {
         xmpp_handler_add(r.s.conn, on_message, NULL, "message", NULL, &r);
         session_answer_iqs(&r.s);
-        if (!r.no_presence && !r.muc.n)
+        if (!r.no_presence && !r.muc.n &&
+            !r.o.component) /* XEP-0114: no session */
             send_presence(&r);
         if (!r.muc.n || !(rc = muc_join(&r.muc, &r.s)))
             rc = listen(&r);
