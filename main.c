@@ -10,6 +10,7 @@
 #include "common/version.h"
 
 extern const struct tool tool_send, tool_recv, tool_iq, tool_disco, tool_ping,
+    tool_pubsub,
     tool_version, tool_time, tool_vcard, tool_shell, tool_muc, tool_command;
 
 const struct tool *const tools[] = {
@@ -24,6 +25,7 @@ const struct tool *const tools[] = {
     &tool_shell,
     &tool_muc,
     &tool_command,
+    &tool_pubsub,
     NULL,
 };
 

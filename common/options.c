@@ -126,6 +126,7 @@ static int common_opt(struct session_opts *o, int c, const char *arg)
                         arg);
         if (o->timeout == 0)
             o->timeout = -1;
+        o->timeout_given = true;
         break;
     case 'h': opts_usage(current_tool, 0); return XE_OK;
     case 'V': printf("xmpp %s\n", XMPP_VERSION); return XE_OK;

@@ -22,6 +22,7 @@ struct session_opts {
     bool direct_tls;
     bool insecure;
     double timeout;          /* seconds; < 0 means none */
+    bool timeout_given;      /* -t was given: not the tool's default */
     int verbose;
     enum output_format format;
 };

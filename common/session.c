@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "die.h"
 #include "exitcode.h"
 #include "jid.h"
@@ -680,6 +681,14 @@ static int on_iq_request(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     const char *id = xmpp_stanza_get_id(st);
     if (!type || !id || (strcmp(type, "get") && strcmp(type, "set")))
         return 1;
+    if (s->features && !strcmp(type, "get") &&
+        xmpp_stanza_get_child_by_name_and_ns(
+            st, "query", "http://jabber.org/protocol/disco#info")) {
+        xmpp_stanza_t *info = caps_disco_result(s->ctx, st, s->features);
+        session_send(s, info);
+        xmpp_stanza_release(info);
+        return 1;
+    }
     xmpp_stanza_t *reply = xmpp_iq_new(s->ctx, "result", id);
     const char *from = xmpp_stanza_get_from(st);
     if (from)
