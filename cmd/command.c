@@ -12,6 +12,7 @@
 #include "../common/form.h"
 #include "../common/jid.h"
 #include "../common/output.h"
+#include "../common/query.h"
 #include "../common/session.h"
 #include "../common/stanza.h"
 #include "../common/utf8.h"
@@ -120,8 +121,7 @@ static int do_list(struct command *cm)
         rc = report_stanza_error(what, reply);
     }
     if (!rc && cm->o.format == OUT_XML) {
-        out_xml(stdout, reply);
-        putchar('\n');
+        print_element(stdout, reply, stream_ns(&cm->s), OUT_XML);
     } else if (!rc) {
         q = xmpp_stanza_get_child_by_name_and_ns(reply, "query",
                                                  NS_DISCO_ITEMS);
@@ -215,8 +215,7 @@ static void print_answer(struct command *cm, xmpp_stanza_t *reply,
 {
     xmpp_stanza_t *form = form_find(cmd);
     if (cm->o.format == OUT_XML) {
-        out_xml(stdout, reply);
-        putchar('\n');
+        print_element(stdout, reply, stream_ns(&cm->s), OUT_XML);
     } else if (cm->o.format == OUT_JSON) {
         json_t *j = json_object();
         json_object_set_new(j, "jid", json_string(cm->jid));

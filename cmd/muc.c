@@ -14,6 +14,7 @@
 #include "../common/jid.h"
 #include "../common/muc.h"
 #include "../common/output.h"
+#include "../common/query.h"
 #include "../common/session.h"
 #include "../common/stanza.h"
 #include "../common/utf8.h"
@@ -127,8 +128,7 @@ static void print_subject(struct muc_cmd *mc, struct muc_room *r)
         xmpp_stanza_t *m = xmpp_message_new(mc->s.ctx, "groupchat", NULL, NULL);
         xmpp_stanza_set_from(m, r->jid);
         stanza_add_text_child(m, "subject", r->subject ? r->subject : "");
-        out_xml(stdout, m);
-        putchar('\n');
+        print_element(stdout, m, stream_ns(&mc->s), OUT_XML);
         xmpp_stanza_release(m);
     } else if (r->subject) {
         out_text(stdout, r->subject);
@@ -224,8 +224,7 @@ static void on_occupant(struct muc *m, struct muc_room *r, xmpp_stanza_t *pres)
 static void print_occupant(struct muc_cmd *mc, struct occupant *o)
 {
     if (mc->o.format == OUT_XML) {
-        out_xml(stdout, o->presence);
-        putchar('\n');
+        print_element(stdout, o->presence, stream_ns(&mc->s), OUT_XML);
     } else if (mc->o.format == OUT_JSON) {
         struct json_obj j;
         json_begin(&j, stdout);
@@ -347,8 +346,7 @@ static int do_config(struct muc_cmd *mc)
     if (rc)
         return rc;
     if (mc->o.format == OUT_XML) {
-        out_xml(stdout, form);
-        putchar('\n');
+        print_element(stdout, form, NS_MUC_OWNER, OUT_XML);
     } else if (mc->o.format == OUT_JSON) {
         json_t *j = form_json(form);
         json_object_set_new(j, "room", json_string(room));

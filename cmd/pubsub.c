@@ -192,13 +192,12 @@ static xmpp_stanza_t *answer_el(xmpp_stanza_t *reply, const char *ns,
     return ps ? xmpp_stanza_get_child_by_name(ps, name) : NULL;
 }
 
-static void print_xml_answer(xmpp_stanza_t *reply)
+static void print_xml_answer(struct pubsub *p, xmpp_stanza_t *reply)
 {
-    out_xml(stdout, reply);
-    putchar('\n');
+    print_element(stdout, reply, stream_ns(&p->s), OUT_XML);
 }
 
-/* One result line: the text, or {"service", "node", KEY: text}. */
+/* One result line: the text, or {"service", "node"[, KEY: text]}. */
 static void print_result(struct pubsub *p, const char *node, const char *key,
                          const char *text)
 {
@@ -207,7 +206,8 @@ static void print_result(struct pubsub *p, const char *node, const char *key,
         json_begin(&j, stdout);
         json_str(&j, "service", service_name(p));
         json_str(&j, "node", node);
-        json_str(&j, key, text);
+        if (key)
+            json_str(&j, key, text);
         json_end(&j);
     } else {
         out_text(stdout, text);
@@ -237,9 +237,9 @@ static int do_create(struct pubsub *p)
     xmpp_stanza_t *c = answer_el(reply, NS_PUBSUB, "create");
     const char *name = c ? xmpp_stanza_get_attribute(c, "node") : NULL;
     if (p->o.format == OUT_XML)
-        print_xml_answer(reply);
+        print_xml_answer(p, reply);
     else
-        print_result(p, name ? name : node, "node", name ? name : node);
+        print_result(p, name ? name : node, NULL, name ? name : node);
     xmpp_stanza_release(reply);
     return 0;
 }
@@ -257,7 +257,7 @@ static int simple(struct pubsub *p, const char *ns, const char *verb,
         fill(p, el);
     int rc = ask(p, iq, what, node, &reply);
     if (!rc && p->o.format == OUT_XML)
-        print_xml_answer(reply);
+        print_xml_answer(p, reply);
     if (reply)
         xmpp_stanza_release(reply);
     return rc;
@@ -316,7 +316,7 @@ static int do_subscribe(struct pubsub *p)
     const char *state = sub ? xmpp_stanza_get_attribute(sub, "subscription")
                             : NULL;
     if (p->o.format == OUT_XML) {
-        print_xml_answer(reply);
+        print_xml_answer(p, reply);
     } else if (p->o.format == OUT_JSON) {
         struct json_obj j;
         json_begin(&j, stdout);
@@ -360,7 +360,7 @@ static int do_publish(struct pubsub *p)
     got = got ? xmpp_stanza_get_child_by_name(got, "item") : NULL;
     const char *id = got ? xmpp_stanza_get_attribute(got, "id") : NULL;
     if (p->o.format == OUT_XML)
-        print_xml_answer(reply);
+        print_xml_answer(p, reply);
     else if (id || p->id)
         print_result(p, node, "id", id ? id : p->id);
     xmpp_stanza_release(reply);
@@ -459,7 +459,7 @@ static int do_items(struct pubsub *p)
         return rc;
     xmpp_stanza_t *items = answer_el(reply, NS_PUBSUB, "items");
     if (p->o.format == OUT_XML)
-        print_xml_answer(reply);
+        print_xml_answer(p, reply);
     for (xmpp_stanza_t *it = items ? xmpp_stanza_get_children(items) : NULL;
          it && p->o.format != OUT_XML; it = xmpp_stanza_get_next(it)) {
         if (!xmpp_stanza_is_tag(it) || strcmp(xmpp_stanza_get_name(it), "item"))
@@ -489,7 +489,7 @@ static int do_nodes(struct pubsub *p)
     if (rc)
         return rc;
     if (p->o.format == OUT_XML)
-        print_xml_answer(reply);
+        print_xml_answer(p, reply);
     xmpp_stanza_t *q = first_element(reply);
     for (xmpp_stanza_t *it = q ? xmpp_stanza_get_children(q) : NULL;
          it && p->o.format != OUT_XML; it = xmpp_stanza_get_next(it)) {
@@ -577,8 +577,7 @@ static int on_event(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
         if (!wanted_node(p, node))
             continue;
         if (p->o.format == OUT_XML && !printed_xml) {
-            out_xml(stdout, st);
-            putchar('\n');
+            print_element(stdout, st, stream_ns(&p->s), OUT_XML);
             printed_xml = true;
         }
         struct record r = {.from = from, .node = node,

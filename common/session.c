@@ -600,7 +600,9 @@ struct iq_wait {
 static int right_sender(struct session *s, const char *to, const char *from)
 {
     const char *me = s->creds.jid;
-    if (!to) {
+    /* Our own bare JID is answered by our server, which may leave the
+     * 'from' out (§8.1.2.1), as for no 'to' at all. */
+    if (!to || (!strchr(to, '/') && jid_matches(me, to))) {
         const char *at = strchr(me, '@');
         const char *domain = at ? at + 1 : me;
         size_t dlen = jid_bare_len(domain);
