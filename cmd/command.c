@@ -15,6 +15,7 @@
 #include "../common/query.h"
 #include "../common/session.h"
 #include "../common/stanza.h"
+#include "../common/subcmd.h"
 #include "../common/utf8.h"
 
 #define NS_COMMANDS "http://jabber.org/protocol/commands"
@@ -336,26 +337,25 @@ static int run_stages(struct command *cm, bool show)
 
 /* ---- the job ---- */
 
+static const struct subcmd subs[] = {
+    {"list", 0, 1},
+    {"show", 2, 2},
+    {"run", 2, 2},
+    {NULL, 0, 0},
+};
+
 static int parse_operands(struct command *cm, int argc, char **argv, int first)
 {
-    const char *synopsis = tool_command.synopsis;
-    if (first >= argc)
-        return fail(XE_USAGE, "no subcommand; usage: xmpp command %s",
-                    synopsis);
-    cm->sub = argv[first++];
-    int n = argc - first;
-    bool list = !strcmp(cm->sub, "list");
-    if (!list && strcmp(cm->sub, "run") && strcmp(cm->sub, "show"))
-        return fail(XE_USAGE, "'%s' is not a subcommand; see 'xmpp command "
-                              "--help'", cm->sub);
-    if (list ? n > 1 : n != 2)
-        return fail(XE_USAGE, "%s: %s; usage: xmpp command %s", cm->sub,
-                    n < 2 ? "too few arguments" : "too many arguments",
-                    synopsis);
+    const struct subcmd *sub =
+        subcmd_find(subs, sizeof *subs, argc, argv, first);
+    if (!sub)
+        return XE_USAGE;
+    cm->sub = sub->name;
+    bool list = sub == &subs[0];
     if (strcmp(cm->sub, "run") && !form_input_empty(&cm->fields))
         return fail(XE_USAGE, "--field and --form go with run");
-    cm->jid = n ? argv[first] : NULL;
-    cm->node = list ? NULL : argv[first + 1];
+    cm->jid = first + 1 < argc ? argv[first + 1] : NULL;
+    cm->node = list ? NULL : argv[first + 2];
     const char *why = cm->jid ? jid_check(cm->jid) : NULL;
     if (why)
         return fail(XE_DATA, "%s: invalid JID: %s", cm->jid, why);

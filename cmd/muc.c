@@ -17,6 +17,7 @@
 #include "../common/query.h"
 #include "../common/session.h"
 #include "../common/stanza.h"
+#include "../common/subcmd.h"
 #include "../common/utf8.h"
 
 static const char help[] =
@@ -79,7 +80,6 @@ struct muc_cmd {
     struct muc m;
     struct form_input fields;
     const char *reason, *alternate;
-    const char *sub;        /* the subcommand */
     char **args;            /* its operands after ROOM */
     int nargs;
     struct session s;
@@ -363,9 +363,8 @@ static int do_config(struct muc_cmd *mc)
 /* ---- the job ---- */
 
 struct sub {
-    const char *name;
+    struct subcmd sc; /* operands: ROOM and the rest */
     int (*run)(struct muc_cmd *mc);
-    int min, max;   /* operands after ROOM */
     bool join;      /* must be in the room */
     bool fields;    /* takes --field/--form */
 };
@@ -376,13 +375,13 @@ static int do_destroy(struct muc_cmd *mc)
 }
 
 static const struct sub subs[] = {
-    {"subject", do_subject, 0, 1, true, false},
-    {"occupants", do_occupants, 0, 0, true, false},
-    {"invite", do_invite, 1, 1000, false, false},
-    {"create", do_create, 0, 0, true, true},
-    {"config", do_config, 0, 0, false, true},
-    {"destroy", do_destroy, 0, 0, false, false},
-    {NULL, NULL, 0, 0, false, false},
+    {{"subject", 1, 2}, do_subject, true, false},
+    {{"occupants", 1, 1}, do_occupants, true, false},
+    {{"invite", 2, 1000}, do_invite, false, false},
+    {{"create", 1, 1}, do_create, true, true},
+    {{"config", 1, 1}, do_config, false, true},
+    {{"destroy", 1, 1}, do_destroy, false, false},
+    {{NULL, 0, 0}, NULL, false, false},
 };
 
 /* Operands after ROOM: texts checked, JIDs for invite. */
@@ -391,7 +390,7 @@ static int check_args(struct muc_cmd *mc, const struct sub *sub)
     for (int i = 0; i < mc->nargs; i++) {
         const char *a = mc->args[i];
         size_t at;
-        const char *why = !strcmp(sub->name, "invite")
+        const char *why = !strcmp(sub->sc.name, "invite")
                               ? jid_check(a)
                               : utf8_check(a, strlen(a), &at);
         if (why)
@@ -408,27 +407,12 @@ static int check_args(struct muc_cmd *mc, const struct sub *sub)
 static const struct sub *parse_operands(struct muc_cmd *mc, int argc,
                                         char **argv, int first, int *rc)
 {
+    const struct sub *sub = subcmd_find(subs, sizeof *subs, argc, argv, first);
     *rc = XE_USAGE;
-    if (first >= argc)
-        return fail(XE_USAGE, "no subcommand; usage: xmpp muc %s",
-                    tool_muc.synopsis), NULL;
-    const struct sub *sub = subs;
-    while (sub->name && strcmp(sub->name, argv[first]))
-        sub++;
-    if (!sub->name)
-        return fail(XE_USAGE, "'%s' is not a subcommand; see 'xmpp muc "
-                              "--help'", argv[first]), NULL;
-    if (first + 1 >= argc)
-        return fail(XE_USAGE, "%s: no room; usage: xmpp muc %s", sub->name,
-                    tool_muc.synopsis), NULL;
-    mc->sub = sub->name;
+    if (!sub)
+        return NULL;
     mc->args = argv + first + 2;
     mc->nargs = argc - first - 2;
-    if (mc->nargs < sub->min || mc->nargs > sub->max)
-        return fail(XE_USAGE, "%s: %s; usage: xmpp muc %s", sub->name,
-                    mc->nargs < sub->min ? "too few arguments"
-                                         : "too many arguments",
-                    tool_muc.synopsis), NULL;
     if ((*rc = muc_add(&mc->m, argv[first + 1])) ||
         (*rc = check_args(mc, sub)))
         return NULL;
@@ -441,7 +425,7 @@ static int run(struct muc_cmd *mc, const struct sub *sub)
     if (rc)
         return rc;
     session_answer_iqs(&mc->s);
-    mc->m.may_create = !strcmp(sub->name, "create");
+    mc->m.may_create = sub->run == do_create;
     mc->m.on_presence = on_occupant;
     mc->m.ud = mc;
     if (sub->join)

@@ -20,6 +20,7 @@
 #include "../common/query.h"
 #include "../common/session.h"
 #include "../common/stanza.h"
+#include "../common/subcmd.h"
 #include "../common/utf8.h"
 #include "../common/xmlin.h"
 #include "../common/xmljson.h"
@@ -97,7 +98,6 @@ struct pubsub {
     long max, count;
     bool notify, json_in;
     struct form_input fields;
-    const char *sub;
     char **args;             /* operands after the subcommand */
     int nargs;
     xmpp_ctx_t *pctx;        /* where the payload was parsed */
@@ -631,24 +631,23 @@ static int do_listen(struct pubsub *p)
 /* ---- the job ---- */
 
 struct sub {
-    const char *name;
+    struct subcmd sc;
     int (*run)(struct pubsub *p);
-    int min, max;        /* operands */
     const char *opts;    /* which of its own options it takes: letters
                             i(d) m(ax) N(otify) j(son-in) f(ield) c(ount) */
 };
 
 static const struct sub subs[] = {
-    {"nodes", do_nodes, 0, 0, ""},
-    {"create", do_create, 0, 1, "f"},
-    {"delete", do_delete, 1, 1, ""},
-    {"publish", do_publish, 1, 2, "ijf"},
-    {"items", do_items, 1, 1, "im"},
-    {"retract", do_retract, 2, 2, "N"},
-    {"subscribe", do_subscribe, 1, 1, ""},
-    {"unsubscribe", do_unsubscribe, 1, 1, ""},
-    {"listen", do_listen, 0, 1000, "c"},
-    {NULL, NULL, 0, 0, NULL},
+    {{"nodes", 0, 0}, do_nodes, ""},
+    {{"create", 0, 1}, do_create, "f"},
+    {{"delete", 1, 1}, do_delete, ""},
+    {{"publish", 1, 2}, do_publish, "ijf"},
+    {{"items", 1, 1}, do_items, "im"},
+    {{"retract", 2, 2}, do_retract, "N"},
+    {{"subscribe", 1, 1}, do_subscribe, ""},
+    {{"unsubscribe", 1, 1}, do_unsubscribe, ""},
+    {{"listen", 0, 1000}, do_listen, "c"},
+    {{NULL, 0, 0}, NULL, NULL},
 };
 
 /* An option given to a subcommand that does not take it is an error,
@@ -666,7 +665,7 @@ static int check_opts(struct pubsub *p, const struct sub *sub)
     for (size_t i = 0; i < sizeof o / sizeof o[0]; i++)
         if (o[i].given && !strchr(sub->opts, o[i].letter))
             return fail(XE_USAGE, "%s does not go with %s", o[i].name,
-                        sub->name);
+                        sub->sc.name);
     return 0;
 }
 
@@ -696,7 +695,7 @@ static int read_payload(struct pubsub *p)
 static int check_operands(struct pubsub *p, const struct sub *sub)
 {
     for (int i = 0; i < p->nargs; i++) {
-        if (!strcmp(sub->name, "publish") && i == 1)
+        if (sub->run == do_publish && i == 1)
             break; /* the payload, parsed later */
         size_t at;
         const char *a = p->args[i];
@@ -715,30 +714,18 @@ static int check_operands(struct pubsub *p, const struct sub *sub)
 static const struct sub *parse_operands(struct pubsub *p, int argc,
                                         char **argv, int first, int *rc)
 {
+    const struct sub *sub = subcmd_find(subs, sizeof *subs, argc, argv, first);
     *rc = XE_USAGE;
-    if (first >= argc)
-        return fail(XE_USAGE, "no subcommand; usage: xmpp pubsub %s",
-                    tool_pubsub.synopsis), NULL;
-    const struct sub *sub = subs;
-    while (sub->name && strcmp(sub->name, argv[first]))
-        sub++;
-    if (!sub->name)
-        return fail(XE_USAGE, "'%s' is not a subcommand; see 'xmpp pubsub "
-                              "--help'", argv[first]), NULL;
-    p->sub = sub->name;
+    if (!sub)
+        return NULL;
     p->args = argv + first + 1;
     p->nargs = argc - first - 1;
-    if (p->nargs < sub->min || p->nargs > sub->max)
-        return fail(XE_USAGE, "%s: %s; usage: xmpp pubsub %s", sub->name,
-                    p->nargs < sub->min ? "too few arguments"
-                                        : "too many arguments",
-                    tool_pubsub.synopsis), NULL;
     if (p->o.component && !p->service)
         return fail(XE_USAGE, "a component has no PEP service: give "
                               "--service"), NULL;
     if ((*rc = check_opts(p, sub)) || (*rc = check_operands(p, sub)))
         return NULL;
-    if (!strcmp(sub->name, "publish") && (*rc = read_payload(p)))
+    if (sub->run == do_publish && (*rc = read_payload(p)))
         return NULL;
     return sub;
 }
