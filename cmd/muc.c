@@ -254,7 +254,8 @@ static int by_nick(const void *a, const void *b)
 
 static int do_occupants(struct muc_cmd *mc)
 {
-    qsort(mc->occ, (size_t)mc->nocc, sizeof *mc->occ, by_nick);
+    if (mc->nocc)
+        qsort(mc->occ, (size_t)mc->nocc, sizeof *mc->occ, by_nick);
     for (int i = 0; i < mc->nocc; i++)
         print_occupant(mc, &mc->occ[i]);
     return 0;

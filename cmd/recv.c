@@ -258,34 +258,40 @@ static int listen(struct recv *r)
     }
 }
 
-static int cmd_recv(int argc, char **argv)
+/* The job; the rooms are freed by cmd_recv, whichever way it ends. */
+static int run_recv(struct recv *r, int argc, char **argv)
 {
-    struct recv r = {0};
-    int first, rc = opts_parse(argc, argv, &r.o, on_opt, &r, &first);
+    int first, rc = opts_parse(argc, argv, &r->o, on_opt, r, &first);
     if (rc != OPTS_CONTINUE)
         return rc;
     if (first < argc)
         return fail(XE_USAGE, "unexpected argument '%s'", argv[first]);
-    if (!r.muc.n && (r.muc.nick || r.muc.password || r.muc.history))
+    if (!r->muc.n && (r->muc.nick || r->muc.password || r->muc.history))
         return fail(XE_USAGE, "--nick, --history and --room-password-file "
                               "go with --muc ROOM");
-    if (!(rc = session_open(&r.s, &r.o))) {
-        xmpp_handler_add(r.s.conn, on_message, NULL, "message", NULL, &r);
-        session_answer_iqs(&r.s);
-        if (!r.no_presence && !r.muc.n &&
-            !r.o.component) /* XEP-0114: no session */
-            send_presence(&r);
-        if (!r.muc.n || !(rc = muc_join(&r.muc, &r.s)))
-            rc = listen(&r);
-        if (rc == XE_TIMEOUT && !r.count)
+    if (!(rc = session_open(&r->s, &r->o))) {
+        xmpp_handler_add(r->s.conn, on_message, NULL, "message", NULL, r);
+        session_answer_iqs(&r->s);
+        if (!r->no_presence && !r->muc.n &&
+            !r->o.component) /* XEP-0114: no session */
+            send_presence(r);
+        if (!r->muc.n || !(rc = muc_join(&r->muc, &r->s)))
+            rc = listen(r);
+        if (rc == XE_TIMEOUT && !r->count)
             rc = XE_OK;
         else if (rc == XE_TIMEOUT)
             fail(XE_TIMEOUT, "deadline reached after %ld of %ld messages",
-                 r.got, r.count);
-        muc_leave(&r.muc);
+                 r->got, r->count);
+        muc_leave(&r->muc);
     }
     fflush(stdout);
-    rc = session_close(&r.s, rc);
+    return session_close(&r->s, rc);
+}
+
+static int cmd_recv(int argc, char **argv)
+{
+    struct recv r = {0};
+    int rc = run_recv(&r, argc, argv);
     muc_free(&r.muc);
     return rc;
 }

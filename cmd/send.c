@@ -603,31 +603,38 @@ static int send_lines(struct send *sd)
     return session_close(&sd->s, rc);
 }
 
+/* The job; what it allocated is freed by cmd_send, whichever way it
+ * ends. */
+static int run_send(struct send *sd, int argc, char **argv)
+{
+    int first, rc = opts_parse(argc, argv, &sd->o, on_opt, sd, &first);
+    if (rc != OPTS_CONTINUE)
+        return rc;
+    sd->to = argv + first;
+    sd->nto = argc - first;
+    if (sd->nto == 0 && sd->muc.n == 0)
+        return fail(XE_USAGE, "no recipient; usage: xmpp send %s",
+                    tool_send.synopsis);
+    if (!sd->muc.n && (sd->muc.nick || sd->muc.password))
+        return fail(XE_USAGE, "--nick and --room-password-file go with "
+                              "--muc ROOM");
+    if ((sd->message != NULL) + (sd->file != NULL) + sd->lines > 1)
+        return fail(XE_USAGE, "choose one of --message, --file and --lines");
+    for (int i = 0; i < sd->nto; i++) {
+        const char *why = jid_check(sd->to[i]);
+        if (why)
+            return fail(XE_DATA, "%s: invalid JID: %s", sd->to[i], why);
+    }
+    if (sd->receipt && sd->id && (sd->nto > 1 || sd->lines))
+        return fail(XE_USAGE, "--id with --receipt needs one recipient and "
+                              "no --lines: receipts are matched by id");
+    return sd->lines ? send_lines(sd) : send_once(sd);
+}
+
 static int cmd_send(int argc, char **argv)
 {
     struct send sd = {.type = "chat", .max = INPUT_MAX_DEFAULT};
-    int first, rc = opts_parse(argc, argv, &sd.o, on_opt, &sd, &first);
-    if (rc != OPTS_CONTINUE)
-        return rc;
-    sd.to = argv + first;
-    sd.nto = argc - first;
-    if (sd.nto == 0 && sd.muc.n == 0)
-        return fail(XE_USAGE, "no recipient; usage: xmpp send %s",
-                    tool_send.synopsis);
-    if (!sd.muc.n && (sd.muc.nick || sd.muc.password))
-        return fail(XE_USAGE, "--nick and --room-password-file go with "
-                              "--muc ROOM");
-    if ((sd.message != NULL) + (sd.file != NULL) + sd.lines > 1)
-        return fail(XE_USAGE, "choose one of --message, --file and --lines");
-    for (int i = 0; i < sd.nto; i++) {
-        const char *why = jid_check(sd.to[i]);
-        if (why)
-            return fail(XE_DATA, "%s: invalid JID: %s", sd.to[i], why);
-    }
-    if (sd.receipt && sd.id && (sd.nto > 1 || sd.lines))
-        return fail(XE_USAGE, "--id with --receipt needs one recipient and "
-                              "no --lines: receipts are matched by id");
-    rc = sd.lines ? send_lines(&sd) : send_once(&sd);
+    int rc = run_send(&sd, argc, argv);
     muc_free(&sd.muc);
     free(sd.rcpt);
     free(sd.rcpt_base);
