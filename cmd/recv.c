@@ -25,6 +25,8 @@ static const char help[] =
     "      --priority N         presence priority, -128..127 (default 0)\n"
     "      --no-presence        send no presence: only messages to our full\n"
     "                           JID arrive\n"
+    "      --reconnect          when the connection drops, reconnect with\n"
+    "                           backoff and resume the session (XEP-0198)\n"
     "Group chat (XEP-0045):\n"
     "      --muc ROOM           join ROOM@SERVICE (repeat for more) and print\n"
     "                           only the rooms' messages; FROM is ROOM/NICK;\n"
@@ -39,7 +41,7 @@ static const char help[] =
     "--json: from, to, type, id, thread, subject, body, delay; --xml: stanzas.\n";
 
 enum { OPT_FROM = 1000, OPT_TYPE, OPT_IDLE, OPT_ALL, OPT_PRIORITY,
-       OPT_NO_PRESENCE, OPT_MUC, OPT_NICK, OPT_HISTORY,
+       OPT_NO_PRESENCE, OPT_RECONNECT, OPT_MUC, OPT_NICK, OPT_HISTORY,
        OPT_ROOM_PASSWORD_FILE };
 
 static const struct option options[] = {
@@ -50,6 +52,7 @@ static const struct option options[] = {
     {"all", no_argument, NULL, OPT_ALL},
     {"priority", required_argument, NULL, OPT_PRIORITY},
     {"no-presence", no_argument, NULL, OPT_NO_PRESENCE},
+    {"reconnect", no_argument, NULL, OPT_RECONNECT},
     {"muc", required_argument, NULL, OPT_MUC},
     {"nick", required_argument, NULL, OPT_NICK},
     {"history", required_argument, NULL, OPT_HISTORY},
@@ -95,6 +98,7 @@ static int on_opt(int c, const char *arg, void *ud)
     case OPT_TYPE: r->type = arg; break;
     case OPT_ALL: r->all = true; break;
     case OPT_NO_PRESENCE: r->no_presence = true; break;
+    case OPT_RECONNECT: r->o.reconnect = true; break;
     case OPT_MUC: return muc_add(&r->muc, arg) ? XE_DATA : OPTS_CONTINUE;
     case OPT_NICK:
         r->muc.nick = arg;
@@ -251,6 +255,17 @@ static int listen(struct recv *r)
     long long idle_ms = (long long)(r->idle * 1000);
     for (;;) {
         int st = session_step(&r->s, 200);
+        if (st == XE_CONNLOST && r->o.reconnect) {
+            if ((st = session_reconnect(&r->s)) == 0) {
+                /* A new session: announce it, or be in the rooms again. */
+                if (!r->s.resumed && r->muc.n)
+                    st = muc_join(&r->muc, &r->s);
+                else if (!r->s.resumed && !r->no_presence)
+                    send_presence(r);
+                if (!st)
+                    continue;
+            }
+        }
         if (st != SESSION_RUNNING)
             return st >= 128 ? XE_OK : st;
         if (idle_ms && now_ms() - r->last_activity >= idle_ms)

@@ -1,7 +1,7 @@
 /* xmpp send: send a message to one or more JIDs, and exit 0 only once
  * the server has taken every one of them.
  *
- * usage: xmpp send [options] JID... [-m TEXT | -f FILE]
+ * usage: xmpp send [options] JID... [-m TEXT | -f FILE | -l] [--attach FILE]...
  */
 #include <errno.h>
 #include <poll.h>
@@ -15,7 +15,9 @@
 #include "../common/input.h"
 #include "../common/jid.h"
 #include "../common/muc.h"
+#include "../common/mimetype.h"
 #include "../common/session.h"
+#include "../common/upload.h"
 
 static const char help[] =
     "Message:\n"
@@ -31,6 +33,11 @@ static const char help[] =
     "      --sanitize           replace invalid UTF-8 and forbidden control\n"
     "                           characters with U+FFFD instead of failing\n"
     "      --max-size BYTES     refuse a body larger than this (default 1 MiB)\n"
+    "      --attach FILE        upload FILE (XEP-0363) and send its URL as a\n"
+    "                           message of its own; repeatable; any text\n"
+    "                           (-m, -f) goes first; stdin is not read\n"
+    "      --content-type TYPE  MIME type of the attached files (default:\n"
+    "                           from the file name)\n"
     "Group chat (XEP-0045):\n"
     "      --muc ROOM           also send to this room (ROOM@SERVICE; repeat for\n"
     "                           more): join, send, wait for the room to pass\n"
@@ -47,6 +54,8 @@ enum {
     OPT_SANITIZE,
     OPT_MAX_SIZE,
     OPT_RECEIPT,
+    OPT_ATTACH,
+    OPT_CONTENT_TYPE,
     OPT_MUC,
     OPT_NICK,
     OPT_ROOM_PASSWORD_FILE,
@@ -63,6 +72,8 @@ static const struct option options[] = {
     {"sanitize", no_argument, NULL, OPT_SANITIZE},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"receipt", no_argument, NULL, OPT_RECEIPT},
+    {"attach", required_argument, NULL, OPT_ATTACH},
+    {"content-type", required_argument, NULL, OPT_CONTENT_TYPE},
     {"muc", required_argument, NULL, OPT_MUC},
     {"nick", required_argument, NULL, OPT_NICK},
     {"room-password-file", required_argument, NULL, OPT_ROOM_PASSWORD_FILE},
@@ -71,11 +82,14 @@ static const struct option options[] = {
 
 static int cmd_send(int argc, char **argv);
 
+#define MAX_ATTACH 16
+
 const struct tool tool_send = {
     .name = "send",
     .run = cmd_send,
     .summary = "Send messages",
-    .synopsis = "[options] {JID | --muc ROOM}... [-m TEXT | -f FILE | -l]",
+    .synopsis = "[options] {JID | --muc ROOM}... [-m TEXT | -f FILE | -l] "
+                "[--attach FILE]...",
     .help = help,
     .shortopts = "m:f:ls:",
     .options = options,
@@ -88,6 +102,9 @@ struct send {
     size_t max;
     char **to;
     int nto;
+    struct upload files[MAX_ATTACH]; /* --attach */
+    int nfiles;
+    const char *content_type;
     struct muc muc;              /* --muc rooms */
     struct session s;
     /* --lines bookkeeping: input line numbers, 1-based. */
@@ -149,6 +166,18 @@ static int on_opt(int c, const char *arg, void *ud)
         if (opts_int(arg, 1, 1L << 30, &n) < 0)
             return fail(XE_USAGE, "--max-size %s: give bytes, 1 to 1 GiB", arg);
         sd->max = (size_t)n;
+        break;
+    case OPT_ATTACH:
+        if (sd->nfiles == MAX_ATTACH)
+            return fail(XE_USAGE, "--attach: at most %d files at a time",
+                        MAX_ATTACH);
+        sd->files[sd->nfiles++] = (struct upload){.path = arg};
+        break;
+    case OPT_CONTENT_TYPE:
+        if (mimetype_check(arg))
+            return fail(XE_USAGE, "--content-type %s: %s; e.g. text/plain",
+                        arg, mimetype_check(arg));
+        sd->content_type = arg;
         break;
     default: return XE_USAGE;
     }
@@ -294,9 +323,11 @@ static int wait_receipts(struct send *sd)
     return rc;
 }
 
+/* A <message/> with the body and what goes with every one: subject,
+ * thread and, with oob_url, the XEP-0066 pointer to an uploaded file. */
 static xmpp_stanza_t *new_message(struct send *sd, const char *type,
                                   const char *to, const char *id,
-                                  const char *body)
+                                  const char *body, const char *oob_url)
 {
     xmpp_ctx_t *ctx = sd->s.ctx;
     xmpp_stanza_t *m = xmpp_message_new(ctx, type, to, id);
@@ -305,20 +336,23 @@ static xmpp_stanza_t *new_message(struct send *sd, const char *type,
     xmpp_message_set_body(m, body);
     if (sd->thread)
         xmpp_stanza_add_child_ex(m, text_child(ctx, "thread", sd->thread), 0);
+    if (oob_url)
+        xmpp_stanza_add_child_ex(m, upload_oob(ctx, oob_url), 0);
     return m;
 }
 
 /* XEP-0045 §7.4: a groupchat message to each room we joined; the room
  * reflects it to us with the same id once it has passed it on. No
  * receipt request: XEP-0184 §5.3. */
-static unsigned long send_rooms(struct send *sd, const char *body)
+static unsigned long send_rooms(struct send *sd, const char *body,
+                                const char *oob_url)
 {
     unsigned long ordinal = 0;
     for (int i = 0; i < sd->muc.n; i++) {
         char *uuid = sd->id ? NULL : session_id(&sd->s);
         const char *id = sd->id ? sd->id : uuid;
-        xmpp_stanza_t *m =
-            new_message(sd, "groupchat", sd->muc.room[i].jid, id, body);
+        xmpp_stanza_t *m = new_message(sd, "groupchat", sd->muc.room[i].jid,
+                                       id, body, oob_url);
         muc_expect(&sd->muc.room[i], id);
         ordinal = session_send(&sd->s, m);
         xmpp_stanza_release(m);
@@ -329,19 +363,21 @@ static unsigned long send_rooms(struct send *sd, const char *body)
 
 /* One <message/> to each recipient (RFC 6121 §5.2) and room. Returns
  * the ordinal of the last one. */
-static unsigned long send_body(struct send *sd, const char *body)
+static unsigned long send_body(struct send *sd, const char *body,
+                               const char *oob_url)
 {
     unsigned long ordinal = 0;
     for (int i = 0; i < sd->nto; i++) {
         char buf[128];
         const char *id = next_id(sd, i, buf, sizeof buf);
-        xmpp_stanza_t *m = new_message(sd, sd->type, sd->to[i], id, body);
+        xmpp_stanza_t *m =
+            new_message(sd, sd->type, sd->to[i], id, body, oob_url);
         if (sd->receipt)
             xmpp_stanza_add_child_ex(m, receipt_request(sd->s.ctx), 0);
         ordinal = session_send(&sd->s, m);
         xmpp_stanza_release(m);
     }
-    return sd->muc.n ? send_rooms(sd, body) : ordinal;
+    return sd->muc.n ? send_rooms(sd, body, oob_url) : ordinal;
 }
 
 /* RFC 6120 §8.3: a refused message comes back as an error. A local
@@ -398,8 +434,8 @@ static int finish(struct send *sd, int rc)
 
 static int send_once(struct send *sd)
 {
-    char *body;
-    size_t len;
+    char *body = NULL;
+    size_t len = 0;
     int rc;
     if (sd->message) {
         len = strlen(sd->message);
@@ -407,25 +443,34 @@ static int send_once(struct send *sd)
             return fail(XE_DATA, "--message: larger than %zu bytes "
                                  "(--max-size)", sd->max);
         body = strdup(sd->message);
-    } else if ((rc = input_read(sd->file, sd->max, &body, &len))) {
+    } else if ((sd->file || !sd->nfiles) &&
+               (rc = input_read(sd->file, sd->max, &body, &len))) {
         return rc;
     }
     const char *what = sd->message ? "--message" : sd->file ? sd->file : "stdin";
-    if ((rc = input_text(what, &body, &len, sd->sanitize))) {
+    if (body && (rc = input_text(what, &body, &len, sd->sanitize))) {
         free(body);
         return rc;
     }
-    if (len == 0) {
+    if (len == 0 && !sd->nfiles) {
         free(body);
         return fail(XE_DATA, "%s: empty message; nothing sent", what);
     }
-    if (!(rc = open_session(sd))) {
-        unsigned long last = send_body(sd, body);
+    /* Files go up first: a failed upload sends no message. */
+    if (!(rc = open_session(sd)) &&
+        !(rc = upload_files(&sd->s, sd->files, sd->nfiles))) {
+        unsigned long first = sd->s.out + 1, last = 0;
+        if (len)
+            last = send_body(sd, body, NULL);
+        for (int i = 0; i < sd->nfiles; i++)
+            last = send_body(sd, sd->files[i].url, sd->files[i].url);
         if ((rc = session_confirm(&sd->s)))
-            fail(rc, "%lu of %d message(s) not confirmed by the server",
-                 last - sd->s.confirmed, sd->nto);
+            fail(rc, "%lu of %lu message(s) not confirmed by the server",
+                 last - sd->s.confirmed, last - first + 1);
         rc = finish(sd, rc);
     }
+    for (int i = 0; i < sd->nfiles; i++)
+        upload_free(&sd->files[i]);
     free(body);
     return session_close(&sd->s, rc);
 }
@@ -498,7 +543,7 @@ static void send_line(struct send *sd, char *line, size_t len)
         sd->bad_lines++;
         return;
     }
-    unsigned long ordinal = send_body(sd, text);
+    unsigned long ordinal = send_body(sd, text, NULL);
     if (text != line)
         free(text);
     if (remember_line(sd, ordinal) < 0) {
@@ -536,9 +581,16 @@ static ssize_t read_available(char *buf, size_t room)
 }
 
 /* One line on stderr naming every line the server did not confirm, as
- * ranges: "3 line(s) not confirmed by the server: stdin line(s) 5-6,9". */
-static void report_unconfirmed(struct send *sd)
+ * ranges: "3 line(s) not confirmed by the server: stdin line(s) 5-6,9",
+ * and, when the session broke before the end of the input, from which
+ * line on nothing was sent: so that every input line is accounted for. */
+static void report_unconfirmed(struct send *sd, bool eof)
 {
+    if (!eof && !sd->pend_len) {
+        fail(XE_CONNLOST, "stdin from line %lu on was not sent",
+             sd->line_no + 1);
+        return;
+    }
     if (!sd->pend_len)
         return;
     unsigned long *lines = malloc(sd->pend_len * sizeof *lines);
@@ -551,8 +603,12 @@ static void report_unconfirmed(struct send *sd)
         print_ranges(f, lines, sd->pend_len);
         fclose(f);
     }
+    char unread[64] = "";
+    if (!eof)
+        snprintf(unread, sizeof unread, "; from line %lu on not sent",
+                 sd->line_no + 1);
     fail(XE_CONNLOST, "%zu line(s) not confirmed by the server: stdin "
-                      "line(s) %s", sd->pend_len, list ? list : "?");
+                      "line(s) %s%s", sd->pend_len, list ? list : "?", unread);
     free(list);
     free(lines);
 }
@@ -595,12 +651,34 @@ static int send_lines(struct send *sd)
     rc = sd->s.status == SESSION_RUNNING ? session_confirm(&sd->s)
                                          : sd->s.status;
     forget_confirmed(sd);
-    report_unconfirmed(sd);
+    report_unconfirmed(sd, eof);
     free(sd->pend);
     rc = finish(sd, rc);
     if (!rc && sd->bad_lines)
         rc = fail(XE_DATA, "%d line(s) were not sent", sd->bad_lines);
     return session_close(&sd->s, rc);
+}
+
+/* --attach: what cannot work is refused before connecting. */
+static int check_attachments(struct send *sd)
+{
+    if (sd->content_type && !sd->nfiles)
+        return fail(XE_USAGE, "--content-type applies to --attach files");
+    if (sd->nfiles && sd->lines)
+        return fail(XE_USAGE, "--attach cannot be combined with --lines");
+    if (sd->nfiles && sd->o.component)
+        return fail(XE_USAGE, "--attach needs a client account, not "
+                              "--component");
+    if (sd->receipt && sd->id && sd->nfiles + !!(sd->message || sd->file) > 1)
+        return fail(XE_USAGE, "--id with --receipt needs a single message: "
+                              "receipts are matched by id");
+    for (int i = 0; i < sd->nfiles; i++) {
+        sd->files[i].content_type = sd->content_type;
+        int rc = upload_check(&sd->files[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 /* The job; what it allocated is freed by cmd_send, whichever way it
@@ -628,6 +706,8 @@ static int run_send(struct send *sd, int argc, char **argv)
     if (sd->receipt && sd->id && (sd->nto > 1 || sd->lines))
         return fail(XE_USAGE, "--id with --receipt needs one recipient and "
                               "no --lines: receipts are matched by id");
+    if ((rc = check_attachments(sd)))
+        return rc;
     return sd->lines ? send_lines(sd) : send_once(sd);
 }
 

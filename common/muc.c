@@ -345,6 +345,7 @@ int muc_join(struct muc *m, struct session *s)
         m->nick = nick;
     for (int i = 0; i < m->n; i++) {
         struct muc_room *r = &m->room[i];
+        free(r->nick); /* joining again, after a reconnect */
         r->nick = strdup(m->nick);
         r->conflicts = 0;
         r->created = false;

@@ -44,9 +44,10 @@ static const struct option common_options[] = {
     {"xml", no_argument, NULL, OPT_XML},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
-#define N_COMMON (sizeof common_options / sizeof common_options[0])
+#define N_COMMON (sizeof common_options / sizeof common_options[0] - 1)
 
 static const char common_help[] =
     "Connection (shared by every tool):\n"
@@ -69,6 +70,11 @@ static const char common_help[] =
     "      --xml                output raw stanza XML, one per line\n"
     "  -h, --help               this help\n"
     "  -V, --version            print the version\n";
+
+struct opts_table opts_common(void)
+{
+    return (struct opts_table){common_options, COMMON_SHORTOPTS, common_help};
+}
 
 void opts_usage(const struct tool *t, int to_stderr)
 {
@@ -146,7 +152,7 @@ static struct option *merge_options(const struct option *own)
         return NULL;
     if (n)
         memcpy(all, own, n * sizeof *all);
-    memcpy(all + n, common_options, sizeof common_options);
+    memcpy(all + n, common_options, N_COMMON * sizeof *all);
     return all;
 }
 

@@ -36,7 +36,11 @@ struct session {
     /* Features to advertise (caps.h), NULL-terminated: when set,
      * session_answer_iqs() answers disco#info with them. */
     const char *const *features;
+    bool handlers_added;     /* accounting handlers, once per connection */
+    bool reconnecting;       /* failures are kept in why, not printed */
+    bool resumed;            /* the last reconnect resumed the session */
     int sock_error;       /* errno of a failed connect, from the log */
+    enum { AT_CONNECTING, AT_STREAM, AT_SASL, AT_BIND } stage; /* from the log */
     int auth_hint;        /* what the library's log said went wrong */
     char why[256];        /* its words, or the certificate error */
     char stream_id[128];  /* XEP-0114: the server's, for the handshake */
@@ -56,6 +60,16 @@ int session_step(struct session *s, unsigned long ms);
 /* Run until *done turns true (returns 0) or the session ends (returns
  * its status). With done NULL, run until the session ends. */
 int session_wait(struct session *s, const bool *done);
+
+/* After XE_CONNLOST, with opt->reconnect set before session_open: try
+ * again with exponential backoff (1 s doubling to 60 s, jittered),
+ * saying so on stderr, until connected, the deadline (XE_TIMEOUT), a
+ * signal (128+N) or an authentication failure (XE_AUTH). With
+ * opt->reconnect the library runs XEP-0198 with resumption, so a
+ * session the server kept is resumed (s->resumed) and what was
+ * addressed to us meanwhile arrives; otherwise the tool must announce
+ * itself again (presence, rooms). Returns 0 once connected. */
+int session_reconnect(struct session *s);
 
 /* End the loop with this status. */
 void session_stop(struct session *s, int status);

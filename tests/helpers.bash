@@ -65,7 +65,11 @@ xmpp_as() {
 recv_bg() {
     local user=$1 out=$2
     shift 2
-    xmpp_as "$user" recv -v "$@" >"$out" 2>"$out.err" &
+    # Not through xmpp_as: $! must be xmpp itself, so that killing it
+    # stops it; and fd 3 closed, or bats waits for it at the end.
+    XMPP_PASSWORD="$(pass_of "$user")" "$XMPP" recv -j "$(jid_of "$user")" \
+        --server "127.0.0.1:$XS_PORT" --ca-file "$XS_CA" -v "$@" \
+        >"$out" 2>"$out.err" 3>&- &
     RECV_PID=$!
     if ! wait_for "$out.err" "SENT: <presence\|SENT: <iq" 10; then
         cat "$out.err" >&2
