@@ -453,3 +453,27 @@ EOF
         assert_output --partial -- "$word"
     done
 }
+
+# Last in the file: it restarts the server.
+@test "recv --muc --reconnect: after a server restart it joins the room again" {
+    R=$(room)
+    xmpp_as alice muc create "$R"
+    muc_recv_bg bob "$BATS_TEST_TMPDIR/out" 1 --muc "$R" --reconnect -n 2 -t 60
+    xmpp_as alice send --muc "$R" -m "before restart"
+    wait_for "$BATS_TEST_TMPDIR/out" "before restart"
+    "$SERVER" restart "$XS_STATE"
+    # shellcheck disable=SC1091
+    . "$XS_STATE/env"
+    wait_for "$BATS_TEST_TMPDIR/out.err" "reconnected" 20
+    # Our own presence in the room, a second time: we are back in.
+    for i in $(seq 1 200); do
+        [ "$(grep -c 'status code="110"' "$BATS_TEST_TMPDIR/out.err")" -ge 2 ] && break
+        sleep 0.05
+    done
+    run xmpp_as alice send --muc "$R" -m "after restart"
+    assert_success
+    wait "$RECV_PID"
+    run cat "$BATS_TEST_TMPDIR/out"
+    assert_line --index 0 "$R/alice	groupchat	before restart"
+    assert_line --index 1 "$R/alice	groupchat	after restart"
+}
