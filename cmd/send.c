@@ -17,6 +17,7 @@
 #include "../common/muc.h"
 #include "../common/mimetype.h"
 #include "../common/session.h"
+#include "../common/stanza.h"
 #include "../common/upload.h"
 
 static const char help[] =
@@ -184,17 +185,6 @@ static int on_opt(int c, const char *arg, void *ud)
     return OPTS_CONTINUE;
 }
 
-static xmpp_stanza_t *text_child(xmpp_ctx_t *ctx, const char *name,
-                                 const char *text)
-{
-    xmpp_stanza_t *el = xmpp_stanza_new(ctx);
-    xmpp_stanza_t *t = xmpp_stanza_new(ctx);
-    xmpp_stanza_set_name(el, name);
-    xmpp_stanza_set_text(t, text);
-    xmpp_stanza_add_child_ex(el, t, 0);
-    return el;
-}
-
 /* ---- --receipt (XEP-0184) ---- */
 
 #define NS_RECEIPTS "urn:xmpp:receipts"
@@ -332,10 +322,10 @@ static xmpp_stanza_t *new_message(struct send *sd, const char *type,
     xmpp_ctx_t *ctx = sd->s.ctx;
     xmpp_stanza_t *m = xmpp_message_new(ctx, type, to, id);
     if (sd->subject)
-        xmpp_stanza_add_child_ex(m, text_child(ctx, "subject", sd->subject), 0);
+        stanza_add_text_child(m, "subject", sd->subject);
     xmpp_message_set_body(m, body);
     if (sd->thread)
-        xmpp_stanza_add_child_ex(m, text_child(ctx, "thread", sd->thread), 0);
+        stanza_add_text_child(m, "thread", sd->thread);
     if (oob_url)
         xmpp_stanza_add_child_ex(m, upload_oob(ctx, oob_url), 0);
     return m;
