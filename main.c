@@ -10,13 +10,15 @@
 #include "common/tool.h"
 #include "common/version.h"
 
-extern const struct tool tool_send, tool_recv, tool_iq, tool_disco, tool_ping,
-    tool_version, tool_time, tool_vcard, tool_shell, tool_muc, tool_command,
-    tool_pubsub;
+extern const struct tool tool_send, tool_recv, tool_roster, tool_presence,
+    tool_iq, tool_disco, tool_ping, tool_version, tool_time, tool_vcard,
+    tool_shell, tool_muc, tool_command, tool_pubsub;
 
 const struct tool *const tools[] = {
     &tool_send,
     &tool_recv,
+    &tool_roster,
+    &tool_presence,
     &tool_iq,
     &tool_disco,
     &tool_ping,

@@ -385,12 +385,7 @@ static char *payload_xml(xmpp_stanza_t *payload, const char *ns)
     FILE *f = open_memstream(&buf, &n);
     if (!f)
         return NULL;
-    xmpp_stanza_t *copy = xmpp_stanza_copy(payload);
-    if (copy) {
-        xml_drop_inherited_ns(copy, ns);
-        out_xml(f, copy);
-        xmpp_stanza_release(copy);
-    }
+    out_xml_in(f, payload, ns);
     fclose(f);
     return buf;
 }

@@ -11,7 +11,9 @@
 #include "../common/jid.h"
 #include "../common/muc.h"
 #include "../common/output.h"
+#include "../common/presence.h"
 #include "../common/session.h"
+#include "../common/stanza.h"
 
 static const char help[] =
     "Receiving:\n"
@@ -129,20 +131,6 @@ static int on_opt(int c, const char *arg, void *ud)
     return OPTS_CONTINUE;
 }
 
-static char *child_text(xmpp_stanza_t *st, const char *name)
-{
-    xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(st, name);
-    return c ? xmpp_stanza_get_text(c) : NULL;
-}
-
-/* XEP-0203: when a message was first sent, for offline storage. */
-static const char *delay_stamp(xmpp_stanza_t *st)
-{
-    xmpp_stanza_t *d = xmpp_stanza_get_child_by_name_and_ns(st, "delay",
-                                                            "urn:xmpp:delay");
-    return d ? xmpp_stanza_get_attribute(d, "stamp") : NULL;
-}
-
 static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
                           const char *body)
 {
@@ -151,8 +139,8 @@ static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
         out_xml(stdout, st);
         putchar('\n');
     } else if (r->o.format == OUT_JSON) {
-        char *subject = child_text(st, "subject");
-        char *thread = child_text(st, "thread");
+        char *subject = stanza_child_text(st, "subject");
+        char *thread = stanza_child_text(st, "thread");
         struct json_obj j;
         json_begin(&j, stdout);
         json_str(&j, "from", from);
@@ -162,7 +150,7 @@ static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
         json_str(&j, "thread", thread);
         json_str(&j, "subject", subject);
         json_str(&j, "body", body);
-        json_str(&j, "delay", delay_stamp(st));
+        json_str(&j, "delay", stanza_delay_stamp(st));
         json_end(&j);
         xmpp_free(r->s.ctx, subject);
         xmpp_free(r->s.ctx, thread);
@@ -232,17 +220,8 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 
 static void send_presence(struct recv *r)
 {
-    xmpp_stanza_t *p = xmpp_presence_new(r->s.ctx);
-    if (r->priority) {
-        char num[8];
-        snprintf(num, sizeof num, "%ld", r->priority);
-        xmpp_stanza_t *pri = xmpp_stanza_new(r->s.ctx);
-        xmpp_stanza_t *t = xmpp_stanza_new(r->s.ctx);
-        xmpp_stanza_set_name(pri, "priority");
-        xmpp_stanza_set_text(t, num);
-        xmpp_stanza_add_child_ex(pri, t, 0);
-        xmpp_stanza_add_child_ex(p, pri, 0);
-    }
+    xmpp_stanza_t *p = presence_build(r->s.ctx, NULL, NULL, NULL, NULL,
+                                      r->priority);
     session_send(&r->s, p);
     xmpp_stanza_release(p);
 }

@@ -3,12 +3,9 @@
  *
  * usage: xmpp send [options] JID... [-m TEXT | -f FILE | -l] [--attach FILE]...
  */
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../common/die.h"
 #include "../common/exitcode.h"
@@ -557,19 +554,6 @@ static size_t send_complete_lines(struct send *sd, char *buf, size_t n)
     return rest;
 }
 
-/* Read what stdin has now. Returns bytes read, 0 at EOF, -1 when there
- * is nothing yet. */
-static ssize_t read_available(char *buf, size_t room)
-{
-    struct pollfd pfd = {.fd = 0, .events = POLLIN};
-    if (poll(&pfd, 1, 0) <= 0)
-        return -1;
-    ssize_t n = read(0, buf, room);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return -1;
-    return n < 0 ? 0 : n;
-}
-
 /* One line on stderr naming every line the server did not confirm, as
  * ranges: "3 line(s) not confirmed by the server: stdin line(s) 5-6,9",
  * and, when the session broke before the end of the input, from which
@@ -615,7 +599,7 @@ static int send_lines(struct send *sd)
     while (buf && !eof) {
         ssize_t n = -1;
         if (xmpp_conn_send_queue_len(sd->s.conn) < 2000)
-            n = read_available(buf + have, cap - have);
+            n = input_available(0, buf + have, cap - have);
         if (n == 0)
             eof = true;
         if (n > 0) {

@@ -110,7 +110,9 @@ static int attr_order(const void *a, const void *b)
     return dx != dy ? dy - dx : strcmp(x, y);
 }
 
-void out_xml(FILE *f, xmpp_stanza_t *st)
+/* An xmlns equal to the one in force is left out: the parser repeats it
+ * on every child element. */
+void out_xml_in(FILE *f, xmpp_stanza_t *st, const char *ns)
 {
     if (xmpp_stanza_is_text(st)) {
         const char *t = xmpp_stanza_get_text_ptr(st);
@@ -119,6 +121,7 @@ void out_xml(FILE *f, xmpp_stanza_t *st)
         return;
     }
     const char *name = xmpp_stanza_get_name(st);
+    const char *own = xmpp_stanza_get_ns(st);
     fprintf(f, "<%s", name);
     int n = xmpp_stanza_get_attribute_count(st);
     if (n > 0) {
@@ -126,6 +129,8 @@ void out_xml(FILE *f, xmpp_stanza_t *st)
         xmpp_stanza_get_attributes(st, attrs, 2 * n);
         qsort(attrs, (size_t)n, 2 * sizeof *attrs, attr_order);
         for (int i = 0; i < 2 * n; i += 2) {
+            if (!strcmp(attrs[i], "xmlns") && ns && !strcmp(attrs[i + 1], ns))
+                continue;
             fprintf(f, " %s=\"", attrs[i]);
             xml_escaped(f, attrs[i + 1], 1);
             putc('"', f);
@@ -138,8 +143,13 @@ void out_xml(FILE *f, xmpp_stanza_t *st)
     }
     putc('>', f);
     for (; c; c = xmpp_stanza_get_next(c))
-        out_xml(f, c);
+        out_xml_in(f, c, own ? own : ns);
     fprintf(f, "</%s>", name);
+}
+
+void out_xml(FILE *f, xmpp_stanza_t *st)
+{
+    out_xml_in(f, st, NULL);
 }
 
 int out_flush(FILE *f)

@@ -161,12 +161,7 @@ int print_element(FILE *f, xmpp_stanza_t *el, const char *ns,
 {
     if (fmt == OUT_JSON)
         return xmljson_write(f, el, ns);
-    xmpp_stanza_t *copy = xmpp_stanza_copy(el);
-    if (!copy)
-        return -1;
-    xml_drop_inherited_ns(copy, ns);
-    out_xml(f, copy);
-    xmpp_stanza_release(copy);
+    out_xml_in(f, el, ns);
     return putc('\n', f) == EOF ? -1 : 0;
 }
 

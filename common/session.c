@@ -786,6 +786,20 @@ int session_iq(struct session *s, xmpp_stanza_t *iq, xmpp_stanza_t **reply)
     return strcmp(xmpp_stanza_get_type(w.reply), "error") ? 0 : XE_STANZA;
 }
 
+/* RFC 6121 §2.1.6: after a roster get the server pushes each change as
+ * an IQ set, which the client acknowledges with an empty result. Only
+ * our own account (or no 'from') may push; anything else is a spoof. */
+static bool is_roster_push(struct session *s, xmpp_stanza_t *st,
+                           const char *type)
+{
+    if (strcmp(type, "set") ||
+        !xmpp_stanza_get_child_by_name_and_ns(st, "query", "jabber:iq:roster"))
+        return false;
+    const char *from = xmpp_stanza_get_from(st);
+    size_t n = jid_bare_len(s->creds.jid);
+    return !from || (strlen(from) == n && !strncasecmp(from, s->creds.jid, n));
+}
+
 static int on_iq_request(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     struct session *s = ud;
@@ -806,7 +820,8 @@ static int on_iq_request(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     const char *from = xmpp_stanza_get_from(st);
     if (from)
         xmpp_stanza_set_to(reply, from);
-    if (!xmpp_stanza_get_child_by_name_and_ns(st, "ping", "urn:xmpp:ping")) {
+    if (!xmpp_stanza_get_child_by_name_and_ns(st, "ping", "urn:xmpp:ping") &&
+        !is_roster_push(s, st, type)) {
         xmpp_stanza_set_type(reply, "error");
         xmpp_stanza_t *err = xmpp_stanza_new(s->ctx);
         xmpp_stanza_t *cond = xmpp_stanza_new(s->ctx);

@@ -97,8 +97,9 @@ int session_iq(struct session *s, xmpp_stanza_t *iq, xmpp_stanza_t **reply);
 int session_reply_from(struct session *s, const char *to, const char *from);
 
 /* Answer the IQ requests addressed to us that the tool does not handle
- * itself, as RFC 6120 §8.2.3 requires: a result to XEP-0199 pings,
- * our features to disco#info when session.features is set (XEP-0030),
+ * itself, as RFC 6120 §8.2.3 requires: a result to XEP-0199 pings and
+ * to roster pushes from our own account (RFC 6121 §2.1.6), our
+ * features to disco#info when session.features is set (XEP-0030),
  * service-unavailable to the rest. */
 void session_answer_iqs(struct session *s);
 

@@ -121,20 +121,6 @@ int xmljson_write(FILE *f, xmpp_stanza_t *st, const char *ns)
     return rc;
 }
 
-void xml_drop_inherited_ns(xmpp_stanza_t *st, const char *ns)
-{
-    if (xmpp_stanza_is_text(st))
-        return;
-    const char *eff = effective_ns(st, ns);
-    if (xmpp_stanza_get_ns(st) && same_ns(eff, ns)) {
-        xmpp_stanza_del_attribute(st, "xmlns");
-        eff = ns;
-    }
-    for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c;
-         c = xmpp_stanza_get_next(c))
-        xml_drop_inherited_ns(c, eff);
-}
-
 /* ---- JSON -> stanza ---- */
 
 /* Where in the input we are, for messages: ".children[2].attrs.id". */

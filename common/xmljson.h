@@ -63,9 +63,5 @@ json_t *xmljson_load(const char *what, const char *buf, size_t len);
 int xmljson_parse(xmpp_ctx_t *ctx, const char *what, const char *buf,
                   size_t len, xmpp_stanza_t **out);
 
-/* Remove xmlns attributes that repeat the namespace in effect (`ns`
- * around st; libstrophe's parser puts one on every element), so that
- * XML output matches the JSON form. */
-void xml_drop_inherited_ns(xmpp_stanza_t *st, const char *ns);
 
 #endif
