@@ -3,8 +3,10 @@
  *
  * usage: xmpp recv [options]
  */
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/die.h"
 #include "../common/exitcode.h"
@@ -97,7 +99,14 @@ static int on_opt(int c, const char *arg, void *ud)
             return fail(XE_DATA, "--from %s: invalid JID: %s", arg, why);
         r->from = arg;
         break;
-    case OPT_TYPE: r->type = arg; break;
+    case OPT_TYPE:
+        if (strcmp(arg, "chat") && strcmp(arg, "normal") &&
+            strcmp(arg, "headline") && strcmp(arg, "groupchat") &&
+            strcmp(arg, "error"))
+            return fail(XE_USAGE, "--type %s: use chat, normal, headline, "
+                                  "groupchat or error", arg);
+        r->type = arg;
+        break;
     case OPT_ALL: r->all = true; break;
     case OPT_NO_PRESENCE: r->no_presence = true; break;
     case OPT_RECONNECT: r->o.reconnect = true; break;
@@ -226,8 +235,16 @@ static void send_presence(struct recv *r)
     xmpp_stanza_release(p);
 }
 
-/* Run until something ends it; the idle timer is checked between
- * events. A signal is how a listener is meant to stop: exit 0. */
+/* Has the reader of our output gone (`xmpp recv | grep -m1 ...`)? A
+ * pipe with no reader left shows POLLERR on our end. */
+static bool reader_gone(void)
+{
+    struct pollfd p = {.fd = STDOUT_FILENO, .events = 0};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+/* Run until something ends it; the idle timer and the reader are checked
+ * between events. A signal is how a listener is meant to stop: exit 0. */
 static int listen(struct recv *r)
 {
     r->last_activity = now_ms();
@@ -248,6 +265,8 @@ static int listen(struct recv *r)
         if (st != SESSION_RUNNING)
             return st >= 128 ? XE_OK : st;
         if (idle_ms && now_ms() - r->last_activity >= idle_ms)
+            return XE_OK;
+        if (reader_gone())
             return XE_OK;
     }
 }

@@ -433,8 +433,17 @@ static int send_once(struct send *sd)
     } else if ((sd->file || !sd->nfiles) &&
                (rc = input_read(sd->file, sd->max, &body, &len))) {
         return rc;
+    } else {
+        /* `echo done | xmpp send` sends "done", as $(...) would: the one
+         * newline that ends the input is not part of the message. */
+        if (len && body[len - 1] == '\n')
+            body[--len] = '\0';
+        if (len && body[len - 1] == '\r')
+            body[--len] = '\0';
     }
-    const char *what = sd->message ? "--message" : sd->file ? sd->file : "stdin";
+    const char *what = sd->message ? "--message"
+                       : sd->file && strcmp(sd->file, "-") ? sd->file
+                                                           : "stdin";
     if (body && (rc = input_text(what, &body, &len, sd->sanitize))) {
         free(body);
         return rc;
@@ -622,8 +631,15 @@ static int send_lines(struct send *sd)
         send_line(sd, buf, have);
     }
     free(buf);
-    rc = sd->s.status == SESSION_RUNNING ? session_confirm(&sd->s)
-                                         : sd->s.status;
+    /* The input has ended: from now on a one-shot tool's default
+     * deadline bounds the wait for confirmations and receipts. */
+    if (!sd->o.timeout_given)
+        sd->s.deadline = now_ms() + OPTS_DEFAULT_TIMEOUT * 1000LL;
+    bool ended = sd->s.status != SESSION_RUNNING;
+    rc = ended ? sd->s.status : session_confirm(&sd->s);
+    if (ended && rc == XE_TIMEOUT)
+        fail(XE_TIMEOUT, "deadline reached (--timeout) after %lu input "
+                         "line(s)", sd->line_no);
     forget_confirmed(sd);
     report_unconfirmed(sd, eof);
     free(sd->pend);
@@ -682,6 +698,10 @@ static int run_send(struct send *sd, int argc, char **argv)
                               "no --lines: receipts are matched by id");
     if ((rc = check_attachments(sd)))
         return rc;
+    /* `tail -f log | xmpp send --lines` runs as long as its input does:
+     * no deadline while it flows, unless one is asked for. */
+    if (sd->lines && !sd->o.timeout_given)
+        sd->o.timeout = -1;
     return sd->lines ? send_lines(sd) : send_once(sd);
 }
 

@@ -175,7 +175,7 @@ int opts_parse(int argc, char **argv, struct session_opts *o,
     if (!all)
         return fail(XE_USAGE, "out of memory");
 
-    o->timeout = (t->flags & TOOL_LISTENER) ? -1 : 30;
+    o->timeout = (t->flags & TOOL_LISTENER) ? -1 : OPTS_DEFAULT_TIMEOUT;
     int rc = OPTS_CONTINUE;
     optind = 1;
     opterr = 0;

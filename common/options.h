@@ -22,11 +22,14 @@ struct session_opts {
     bool direct_tls;
     bool insecure;
     double timeout;          /* seconds; < 0 means none */
-    bool timeout_given;      /* -t was given: not the tool's default */
+    bool timeout_given;      /* -t was on the command line */
     int verbose;
     enum output_format format;
     bool reconnect;          /* set by a tool: it will call session_reconnect */
 };
+
+/* The deadline, in seconds, of a tool that does a job and exits. */
+#define OPTS_DEFAULT_TIMEOUT 30
 
 /* Returned by opts_parse when the tool should go on with its job. */
 #define OPTS_CONTINUE (-1)

@@ -131,7 +131,11 @@ void out_xml_in(FILE *f, xmpp_stanza_t *st, const char *ns)
         for (int i = 0; i < 2 * n; i += 2) {
             if (!strcmp(attrs[i], "xmlns") && ns && !strcmp(attrs[i + 1], ns))
                 continue;
-            fprintf(f, " %s=\"", attrs[i]);
+            /* libstrophe's parser keeps the local name of a namespaced
+             * attribute only: "lang" is xml:lang (RFC 6120 §8.1.5), the
+             * one such attribute stanzas carry. */
+            const char *name = attrs[i];
+            fprintf(f, " %s=\"", strcmp(name, "lang") ? name : "xml:lang");
             xml_escaped(f, attrs[i + 1], 1);
             putc('"', f);
         }

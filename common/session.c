@@ -128,7 +128,18 @@ static void on_log(void *ud, xmpp_log_level_t level, const char *area,
         hint = XE_PROTOCOL;
     else if (!strncmp(msg, "connection failed, error ", 25))
         s->sock_error = atoi(msg + 25); /* the handler is told 0 */
-    else if (!strcmp(msg, "connection successful"))
+    else if (!strcmp(area, "tls") && !strncmp(msg, "error:", 6))
+        snprintf(s->tls_reason, sizeof s->tls_reason, "%s", msg);
+    else if (!strncmp(msg, "Couldn't start TLS", 18) && !s->auth_hint &&
+             !s->ready && !strstr(s->tls_reason, "unexpected eof")) {
+        /* The handler only gets SSL_ERROR_SSL (1), which strerror()
+         * would call "Operation not permitted": give OpenSSL's reason.
+         * (A peer that just hung up is left to classify_failure.) */
+        s->auth_hint = XE_UNAVAILABLE;
+        snprintf(s->why, sizeof s->why, "TLS handshake failed (%s)%s",
+                 *s->tls_reason ? s->tls_reason : "no reason given",
+                 s->creds.direct_tls ? "; is it a direct TLS port?" : "");
+    } else if (!strcmp(msg, "connection successful"))
         s->stage = AT_STREAM;
     else if (!strncmp(msg, "SENT: <auth ", 12))
         s->stage = AT_SASL;
@@ -351,8 +362,8 @@ static void describe_server(struct session *s, char *buf, size_t n)
     const struct creds *c = &s->creds;
     if (c->host)
         snprintf(buf, n, "%s:%u", c->host,
-                 c->port ? c->port
-                         : (c->component ? 5347 : c->direct_tls ? 5223 : 5222));
+                 c->port ? (unsigned)c->port
+                         : (c->component ? 5347u : c->direct_tls ? 5223u : 5222u));
     else {
         const char *at = strchr(c->jid, '@');
         const char *domain = at ? at + 1 : c->jid;
@@ -397,10 +408,13 @@ static int classify_failure(struct session *s, int error,
                       s->creds.jid,
                       s->creds.component ? "secret (--secret-file)"
                                          : "password");
-    if (s->auth_hint)
-        return report(s, s->auth_hint, "%s", s->why);
     char where[300];
     describe_server(s, where, sizeof where);
+    if (s->auth_hint == XE_UNAVAILABLE)
+        return report(s, XE_UNAVAILABLE, "cannot connect to %s: %s", where,
+                      s->why);
+    if (s->auth_hint)
+        return report(s, s->auth_hint, "%s", s->why);
     static const char *const stages[] = {
         [AT_STREAM] = "while opening the stream",
         [AT_SASL] = "during authentication",

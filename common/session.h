@@ -43,6 +43,7 @@ struct session {
     enum { AT_CONNECTING, AT_STREAM, AT_SASL, AT_BIND } stage; /* from the log */
     int auth_hint;        /* what the library's log said went wrong */
     char why[256];        /* its words, or the certificate error */
+    char tls_reason[160]; /* OpenSSL's last error, from the log */
     char stream_id[128];  /* XEP-0114: the server's, for the handshake */
 };
 
