@@ -38,8 +38,9 @@ static const char help[] =
     "                           from the file name)\n"
     "Group chat (XEP-0045):\n"
     "      --muc ROOM           also send to this room (ROOM@SERVICE; repeat for\n"
-    "                           more): join, send, wait for the room to pass\n"
-    "                           the message on, leave\n"
+    "                           more; the JIDs may then be left out): join,\n"
+    "                           send, wait for the room to pass the message\n"
+    "                           on, leave\n"
     "      --nick NICK          nick in the rooms (default: the JID's localpart;\n"
     "                           a taken nick becomes NICK-2 ... NICK-5)\n"
     "      --room-password-file FILE  the rooms' password, from FILE's first "
@@ -86,8 +87,7 @@ const struct tool tool_send = {
     .name = "send",
     .run = cmd_send,
     .summary = "Send messages",
-    .synopsis = "[options] {JID | --muc ROOM}... [-m TEXT | -f FILE | -l] "
-                "[--attach FILE]...",
+    .synopsis = "[options] JID... [-m TEXT | -f FILE | -l] [--attach FILE]...",
     .help = help,
     .shortopts = "m:f:ls:",
     .options = options,
