@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "die.h"
 #include "exitcode.h"
 #include "jid.h"
@@ -48,10 +49,12 @@ long long now_ms(void)
 
 /* ---- the XML console (-v), with secrets redacted ---- */
 
-/* Elements whose text is a credential: SASL (RFC 6120 §6.4) and the
- * component handshake (XEP-0114 §3). */
+/* Elements whose text is a credential: SASL (RFC 6120 §6.4), the
+ * component handshake (XEP-0114 §3) and a room password (XEP-0045
+ * §7.2.6). */
 static const char *const secret_tags[] = {"auth", "response", "challenge",
-                                          "success", "handshake", NULL};
+                                          "success", "handshake", "password",
+                                          NULL};
 
 /* If p opens a secret-bearing element, the length of its name. */
 static size_t secret_tag(const char *p)
@@ -730,7 +733,9 @@ struct iq_wait {
 static int right_sender(struct session *s, const char *to, const char *from)
 {
     const char *me = s->creds.jid;
-    if (!to) {
+    /* Our own bare JID is answered by our server, which may leave the
+     * 'from' out (§8.1.2.1), as for no 'to' at all. */
+    if (!to || (!strchr(to, '/') && jid_matches(me, to))) {
         const char *at = strchr(me, '@');
         const char *domain = at ? at + 1 : me;
         size_t dlen = jid_bare_len(domain);
@@ -825,6 +830,14 @@ static int on_iq_request(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     const char *id = xmpp_stanza_get_id(st);
     if (!type || !id || (strcmp(type, "get") && strcmp(type, "set")))
         return 1;
+    if (s->features && !strcmp(type, "get") &&
+        xmpp_stanza_get_child_by_name_and_ns(
+            st, "query", "http://jabber.org/protocol/disco#info")) {
+        xmpp_stanza_t *info = caps_disco_result(s->ctx, st, s->features);
+        session_send(s, info);
+        xmpp_stanza_release(info);
+        return 1;
+    }
     xmpp_stanza_t *reply = xmpp_iq_new(s->ctx, "result", id);
     const char *from = xmpp_stanza_get_from(st);
     if (from)

@@ -33,6 +33,9 @@ struct session {
     unsigned long in;        /* stanzas received and handled (XEP-0198 h) */
     enum { SM_OFF, SM_OFFERED, SM_ASKED, SM_ON } sm;
     bool ack_wanted;         /* an ack was asked for while SM_ASKED */
+    /* Features to advertise (caps.h), NULL-terminated: when set,
+     * session_answer_iqs() answers disco#info with them. */
+    const char *const *features;
     bool handlers_added;     /* accounting handlers, once per connection */
     bool reconnecting;       /* failures are kept in why, not printed */
     bool resumed;            /* the last reconnect resumed the session */
@@ -101,7 +104,8 @@ int session_reply_from(struct session *s, const char *to, const char *from);
 
 /* Answer the IQ requests addressed to us that the tool does not handle
  * itself, as RFC 6120 §8.2.3 requires: a result to XEP-0199 pings and
- * to roster pushes from our own account (RFC 6121 §2.1.6),
+ * to roster pushes from our own account (RFC 6121 §2.1.6), our
+ * features to disco#info when session.features is set (XEP-0030),
  * service-unavailable to the rest. */
 void session_answer_iqs(struct session *s);
 
