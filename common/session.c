@@ -559,14 +559,15 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
                            lost_reason(error));
 }
 
-static int start_connect(struct session *s)
+/* Set up the connection object once: a reconnect reuses it, and the
+ * library does not free a setting that is made twice. */
+static void configure_conn(struct session *s)
 {
     struct creds *c = &s->creds;
     xmpp_conn_set_jid(s->conn, c->jid);
     xmpp_conn_set_pass(s->conn, c->password);
-    if (c->component) /* plain TCP: XEP-0114 has no TLS */
-        return xmpp_connect_raw(s->conn, c->host, c->port ? c->port : 5347,
-                                on_conn, s);
+    if (c->component)
+        return;
     long flags = XMPP_CONN_FLAG_MANDATORY_TLS;
     if (!s->opt->reconnect)
         flags |= XMPP_CONN_FLAG_DISABLE_SM; /* we run it: see start_accounting */
@@ -578,6 +579,14 @@ static int start_connect(struct session *s)
     if (c->ca_file)
         xmpp_conn_set_cafile(s->conn, c->ca_file);
     xmpp_conn_set_certfail_handler(s->conn, on_certfail);
+}
+
+static int start_connect(struct session *s)
+{
+    struct creds *c = &s->creds;
+    if (c->component) /* plain TCP: XEP-0114 has no TLS */
+        return xmpp_connect_raw(s->conn, c->host, c->port ? c->port : 5347,
+                                on_conn, s);
     unsigned short port = c->port;
     if (c->host && !port)
         port = c->direct_tls ? 5223 : 5222;
@@ -616,6 +625,7 @@ int session_open(struct session *s, const struct session_opts *o)
     s->conn = s->ctx ? xmpp_conn_new(s->ctx) : NULL;
     if (!s->conn)
         return s->status = fail(XE_UNAVAILABLE, "out of memory");
+    configure_conn(s);
     if (!await_ready(s))
         return 0;
     if (s->status == XE_TIMEOUT) {
