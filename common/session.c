@@ -5,7 +5,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/x509.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "die.h"
 #include "exitcode.h"
 #include "jid.h"
@@ -49,10 +52,12 @@ long long now_ms(void)
 
 /* ---- the XML console (-v), with secrets redacted ---- */
 
-/* Elements whose text is a credential: SASL (RFC 6120 §6.4) and the
- * component handshake (XEP-0114 §3). */
+/* Elements whose text is a credential: SASL (RFC 6120 §6.4), the
+ * component handshake (XEP-0114 §3) and a room password (XEP-0045
+ * §7.2.6). */
 static const char *const secret_tags[] = {"auth", "response", "challenge",
-                                          "success", "handshake", NULL};
+                                          "success", "handshake", "password",
+                                          NULL};
 
 /* If p opens a secret-bearing element, the length of its name. */
 static size_t secret_tag(const char *p)
@@ -96,6 +101,19 @@ static void print_redacted(const char *msg, const char *secret)
     putc('\n', stderr);
 }
 
+/* XEP-0114 §3: the handshake hashes the id of the server's stream
+ * header, which the library shows only in its log. */
+static void keep_stream_id(struct session *s, const char *msg)
+{
+    const char *id = strstr(msg, " id=\"");
+    if (!id)
+        return;
+    id += 5;
+    size_t n = strcspn(id, "\"");
+    if (n < sizeof s->stream_id)
+        snprintf(s->stream_id, sizeof s->stream_id, "%.*s", (int)n, id);
+}
+
 /* What the library logs is also our only view of why an attempt failed
  * before the session was up (its connection handler gets no reason for
  * a SASL failure), so every message is read, and shown with -v. */
@@ -113,6 +131,28 @@ static void on_log(void *ud, xmpp_log_level_t level, const char *area,
         hint = XE_PROTOCOL;
     else if (!strncmp(msg, "connection failed, error ", 25))
         s->sock_error = atoi(msg + 25); /* the handler is told 0 */
+    else if (!strcmp(area, "tls") && !strncmp(msg, "error:", 6))
+        snprintf(s->tls_reason, sizeof s->tls_reason, "%s", msg);
+    else if (!strncmp(msg, "Couldn't start TLS", 18) && !s->auth_hint &&
+             !s->ready && !strstr(s->tls_reason, "unexpected eof")) {
+        /* The handler only gets SSL_ERROR_SSL (1), which strerror()
+         * would call "Operation not permitted": give OpenSSL's reason.
+         * (A peer that just hung up is left to classify_failure.) */
+        s->auth_hint = XE_UNAVAILABLE;
+        snprintf(s->why, sizeof s->why, "TLS handshake failed (%s)%s",
+                 *s->tls_reason ? s->tls_reason : "no reason given",
+                 s->creds.direct_tls ? "; is it a direct TLS port?" : "");
+    } else if (!strcmp(msg, "connection successful"))
+        s->stage = AT_STREAM;
+    else if (!strncmp(msg, "SENT: <auth ", 12))
+        s->stage = AT_SASL;
+    else if (strstr(msg, "auth successful"))
+        s->stage = AT_BIND;
+    else if (strstr(msg, "Session resumed successfully"))
+        s->resumed = true;
+    else if (!s->ready && s->creds.component &&
+             !strncmp(msg, "RECV: <stream:stream", 20))
+        keep_stream_id(s, msg);
     else if (!s->ready && !strncmp(msg, "RECV: <features", 15))
         /* The library keeps stream features to itself, and its own
          * XEP-0198 support does not say what was acked; we run Stream
@@ -238,12 +278,17 @@ static int on_sm(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 static void start_accounting(struct session *s)
 {
     s->out = s->confirmed = s->in = 0;
-    xmpp_handler_add(s->conn, on_any_stanza, NULL, NULL, NULL, s);
-    if (s->sm != SM_OFFERED || s->creds.component) {
+    if (!s->handlers_added)
+        xmpp_handler_add(s->conn, on_any_stanza, NULL, NULL, NULL, s);
+    /* With opt->reconnect the library runs XEP-0198 itself, to resume. */
+    if (s->sm != SM_OFFERED || s->creds.component || s->opt->reconnect) {
         s->sm = SM_OFF;
+        s->handlers_added = true;
         return;
     }
-    xmpp_handler_add(s->conn, on_sm, XMPP_NS_SM, NULL, NULL, s);
+    if (!s->handlers_added)
+        xmpp_handler_add(s->conn, on_sm, XMPP_NS_SM, NULL, NULL, s);
+    s->handlers_added = true;
     xmpp_send_raw_string(s->conn, "<enable xmlns='urn:xmpp:sm:3'/>");
     s->sm = SM_ASKED;
 }
@@ -251,6 +296,9 @@ static void start_accounting(struct session *s)
 unsigned long session_send(struct session *s, xmpp_stanza_t *st)
 {
     const char *name = xmpp_stanza_get_name(st);
+    /* XEP-0114 §3: a component addresses its stanzas itself. */
+    if (s->creds.component && !xmpp_stanza_get_from(st))
+        xmpp_stanza_set_from(st, s->creds.jid);
     if (!strcmp(name, "presence") && !xmpp_stanza_get_type(st) &&
         !xmpp_stanza_get_to(st))
         s->presence_sent = true;
@@ -348,12 +396,28 @@ static void describe_server(struct session *s, char *buf, size_t n)
     const struct creds *c = &s->creds;
     if (c->host)
         snprintf(buf, n, "%s:%u", c->host,
-                 c->port ? c->port : (c->direct_tls ? 5223 : 5222));
+                 c->port ? (unsigned)c->port
+                         : (c->component ? 5347u : c->direct_tls ? 5223u : 5222u));
     else {
         const char *at = strchr(c->jid, '@');
         const char *domain = at ? at + 1 : c->jid;
         snprintf(buf, n, "%.*s (SRV)", (int)jid_bare_len(domain), domain);
     }
+}
+
+/* Say why the connection failed: printed at once, or, while
+ * reconnecting, kept in s->why for the retry message. */
+__attribute__((format(printf, 3, 4)))
+static int report(struct session *s, int status, const char *fmt, ...)
+{
+    char msg[sizeof s->why];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    memcpy(s->why, msg, sizeof msg);
+    bool retrying = s->reconnecting || (s->ready && s->opt->reconnect);
+    return retrying ? status : fail(status, "%s", msg);
 }
 
 static int classify_failure(struct session *s, int error,
@@ -364,29 +428,139 @@ static int classify_failure(struct session *s, int error,
                                             xmpp_stanza_get_children(se->stanza))
                                       : NULL;
         int st = se->type == XMPP_SE_NOT_AUTHORIZED ? XE_AUTH : XE_PROTOCOL;
-        return fail(st, "server closed the stream: %s%s%s",
+        return report(s, st, "server closed the stream: %s%s%s",
                     cond ? cond : "stream error", se->text ? ": " : "",
                     se->text ? se->text : "");
     }
     if (s->auth_hint == XE_AUTH && strstr(s->why, "certificate"))
-        return fail(XE_AUTH, "%s", s->why);
+        return report(s, XE_AUTH, "%s", s->why);
     if (s->auth_hint == XE_AUTH && strstr(s->why, "TLS is not supported"))
-        return fail(XE_AUTH, "the server offers no TLS; refusing to log in "
+        return report(s, XE_AUTH, "the server offers no TLS; refusing to log in "
                              "without it");
     if (s->auth_hint == XE_AUTH)
-        return fail(XE_AUTH, "authentication failed for %s: check the "
-                             "password", s->creds.jid);
-    if (s->auth_hint)
-        return fail(s->auth_hint, "%s", s->why);
+        return report(s, XE_AUTH, "authentication failed for %s: check the %s",
+                      s->creds.jid,
+                      s->creds.component ? "secret (--secret-file)"
+                                         : "password");
     char where[300];
     describe_server(s, where, sizeof where);
+    if (s->auth_hint == XE_UNAVAILABLE)
+        return report(s, XE_UNAVAILABLE, "cannot connect to %s: %s", where,
+                      s->why);
+    if (s->auth_hint)
+        return report(s, s->auth_hint, "%s", s->why);
+    static const char *const stages[] = {
+        [AT_STREAM] = "while opening the stream",
+        [AT_SASL] = "during authentication",
+        [AT_BIND] = "while binding the resource",
+    };
+    if (s->stage != AT_CONNECTING)
+        return report(s, XE_CONNLOST, "%s closed the connection %s; try "
+                                      "again, or check the server's log",
+                      where, stages[s->stage]);
     if (!error)
         error = s->sock_error;
     if (error)
-        return fail(XE_UNAVAILABLE, "cannot connect to %s: %s", where,
+        return report(s, XE_UNAVAILABLE, "cannot connect to %s: %s", where,
                     strerror(error));
-    return fail(XE_UNAVAILABLE, "cannot connect to %s: connection closed "
+    return report(s, XE_UNAVAILABLE, "cannot connect to %s: connection closed "
                                 "before the session was established", where);
+}
+
+/* The library reports a socket errno or, for TLS, an SSL error code in
+ * the same int; only the socket errors say something true. */
+static const char *lost_reason(int error)
+{
+    switch (error) {
+    case ECONNRESET:
+    case EPIPE:
+    case ETIMEDOUT:
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case ENETDOWN:
+        return strerror(error);
+    default:
+        return "closed by the server or the network";
+    }
+}
+
+/* ---- external components (XEP-0114) ----
+ * libstrophe 0.12.2's xmpp_connect_component() crashes on the first
+ * stanza after the handshake (its Stream Management state is only
+ * allocated for clients), so a component is a raw connection on which
+ * we open the stream and shake hands ourselves. */
+
+static void session_ready(struct session *s)
+{
+    s->ready = true;
+    start_accounting(s);
+}
+
+static int on_handshake(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    (void)conn, (void)st;
+    session_ready(ud);
+    return 0;
+}
+
+/* The library handles stream errors only on streams it negotiated. */
+static int on_stream_error(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    struct session *s = ud;
+    (void)conn;
+    xmpp_stanza_t *c = xmpp_stanza_get_children(st);
+    while (c && (xmpp_stanza_is_text(c) ||
+                 !strcmp(xmpp_stanza_get_name(c), "text")))
+        c = xmpp_stanza_get_next(c);
+    const char *cond = c ? xmpp_stanza_get_name(c) : "undefined-condition";
+    if (s->ready) {
+        snprintf(s->why, sizeof s->why, "%s", cond);
+        return 1;
+    }
+    s->auth_hint = !strcmp(cond, "not-authorized") ? XE_AUTH : XE_PROTOCOL;
+    snprintf(s->why, sizeof s->why, "server closed the stream: %s%s", cond,
+             !strcmp(cond, "host-unknown")
+                 ? " (is the component configured on the server?)"
+                 : "");
+    return 1;
+}
+
+/* --component may name an address within the component's domain
+ * (alerts@component.example.org): the stream is for the domain, the
+ * stanzas come from the address. */
+static void component_open(struct session *s)
+{
+    const char *jid = s->creds.jid, *at = strchr(jid, '@');
+    const char *d = at ? at + 1 : jid;
+    char domain[1024];
+    snprintf(domain, sizeof domain, "%.*s", (int)jid_bare_len(d), d);
+    char *attrs[] = {"to", domain, "xmlns", "jabber:component:accept",
+                     "xmlns:stream", "http://etherx.jabber.org/streams"};
+    xmpp_conn_open_stream(s->conn, attrs, 6);
+}
+
+/* XEP-0114 §3: <handshake/> holds hex SHA-1(stream id + secret). */
+static void component_handshake(struct session *s)
+{
+    xmpp_handler_add(s->conn, on_stream_error,
+                     "http://etherx.jabber.org/streams", "error", NULL, s);
+    if (!*s->stream_id) {
+        s->auth_hint = XE_PROTOCOL;
+        snprintf(s->why, sizeof s->why, "the server's stream has no id");
+        xmpp_disconnect(s->conn);
+        return;
+    }
+    char *text = NULL;
+    if (asprintf(&text, "%s%s", s->stream_id, s->creds.password) < 0)
+        return session_stop(s, fail(XE_UNAVAILABLE, "out of memory"));
+    char *digest = xmpp_sha1(s->ctx, (unsigned char *)text, strlen(text));
+    memset(text, 0, strlen(text));
+    free(text);
+    if (!digest)
+        return session_stop(s, fail(XE_UNAVAILABLE, "out of memory"));
+    xmpp_handler_add(s->conn, on_handshake, NULL, "handshake", NULL, s);
+    xmpp_send_raw_string(s->conn, "<handshake>%s</handshake>", digest);
+    xmpp_free(s->ctx, digest);
 }
 
 static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
@@ -394,34 +568,44 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 {
     struct session *s = ud;
     (void)conn;
-    if (ev == XMPP_CONN_CONNECT) {
-        s->ready = true;
-        start_accounting(s);
+    if (ev == XMPP_CONN_RAW_CONNECT) {
+        component_open(s);
         return;
     }
-    if (ev == XMPP_CONN_RAW_CONNECT || s->status != SESSION_RUNNING)
+    if (ev == XMPP_CONN_CONNECT) {
+        if (s->creds.component)
+            component_handshake(s);
+        else
+            session_ready(s);
+        return;
+    }
+    if (s->status != SESSION_RUNNING)
         return;
     if (s->closing)
         s->status = XE_OK;
     else if (!s->ready)
         s->status = classify_failure(s, error, se);
     else if (se)
-        s->status = fail(XE_CONNLOST, "connection lost: stream error%s%s",
-                         se->text ? ": " : "", se->text ? se->text : "");
+        s->status = report(s, XE_CONNLOST, "connection lost: stream error%s%s",
+                           se->text ? ": " : "", se->text ? se->text : "");
     else
-        s->status = fail(XE_CONNLOST, "connection lost%s%s",
-                         error ? ": " : "", error ? strerror(error) : "");
+        s->status = report(s, XE_CONNLOST, "connection lost: %s",
+                           lost_reason(error));
 }
 
-static int start_connect(struct session *s)
+/* Set up the connection object once: a reconnect reuses it, and the
+ * library does not free a setting that is made twice. */
+static void configure_conn(struct session *s)
 {
     struct creds *c = &s->creds;
     xmpp_conn_set_jid(s->conn, c->jid);
     xmpp_conn_set_pass(s->conn, c->password);
     xmpp_conn_set_sockopt_callback(s->conn, on_socket);
     if (c->component)
-        return xmpp_connect_component(s->conn, c->host, c->port, on_conn, s);
-    long flags = XMPP_CONN_FLAG_MANDATORY_TLS | XMPP_CONN_FLAG_DISABLE_SM;
+        return;
+    long flags = XMPP_CONN_FLAG_MANDATORY_TLS;
+    if (!s->opt->reconnect)
+        flags |= XMPP_CONN_FLAG_DISABLE_SM; /* we run it: see start_accounting */
     if (c->direct_tls)
         flags |= XMPP_CONN_FLAG_LEGACY_SSL;
     if (s->opt->insecure)
@@ -430,10 +614,28 @@ static int start_connect(struct session *s)
     if (c->ca_file)
         xmpp_conn_set_cafile(s->conn, c->ca_file);
     xmpp_conn_set_certfail_handler(s->conn, on_certfail);
+}
+
+static int start_connect(struct session *s)
+{
+    struct creds *c = &s->creds;
+    if (c->component) /* plain TCP: XEP-0114 has no TLS */
+        return xmpp_connect_raw(s->conn, c->host, c->port ? c->port : 5347,
+                                on_conn, s);
     unsigned short port = c->port;
     if (c->host && !port)
         port = c->direct_tls ? 5223 : 5222;
     return xmpp_connect_client(s->conn, c->host, port, on_conn, s);
+}
+
+/* Wait until the session is up or has failed; returns 0 or the status. */
+static int await_ready(struct session *s)
+{
+    if (start_connect(s) != XMPP_EOK && s->status == SESSION_RUNNING)
+        s->status = classify_failure(s, 0, NULL);
+    while (!s->ready && session_step(s, 1000) == SESSION_RUNNING)
+        ;
+    return s->ready ? 0 : s->status;
 }
 
 int session_open(struct session *s, const struct session_opts *o)
@@ -458,11 +660,8 @@ int session_open(struct session *s, const struct session_opts *o)
     s->conn = s->ctx ? xmpp_conn_new(s->ctx) : NULL;
     if (!s->conn)
         return s->status = fail(XE_UNAVAILABLE, "out of memory");
-    if (start_connect(s) != XMPP_EOK && s->status == SESSION_RUNNING)
-        s->status = classify_failure(s, 0, NULL);
-    while (!s->ready && session_step(s, 1000) == SESSION_RUNNING)
-        ;
-    if (s->ready)
+    configure_conn(s);
+    if (!await_ready(s))
         return 0;
     if (s->status == XE_TIMEOUT) {
         char where[300];
@@ -470,6 +669,53 @@ int session_open(struct session *s, const struct session_opts *o)
         fail(XE_TIMEOUT, "timed out connecting to %s (--timeout)", where);
     }
     return s->status;
+}
+
+/* Sleep ms, cut short by a signal (128+N) or the deadline (XE_TIMEOUT). */
+static int pause_ms(struct session *s, long long ms)
+{
+    long long until = now_ms() + ms;
+    while (now_ms() < until) {
+        if (got_signal)
+            return 128 + got_signal;
+        if (s->deadline && now_ms() >= s->deadline)
+            return XE_TIMEOUT;
+        poll(NULL, 0, 100); /* a signal interrupts it: no SA_RESTART */
+    }
+    return 0;
+}
+
+int session_reconnect(struct session *s)
+{
+    srandom((unsigned)(now_ms() ^ getpid()));
+    for (int attempt = 0;; attempt++) {
+        double delay = attempt < 6 ? (double)(1 << attempt) : 60;
+        delay *= 0.75 + 0.5 * ((double)random() / RAND_MAX);
+        warnx("%s; reconnecting in %.1f s", s->why, delay);
+        int rc = pause_ms(s, (long long)(delay * 1000));
+        if (rc == XE_TIMEOUT)
+            return s->status = fail(XE_TIMEOUT, "deadline reached while "
+                                                "reconnecting");
+        if (rc)
+            return s->status = rc;
+        s->status = SESSION_RUNNING;
+        s->ready = s->resumed = false;
+        s->auth_hint = s->sock_error = 0;
+        s->stage = AT_CONNECTING;
+        s->reconnecting = true;
+        rc = await_ready(s);
+        s->reconnecting = false;
+        if (!rc) {
+            warnx("reconnected%s", s->resumed ? "; session resumed" : "");
+            return 0;
+        }
+        if (rc == XE_AUTH)
+            return fail(rc, "%s", s->why);
+        if (rc == XE_TIMEOUT)
+            return fail(rc, "deadline reached while reconnecting");
+        if (rc >= 128)
+            return rc;
+    }
 }
 
 int session_step(struct session *s, unsigned long ms)
@@ -510,6 +756,14 @@ int session_wait(struct session *s, const bool *done)
     return 0;
 }
 
+int session_clear_signal(struct session *s)
+{
+    int sig = s->status - 128;
+    got_signal = 0;
+    s->status = SESSION_RUNNING;
+    return sig;
+}
+
 void session_stop(struct session *s, int status)
 {
     if (s->status == SESSION_RUNNING)
@@ -537,7 +791,9 @@ struct iq_wait {
 static int right_sender(struct session *s, const char *to, const char *from)
 {
     const char *me = s->creds.jid;
-    if (!to) {
+    /* Our own bare JID is answered by our server, which may leave the
+     * 'from' out (§8.1.2.1), as for no 'to' at all. */
+    if (!to || (!strchr(to, '/') && jid_matches(me, to))) {
         const char *at = strchr(me, '@');
         const char *domain = at ? at + 1 : me;
         size_t dlen = jid_bare_len(domain);
@@ -546,6 +802,11 @@ static int right_sender(struct session *s, const char *to, const char *from)
     }
     return from && jid_matches(from, to) &&
            (strchr(to, '/') || !strchr(from, '/'));
+}
+
+int session_reply_from(struct session *s, const char *to, const char *from)
+{
+    return right_sender(s, to, from);
 }
 
 /* Any answer to our IQ, even an error, shows that the server processed
@@ -605,6 +866,20 @@ int session_iq(struct session *s, xmpp_stanza_t *iq, xmpp_stanza_t **reply)
     return strcmp(xmpp_stanza_get_type(w.reply), "error") ? 0 : XE_STANZA;
 }
 
+/* RFC 6121 §2.1.6: after a roster get the server pushes each change as
+ * an IQ set, which the client acknowledges with an empty result. Only
+ * our own account (or no 'from') may push; anything else is a spoof. */
+static bool is_roster_push(struct session *s, xmpp_stanza_t *st,
+                           const char *type)
+{
+    if (strcmp(type, "set") ||
+        !xmpp_stanza_get_child_by_name_and_ns(st, "query", "jabber:iq:roster"))
+        return false;
+    const char *from = xmpp_stanza_get_from(st);
+    size_t n = jid_bare_len(s->creds.jid);
+    return !from || (strlen(from) == n && !strncasecmp(from, s->creds.jid, n));
+}
+
 static int on_iq_request(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     struct session *s = ud;
@@ -613,11 +888,20 @@ static int on_iq_request(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     const char *id = xmpp_stanza_get_id(st);
     if (!type || !id || (strcmp(type, "get") && strcmp(type, "set")))
         return 1;
+    if (s->features && !strcmp(type, "get") &&
+        xmpp_stanza_get_child_by_name_and_ns(
+            st, "query", "http://jabber.org/protocol/disco#info")) {
+        xmpp_stanza_t *info = caps_disco_result(s->ctx, st, s->features);
+        session_send(s, info);
+        xmpp_stanza_release(info);
+        return 1;
+    }
     xmpp_stanza_t *reply = xmpp_iq_new(s->ctx, "result", id);
     const char *from = xmpp_stanza_get_from(st);
     if (from)
         xmpp_stanza_set_to(reply, from);
-    if (!xmpp_stanza_get_child_by_name_and_ns(st, "ping", "urn:xmpp:ping")) {
+    if (!xmpp_stanza_get_child_by_name_and_ns(st, "ping", "urn:xmpp:ping") &&
+        !is_roster_push(s, st, type)) {
         xmpp_stanza_set_type(reply, "error");
         xmpp_stanza_t *err = xmpp_stanza_new(s->ctx);
         xmpp_stanza_t *cond = xmpp_stanza_new(s->ctx);
