@@ -141,12 +141,30 @@ as_alice_at() {
     assert_output --partial "nobody@localhost: message refused: cancel/service-unavailable"
 }
 
-@test "send: a message is confirmed by a Stream Management ack (-v shows it)" {
+@test "send: a one-shot message is confirmed without waiting for <enabled/> (-v shows it)" {
+    # Stream Management is asked for, but <r/> may not precede
+    # <enabled/>: a ping sent with the message confirms it a round trip
+    # sooner.
     run xmpp_as alice send -v "$(jid_of carol)" -m "acked"
     assert_success
-    assert_output --partial "<enable xmlns='urn:xmpp:sm:3'/>"
-    assert_output --regexp "RECV: <a [^>]*h=\"1\""
+    assert_output --partial "SENT: <enable xmlns='urn:xmpp:sm:3'/>"
+    assert_output --regexp "SENT: <iq id=\"xmpp-confirm-2\" type=\"get\"><ping"
+    assert_output --regexp "RECV: <iq id=\"xmpp-confirm-2\" type=\"result\""
+    refute_output --partial "SENT: <r xmlns"
     xmpp_as carol recv -n 1 -t 10 >/dev/null
+}
+
+@test "send --lines: once Stream Management is on, lines are confirmed by its acks" {
+    # The pause lets <enabled/> arrive before the input goes idle again.
+    send_paused() {
+        { echo one; sleep 0.5; echo two; } |
+            xmpp_as alice send --lines -v "$(jid_of carol)"
+    }
+    run send_paused
+    assert_success
+    assert_output --partial "SENT: <r xmlns='urn:xmpp:sm:3'/>"
+    assert_output --regexp "RECV: <a [^>]*h=\"[0-9]+\""
+    xmpp_as carol recv -n 2 -t 10 >/dev/null
 }
 
 @test "recv: messages beyond --count stay on the server for the next run" {
