@@ -15,7 +15,8 @@ PKGS := $(foreach d,$(DEPS),$(firstword $(subst :, ,$(d))))
 VERSION := $(shell sed -n 's/^\#define XMPP_VERSION "\(.*\)"/\1/p' common/version.h)
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl is opened at run time, for uploads only (common/httpput.c).
+PKG_LIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(PKG_CFLAGS)

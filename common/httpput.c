@@ -1,6 +1,8 @@
 #include "httpput.h"
 
+#define CURL_DISABLE_TYPECHECK /* curl_easy_setopt() is ours, below */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -10,6 +12,74 @@
 #include "die.h"
 #include "exitcode.h"
 #include "version.h"
+
+/* libcurl is opened when a file is uploaded, not linked: linked, it and
+ * the 30 libraries it needs (GnuTLS, Kerberos, LDAP, ...) were loaded by
+ * every tool at start, +4.5 MiB of peak RSS and +6.6 M instructions of
+ * dynamic linking for a one-shot send (bench/run). */
+static struct {
+    CURLcode (*global_init)(long);
+    void (*global_cleanup)(void);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    void (*easy_cleanup)(CURL *);
+    const char *(*easy_strerror)(CURLcode);
+    CURLM *(*multi_init)(void);
+    CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+    CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+    CURLMcode (*multi_perform)(CURLM *, int *);
+    CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd[], unsigned int, int,
+                            int *);
+    CURLMsg *(*multi_info_read)(CURLM *, int *);
+    CURLMcode (*multi_cleanup)(CURLM *);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+} curl;
+
+#define curl_global_init curl.global_init
+#define curl_global_cleanup curl.global_cleanup
+#define curl_easy_init curl.easy_init
+#undef curl_easy_setopt /* curl.h checks the argument count with these */
+#undef curl_easy_getinfo
+#define curl_easy_setopt curl.easy_setopt
+#define curl_easy_getinfo curl.easy_getinfo
+#define curl_easy_cleanup curl.easy_cleanup
+#define curl_easy_strerror curl.easy_strerror
+#define curl_multi_init curl.multi_init
+#define curl_multi_add_handle curl.multi_add_handle
+#define curl_multi_remove_handle curl.multi_remove_handle
+#define curl_multi_perform curl.multi_perform
+#define curl_multi_poll curl.multi_poll
+#define curl_multi_info_read curl.multi_info_read
+#define curl_multi_cleanup curl.multi_cleanup
+#define curl_slist_append curl.slist_append
+#define curl_slist_free_all curl.slist_free_all
+
+/* Returns 0 once every function is found. The library stays loaded. */
+static int load_curl(void)
+{
+    static void *lib;
+    if (lib)
+        return 0;
+    void *l = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!l)
+        return -1;
+#define LOAD(f) (*(void **)&curl.f = dlsym(l, "curl_" #f)) != NULL
+    if (!(LOAD(global_init) && LOAD(global_cleanup) && LOAD(easy_init) &&
+          LOAD(easy_setopt) && LOAD(easy_getinfo) && LOAD(easy_cleanup) &&
+          LOAD(easy_strerror) && LOAD(multi_init) &&
+          LOAD(multi_add_handle) && LOAD(multi_remove_handle) &&
+          LOAD(multi_perform) && LOAD(multi_poll) &&
+          LOAD(multi_info_read) && LOAD(multi_cleanup) &&
+          LOAD(slist_append) && LOAD(slist_free_all))) {
+        dlclose(l);
+        return -1;
+    }
+#undef LOAD
+    lib = l;
+    return 0;
+}
 
 struct transfer {
     const struct http_put *req;
@@ -289,6 +359,10 @@ int http_put(struct session *s, const struct http_put *req)
 {
     struct transfer t = {.req = req, .bar_pct = -1};
     t.bar = !quiet && isatty(STDERR_FILENO);
+    if (load_curl() < 0)
+        return fail(XE_UNAVAILABLE, "cannot load libcurl.so.4 (%s): install "
+                                    "the Debian package libcurl4",
+                    dlerror());
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return fail(XE_UNAVAILABLE, "cannot initialise libcurl");
     struct curl_slist *headers = make_headers(req);
