@@ -3,6 +3,7 @@
  *
  * usage: xmpp send [options] JID... [-m TEXT | -f FILE | -l] [--attach FILE]...
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,20 @@ static const char *next_id(struct send *sd, int to, char *buf, size_t n)
     return buf;
 }
 
+/* Which message a receipt's id names: --id is the one message; else
+ * "BASE.N" is entry N. -1 for an id that is none of ours. */
+static long receipt_index(const struct send *sd, const char *id)
+{
+    if (sd->id)
+        return strcmp(id, sd->id) ? -1 : 0;
+    size_t blen = strlen(sd->rcpt_base);
+    if (strncmp(id, sd->rcpt_base, blen) || id[blen] != '.')
+        return -1;
+    char *end;
+    unsigned long n = strtoul(id + blen + 1, &end, 10);
+    return *end || n > (unsigned long)LONG_MAX ? -1 : (long)n;
+}
+
 /* XEP-0184 §5.4: <received id='...'/> from the recipient we sent to. */
 static int on_receipt(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
@@ -227,17 +242,8 @@ static int on_receipt(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     xmpp_stanza_t *r =
         xmpp_stanza_get_child_by_name_and_ns(st, "received", NS_RECEIPTS);
     const char *id = r ? xmpp_stanza_get_attribute(r, "id") : NULL;
-    size_t blen = strlen(sd->rcpt_base);
-    unsigned long n = 0;
-    char *end = "";
-    if (!id)
-        return 1;
-    if (sd->id ? strcmp(id, sd->id) != 0
-               : strncmp(id, sd->rcpt_base, blen) || id[blen] != '.')
-        return 1;
-    if (!sd->id)
-        n = strtoul(id + blen + 1, &end, 10);
-    if (*end || n >= sd->nrcpt || sd->rcpt[n].got ||
+    long n = id ? receipt_index(sd, id) : -1;
+    if (n < 0 || (size_t)n >= sd->nrcpt || sd->rcpt[n].got ||
         !jid_matches(xmpp_stanza_get_from(st), sd->to[sd->rcpt[n].to]))
         return 1;
     sd->rcpt[n].got = true;
