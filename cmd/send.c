@@ -388,6 +388,8 @@ static int open_session(struct send *sd)
     int rc = session_open(&sd->s, &sd->o);
     if (rc)
         return rc;
+    /* Said once, with how many messages it leaves unconfirmed. */
+    sd->s.tool_tells_loss = true;
     if (sd->muc.n && (rc = muc_join(&sd->muc, &sd->s))) {
         muc_leave(&sd->muc);
         return rc;
@@ -461,10 +463,12 @@ static int send_once(struct send *sd)
             last = send_body(sd, body, NULL);
         for (int i = 0; i < sd->nfiles; i++)
             last = send_body(sd, sd->files[i].url, sd->files[i].url);
-        /* A lost connection has had its one line from the session. */
-        if ((rc = session_confirm(&sd->s)) && rc != XE_CONNLOST)
-            fail(rc, "%lu of %lu message(s) not confirmed by the server",
-                 last - sd->s.confirmed, last - first + 1);
+        if ((rc = session_confirm(&sd->s)))
+            fail(rc, "%s%s%lu of %lu message(s) not confirmed by the server",
+                 rc == XE_CONNLOST ? sd->s.why : "",
+                 rc == XE_CONNLOST ? "; " : "",
+                 last > sd->s.confirmed ? last - sd->s.confirmed : 0,
+                 last - first + 1);
         rc = finish(sd, rc);
     }
     for (int i = 0; i < sd->nfiles; i++)
@@ -577,15 +581,20 @@ static size_t send_complete_lines(struct send *sd, char *buf, size_t n)
  * ranges: "3 line(s) not confirmed by the server: stdin line(s) 5-6,9",
  * and, when the session broke before the end of the input, from which
  * line on nothing was sent: so that every input line is accounted for. */
-static void report_unconfirmed(struct send *sd, bool eof)
+static void report_unconfirmed(struct send *sd, bool eof, int rc,
+                               const char *cause)
 {
+    const char *sep = *cause ? "; " : "";
     if (!eof && !sd->pend_len) {
-        fail(XE_CONNLOST, "stdin from line %lu on was not sent",
+        fail(rc, "%s%sstdin from line %lu on was not sent", cause, sep,
              sd->line_no + 1);
         return;
     }
-    if (!sd->pend_len)
+    if (!sd->pend_len) {
+        if (*cause)
+            fail(rc, "%s", cause);
         return;
+    }
     unsigned long *lines = malloc(sd->pend_len * sizeof *lines);
     char *list = NULL;
     size_t size = 0;
@@ -600,8 +609,8 @@ static void report_unconfirmed(struct send *sd, bool eof)
     if (!eof)
         snprintf(unread, sizeof unread, "; from line %lu on not sent",
                  sd->line_no + 1);
-    fail(XE_CONNLOST, "%zu line(s) not confirmed by the server: stdin "
-                      "line(s) %s%s", sd->pend_len, list ? list : "?", unread);
+    fail(rc, "%s%s%zu line(s) not confirmed by the server: stdin line(s) %s%s",
+         cause, sep, sd->pend_len, list ? list : "?", unread);
     free(list);
     free(lines);
 }
@@ -660,11 +669,14 @@ static int send_lines(struct send *sd)
         sd->s.deadline = now_ms() + OPTS_DEFAULT_TIMEOUT * 1000LL;
     bool ended = sd->s.status != SESSION_RUNNING;
     rc = ended ? sd->s.status : session_confirm(&sd->s);
-    if (ended && rc == XE_TIMEOUT)
-        fail(XE_TIMEOUT, "deadline reached (--timeout) after %lu input "
-                         "line(s)", sd->line_no);
+    char cause[sizeof sd->s.why + 64] = "";
+    if (rc == XE_CONNLOST)
+        snprintf(cause, sizeof cause, "%s", sd->s.why);
+    else if (rc == XE_TIMEOUT)
+        snprintf(cause, sizeof cause, "deadline reached (--timeout) after "
+                                      "%lu input line(s)", sd->line_no);
     forget_confirmed(sd);
-    report_unconfirmed(sd, eof);
+    report_unconfirmed(sd, eof, rc, cause);
     free(sd->pend);
     rc = finish(sd, rc);
     if (!rc && sd->bad_lines)

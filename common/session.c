@@ -416,8 +416,9 @@ static int report(struct session *s, int status, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     memcpy(s->why, msg, sizeof msg);
-    bool retrying = s->reconnecting || (s->ready && s->opt->reconnect);
-    return retrying ? status : fail(status, "%s", msg);
+    bool quiet = s->reconnecting ||
+                 (s->ready && (s->opt->reconnect || s->tool_tells_loss));
+    return quiet ? status : fail(status, "%s", msg);
 }
 
 static int classify_failure(struct session *s, int error,
@@ -924,11 +925,11 @@ void session_answer_iqs(struct session *s)
 
 int session_confirm(struct session *s)
 {
+    unsigned long target = s->out; /* not the confirming ping itself */
     session_request_ack(s);
-    unsigned long target = s->out;
     while (s->confirmed < target)
         if (session_step(s, 1000) != SESSION_RUNNING)
-            return s->status;
+            return s->confirmed >= target ? 0 : s->status;
     return 0;
 }
 

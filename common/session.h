@@ -37,6 +37,8 @@ struct session {
     const char *const *features;
     bool handlers_added;     /* accounting handlers, once per connection */
     bool reconnecting;       /* failures are kept in why, not printed */
+    bool tool_tells_loss;    /* a lost session is reported by the tool,
+                              * with why, in its own one line */
     bool resumed;            /* the last reconnect resumed the session */
     int sock;             /* the TCP socket once made (0: none yet) */
     unsigned long received; /* stanzas the library logged as received */
