@@ -13,17 +13,23 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS)
 
-ifeq ($(SANITIZE),1)
-CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
-LDFLAGS += -fsanitize=address,undefined
-endif
-
 SRC := main.c $(wildcard common/*.c) $(wildcard cmd/*.c)
 OBJ := $(SRC:.c=.o)
 TOOLS := $(sort $(basename $(notdir $(wildcard cmd/*.c))))
 MANPAGES := $(wildcard man/*.1)
 
+# The ASan+UBSan build lives apart (build/sanitize/xmpp, its own
+# objects), so switching never mixes objects built with other flags.
+SAN_DIR := build/sanitize
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+SAN_OBJ := $(SRC:%.c=$(SAN_DIR)/%.o)
+
+ifeq ($(SANITIZE),1)
+all: $(SAN_DIR)/xmpp
+else
 all: xmpp
+endif
 
 xmpp: $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
@@ -31,14 +37,39 @@ xmpp: $(OBJ)
 %.o: %.c
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
--include $(OBJ:.o=.d)
+$(SAN_DIR)/xmpp: $(SAN_OBJ)
+	$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $(SAN_OBJ) $(LDLIBS)
+
+$(SAN_DIR)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)
 
 deps:
 	@scripts/deps
 
+# The suite runs once per server, each with one build of xmpp:
+#   make check             Prosody with the sanitizer build, ejabberd with
+#                          the plain one (what CI runs), then the fuzz smoke
+#   make check SANITIZE=1  both servers, sanitizer build
+#   make check VALGRIND=1  both servers, plain build under valgrind
+#   XS_IMPL=prosody        only that server; TESTS=tests/send.bats: one file
+ifeq ($(VALGRIND),1)
+CHECK_RUNS := prosody:valgrind ejabberd:valgrind
+else ifeq ($(SANITIZE),1)
+CHECK_RUNS := prosody:sanitize ejabberd:sanitize
+else
+CHECK_RUNS := prosody:sanitize ejabberd:plain
+endif
+ifneq ($(XS_IMPL),)
+CHECK_RUNS := $(filter $(XS_IMPL):%,$(CHECK_RUNS))
+endif
+TESTS ?= tests/
+
 check: deps
-	$(MAKE) xmpp
-	bats tests/
+	$(MAKE) xmpp $(if $(findstring sanitize,$(CHECK_RUNS)),$(SAN_DIR)/xmpp)
+	scripts/check $(TESTS) -- $(CHECK_RUNS)
 
 demo: deps
 	$(MAKE) xmpp
@@ -60,5 +91,6 @@ uninstall:
 
 clean:
 	rm -f xmpp $(OBJ) $(OBJ:.o=.d)
+	rm -rf build
 
 .PHONY: all deps check demo lint install uninstall clean

@@ -1,6 +1,7 @@
-# Shared by every tests/*.bats: a real Prosody per test file, started in
-# setup_file and stopped by PID in teardown_file (which bats runs even
-# when tests fail), and short ways to run xmpp as one of its users.
+# Shared by every tests/*.bats: a real server per test file (Prosody, or
+# ejabberd with XS_IMPL=ejabberd), started in setup_file and stopped by
+# PID in teardown_file (which bats runs even when tests fail), and short
+# ways to run xmpp as one of its users.
 #
 #   setup_file()    { server_up; }
 #   teardown_file() { server_down; }
@@ -8,13 +9,17 @@
 #   xmpp_as alice send bob@localhost -m hi   # xmpp TOOL as alice
 #   run xmpp_as bob recv -n 1 -t 10
 #   pass_of alice                             # alice's password
+#   new_user erin                             # one more, fresh account
+#   require_server prosody "reads Prosody's offline store"
 #
-# Users alice, bob, carol and dave exist on every server.
+# Users alice, bob, carol and dave exist on every server. $XMPP is the
+# binary under test: ./xmpp, or what `make check` puts in XMPP_UNDER_TEST
+# (the sanitizer build, or tests/valgrind-xmpp).
 
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
-XMPP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)/xmpp"
+XMPP="${XMPP_UNDER_TEST:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)/xmpp}"
 SERVER="$BATS_TEST_DIRNAME/server"
 TEST_USERS="alice bob carol dave"
 
@@ -33,6 +38,23 @@ server_up() {
 
 server_down() {
     [ -n "${XS_STATE:-}" ] && "$SERVER" stop "$XS_STATE"
+}
+
+# require_server IMPL REASON: skip this test unless the suite's server is
+# IMPL (prosody or ejabberd). Only for tests that are about one server's
+# internals (its data files, its admin tool), never to hide a difference
+# in behaviour that users would meet: handle that in the test.
+require_server() {
+    local impl=$1 why=$2
+    [ "${XS_IMPL:-prosody}" = "$impl" ] || skip "$impl only: $why"
+}
+
+# new_user NAME: a fresh account on this file's server, for tests that
+# need one nobody else touched. pass_of and xmpp_as work with it.
+new_user() {
+    local pass
+    pass=$("$SERVER" adduser "$XS_STATE" "$1") || return 1
+    export "XS_PASS_$1=$pass"
 }
 
 pass_of() {
