@@ -124,6 +124,33 @@ static void check_mode(const char *path, const struct account *a)
               "run chmod 600 %s", path, path);
 }
 
+int config_parse(FILE *f, const char *path, const char *want,
+                 struct account *a)
+{
+    memset(a, 0, sizeof *a);
+    a->direct_tls = -1;
+    struct loader l = {.want = want, .a = a};
+    int line = ini_parse_file(f, on_value, &l);
+    int rc = 0;
+    if (line > 0 && !l.error)
+        rc = fail(XE_CONFIG, "%s: line %d: syntax error", path, line);
+    else if (l.error)
+        rc = fail(XE_CONFIG, "%s: %s", path, l.error);
+    else if (line < 0)
+        rc = fail(XE_CONFIG, "%s: out of memory", path);
+    else if (want && !a->jid && !a->password && !a->server)
+        rc = fail(XE_CONFIG, "%s: no section [%s]", path, want);
+    if (rc == 0) {
+        a->name = l.chosen ? l.chosen : (want ? strdup(want) : NULL);
+        l.chosen = NULL;
+    } else {
+        account_free(a);
+    }
+    free(l.chosen);
+    free(l.error);
+    return rc;
+}
+
 int config_load(const char *want, struct account *a)
 {
     memset(a, 0, sizeof *a);
@@ -144,23 +171,10 @@ int config_load(const char *want, struct account *a)
         free(path);
         return rc;
     }
-    struct loader l = {.want = want, .a = a};
-    int line = ini_parse_file(f, on_value, &l);
+    int rc = config_parse(f, path, want, a);
     fclose(f);
-    int rc = 0;
-    if (line > 0 && !l.error)
-        rc = fail(XE_CONFIG, "%s: line %d: syntax error", path, line);
-    else if (l.error)
-        rc = fail(XE_CONFIG, "%s: %s", path, l.error);
-    else if (want && !a->jid && !a->password && !a->server)
-        rc = fail(XE_CONFIG, "%s: no section [%s]", path, want);
-    if (rc == 0) {
-        a->name = l.chosen ? l.chosen : (want ? strdup(want) : NULL);
-        l.chosen = NULL;
+    if (rc == 0)
         check_mode(path, a);
-    }
-    free(l.chosen);
-    free(l.error);
     free(path);
     return rc;
 }

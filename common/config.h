@@ -4,6 +4,7 @@
 #define XMPP_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 struct account {
     char *name;          /* the section */
@@ -21,6 +22,11 @@ struct account {
  * first) into *a. A missing file leaves *a empty and returns 0. Returns
  * an exit status (XE_CONFIG) with the message printed on failure. */
 int config_load(const char *want, struct account *a);
+
+/* The same from an open file (path names it in messages): the parser
+ * alone, for config_load and the fuzz target. On failure *a is empty. */
+int config_parse(FILE *f, const char *path, const char *want,
+                 struct account *a);
 
 void account_free(struct account *a);
 
