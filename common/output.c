@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "utf8.h"
+
 void out_text(FILE *f, const char *s)
 {
     if (!s)
@@ -34,10 +36,21 @@ void out_json_string(FILE *f, const char *s)
         case '\b': fputs("\\b", f); break;
         case '\f': fputs("\\f", f); break;
         default:
-            if (*p < 0x20)
+            if (*p < 0x20) {
                 fprintf(f, "\\u%04x", *p);
-            else
+            } else if (*p < 0x80) {
                 putc(*p, f);
+            } else {
+                /* RFC 8259 §8.1: JSON text is UTF-8. */
+                unsigned long cp;
+                size_t n = utf8_decode((const char *)p, 4, &cp);
+                if (n) {
+                    fwrite(p, 1, n, f);
+                    p += n - 1;
+                } else {
+                    fputs("\\ufffd", f);
+                }
+            }
         }
     }
     putc('"', f);
