@@ -46,6 +46,37 @@ $(SAN_DIR)/%.o: %.c
 
 -include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)
 
+# libFuzzer targets (fuzz/*.c), each linked with common/ built for
+# coverage under ASan+UBSan: build/fuzz/TARGET.
+FUZZ_CC ?= clang-14
+FUZZ_DIR := build/fuzz
+FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra $(PKG_CFLAGS) \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS := $(filter-out fuzz,$(basename $(notdir $(wildcard fuzz/*.c))))
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(wildcard common/*.c))
+
+fuzz: $(FUZZ_BINS)
+
+$(FUZZ_DIR)/common/%.o: common/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_DIR)/libcommon.a: $(FUZZ_LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/%: fuzz/%.c fuzz/fuzz.c fuzz/fuzz.h $(FUZZ_DIR)/libcommon.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< fuzz/fuzz.c \
+		$(FUZZ_DIR)/libcommon.a $(LDLIBS) $(shell pkg-config --libs jansson)
+
+-include $(FUZZ_LIB_OBJ:.o=.d)
+
+# Each target for FUZZ_SECONDS from its committed corpus (fuzz/corpus/).
+FUZZ_SECONDS ?= 5
+fuzz-smoke: fuzz
+	scripts/fuzz smoke $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 deps:
 	@scripts/deps
 
@@ -70,6 +101,7 @@ TESTS ?= tests/
 check: deps
 	$(MAKE) xmpp $(if $(findstring sanitize,$(CHECK_RUNS)),$(SAN_DIR)/xmpp)
 	scripts/check $(TESTS) -- $(CHECK_RUNS)
+	$(MAKE) fuzz-smoke
 
 demo: deps
 	$(MAKE) xmpp
@@ -93,4 +125,4 @@ clean:
 	rm -f xmpp $(OBJ) $(OBJ:.o=.d)
 	rm -rf build
 
-.PHONY: all deps check demo lint install uninstall clean
+.PHONY: all deps check demo lint install uninstall clean fuzz fuzz-smoke

@@ -1,0 +1,143 @@
+/* out_xml (common/output.c), the --xml writer. Two ways in:
+ *   input starting with '<': XML as a server would send it, parsed by
+ *   libstrophe (expat), written out, parsed again and written again;
+ *   anything else: fields (NUL-separated) made into attribute values
+ *   and text of a <message/> built in code, which must come back intact.
+ * Either way the output is one line and well-formed. */
+#include <stdlib.h>
+#include <string.h>
+#include <strophe.h>
+
+#include "../common/output.h"
+#include "../common/utf8.h"
+#include "fuzz.h"
+
+static xmpp_ctx_t *ctx;
+
+static char *write_xml(xmpp_stanza_t *st, size_t *len)
+{
+    struct capture c;
+    capture_open(&c);
+    out_xml(c.f, st);
+    capture_close(&c);
+    CHECK(!memchr(c.buf, '\n', c.len) && !memchr(c.buf, '\r', c.len));
+    CHECK(strlen(c.buf) == c.len);
+    *len = c.len;
+    return c.buf;
+}
+
+/* The same element: name, attributes (in any order: libstrophe keeps
+ * them in a hash table), text and children. */
+static int same(xmpp_stanza_t *a, xmpp_stanza_t *b)
+{
+    if (xmpp_stanza_is_text(a) != xmpp_stanza_is_text(b))
+        return 0;
+    if (xmpp_stanza_is_text(a)) {
+        const char *x = xmpp_stanza_get_text_ptr(a);
+        const char *y = xmpp_stanza_get_text_ptr(b);
+        return strcmp(x ? x : "", y ? y : "") == 0;
+    }
+    if (strcmp(xmpp_stanza_get_name(a), xmpp_stanza_get_name(b)) != 0)
+        return 0;
+    int n = xmpp_stanza_get_attribute_count(a);
+    if (n != xmpp_stanza_get_attribute_count(b))
+        return 0;
+    if (n > 0) {
+        const char *attrs[2 * n];
+        xmpp_stanza_get_attributes(a, attrs, 2 * n);
+        for (int i = 0; i < 2 * n; i += 2) {
+            const char *v = xmpp_stanza_get_attribute(b, attrs[i]);
+            if (!v || strcmp(v, attrs[i + 1]) != 0)
+                return 0;
+        }
+    }
+    xmpp_stanza_t *x = xmpp_stanza_get_children(a);
+    xmpp_stanza_t *y = xmpp_stanza_get_children(b);
+    for (; x && y; x = xmpp_stanza_get_next(x), y = xmpp_stanza_get_next(y))
+        if (!same(x, y))
+            return 0;
+    return !x && !y;
+}
+
+/* Server XML: our writing of it reads back as the same stanza. */
+static void from_server(const char *in)
+{
+    xmpp_stanza_t *st = xmpp_stanza_new_from_string(ctx, in);
+    if (!st)
+        return;
+    size_t n;
+    char *xml = write_xml(st, &n);
+    xmpp_stanza_t *back = xmpp_stanza_new_from_string(ctx, xml);
+    CHECK(back);
+    CHECK(same(st, back));
+    free(xml);
+    xmpp_stanza_release(back);
+    xmpp_stanza_release(st);
+}
+
+/* A field as text we would put in a stanza: UTF-8, XML characters only
+ * (input_text's job before anything is sent). */
+static char *clean(char *s)
+{
+    char *c = utf8_sanitize(s, strlen(s), NULL);
+    CHECK(c);
+    free(s);
+    return c;
+}
+
+static void from_fields(const uint8_t *p, const uint8_t *end)
+{
+    static const char *const attrs[] = {"to", "id", "type", "x"};
+    char *vals[4] = {0}, *text;
+    xmpp_stanza_t *st = xmpp_stanza_new(ctx);
+    xmpp_stanza_set_name(st, "message");
+    for (int i = 0; i < 4; i++) {
+        char *v = fuzz_field(&p, end);
+        if (!v)
+            break;
+        vals[i] = clean(v);
+        xmpp_stanza_set_attribute(st, attrs[i], vals[i]);
+    }
+    text = fuzz_field(&p, end);
+    if (text) {
+        text = clean(text);
+        xmpp_stanza_t *body = xmpp_stanza_new(ctx), *t = xmpp_stanza_new(ctx);
+        xmpp_stanza_set_name(body, "body");
+        xmpp_stanza_set_text(t, text);
+        xmpp_stanza_add_child_ex(body, t, 0);
+        xmpp_stanza_add_child_ex(st, body, 0);
+    }
+    size_t n;
+    char *xml = write_xml(st, &n);
+    xmpp_stanza_t *back = xmpp_stanza_new_from_string(ctx, xml);
+    CHECK(back);
+    for (int i = 0; i < 4 && vals[i]; i++) {
+        const char *v = xmpp_stanza_get_attribute(back, attrs[i]);
+        CHECK(v && strcmp(v, vals[i]) == 0);
+    }
+    if (text) {
+        char *got = xmpp_message_get_body(back);
+        CHECK(strcmp(got ? got : "", text) == 0);
+        xmpp_free(ctx, got);
+    }
+    xmpp_stanza_release(back);
+    xmpp_stanza_release(st);
+    free(xml);
+    free(text);
+    for (int i = 0; i < 4; i++)
+        free(vals[i]);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!ctx)
+        ctx = xmpp_ctx_new(NULL, NULL);
+    if (size && data[0] == '<') {
+        char *xml = fuzz_cstr(data, size);
+        from_server(xml);
+        free(xml);
+    } else {
+        from_fields(data, data + size);
+    }
+    return 0;
+}
