@@ -142,6 +142,28 @@ static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
     }
 }
 
+/* XEP-0184 §5.4: a message we printed is delivered; say so when the
+ * sender asked. Not for groupchat (§5.3) or errors. */
+static void send_receipt(struct recv *r, xmpp_stanza_t *st, const char *type)
+{
+    const char *id = xmpp_stanza_get_id(st);
+    const char *from = xmpp_stanza_get_from(st);
+    if (!id || !from || !strcmp(type, "groupchat") || !strcmp(type, "error") ||
+        !xmpp_stanza_get_child_by_name_and_ns(st, "request",
+                                              "urn:xmpp:receipts"))
+        return;
+    char *rid = session_id(&r->s);
+    xmpp_stanza_t *m = xmpp_message_new(r->s.ctx, NULL, from, rid);
+    xmpp_stanza_t *rc = xmpp_stanza_new(r->s.ctx);
+    xmpp_stanza_set_name(rc, "received");
+    xmpp_stanza_set_ns(rc, "urn:xmpp:receipts");
+    xmpp_stanza_set_attribute(rc, "id", id);
+    xmpp_stanza_add_child_ex(m, rc, 0);
+    session_send(&r->s, m);
+    xmpp_stanza_release(m);
+    xmpp_free(r->s.ctx, rid);
+}
+
 static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     struct recv *r = ud;
@@ -159,10 +181,13 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     if (body || r->all) {
         print_message(r, st, type, body);
         r->last_activity = now_ms();
-        if (out_flush(stdout) < 0)
+        if (out_flush(stdout) < 0) {
             session_stop(&r->s, XE_OK); /* the reader went away */
-        else if (r->count && ++r->got >= r->count)
-            session_stop(&r->s, XE_OK);
+        } else {
+            send_receipt(r, st, type);
+            if (r->count && ++r->got >= r->count)
+                session_stop(&r->s, XE_OK);
+        }
     }
     xmpp_free(r->s.ctx, body);
     return 1;
@@ -210,6 +235,7 @@ static int cmd_recv(int argc, char **argv)
         return fail(XE_USAGE, "unexpected argument '%s'", argv[first]);
     if (!(rc = session_open(&r.s, &r.o))) {
         xmpp_handler_add(r.s.conn, on_message, NULL, "message", NULL, &r);
+        session_answer_iqs(&r.s);
         if (!r.no_presence)
             send_presence(&r);
         rc = listen(&r);

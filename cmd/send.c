@@ -25,11 +25,20 @@ static const char help[] =
     "  -s, --subject TEXT       the subject\n"
     "      --thread ID          the thread\n"
     "      --id ID              the stanza id (default: a fresh UUID)\n"
+    "      --receipt            ask for delivery receipts (XEP-0184) and wait\n"
+    "                           for every one until the deadline\n"
     "      --sanitize           replace invalid UTF-8 and forbidden control\n"
     "                           characters with U+FFFD instead of failing\n"
     "      --max-size BYTES     refuse a body larger than this (default 1 MiB)\n";
 
-enum { OPT_TYPE = 1000, OPT_THREAD, OPT_ID, OPT_SANITIZE, OPT_MAX_SIZE };
+enum {
+    OPT_TYPE = 1000,
+    OPT_THREAD,
+    OPT_ID,
+    OPT_SANITIZE,
+    OPT_MAX_SIZE,
+    OPT_RECEIPT,
+};
 
 static const struct option options[] = {
     {"message", required_argument, NULL, 'm'},
@@ -41,6 +50,7 @@ static const struct option options[] = {
     {"id", required_argument, NULL, OPT_ID},
     {"sanitize", no_argument, NULL, OPT_SANITIZE},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+    {"receipt", no_argument, NULL, OPT_RECEIPT},
     {NULL, 0, NULL, 0},
 };
 
@@ -59,7 +69,7 @@ const struct tool tool_send = {
 struct send {
     struct session_opts o;
     const char *message, *file, *type, *subject, *thread, *id;
-    bool lines, sanitize;
+    bool lines, sanitize, receipt;
     size_t max;
     char **to;
     int nto;
@@ -71,6 +81,18 @@ struct send {
     unsigned long asked_at;      /* session.out when we last asked for an ack */
     int bad_lines;
     int bounced;                 /* messages refused with an error */
+    /* --receipt: one entry per message sent, found by the number in its
+     * id ("BASE.N"). */
+    struct receipt *rcpt;
+    size_t nrcpt, rcpt_cap, rcpt_got;
+    char *rcpt_base;
+};
+
+/* A message that asked for a receipt: to whom, for which input line. */
+struct receipt {
+    int to;
+    unsigned long line;
+    bool got;
 };
 
 /* A line sent but not yet confirmed: its number, and the ordinal of its
@@ -91,6 +113,7 @@ static int on_opt(int c, const char *arg, void *ud)
     case OPT_THREAD: sd->thread = arg; break;
     case OPT_ID: sd->id = arg; break;
     case OPT_SANITIZE: sd->sanitize = true; break;
+    case OPT_RECEIPT: sd->receipt = true; break;
     case OPT_TYPE:
         if (strcmp(arg, "chat") && strcmp(arg, "normal") &&
             strcmp(arg, "headline"))
@@ -119,6 +142,134 @@ static xmpp_stanza_t *text_child(xmpp_ctx_t *ctx, const char *name,
     return el;
 }
 
+/* ---- --receipt (XEP-0184) ---- */
+
+#define NS_RECEIPTS "urn:xmpp:receipts"
+
+static xmpp_stanza_t *receipt_request(xmpp_ctx_t *ctx)
+{
+    xmpp_stanza_t *r = xmpp_stanza_new(ctx);
+    xmpp_stanza_set_name(r, "request");
+    xmpp_stanza_set_ns(r, NS_RECEIPTS);
+    return r;
+}
+
+/* The id of the next message, to recipient `to`, into buf: --id, or a
+ * fresh UUID, or with --receipt "BASE.N", N the message's entry. */
+static const char *next_id(struct send *sd, int to, char *buf, size_t n)
+{
+    if (sd->id && !sd->receipt)
+        return sd->id;
+    if (!sd->receipt || !sd->rcpt_base) {
+        char *uuid = session_id(&sd->s);
+        snprintf(buf, n, "%s", uuid ? uuid : "");
+        xmpp_free(sd->s.ctx, uuid);
+        return buf;
+    }
+    if (sd->nrcpt == sd->rcpt_cap) {
+        size_t cap = sd->rcpt_cap ? sd->rcpt_cap * 2 : 64;
+        struct receipt *r = realloc(sd->rcpt, cap * sizeof *r);
+        if (!r)
+            return "untracked"; /* reported missing at the end */
+        sd->rcpt = r;
+        sd->rcpt_cap = cap;
+    }
+    sd->rcpt[sd->nrcpt] =
+        (struct receipt){.to = to, .line = sd->line_no};
+    if (sd->id) { /* one message only: see cmd_send */
+        sd->nrcpt++;
+        return sd->id;
+    }
+    snprintf(buf, n, "%s.%zu", sd->rcpt_base, sd->nrcpt++);
+    return buf;
+}
+
+/* XEP-0184 §5.4: <received id='...'/> from the recipient we sent to. */
+static int on_receipt(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    struct send *sd = ud;
+    (void)conn;
+    xmpp_stanza_t *r =
+        xmpp_stanza_get_child_by_name_and_ns(st, "received", NS_RECEIPTS);
+    const char *id = r ? xmpp_stanza_get_attribute(r, "id") : NULL;
+    size_t blen = strlen(sd->rcpt_base);
+    unsigned long n = 0;
+    char *end = "";
+    if (!id)
+        return 1;
+    if (sd->id ? strcmp(id, sd->id) != 0
+               : strncmp(id, sd->rcpt_base, blen) || id[blen] != '.')
+        return 1;
+    if (!sd->id)
+        n = strtoul(id + blen + 1, &end, 10);
+    if (*end || n >= sd->nrcpt || sd->rcpt[n].got ||
+        !jid_matches(xmpp_stanza_get_from(st), sd->to[sd->rcpt[n].to]))
+        return 1;
+    sd->rcpt[n].got = true;
+    sd->rcpt_got++;
+    return 1;
+}
+
+/* Print "1-3,7" for the ascending numbers in v[0..n). */
+static void print_ranges(FILE *f, const unsigned long *v, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && v[j + 1] == v[j] + 1)
+            j++;
+        fprintf(f, "%s%lu", i ? "," : "", v[i]);
+        if (j > i)
+            fprintf(f, "-%lu", v[j]);
+        i = j + 1;
+    }
+}
+
+/* "bob@example.org (lines 2-3), carol@example.org": who owes receipts. */
+static void print_missing_receipts(FILE *f, struct send *sd)
+{
+    unsigned long *lines = malloc((sd->nrcpt + 1) * sizeof *lines);
+    int listed = 0;
+    for (int t = 0; lines && t < sd->nto; t++) {
+        size_t n = 0;
+        for (size_t i = 0; i < sd->nrcpt; i++)
+            if (sd->rcpt[i].to == t && !sd->rcpt[i].got)
+                lines[n++] = sd->rcpt[i].line;
+        if (!n)
+            continue;
+        fprintf(f, "%s%s", listed++ ? ", " : "", sd->to[t]);
+        if (sd->lines) {
+            fputs(n > 1 ? " (lines " : " (line ", f);
+            print_ranges(f, lines, n);
+            putc(')', f);
+        }
+    }
+    free(lines);
+}
+
+/* After the server confirmed everything: wait for the receipts until
+ * the deadline. Returns 0, or XE_TIMEOUT naming who did not confirm. */
+static int wait_receipts(struct send *sd)
+{
+    while (sd->rcpt_got < sd->nrcpt)
+        if (session_step(&sd->s, 1000) != SESSION_RUNNING)
+            break;
+    if (sd->rcpt_got == sd->nrcpt)
+        return 0;
+    char *who = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&who, &size);
+    if (f) {
+        print_missing_receipts(f, sd);
+        fclose(f);
+    }
+    int rc = sd->s.status == XE_TIMEOUT ? XE_TIMEOUT : sd->s.status;
+    fail(rc, "no delivery receipt for %zu of %zu message(s)%s: %s",
+         sd->nrcpt - sd->rcpt_got, sd->nrcpt,
+         rc == XE_TIMEOUT ? " by the deadline" : "", who ? who : "");
+    free(who);
+    return rc;
+}
+
 /* One <message/> to each recipient (RFC 6121 §5.2). Returns the
  * ordinal of the last one. */
 static unsigned long send_body(struct send *sd, const char *body)
@@ -126,9 +277,9 @@ static unsigned long send_body(struct send *sd, const char *body)
     unsigned long ordinal = 0;
     xmpp_ctx_t *ctx = sd->s.ctx;
     for (int i = 0; i < sd->nto; i++) {
-        char *id = sd->id ? NULL : session_id(&sd->s);
-        xmpp_stanza_t *m = xmpp_message_new(ctx, sd->type, sd->to[i],
-                                            sd->id ? sd->id : id);
+        char buf[128];
+        const char *id = next_id(sd, i, buf, sizeof buf);
+        xmpp_stanza_t *m = xmpp_message_new(ctx, sd->type, sd->to[i], id);
         if (sd->subject)
             xmpp_stanza_add_child_ex(m, text_child(ctx, "subject", sd->subject),
                                      0);
@@ -136,10 +287,10 @@ static unsigned long send_body(struct send *sd, const char *body)
         if (sd->thread)
             xmpp_stanza_add_child_ex(m, text_child(ctx, "thread", sd->thread),
                                      0);
+        if (sd->receipt)
+            xmpp_stanza_add_child_ex(m, receipt_request(ctx), 0);
         ordinal = session_send(&sd->s, m);
         xmpp_stanza_release(m);
-        if (id)
-            xmpp_free(ctx, id);
     }
     return ordinal;
 }
@@ -162,19 +313,31 @@ static int on_bounce(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 static int open_session(struct send *sd)
 {
     int rc = session_open(&sd->s, &sd->o);
-    if (!rc)
-        xmpp_handler_add(sd->s.conn, on_bounce, NULL, "message", "error", sd);
-    return rc;
+    if (rc)
+        return rc;
+    xmpp_handler_add(sd->s.conn, on_bounce, NULL, "message", "error", sd);
+    if (sd->receipt) {
+        char *uuid = session_id(&sd->s);
+        sd->rcpt_base = uuid ? strdup(uuid) : NULL;
+        xmpp_free(sd->s.ctx, uuid);
+        if (!sd->rcpt_base)
+            return fail(XE_UNAVAILABLE, "out of memory");
+        xmpp_handler_add(sd->s.conn, on_receipt, NULL, "message", NULL, sd);
+    }
+    return 0;
 }
 
-/* The status once everything is confirmed: 1 if anything bounced. */
-static int bounce_status(struct send *sd, int rc)
+/* The status once the server confirmed everything (rc 0): 1 if anything
+ * bounced, else what the receipts say. */
+static int finish(struct send *sd, int rc)
 {
-    if (rc || !sd->bounced)
+    if (rc)
         return rc;
     if (sd->bounced > 1)
         fail(XE_STANZA, "%d message(s) refused", sd->bounced);
-    return XE_STANZA;
+    if (sd->bounced)
+        return XE_STANZA;
+    return sd->receipt ? wait_receipts(sd) : 0;
 }
 
 static int send_once(struct send *sd)
@@ -205,7 +368,7 @@ static int send_once(struct send *sd)
         if ((rc = session_confirm(&sd->s)))
             fail(rc, "%lu of %d message(s) not confirmed by the server",
                  last - sd->s.confirmed, sd->nto);
-        rc = bounce_status(sd, rc);
+        rc = finish(sd, rc);
     }
     free(body);
     return session_close(&sd->s, rc);
@@ -322,25 +485,20 @@ static void report_unconfirmed(struct send *sd)
 {
     if (!sd->pend_len)
         return;
+    unsigned long *lines = malloc(sd->pend_len * sizeof *lines);
     char *list = NULL;
     size_t size = 0;
-    FILE *f = open_memstream(&list, &size);
-    if (!f)
-        return;
-    struct pending *p = sd->pend + sd->pend_head;
-    for (size_t i = 0; i < sd->pend_len;) {
-        size_t j = i;
-        while (j + 1 < sd->pend_len && p[j + 1].line == p[j].line + 1)
-            j++;
-        fprintf(f, "%s%lu", i ? "," : "", p[i].line);
-        if (j > i)
-            fprintf(f, "-%lu", p[j].line);
-        i = j + 1;
+    FILE *f = lines ? open_memstream(&list, &size) : NULL;
+    if (f) {
+        for (size_t i = 0; i < sd->pend_len; i++)
+            lines[i] = sd->pend[sd->pend_head + i].line;
+        print_ranges(f, lines, sd->pend_len);
+        fclose(f);
     }
-    fclose(f);
     fail(XE_CONNLOST, "%zu line(s) not confirmed by the server: stdin "
-                      "line(s) %s", sd->pend_len, list);
+                      "line(s) %s", sd->pend_len, list ? list : "?");
     free(list);
+    free(lines);
 }
 
 static int send_lines(struct send *sd)
@@ -383,7 +541,7 @@ static int send_lines(struct send *sd)
     forget_confirmed(sd);
     report_unconfirmed(sd);
     free(sd->pend);
-    rc = bounce_status(sd, rc);
+    rc = finish(sd, rc);
     if (!rc && sd->bad_lines)
         rc = fail(XE_DATA, "%d line(s) were not sent", sd->bad_lines);
     return session_close(&sd->s, rc);
@@ -407,5 +565,11 @@ static int cmd_send(int argc, char **argv)
         if (why)
             return fail(XE_DATA, "%s: invalid JID: %s", sd.to[i], why);
     }
-    return sd.lines ? send_lines(&sd) : send_once(&sd);
+    if (sd.receipt && sd.id && (sd.nto > 1 || sd.lines))
+        return fail(XE_USAGE, "--id with --receipt needs one recipient and "
+                              "no --lines: receipts are matched by id");
+    rc = sd.lines ? send_lines(&sd) : send_once(&sd);
+    free(sd.rcpt);
+    free(sd.rcpt_base);
+    return rc;
 }

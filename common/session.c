@@ -557,6 +557,39 @@ int session_iq(struct session *s, xmpp_stanza_t *iq, xmpp_stanza_t **reply)
     return strcmp(xmpp_stanza_get_type(w.reply), "error") ? 0 : XE_STANZA;
 }
 
+static int on_iq_request(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    struct session *s = ud;
+    (void)conn;
+    const char *type = xmpp_stanza_get_type(st);
+    const char *id = xmpp_stanza_get_id(st);
+    if (!type || !id || (strcmp(type, "get") && strcmp(type, "set")))
+        return 1;
+    xmpp_stanza_t *reply = xmpp_iq_new(s->ctx, "result", id);
+    const char *from = xmpp_stanza_get_from(st);
+    if (from)
+        xmpp_stanza_set_to(reply, from);
+    if (!xmpp_stanza_get_child_by_name_and_ns(st, "ping", "urn:xmpp:ping")) {
+        xmpp_stanza_set_type(reply, "error");
+        xmpp_stanza_t *err = xmpp_stanza_new(s->ctx);
+        xmpp_stanza_t *cond = xmpp_stanza_new(s->ctx);
+        xmpp_stanza_set_name(err, "error");
+        xmpp_stanza_set_type(err, "cancel");
+        xmpp_stanza_set_name(cond, "service-unavailable");
+        xmpp_stanza_set_ns(cond, "urn:ietf:params:xml:ns:xmpp-stanzas");
+        xmpp_stanza_add_child_ex(err, cond, 0);
+        xmpp_stanza_add_child_ex(reply, err, 0);
+    }
+    session_send(s, reply);
+    xmpp_stanza_release(reply);
+    return 1;
+}
+
+void session_answer_iqs(struct session *s)
+{
+    xmpp_handler_add(s->conn, on_iq_request, NULL, "iq", NULL, s);
+}
+
 int session_confirm(struct session *s)
 {
     session_request_ack(s);

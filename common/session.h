@@ -74,6 +74,11 @@ void session_request_ack(struct session *s);
  * status with *reply NULL. The caller releases *reply. */
 int session_iq(struct session *s, xmpp_stanza_t *iq, xmpp_stanza_t **reply);
 
+/* Answer the IQ requests addressed to us that the tool does not handle
+ * itself, as RFC 6120 §8.2.3 requires: a result to XEP-0199 pings,
+ * service-unavailable to the rest. */
+void session_answer_iqs(struct session *s);
+
 /* Make sure the server has processed everything sent so far (see
  * session_request_ack) and wait for it. Returns 0 or the session's
  * status; then out - confirmed stanzas are unconfirmed. */
