@@ -633,7 +633,10 @@ int report_stanza_error(const char *what, xmpp_stanza_t *reply)
 
 int session_close(struct session *s, int status)
 {
-    if (s->conn && xmpp_conn_is_connected(s->conn)) {
+    /* Before the session is up there is nothing to say goodbye to, and
+     * running the loop would let libstrophe go on with the handshake
+     * (it leaks its SCRAM state when the stream then ends mid-auth). */
+    if (s->conn && s->ready && xmpp_conn_is_connected(s->conn)) {
         if (s->sm == SM_ON)
             send_ack(s); /* what we did not handle stays with the server */
         if (s->presence_sent) {
