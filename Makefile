@@ -81,8 +81,9 @@ deps:
 	@scripts/deps
 
 # The suite runs once per server, each with one build of xmpp:
-#   make check             Prosody with the sanitizer build, ejabberd with
-#                          the plain one (what CI runs), then the fuzz smoke
+#   make check             the fuzz smoke (fuzz-smoke), then Prosody with
+#                          the sanitizer build and ejabberd with the plain
+#                          one: what CI runs
 #   make check SANITIZE=1  both servers, sanitizer build
 #   make check VALGRIND=1  both servers, plain build under valgrind
 #   XS_IMPL=prosody        only that server; TESTS=tests/send.bats: one file
@@ -100,8 +101,8 @@ TESTS ?= tests/
 
 check: deps
 	$(MAKE) xmpp $(if $(findstring sanitize,$(CHECK_RUNS)),$(SAN_DIR)/xmpp)
-	scripts/check $(TESTS) -- $(CHECK_RUNS)
 	$(MAKE) fuzz-smoke
+	scripts/check $(TESTS) -- $(CHECK_RUNS)
 
 demo: deps
 	$(MAKE) xmpp
