@@ -9,11 +9,19 @@
 #include "common/tool.h"
 #include "common/version.h"
 
-extern const struct tool tool_send, tool_recv;
+extern const struct tool tool_send, tool_recv, tool_iq, tool_disco, tool_ping,
+    tool_version, tool_time, tool_vcard, tool_shell;
 
 const struct tool *const tools[] = {
     &tool_send,
     &tool_recv,
+    &tool_iq,
+    &tool_disco,
+    &tool_ping,
+    &tool_version,
+    &tool_time,
+    &tool_vcard,
+    &tool_shell,
     NULL,
 };
 

@@ -236,7 +236,7 @@ static int cmd_recv(int argc, char **argv)
     if (!(rc = session_open(&r.s, &r.o))) {
         xmpp_handler_add(r.s.conn, on_message, NULL, "message", NULL, &r);
         session_answer_iqs(&r.s);
-        if (!r.no_presence)
+        if (!r.no_presence && !r.o.component) /* XEP-0114: no session */
             send_presence(&r);
         rc = listen(&r);
         if (rc == XE_TIMEOUT && !r.count)

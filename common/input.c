@@ -1,9 +1,11 @@
 #include "input.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "die.h"
 #include "exitcode.h"
@@ -71,4 +73,15 @@ int input_text(const char *what, char **buf, size_t *len, bool sanitize)
     free(*buf);
     *buf = clean;
     return 0;
+}
+
+ssize_t input_available(int fd, char *buf, size_t room)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    if (poll(&pfd, 1, 0) <= 0)
+        return -1;
+    ssize_t n = read(fd, buf, room);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return -1;
+    return n < 0 ? 0 : n;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Default cap on one message body or stanza: 1 MiB. */
 #define INPUT_MAX_DEFAULT (1024 * 1024)
@@ -19,5 +20,10 @@ int input_read(const char *path, size_t max, char **buf, size_t *len);
  * reallocated). `what` names the input in the message ("stdin line 3").
  * Returns 0 or XE_DATA, the message printed. */
 int input_text(const char *what, char **buf, size_t *len, bool sanitize);
+
+/* Read what fd has now, without waiting: bytes read, 0 at end of
+ * input (or on a read error), -1 when nothing is there yet. For tools
+ * that stream stdin while running the libstrophe loop. */
+ssize_t input_available(int fd, char *buf, size_t room);
 
 #endif

@@ -1,5 +1,6 @@
 #include "output.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "utf8.h"
@@ -113,6 +114,15 @@ static void xml_escaped(FILE *f, const char *s, int attr)
     }
 }
 
+/* Attributes come out of the library's hash in no order; print them
+ * in a stable one: namespace declarations first, then by name. */
+static int attr_order(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    int dx = !strncmp(x, "xmlns", 5), dy = !strncmp(y, "xmlns", 5);
+    return dx != dy ? dy - dx : strcmp(x, y);
+}
+
 void out_xml(FILE *f, xmpp_stanza_t *st)
 {
     if (xmpp_stanza_is_text(st)) {
@@ -127,6 +137,7 @@ void out_xml(FILE *f, xmpp_stanza_t *st)
     if (n > 0) {
         const char *attrs[2 * n];
         xmpp_stanza_get_attributes(st, attrs, 2 * n);
+        qsort(attrs, (size_t)n, 2 * sizeof *attrs, attr_order);
         for (int i = 0; i < 2 * n; i += 2) {
             fprintf(f, " %s=\"", attrs[i]);
             xml_escaped(f, attrs[i + 1], 1);

@@ -93,6 +93,19 @@ static void print_redacted(const char *msg, const char *secret)
     putc('\n', stderr);
 }
 
+/* XEP-0114 §3: the handshake hashes the id of the server's stream
+ * header, which the library shows only in its log. */
+static void keep_stream_id(struct session *s, const char *msg)
+{
+    const char *id = strstr(msg, " id=\"");
+    if (!id)
+        return;
+    id += 5;
+    size_t n = strcspn(id, "\"");
+    if (n < sizeof s->stream_id)
+        snprintf(s->stream_id, sizeof s->stream_id, "%.*s", (int)n, id);
+}
+
 /* What the library logs is also our only view of why an attempt failed
  * before the session was up (its connection handler gets no reason for
  * a SASL failure), so every message is read, and shown with -v. */
@@ -110,6 +123,9 @@ static void on_log(void *ud, xmpp_log_level_t level, const char *area,
         hint = XE_PROTOCOL;
     else if (!strncmp(msg, "connection failed, error ", 25))
         s->sock_error = atoi(msg + 25); /* the handler is told 0 */
+    else if (!s->ready && s->creds.component &&
+             !strncmp(msg, "RECV: <stream:stream", 20))
+        keep_stream_id(s, msg);
     else if (!s->ready && !strncmp(msg, "RECV: <features", 15))
         /* The library keeps stream features to itself, and its own
          * XEP-0198 support does not say what was acked; we run Stream
@@ -249,6 +265,9 @@ static void start_accounting(struct session *s)
 unsigned long session_send(struct session *s, xmpp_stanza_t *st)
 {
     const char *name = xmpp_stanza_get_name(st);
+    /* XEP-0114 §3: a component addresses its stanzas itself. */
+    if (s->creds.component && !xmpp_stanza_get_from(st))
+        xmpp_stanza_set_from(st, s->creds.jid);
     if (!strcmp(name, "presence") && !xmpp_stanza_get_type(st) &&
         !xmpp_stanza_get_to(st))
         s->presence_sent = true;
@@ -314,7 +333,8 @@ static void describe_server(struct session *s, char *buf, size_t n)
     const struct creds *c = &s->creds;
     if (c->host)
         snprintf(buf, n, "%s:%u", c->host,
-                 c->port ? c->port : (c->direct_tls ? 5223 : 5222));
+                 c->port ? c->port
+                         : (c->component ? 5347 : c->direct_tls ? 5223 : 5222));
     else {
         const char *at = strchr(c->jid, '@');
         const char *domain = at ? at + 1 : c->jid;
@@ -340,8 +360,10 @@ static int classify_failure(struct session *s, int error,
         return fail(XE_AUTH, "the server offers no TLS; refusing to log in "
                              "without it");
     if (s->auth_hint == XE_AUTH)
-        return fail(XE_AUTH, "authentication failed for %s: check the "
-                             "password", s->creds.jid);
+        return fail(XE_AUTH, "authentication failed for %s: check the %s",
+                    s->creds.jid,
+                    s->creds.component ? "secret (--secret-file)"
+                                       : "password");
     if (s->auth_hint)
         return fail(s->auth_hint, "%s", s->why);
     char where[300];
@@ -355,17 +377,102 @@ static int classify_failure(struct session *s, int error,
                                 "before the session was established", where);
 }
 
+/* ---- external components (XEP-0114) ----
+ * libstrophe 0.12.2's xmpp_connect_component() crashes on the first
+ * stanza after the handshake (its Stream Management state is only
+ * allocated for clients), so a component is a raw connection on which
+ * we open the stream and shake hands ourselves. */
+
+static void session_ready(struct session *s)
+{
+    s->ready = true;
+    start_accounting(s);
+}
+
+static int on_handshake(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    (void)conn, (void)st;
+    session_ready(ud);
+    return 0;
+}
+
+/* The library handles stream errors only on streams it negotiated. */
+static int on_stream_error(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    struct session *s = ud;
+    (void)conn;
+    xmpp_stanza_t *c = xmpp_stanza_get_children(st);
+    while (c && (xmpp_stanza_is_text(c) ||
+                 !strcmp(xmpp_stanza_get_name(c), "text")))
+        c = xmpp_stanza_get_next(c);
+    const char *cond = c ? xmpp_stanza_get_name(c) : "undefined-condition";
+    if (s->ready) {
+        snprintf(s->why, sizeof s->why, "%s", cond);
+        return 1;
+    }
+    s->auth_hint = !strcmp(cond, "not-authorized") ? XE_AUTH : XE_PROTOCOL;
+    snprintf(s->why, sizeof s->why, "server closed the stream: %s%s", cond,
+             !strcmp(cond, "host-unknown")
+                 ? " (is the component configured on the server?)"
+                 : "");
+    return 1;
+}
+
+/* --component may name an address within the component's domain
+ * (alerts@component.example.org): the stream is for the domain, the
+ * stanzas come from the address. */
+static void component_open(struct session *s)
+{
+    const char *jid = s->creds.jid, *at = strchr(jid, '@');
+    const char *d = at ? at + 1 : jid;
+    char domain[1024];
+    snprintf(domain, sizeof domain, "%.*s", (int)jid_bare_len(d), d);
+    char *attrs[] = {"to", domain, "xmlns", "jabber:component:accept",
+                     "xmlns:stream", "http://etherx.jabber.org/streams"};
+    xmpp_conn_open_stream(s->conn, attrs, 6);
+}
+
+/* XEP-0114 §3: <handshake/> holds hex SHA-1(stream id + secret). */
+static void component_handshake(struct session *s)
+{
+    xmpp_handler_add(s->conn, on_stream_error,
+                     "http://etherx.jabber.org/streams", "error", NULL, s);
+    if (!*s->stream_id) {
+        s->auth_hint = XE_PROTOCOL;
+        snprintf(s->why, sizeof s->why, "the server's stream has no id");
+        xmpp_disconnect(s->conn);
+        return;
+    }
+    char *text = NULL;
+    if (asprintf(&text, "%s%s", s->stream_id, s->creds.password) < 0)
+        return session_stop(s, fail(XE_UNAVAILABLE, "out of memory"));
+    char *digest = xmpp_sha1(s->ctx, (unsigned char *)text, strlen(text));
+    memset(text, 0, strlen(text));
+    free(text);
+    if (!digest)
+        return session_stop(s, fail(XE_UNAVAILABLE, "out of memory"));
+    xmpp_handler_add(s->conn, on_handshake, NULL, "handshake", NULL, s);
+    xmpp_send_raw_string(s->conn, "<handshake>%s</handshake>", digest);
+    xmpp_free(s->ctx, digest);
+}
+
 static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
                     xmpp_stream_error_t *se, void *ud)
 {
     struct session *s = ud;
     (void)conn;
-    if (ev == XMPP_CONN_CONNECT) {
-        s->ready = true;
-        start_accounting(s);
+    if (ev == XMPP_CONN_RAW_CONNECT) {
+        component_open(s);
         return;
     }
-    if (ev == XMPP_CONN_RAW_CONNECT || s->status != SESSION_RUNNING)
+    if (ev == XMPP_CONN_CONNECT) {
+        if (s->creds.component)
+            component_handshake(s);
+        else
+            session_ready(s);
+        return;
+    }
+    if (s->status != SESSION_RUNNING)
         return;
     if (s->closing)
         s->status = XE_OK;
@@ -384,8 +491,9 @@ static int start_connect(struct session *s)
     struct creds *c = &s->creds;
     xmpp_conn_set_jid(s->conn, c->jid);
     xmpp_conn_set_pass(s->conn, c->password);
-    if (c->component)
-        return xmpp_connect_component(s->conn, c->host, c->port, on_conn, s);
+    if (c->component) /* plain TCP: XEP-0114 has no TLS */
+        return xmpp_connect_raw(s->conn, c->host, c->port ? c->port : 5347,
+                                on_conn, s);
     long flags = XMPP_CONN_FLAG_MANDATORY_TLS | XMPP_CONN_FLAG_DISABLE_SM;
     if (c->direct_tls)
         flags |= XMPP_CONN_FLAG_LEGACY_SSL;
@@ -498,6 +606,11 @@ static int right_sender(struct session *s, const char *to, const char *from)
     }
     return from && jid_matches(from, to) &&
            (strchr(to, '/') || !strchr(from, '/'));
+}
+
+int session_reply_from(struct session *s, const char *to, const char *from)
+{
+    return right_sender(s, to, from);
 }
 
 /* Any answer to our IQ, even an error, shows that the server processed

@@ -36,6 +36,7 @@ struct session {
     int sock_error;       /* errno of a failed connect, from the log */
     int auth_hint;        /* what the library's log said went wrong */
     char why[256];        /* its words, or the certificate error */
+    char stream_id[128];  /* XEP-0114: the server's, for the handshake */
 };
 
 /* Resolve credentials and connect; returns 0 once the session is
@@ -73,6 +74,10 @@ void session_request_ack(struct session *s);
  * XE_STANZA with *reply the error stanza (unreported), or the session's
  * status with *reply NULL. The caller releases *reply. */
 int session_iq(struct session *s, xmpp_stanza_t *iq, xmpp_stanza_t **reply);
+
+/* Could a reply to an IQ sent to `to` (NULL: no 'to') come from
+ * `from`? RFC 6120 §8.1.2.1; anything else is a forgery. */
+int session_reply_from(struct session *s, const char *to, const char *from);
 
 /* Answer the IQ requests addressed to us that the tool does not handle
  * itself, as RFC 6120 §8.2.3 requires: a result to XEP-0199 pings,

@@ -114,3 +114,43 @@ wait_lines() {
     done
     return 1
 }
+
+# xmpp_component TOOL [ARGS...]: run a tool as the suite's XEP-0114
+# component, as $COMPONENT (default component.$XS_DOMAIN; an address
+# inside it, like alerts@component.localhost, sends from that address).
+xmpp_component() {
+    local tool=$1 secret="$BATS_FILE_TMPDIR/component.secret"
+    shift
+    printf '%s\n' "$XS_COMP_SECRET" >"$secret"
+    "$XMPP" "$tool" --component "${COMPONENT:-component.$XS_DOMAIN}" \
+        --secret-file "$secret" --server "127.0.0.1:$XS_COMP_PORT" "$@"
+}
+
+# shell_bg USER OUT [ARGS...]: start `xmpp shell -v` as USER in the
+# background with its stdin on a pipe that the test writes with
+# `shell_in LINE...`; it sends <presence/> and is waited for. Output to
+# OUT, stderr to OUT.err. `shell_stop` closes its stdin and waits for it
+# (its status in SHELL_STATUS). Useful as a peer that answers no IQ.
+shell_bg() {
+    local user=$1 out=$2 fifo="$BATS_TEST_TMPDIR/shell.in.$RANDOM"
+    shift 2
+    mkfifo "$fifo"
+    xmpp_as "$user" shell -v "$@" <"$fifo" >"$out" 2>"$out.err" 3>&- &
+    SHELL_PID=$!
+    exec {SHELL_FD}>"$fifo"
+    shell_in '<presence/>'
+    if ! wait_for "$out.err" "SENT: <presence" 10; then
+        cat "$out.err" >&2
+        return 1
+    fi
+}
+
+shell_in() {
+    printf '%s\n' "$@" >&"$SHELL_FD"
+}
+
+shell_stop() {
+    exec {SHELL_FD}>&-
+    SHELL_STATUS=0
+    wait "$SHELL_PID" || SHELL_STATUS=$?
+}

@@ -1,0 +1,261 @@
+/* xmpp ping: XMPP ping (XEP-0199), like ping(1): a line per answer with
+ * its round-trip time, then a summary. A monitoring check: exit 0 if
+ * anything answered, 1 if only errors did, 75 if nothing did.
+ *
+ * usage: xmpp ping [options] [-c COUNT] [-i INTERVAL] [JID]
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/die.h"
+#include "../common/exitcode.h"
+#include "../common/output.h"
+#include "../common/query.h"
+
+#define NS_PING "urn:xmpp:ping"
+#define PING_ID "xmpp-ping-"
+
+static const char help[] =
+    "Pinging:\n"
+    "  -c, --count N            send N pings (default 1; 0: until interrupted\n"
+    "                           or the deadline)\n"
+    "  -i, --interval SECONDS   wait SECONDS between pings (default 1)\n"
+    "JID defaults to your server. Output: a line per answer,\n"
+    "\"reply from JID: seq=N time=T ms\" (or \"error from JID: seq=N COND\n"
+    "time=T ms\"), then how many were sent, answered and lost, and the\n"
+    "min/avg/max round-trip time. --json: {seq, from, time_ms[, error]} per\n"
+    "answer, {sent, received, errors, lost[, min_ms, avg_ms, max_ms]} last.\n";
+
+static const struct option options[] = {
+    {"count", required_argument, NULL, 'c'},
+    {"interval", required_argument, NULL, 'i'},
+    {NULL, 0, NULL, 0},
+};
+
+static int cmd_ping(int argc, char **argv);
+
+const struct tool tool_ping = {
+    .name = "ping",
+    .run = cmd_ping,
+    .summary = "Ping an entity and time its answers (XEP-0199)",
+    .synopsis = "[options] [-c COUNT] [-i INTERVAL] [JID]",
+    .help = help,
+    .shortopts = "c:i:",
+    .options = options,
+};
+
+struct ping {
+    struct session_opts o;
+    long count;
+    double interval;
+    struct session s;
+    const char *to;
+    double *sent_at; /* ms, by sequence number - 1; 0: answered */
+    long sent, received, errors;
+    double min, max, sum;
+};
+
+/* Round trips on a LAN take well under a millisecond. */
+static double now_msf(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
+}
+
+static int on_opt(int c, const char *arg, void *ud)
+{
+    struct ping *p = ud;
+    switch (c) {
+    case 'c':
+        if (opts_int(arg, 0, 1L << 30, &p->count) < 0)
+            return fail(XE_USAGE, "--count %s: give a number, 0 for no limit",
+                        arg);
+        break;
+    case 'i':
+        if (opts_seconds(arg, &p->interval) < 0)
+            return fail(XE_USAGE, "--interval %s: give seconds", arg);
+        break;
+    default: return XE_USAGE;
+    }
+    return OPTS_CONTINUE;
+}
+
+static void json_ms(struct json_obj *j, const char *key, double ms)
+{
+    char t[32];
+    snprintf(t, sizeof t, "%.3f", ms);
+    json_raw(j, key, t);
+}
+
+static void print_answer(struct ping *p, xmpp_stanza_t *st, long seq,
+                         double ms, const char *error)
+{
+    const char *from = xmpp_stanza_get_from(st);
+    if (!from)
+        from = p->to;
+    if (p->o.format == OUT_XML) {
+        print_element(stdout, st, stream_ns(&p->s), OUT_XML);
+    } else if (p->o.format == OUT_JSON) {
+        struct json_obj j;
+        json_begin(&j, stdout);
+        json_int(&j, "seq", seq);
+        json_str(&j, "from", from);
+        json_ms(&j, "time_ms", ms);
+        json_str(&j, "error", error);
+        json_end(&j);
+    } else if (error) {
+        printf("error from %s: seq=%ld %s time=%.3f ms\n", from, seq, error,
+               ms);
+    } else {
+        printf("reply from %s: seq=%ld time=%.3f ms\n", from, seq, ms);
+    }
+    fflush(stdout);
+}
+
+/* XEP-0199 §4: a result is a pong; an error answers too, and says why
+ * (service-unavailable: the entity does not do pings). */
+static int on_answer(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    struct ping *p = ud;
+    (void)conn;
+    const char *type = xmpp_stanza_get_type(st);
+    long seq = strtol(xmpp_stanza_get_id(st) + strlen(PING_ID), NULL, 10);
+    if (!type || (strcmp(type, "result") && strcmp(type, "error")) ||
+        seq < 1 || seq > p->sent || !p->sent_at[seq - 1] ||
+        !session_reply_from(&p->s, p->to, xmpp_stanza_get_from(st)))
+        return 1;
+    double ms = now_msf() - p->sent_at[seq - 1];
+    p->sent_at[seq - 1] = 0;
+    if (!strcmp(type, "error")) {
+        char why[256];
+        p->errors++;
+        print_answer(p, st, seq, ms, stanza_error_text(st, why, sizeof why));
+        return 0;
+    }
+    if (!p->received++ || ms < p->min)
+        p->min = ms;
+    if (ms > p->max)
+        p->max = ms;
+    p->sum += ms;
+    print_answer(p, st, seq, ms, NULL);
+    return 0;
+}
+
+static int send_ping(struct ping *p)
+{
+    double *at = realloc(p->sent_at, (size_t)(p->sent + 1) * sizeof *at);
+    if (!at)
+        return fail(XE_UNAVAILABLE, "out of memory");
+    p->sent_at = at;
+    char id[48];
+    snprintf(id, sizeof id, PING_ID "%ld", p->sent + 1);
+    xmpp_stanza_t *iq = query_new(&p->s, "get", p->to, "ping", NS_PING, NULL);
+    xmpp_stanza_set_id(iq, id);
+    xmpp_id_handler_add(p->s.conn, on_answer, id, p);
+    p->sent_at[p->sent++] = now_msf();
+    session_send(&p->s, iq);
+    xmpp_stanza_release(iq);
+    return 0;
+}
+
+static long unanswered(const struct ping *p)
+{
+    return p->sent - p->received - p->errors;
+}
+
+/* Send on schedule, as ping(1) does, whether or not earlier pings were
+ * answered; stop when all COUNT are answered, at the deadline or on a
+ * signal. */
+static int run(struct ping *p)
+{
+    long long next = now_ms(), step = (long long)(p->interval * 1000);
+    for (;;) {
+        long long now = now_ms();
+        bool more = !p->count || p->sent < p->count;
+        if (more && now >= next) {
+            int rc = send_ping(p);
+            if (rc)
+                return rc;
+            next += step;
+            continue;
+        }
+        if (!more && !unanswered(p))
+            return 0;
+        long long wait = more ? next - now : 1000;
+        if (session_step(&p->s, (unsigned long)(wait > 0 ? wait : 0)) !=
+            SESSION_RUNNING)
+            return p->s.status;
+    }
+}
+
+static void print_summary(struct ping *p)
+{
+    long lost = unanswered(p);
+    double avg = p->received ? p->sum / (double)p->received : 0;
+    if (p->o.format == OUT_JSON) {
+        struct json_obj j;
+        json_begin(&j, stdout);
+        json_int(&j, "sent", p->sent);
+        json_int(&j, "received", p->received);
+        json_int(&j, "errors", p->errors);
+        json_int(&j, "lost", lost);
+        if (p->received) {
+            json_ms(&j, "min_ms", p->min);
+            json_ms(&j, "avg_ms", avg);
+            json_ms(&j, "max_ms", p->max);
+        }
+        json_end(&j);
+    } else if (p->o.format == OUT_TEXT) {
+        printf("--- %s ping statistics ---\n", p->to);
+        printf("%ld sent, %ld received, ", p->sent, p->received);
+        if (p->errors)
+            printf("%ld error(s), ", p->errors);
+        printf("%ld%% lost\n", p->sent ? lost * 100 / p->sent : 0);
+        if (p->received)
+            printf("rtt min/avg/max = %.3f/%.3f/%.3f ms\n", p->min, avg,
+                   p->max);
+    }
+    fflush(stdout);
+}
+
+/* The exit status: 0 if anything answered, 1 if only errors did. */
+static int verdict(struct ping *p)
+{
+    print_summary(p);
+    if (p->received)
+        return XE_OK;
+    if (p->errors)
+        return XE_STANZA;
+    return fail(XE_TIMEOUT, "%s: no answer to %ld ping(s)", p->to, p->sent);
+}
+
+static int ping(struct ping *p, const char *jid)
+{
+    int rc = session_open(&p->s, &p->o);
+    char *to = rc ? NULL : strdup(query_target(&p->s, jid));
+    if (!rc && !(p->to = to))
+        rc = fail(XE_UNAVAILABLE, "out of memory");
+    if (!rc) {
+        rc = run(p);
+        /* The count, the deadline or a signal: the answers decide. */
+        if (!rc || rc == XE_TIMEOUT || rc >= 128)
+            rc = verdict(p);
+    }
+    free(p->sent_at);
+    free(to);
+    return session_close(&p->s, rc);
+}
+
+static int cmd_ping(int argc, char **argv)
+{
+    struct ping p = {.count = 1, .interval = 1};
+    const char *jid;
+    int first, rc = opts_parse(argc, argv, &p.o, on_opt, &p, &first);
+    if (rc != OPTS_CONTINUE)
+        return rc;
+    if ((rc = query_jid_operand(&p.o, argc, argv, first, &jid)))
+        return rc;
+    return ping(&p, jid);
+}

@@ -1,0 +1,60 @@
+/* xmpp version: the software an entity runs (XEP-0092).
+ *
+ * usage: xmpp version [options] [JID]
+ */
+#include <string.h>
+
+#include "../common/output.h"
+#include "../common/query.h"
+
+static const char help[] =
+    "JID defaults to your server. Output: NAME TAB VERSION TAB OS (empty\n"
+    "when not told); --json: {jid, name, version, os}.\n";
+
+static int cmd_version(int argc, char **argv);
+
+const struct tool tool_version = {
+    .name = "version",
+    .run = cmd_version,
+    .summary = "Show the software an entity runs (XEP-0092)",
+    .synopsis = "[options] [JID]",
+    .help = help,
+};
+
+static void print_answer(const struct answer *a, void *ud)
+{
+    (void)ud;
+    xmpp_ctx_t *ctx = xmpp_stanza_get_context(a->el);
+    char *name = child_text(a->el, "name");
+    char *version = child_text(a->el, "version");
+    char *os = child_text(a->el, "os");
+    if (a->fmt == OUT_JSON) {
+        struct json_obj j;
+        json_begin(&j, stdout);
+        json_str(&j, "jid", a->from);
+        json_str(&j, "name", name);
+        json_str(&j, "version", version);
+        json_str(&j, "os", os);
+        json_end(&j);
+    } else {
+        const char *fields[] = {name, version, os};
+        print_fields(stdout, 3, fields);
+    }
+    xmpp_free(ctx, name);
+    xmpp_free(ctx, version);
+    xmpp_free(ctx, os);
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    struct session_opts o = {0};
+    const char *jid;
+    int first, rc = opts_parse(argc, argv, &o, NULL, NULL, &first);
+    if (rc != OPTS_CONTINUE)
+        return rc;
+    if ((rc = query_jid_operand(&o, argc, argv, first, &jid)))
+        return rc;
+    struct query q = {.type = "get", .to = jid, .name = "query",
+                      .ns = "jabber:iq:version", .print = print_answer};
+    return query_run(&o, &q);
+}

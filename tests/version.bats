@@ -1,0 +1,40 @@
+#!/usr/bin/env bats
+# xmpp version: XEP-0092 software version.
+
+load helpers
+
+setup_file() { server_up; }
+teardown_file() { server_down; }
+
+@test "version: of the server by default: NAME TAB VERSION TAB OS" {
+    run xmpp_as alice version
+    assert_success
+    assert_output --regexp $'^Prosody\t0\\.12\\.[0-9]+\t[^\t]+$'
+}
+
+@test "version: --json names the fields" {
+    run xmpp_as alice version --json localhost
+    assert_success
+    [ "$(jq -r .jid <<<"$output")" = localhost ]
+    [ "$(jq -r .name <<<"$output")" = Prosody ]
+    [[ "$(jq -r .version <<<"$output")" == 0.12.* ]]
+}
+
+@test "version: --xml prints the query element" {
+    run xmpp_as alice version --xml
+    assert_success
+    assert_output --regexp '^<query xmlns="jabber:iq:version"><name>Prosody</name>'
+}
+
+@test "version: an entity without it answers an error: exit 1" {
+    run xmpp_as alice version nobody@localhost/gone
+    assert_failure 1
+    assert_output "xmpp version: nobody@localhost/gone: cancel/service-unavailable"
+}
+
+@test "version: an invalid JID exits 65, two JIDs 64" {
+    run xmpp_as alice version 'a@'
+    assert_failure 65
+    run xmpp_as alice version localhost localhost
+    assert_failure 64
+}
