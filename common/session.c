@@ -280,11 +280,32 @@ unsigned long session_send(struct session *s, xmpp_stanza_t *st)
 
 static int on_confirm_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud);
 
+/* Whom a component asks to confirm: XEP-0114 §3 wants a 'to' on every
+ * stanza (ejabberd closes the stream with improper-addressing without
+ * one), and a ping to the component's own domain would come back to
+ * the tool as a request. So: the domain it hangs off, the server's own
+ * (component.example.org -> example.org), or itself when it has none. */
+static const char *component_server(struct session *s)
+{
+    const char *jid = s->creds.jid, *at = strchr(jid, '@');
+    const char *d = at ? at + 1 : jid;
+    size_t n = jid_bare_len(d);
+    const char *dot = memchr(d, '.', n);
+    if (dot && dot + 1 < d + n) {
+        n -= (size_t)(dot + 1 - d);
+        d = dot + 1;
+    }
+    snprintf(s->confirm_to, sizeof s->confirm_to, "%.*s", (int)n, d);
+    return s->confirm_to;
+}
+
 static void send_confirm_ping(struct session *s)
 {
     char id[48];
     snprintf(id, sizeof id, CONFIRM_ID "%lu", s->out + 1);
     xmpp_stanza_t *iq = xmpp_iq_new(s->ctx, "get", id);
+    if (s->creds.component)
+        xmpp_stanza_set_to(iq, component_server(s));
     xmpp_stanza_t *ping = xmpp_stanza_new(s->ctx);
     xmpp_stanza_set_name(ping, "ping");
     xmpp_stanza_set_ns(ping, "urn:xmpp:ping");
@@ -631,7 +652,8 @@ static int on_confirm_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     struct session *s = ud;
     (void)conn;
-    if (!is_reply(st) || !right_sender(s, NULL, xmpp_stanza_get_from(st)))
+    const char *to = s->creds.component ? s->confirm_to : NULL;
+    if (!is_reply(st) || !right_sender(s, to, xmpp_stanza_get_from(st)))
         return 1;
     const char *id = xmpp_stanza_get_id(st);
     confirmed_up_to(s, strtoul(id + strlen(CONFIRM_ID), NULL, 10));

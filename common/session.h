@@ -36,6 +36,7 @@ struct session {
     int sock_error;       /* errno of a failed connect, from the log */
     int auth_hint;        /* what the library's log said went wrong */
     char why[256];        /* its words, or the certificate error */
+    char confirm_to[1024]; /* a component's confirming pings go here */
     char stream_id[128];  /* XEP-0114: the server's, for the handshake */
 };
 
