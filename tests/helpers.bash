@@ -57,6 +57,28 @@ new_user() {
     export "XS_PASS_$1=$pass"
 }
 
+# What the suite's server calls itself (disco identity, jabber:iq:version)
+# and a regular expression for its version, for tests that name it.
+server_software() {
+    case ${XS_IMPL:-prosody} in
+    prosody) echo Prosody ;;
+    ejabberd) echo ejabberd ;;
+    esac
+}
+
+server_version_re() {
+    case ${XS_IMPL:-prosody} in
+    prosody) echo '0\.12\.[0-9]+' ;;
+    ejabberd) echo '23\.01(-[0-9]+)?' ;;
+    esac
+}
+
+TAB=$'\t'
+
+# A stanza error's optional human text, as servers differ in giving one
+# (ejabberd: "(User session not found)"): append to an error regexp.
+ERR_TEXT='( \([^)]*\))?'
+
 pass_of() {
     local var="XS_PASS_$1"
     printf '%s' "${!var}"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# xmpp iq: raw IQ requests, end to end through the suite's Prosody.
+# xmpp iq: raw IQ requests, end to end through the suite's server.
 
 load helpers
 
@@ -20,7 +20,7 @@ teardown_file() { server_down; }
 @test "iq: the payload comes from stdin when not given" {
     run xmpp_as alice iq get --to localhost <<<$'<query\n xmlns="jabber:iq:version"/>'
     assert_success
-    assert_output --regexp '^<query xmlns="jabber:iq:version"><name>Prosody</name>'
+    assert_output --regexp "^<query xmlns=\"jabber:iq:version\"><name>$(server_software)</name>"
 }
 
 @test "iq: a malformed payload exits 65 with line and column, and nothing is sent" {
@@ -57,7 +57,7 @@ teardown_file() { server_down; }
 @test "iq: an error answer exits 1 and names its type and condition" {
     run xmpp_as alice iq get --to nobody@localhost/gone '<ping xmlns="urn:xmpp:ping"/>'
     assert_failure 1
-    assert_output "xmpp iq: nobody@localhost/gone: cancel/service-unavailable"
+    assert_output --regexp "^xmpp iq: nobody@localhost/gone: cancel/service-unavailable$ERR_TEXT$"
 }
 
 @test "iq: --to sends the request to that JID" {
@@ -72,7 +72,7 @@ teardown_file() { server_down; }
     assert_success
     [ "$(jq -r .name <<<"$output")" = query ]
     [ "$(jq -r .ns <<<"$output")" = jabber:iq:version ]
-    [ "$(jq -r '.children[] | select(.name == "name") | .text' <<<"$output")" = Prosody ]
+    [ "$(jq -r '.children[] | select(.name == "name") | .text' <<<"$output")" = "$(server_software)" ]
     [ "$(jq -r '.children[0] | has("ns")' <<<"$output")" = false ]
 }
 

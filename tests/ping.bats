@@ -47,7 +47,7 @@ teardown_file() { server_down; }
 @test "ping: an error answer counts as an error and exits 1" {
     run xmpp_as alice ping -c 2 -i 0.05 nobody@localhost/gone
     assert_failure 1
-    assert_line --index 0 --regexp '^error from nobody@localhost/gone: seq=1 cancel/service-unavailable time='
+    assert_line --index 0 --regexp "^error from nobody@localhost/gone: seq=1 cancel/service-unavailable$ERR_TEXT time="
     assert_line "2 sent, 0 received, 2 error(s), 0% lost"
     refute_line --partial "rtt"
 }
