@@ -469,6 +469,16 @@ static const char *parse(struct xmlin *x, const char *p, const char *end)
         report(x, line, col, why);
         long long at = XML_GetCurrentByteIndex(b->p) - (long long)WRAP_LEN -
                        before;
+        /* Expat may see an error only once more input comes: if it lies
+         * on a line that ended in an earlier chunk, that line is gone
+         * already; skipping to the next newline here would drop a line
+         * that was never looked at. Look for a resync line from here. */
+        if (at < 0 && line < x->lines - x->base + 3) {
+            builder_reset(b);
+            x->started = false;
+            x->seeking = true;
+            return p;
+        }
         if (b->failed && at < 0)
             at = 0;
         if (at < 0 || at > (long long)n)
