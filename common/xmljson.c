@@ -1,5 +1,7 @@
 #include "xmljson.h"
 
+#include <expat.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,8 +178,7 @@ static int bad(const struct where *w, const char *why)
     return fail(XE_DATA, "%s: %s: %s", w->what, w->len ? w->path : ".", why);
 }
 
-/* XML Name characters (§2.3), with every non-ASCII character allowed:
- * good enough to keep the server's parser from choking on markup. */
+/* XML Name characters (§2.3); non-ASCII ones are left to expat_name. */
 static bool name_char(unsigned char c, bool first)
 {
     if (c >= 0x80 || c == '_' || (c >= 'a' && c <= 'z') ||
@@ -186,15 +187,34 @@ static bool name_char(unsigned char c, bool first)
     return !first && ((c >= '0' && c <= '9') || c == '-' || c == '.');
 }
 
+/* Which non-ASCII characters a name may hold depends on the XML
+ * edition; the servers (and libstrophe) parse with expat, whose tables
+ * are the 4th edition's. A name expat refuses would be a stream error
+ * after earlier stanzas went out, so expat decides. */
+static bool expat_name(const char *s, size_t n)
+{
+    XML_Parser p = XML_ParserCreate("UTF-8");
+    if (!p)
+        return false;
+    bool ok = n < INT_MAX && XML_Parse(p, "<", 1, 0) == XML_STATUS_OK &&
+              XML_Parse(p, s, (int)n, 0) == XML_STATUS_OK &&
+              XML_Parse(p, "/>", 2, 1) == XML_STATUS_OK;
+    XML_ParserFree(p);
+    return ok;
+}
+
 static bool ncname(const char *s, size_t n)
 {
     size_t at;
+    bool ascii = true;
     if (!n || utf8_check(s, n, &at))
         return false;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (!name_char((unsigned char)s[i], i == 0))
             return false;
-    return true;
+        ascii = ascii && (unsigned char)s[i] < 0x80;
+    }
+    return ascii || expat_name(s, n);
 }
 
 static int check_text(const struct where *w, const char *s, size_t n)
