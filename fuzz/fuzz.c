@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/output.h"
 #include "../common/tool.h"
 
 /* main.c's, which the targets do not link. */
@@ -69,4 +70,69 @@ void capture_free(struct capture *c)
 {
     free(c->buf);
     c->buf = NULL;
+}
+
+/* The text of the run of text nodes starting at *c (adjacent text nodes
+ * are one text to XML), malloc'd; *c moves past it. */
+static char *text_run(xmpp_stanza_t **c)
+{
+    char *run = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&run, &len);
+    CHECK(f);
+    for (; *c && xmpp_stanza_is_text(*c); *c = xmpp_stanza_get_next(*c)) {
+        const char *t = xmpp_stanza_get_text_ptr(*c);
+        fputs(t ? t : "", f);
+    }
+    fclose(f);
+    return run;
+}
+
+/* The same element: name, attributes (in any order: libstrophe keeps
+ * them in a hash table), text and children. */
+int stanza_same(xmpp_stanza_t *a, xmpp_stanza_t *b)
+{
+    if (xmpp_stanza_is_text(a) || xmpp_stanza_is_text(b))
+        return 0; /* text is compared as runs, below */
+    if (strcmp(xmpp_stanza_get_name(a), xmpp_stanza_get_name(b)) != 0)
+        return 0;
+    int n = xmpp_stanza_get_attribute_count(a);
+    if (n != xmpp_stanza_get_attribute_count(b))
+        return 0;
+    if (n > 0) {
+        const char *attrs[2 * n];
+        xmpp_stanza_get_attributes(a, attrs, 2 * n);
+        for (int i = 0; i < 2 * n; i += 2) {
+            const char *v = xmpp_stanza_get_attribute(b, attrs[i]);
+            if (!v || strcmp(v, attrs[i + 1]) != 0)
+                return 0;
+        }
+    }
+    xmpp_stanza_t *x = xmpp_stanza_get_children(a);
+    xmpp_stanza_t *y = xmpp_stanza_get_children(b);
+    while (x || y) {
+        char *tx = text_run(&x), *ty = text_run(&y);
+        int same = strcmp(tx, ty) == 0;
+        free(tx);
+        free(ty);
+        if (!same || !x != !y || (x && !stanza_same(x, y)))
+            return 0;
+        if (x) {
+            x = xmpp_stanza_get_next(x);
+            y = xmpp_stanza_get_next(y);
+        }
+    }
+    return 1;
+}
+
+char *stanza_xml(xmpp_stanza_t *st, size_t *len)
+{
+    struct capture c;
+    capture_open(&c);
+    out_xml(c.f, st);
+    capture_close(&c);
+    CHECK(!memchr(c.buf, '\n', c.len) && !memchr(c.buf, '\r', c.len));
+    CHECK(strlen(c.buf) == c.len);
+    *len = c.len;
+    return c.buf;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <strophe.h>
 
 /* An invariant: on failure print it (to the real stderr) and abort, so
  * libFuzzer saves the input as a crash. */
@@ -35,5 +36,13 @@ struct capture {
 void capture_open(struct capture *c);
 void capture_close(struct capture *c);
 void capture_free(struct capture *c);
+
+/* Are a and b the same element: name, attributes (in any order, as
+ * libstrophe keeps them in a hash table), text and children? */
+int stanza_same(xmpp_stanza_t *a, xmpp_stanza_t *b);
+
+/* st written by out_xml (the --xml writer), checked to be one line:
+ * a malloc'd string, its length in *len. */
+char *stanza_xml(xmpp_stanza_t *st, size_t *len);
 
 #endif

@@ -14,51 +14,6 @@
 
 static xmpp_ctx_t *ctx;
 
-static char *write_xml(xmpp_stanza_t *st, size_t *len)
-{
-    struct capture c;
-    capture_open(&c);
-    out_xml(c.f, st);
-    capture_close(&c);
-    CHECK(!memchr(c.buf, '\n', c.len) && !memchr(c.buf, '\r', c.len));
-    CHECK(strlen(c.buf) == c.len);
-    *len = c.len;
-    return c.buf;
-}
-
-/* The same element: name, attributes (in any order: libstrophe keeps
- * them in a hash table), text and children. */
-static int same(xmpp_stanza_t *a, xmpp_stanza_t *b)
-{
-    if (xmpp_stanza_is_text(a) != xmpp_stanza_is_text(b))
-        return 0;
-    if (xmpp_stanza_is_text(a)) {
-        const char *x = xmpp_stanza_get_text_ptr(a);
-        const char *y = xmpp_stanza_get_text_ptr(b);
-        return strcmp(x ? x : "", y ? y : "") == 0;
-    }
-    if (strcmp(xmpp_stanza_get_name(a), xmpp_stanza_get_name(b)) != 0)
-        return 0;
-    int n = xmpp_stanza_get_attribute_count(a);
-    if (n != xmpp_stanza_get_attribute_count(b))
-        return 0;
-    if (n > 0) {
-        const char *attrs[2 * n];
-        xmpp_stanza_get_attributes(a, attrs, 2 * n);
-        for (int i = 0; i < 2 * n; i += 2) {
-            const char *v = xmpp_stanza_get_attribute(b, attrs[i]);
-            if (!v || strcmp(v, attrs[i + 1]) != 0)
-                return 0;
-        }
-    }
-    xmpp_stanza_t *x = xmpp_stanza_get_children(a);
-    xmpp_stanza_t *y = xmpp_stanza_get_children(b);
-    for (; x && y; x = xmpp_stanza_get_next(x), y = xmpp_stanza_get_next(y))
-        if (!same(x, y))
-            return 0;
-    return !x && !y;
-}
-
 /* Server XML: our writing of it reads back as the same stanza. */
 static void from_server(const char *in)
 {
@@ -66,10 +21,10 @@ static void from_server(const char *in)
     if (!st)
         return;
     size_t n;
-    char *xml = write_xml(st, &n);
+    char *xml = stanza_xml(st, &n);
     xmpp_stanza_t *back = xmpp_stanza_new_from_string(ctx, xml);
     CHECK(back);
-    CHECK(same(st, back));
+    CHECK(stanza_same(st, back));
     free(xml);
     xmpp_stanza_release(back);
     xmpp_stanza_release(st);
@@ -108,7 +63,7 @@ static void from_fields(const uint8_t *p, const uint8_t *end)
         xmpp_stanza_add_child_ex(st, body, 0);
     }
     size_t n;
-    char *xml = write_xml(st, &n);
+    char *xml = stanza_xml(st, &n);
     xmpp_stanza_t *back = xmpp_stanza_new_from_string(ctx, xml);
     CHECK(back);
     for (int i = 0; i < 4 && vals[i]; i++) {
