@@ -68,7 +68,7 @@ $(FUZZ_DIR)/libcommon.a: $(FUZZ_LIB_OBJ)
 
 $(FUZZ_DIR)/%: fuzz/%.c fuzz/fuzz.c fuzz/fuzz.h $(FUZZ_DIR)/libcommon.a
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< fuzz/fuzz.c \
-		$(FUZZ_DIR)/libcommon.a $(LDLIBS) $(shell pkg-config --libs jansson)
+		$(FUZZ_DIR)/libcommon.a $(LDLIBS)
 
 -include $(FUZZ_LIB_OBJ:.o=.d)
 

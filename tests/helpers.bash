@@ -75,6 +75,13 @@ server_version_re() {
 
 TAB=$'\t'
 
+# slow SECONDS: SECONDS times XS_SLOW (scripts/check sets 5 for the
+# valgrind run, where connecting alone takes a second or more): for the
+# deadlines and intervals a test's outcome depends on.
+slow() {
+    awk -v n="$1" -v k="${XS_SLOW:-1}" 'BEGIN { print n * k }'
+}
+
 # A stanza error's optional human text, as servers differ in giving one
 # (ejabberd: "(User session not found)"): append to an error regexp.
 ERR_TEXT='( \([^)]*\))?'

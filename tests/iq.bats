@@ -106,7 +106,7 @@ teardown_file() { server_down; }
 
 @test "iq: no answer by the deadline exits 75" {
     shell_bg bob "$BATS_TEST_TMPDIR/bob" --resource silent
-    run xmpp_as alice iq get -t 2 --to bob@localhost/silent '<query xmlns="jabber:iq:version"/>'
+    run xmpp_as alice iq get -t "$(slow 2)" --to bob@localhost/silent '<query xmlns="jabber:iq:version"/>'
     shell_stop
     assert_failure 75
     assert_output --partial "bob@localhost/silent: no answer by the deadline"

@@ -130,7 +130,7 @@ EOF2
 
 @test "shell: the deadline with an IQ unanswered exits 75" {
     shell_bg bob "$BATS_TEST_TMPDIR/bob" --resource silent
-    run xmpp_as alice shell -t 2 <<<'<iq type="get" to="bob@localhost/silent" id="x"><query xmlns="jabber:iq:version"/></iq>'
+    run xmpp_as alice shell -t "$(slow 2)" <<<'<iq type="get" to="bob@localhost/silent" id="x"><query xmlns="jabber:iq:version"/></iq>'
     shell_stop
     assert_failure 75
     assert_output "xmpp shell: deadline reached with 1 IQ request(s) unanswered"
