@@ -4,17 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/completion.h"
 #include "common/die.h"
 #include "common/exitcode.h"
 #include "common/tool.h"
 #include "common/version.h"
 
-extern const struct tool tool_send, tool_recv, tool_iq, tool_disco, tool_ping,
-    tool_version, tool_time, tool_vcard, tool_shell;
+extern const struct tool tool_send, tool_recv, tool_roster, tool_presence,
+    tool_iq, tool_disco, tool_ping, tool_version, tool_time, tool_vcard,
+    tool_shell;
 
 const struct tool *const tools[] = {
     &tool_send,
     &tool_recv,
+    &tool_roster,
+    &tool_presence,
     &tool_iq,
     &tool_disco,
     &tool_ping,
@@ -42,7 +46,9 @@ static int list_tools(FILE *f)
     for (int i = 0; tools[i]; i++)
         fprintf(f, "  %-10s %s\n", tools[i]->name, tools[i]->summary);
     fprintf(f, "\n'xmpp TOOL --help' shows a tool's options; man xmpp for "
-               "exit statuses and the config file.\n");
+               "exit statuses and the config file.\n"
+               "'xmpp --completion bash|zsh' prints a shell completion "
+               "script.\n");
     return 0;
 }
 
@@ -73,5 +79,7 @@ int main(int argc, char **argv)
         printf("xmpp %s\n", XMPP_VERSION);
         return 0;
     }
+    if (!strcmp(argv[1], "--completion"))
+        return completion_print(stdout, argv[2]);
     return fail(XE_USAGE, "'%s' is not a tool; see 'xmpp --help'", argv[1]);
 }

@@ -3,14 +3,18 @@
  *
  * usage: xmpp recv [options]
  */
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/die.h"
 #include "../common/exitcode.h"
 #include "../common/jid.h"
 #include "../common/output.h"
+#include "../common/presence.h"
 #include "../common/session.h"
+#include "../common/stanza.h"
 
 static const char help[] =
     "Receiving:\n"
@@ -24,11 +28,13 @@ static const char help[] =
     "      --priority N         presence priority, -128..127 (default 0)\n"
     "      --no-presence        send no presence: only messages to our full\n"
     "                           JID arrive\n"
+    "      --reconnect          when the connection drops, reconnect with\n"
+    "                           backoff and resume the session (XEP-0198)\n"
     "Output: FROM<TAB>TYPE<TAB>BODY with \\ TAB LF escaped as \\\\ \\t \\n;\n"
     "--json: from, to, type, id, thread, subject, body, delay; --xml: stanzas.\n";
 
 enum { OPT_FROM = 1000, OPT_TYPE, OPT_IDLE, OPT_ALL, OPT_PRIORITY,
-       OPT_NO_PRESENCE };
+       OPT_NO_PRESENCE, OPT_RECONNECT };
 
 static const struct option options[] = {
     {"from", required_argument, NULL, OPT_FROM},
@@ -38,6 +44,7 @@ static const struct option options[] = {
     {"all", no_argument, NULL, OPT_ALL},
     {"priority", required_argument, NULL, OPT_PRIORITY},
     {"no-presence", no_argument, NULL, OPT_NO_PRESENCE},
+    {"reconnect", no_argument, NULL, OPT_RECONNECT},
     {NULL, 0, NULL, 0},
 };
 
@@ -75,9 +82,17 @@ static int on_opt(int c, const char *arg, void *ud)
             return fail(XE_DATA, "--from %s: invalid JID: %s", arg, why);
         r->from = arg;
         break;
-    case OPT_TYPE: r->type = arg; break;
+    case OPT_TYPE:
+        if (strcmp(arg, "chat") && strcmp(arg, "normal") &&
+            strcmp(arg, "headline") && strcmp(arg, "groupchat") &&
+            strcmp(arg, "error"))
+            return fail(XE_USAGE, "--type %s: use chat, normal, headline, "
+                                  "groupchat or error", arg);
+        r->type = arg;
+        break;
     case OPT_ALL: r->all = true; break;
     case OPT_NO_PRESENCE: r->no_presence = true; break;
+    case OPT_RECONNECT: r->o.reconnect = true; break;
     case 'n':
         if (opts_int(arg, 1, 1L << 40, &r->count) < 0)
             return fail(XE_USAGE, "--count %s: give a positive number", arg);
@@ -95,20 +110,6 @@ static int on_opt(int c, const char *arg, void *ud)
     return OPTS_CONTINUE;
 }
 
-static char *child_text(xmpp_stanza_t *st, const char *name)
-{
-    xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(st, name);
-    return c ? xmpp_stanza_get_text(c) : NULL;
-}
-
-/* XEP-0203: when a message was first sent, for offline storage. */
-static const char *delay_stamp(xmpp_stanza_t *st)
-{
-    xmpp_stanza_t *d = xmpp_stanza_get_child_by_name_and_ns(st, "delay",
-                                                            "urn:xmpp:delay");
-    return d ? xmpp_stanza_get_attribute(d, "stamp") : NULL;
-}
-
 static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
                           const char *body)
 {
@@ -117,8 +118,8 @@ static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
         out_xml(stdout, st);
         putchar('\n');
     } else if (r->o.format == OUT_JSON) {
-        char *subject = child_text(st, "subject");
-        char *thread = child_text(st, "thread");
+        char *subject = stanza_child_text(st, "subject");
+        char *thread = stanza_child_text(st, "thread");
         struct json_obj j;
         json_begin(&j, stdout);
         json_str(&j, "from", from);
@@ -128,7 +129,7 @@ static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
         json_str(&j, "thread", thread);
         json_str(&j, "subject", subject);
         json_str(&j, "body", body);
-        json_str(&j, "delay", delay_stamp(st));
+        json_str(&j, "delay", stanza_delay_stamp(st));
         json_end(&j);
         xmpp_free(r->s.ctx, subject);
         xmpp_free(r->s.ctx, thread);
@@ -195,32 +196,40 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 
 static void send_presence(struct recv *r)
 {
-    xmpp_stanza_t *p = xmpp_presence_new(r->s.ctx);
-    if (r->priority) {
-        char num[8];
-        snprintf(num, sizeof num, "%ld", r->priority);
-        xmpp_stanza_t *pri = xmpp_stanza_new(r->s.ctx);
-        xmpp_stanza_t *t = xmpp_stanza_new(r->s.ctx);
-        xmpp_stanza_set_name(pri, "priority");
-        xmpp_stanza_set_text(t, num);
-        xmpp_stanza_add_child_ex(pri, t, 0);
-        xmpp_stanza_add_child_ex(p, pri, 0);
-    }
+    xmpp_stanza_t *p = presence_build(r->s.ctx, NULL, NULL, NULL, NULL,
+                                      r->priority);
     session_send(&r->s, p);
     xmpp_stanza_release(p);
 }
 
-/* Run until something ends it; the idle timer is checked between
- * events. A signal is how a listener is meant to stop: exit 0. */
+/* Has the reader of our output gone (`xmpp recv | grep -m1 ...`)? A
+ * pipe with no reader left shows POLLERR on our end. */
+static bool reader_gone(void)
+{
+    struct pollfd p = {.fd = STDOUT_FILENO, .events = 0};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+/* Run until something ends it; the idle timer and the reader are checked
+ * between events. A signal is how a listener is meant to stop: exit 0. */
 static int listen(struct recv *r)
 {
     r->last_activity = now_ms();
     long long idle_ms = (long long)(r->idle * 1000);
     for (;;) {
         int st = session_step(&r->s, 200);
+        if (st == XE_CONNLOST && r->o.reconnect) {
+            if ((st = session_reconnect(&r->s)) == 0) {
+                if (!r->s.resumed && !r->no_presence)
+                    send_presence(r); /* a new session: announce it */
+                continue;
+            }
+        }
         if (st != SESSION_RUNNING)
             return st >= 128 ? XE_OK : st;
         if (idle_ms && now_ms() - r->last_activity >= idle_ms)
+            return XE_OK;
+        if (reader_gone())
             return XE_OK;
     }
 }

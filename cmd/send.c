@@ -1,20 +1,20 @@
 /* xmpp send: send a message to one or more JIDs, and exit 0 only once
  * the server has taken every one of them.
  *
- * usage: xmpp send [options] JID... [-m TEXT | -f FILE]
+ * usage: xmpp send [options] JID... [-m TEXT | -f FILE | -l] [--attach FILE]...
  */
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../common/die.h"
 #include "../common/exitcode.h"
 #include "../common/input.h"
 #include "../common/jid.h"
+#include "../common/mimetype.h"
 #include "../common/session.h"
+#include "../common/upload.h"
+#include "../common/stanza.h"
 
 static const char help[] =
     "Message:\n"
@@ -29,7 +29,12 @@ static const char help[] =
     "                           for every one until the deadline\n"
     "      --sanitize           replace invalid UTF-8 and forbidden control\n"
     "                           characters with U+FFFD instead of failing\n"
-    "      --max-size BYTES     refuse a body larger than this (default 1 MiB)\n";
+    "      --max-size BYTES     refuse a body larger than this (default 1 MiB)\n"
+    "      --attach FILE        upload FILE (XEP-0363) and send its URL as a\n"
+    "                           message of its own; repeatable; any text\n"
+    "                           (-m, -f) goes first; stdin is not read\n"
+    "      --content-type TYPE  MIME type of the attached files (default:\n"
+    "                           from the file name)\n";
 
 enum {
     OPT_TYPE = 1000,
@@ -38,6 +43,8 @@ enum {
     OPT_SANITIZE,
     OPT_MAX_SIZE,
     OPT_RECEIPT,
+    OPT_ATTACH,
+    OPT_CONTENT_TYPE,
 };
 
 static const struct option options[] = {
@@ -51,16 +58,20 @@ static const struct option options[] = {
     {"sanitize", no_argument, NULL, OPT_SANITIZE},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"receipt", no_argument, NULL, OPT_RECEIPT},
+    {"attach", required_argument, NULL, OPT_ATTACH},
+    {"content-type", required_argument, NULL, OPT_CONTENT_TYPE},
     {NULL, 0, NULL, 0},
 };
 
 static int cmd_send(int argc, char **argv);
 
+#define MAX_ATTACH 16
+
 const struct tool tool_send = {
     .name = "send",
     .run = cmd_send,
     .summary = "Send messages",
-    .synopsis = "[options] JID... [-m TEXT | -f FILE | -l]",
+    .synopsis = "[options] JID... [-m TEXT | -f FILE | -l] [--attach FILE]...",
     .help = help,
     .shortopts = "m:f:ls:",
     .options = options,
@@ -73,6 +84,9 @@ struct send {
     size_t max;
     char **to;
     int nto;
+    struct upload files[MAX_ATTACH]; /* --attach */
+    int nfiles;
+    const char *content_type;
     struct session s;
     /* --lines bookkeeping: input line numbers, 1-based. */
     unsigned long line_no;       /* last line read */
@@ -126,20 +140,21 @@ static int on_opt(int c, const char *arg, void *ud)
             return fail(XE_USAGE, "--max-size %s: give bytes, 1 to 1 GiB", arg);
         sd->max = (size_t)n;
         break;
+    case OPT_ATTACH:
+        if (sd->nfiles == MAX_ATTACH)
+            return fail(XE_USAGE, "--attach: at most %d files at a time",
+                        MAX_ATTACH);
+        sd->files[sd->nfiles++] = (struct upload){.path = arg};
+        break;
+    case OPT_CONTENT_TYPE:
+        if (mimetype_check(arg))
+            return fail(XE_USAGE, "--content-type %s: %s; e.g. text/plain",
+                        arg, mimetype_check(arg));
+        sd->content_type = arg;
+        break;
     default: return XE_USAGE;
     }
     return OPTS_CONTINUE;
-}
-
-static xmpp_stanza_t *text_child(xmpp_ctx_t *ctx, const char *name,
-                                 const char *text)
-{
-    xmpp_stanza_t *el = xmpp_stanza_new(ctx);
-    xmpp_stanza_t *t = xmpp_stanza_new(ctx);
-    xmpp_stanza_set_name(el, name);
-    xmpp_stanza_set_text(t, text);
-    xmpp_stanza_add_child_ex(el, t, 0);
-    return el;
 }
 
 /* ---- --receipt (XEP-0184) ---- */
@@ -270,9 +285,11 @@ static int wait_receipts(struct send *sd)
     return rc;
 }
 
-/* One <message/> to each recipient (RFC 6121 §5.2). Returns the
- * ordinal of the last one. */
-static unsigned long send_body(struct send *sd, const char *body)
+/* One <message/> to each recipient (RFC 6121 §5.2); with oob_url, the
+ * XEP-0066 pointer to an uploaded file as well. Returns the ordinal of
+ * the last one. */
+static unsigned long send_body(struct send *sd, const char *body,
+                               const char *oob_url)
 {
     unsigned long ordinal = 0;
     xmpp_ctx_t *ctx = sd->s.ctx;
@@ -281,12 +298,12 @@ static unsigned long send_body(struct send *sd, const char *body)
         const char *id = next_id(sd, i, buf, sizeof buf);
         xmpp_stanza_t *m = xmpp_message_new(ctx, sd->type, sd->to[i], id);
         if (sd->subject)
-            xmpp_stanza_add_child_ex(m, text_child(ctx, "subject", sd->subject),
-                                     0);
+            stanza_add_text_child(m, "subject", sd->subject);
         xmpp_message_set_body(m, body);
         if (sd->thread)
-            xmpp_stanza_add_child_ex(m, text_child(ctx, "thread", sd->thread),
-                                     0);
+            stanza_add_text_child(m, "thread", sd->thread);
+        if (oob_url)
+            xmpp_stanza_add_child_ex(m, upload_oob(ctx, oob_url), 0);
         if (sd->receipt)
             xmpp_stanza_add_child_ex(m, receipt_request(ctx), 0);
         ordinal = session_send(&sd->s, m);
@@ -342,8 +359,8 @@ static int finish(struct send *sd, int rc)
 
 static int send_once(struct send *sd)
 {
-    char *body;
-    size_t len;
+    char *body = NULL;
+    size_t len = 0;
     int rc;
     if (sd->message) {
         len = strlen(sd->message);
@@ -351,25 +368,43 @@ static int send_once(struct send *sd)
             return fail(XE_DATA, "--message: larger than %zu bytes "
                                  "(--max-size)", sd->max);
         body = strdup(sd->message);
-    } else if ((rc = input_read(sd->file, sd->max, &body, &len))) {
+    } else if ((sd->file || !sd->nfiles) &&
+               (rc = input_read(sd->file, sd->max, &body, &len))) {
         return rc;
+    } else {
+        /* `echo done | xmpp send` sends "done", as $(...) would: the one
+         * newline that ends the input is not part of the message. */
+        if (len && body[len - 1] == '\n')
+            body[--len] = '\0';
+        if (len && body[len - 1] == '\r')
+            body[--len] = '\0';
     }
-    const char *what = sd->message ? "--message" : sd->file ? sd->file : "stdin";
-    if ((rc = input_text(what, &body, &len, sd->sanitize))) {
+    const char *what = sd->message ? "--message"
+                       : sd->file && strcmp(sd->file, "-") ? sd->file
+                                                           : "stdin";
+    if (body && (rc = input_text(what, &body, &len, sd->sanitize))) {
         free(body);
         return rc;
     }
-    if (len == 0) {
+    if (len == 0 && !sd->nfiles) {
         free(body);
         return fail(XE_DATA, "%s: empty message; nothing sent", what);
     }
-    if (!(rc = open_session(sd))) {
-        unsigned long last = send_body(sd, body);
+    /* Files go up first: a failed upload sends no message. */
+    if (!(rc = open_session(sd)) &&
+        !(rc = upload_files(&sd->s, sd->files, sd->nfiles))) {
+        unsigned long first = sd->s.out + 1, last = 0;
+        if (len)
+            last = send_body(sd, body, NULL);
+        for (int i = 0; i < sd->nfiles; i++)
+            last = send_body(sd, sd->files[i].url, sd->files[i].url);
         if ((rc = session_confirm(&sd->s)))
-            fail(rc, "%lu of %d message(s) not confirmed by the server",
-                 last - sd->s.confirmed, sd->nto);
+            fail(rc, "%lu of %lu message(s) not confirmed by the server",
+                 last - sd->s.confirmed, last - first + 1);
         rc = finish(sd, rc);
     }
+    for (int i = 0; i < sd->nfiles; i++)
+        upload_free(&sd->files[i]);
     free(body);
     return session_close(&sd->s, rc);
 }
@@ -446,7 +481,7 @@ static void send_line(struct send *sd, char *line, size_t len)
         sd->bad_lines++;
         return;
     }
-    unsigned long ordinal = send_body(sd, text);
+    unsigned long ordinal = send_body(sd, text, NULL);
     if (text != line)
         free(text);
     if (remember_line(sd, ordinal) < 0) {
@@ -470,23 +505,17 @@ static size_t send_complete_lines(struct send *sd, char *buf, size_t n)
     return rest;
 }
 
-/* Read what stdin has now. Returns bytes read, 0 at EOF, -1 when there
- * is nothing yet. */
-static ssize_t read_available(char *buf, size_t room)
-{
-    struct pollfd pfd = {.fd = 0, .events = POLLIN};
-    if (poll(&pfd, 1, 0) <= 0)
-        return -1;
-    ssize_t n = read(0, buf, room);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return -1;
-    return n < 0 ? 0 : n;
-}
-
 /* One line on stderr naming every line the server did not confirm, as
- * ranges: "3 line(s) not confirmed by the server: stdin line(s) 5-6,9". */
-static void report_unconfirmed(struct send *sd)
+ * ranges: "3 line(s) not confirmed by the server: stdin line(s) 5-6,9",
+ * and, when the session broke before the end of the input, from which
+ * line on nothing was sent: so that every input line is accounted for. */
+static void report_unconfirmed(struct send *sd, bool eof)
 {
+    if (!eof && !sd->pend_len) {
+        fail(XE_CONNLOST, "stdin from line %lu on was not sent",
+             sd->line_no + 1);
+        return;
+    }
     if (!sd->pend_len)
         return;
     unsigned long *lines = malloc(sd->pend_len * sizeof *lines);
@@ -499,8 +528,12 @@ static void report_unconfirmed(struct send *sd)
         print_ranges(f, lines, sd->pend_len);
         fclose(f);
     }
+    char unread[64] = "";
+    if (!eof)
+        snprintf(unread, sizeof unread, "; from line %lu on not sent",
+                 sd->line_no + 1);
     fail(XE_CONNLOST, "%zu line(s) not confirmed by the server: stdin "
-                      "line(s) %s", sd->pend_len, list ? list : "?");
+                      "line(s) %s%s", sd->pend_len, list ? list : "?", unread);
     free(list);
     free(lines);
 }
@@ -517,7 +550,7 @@ static int send_lines(struct send *sd)
     while (buf && !eof) {
         ssize_t n = -1;
         if (xmpp_conn_send_queue_len(sd->s.conn) < 2000)
-            n = read_available(buf + have, cap - have);
+            n = input_available(0, buf + have, cap - have);
         if (n == 0)
             eof = true;
         if (n > 0) {
@@ -540,15 +573,44 @@ static int send_lines(struct send *sd)
         send_line(sd, buf, have);
     }
     free(buf);
-    rc = sd->s.status == SESSION_RUNNING ? session_confirm(&sd->s)
-                                         : sd->s.status;
+    /* The input has ended: from now on a one-shot tool's default
+     * deadline bounds the wait for confirmations and receipts. */
+    if (!sd->o.timeout_given)
+        sd->s.deadline = now_ms() + OPTS_DEFAULT_TIMEOUT * 1000LL;
+    bool ended = sd->s.status != SESSION_RUNNING;
+    rc = ended ? sd->s.status : session_confirm(&sd->s);
+    if (ended && rc == XE_TIMEOUT)
+        fail(XE_TIMEOUT, "deadline reached (--timeout) after %lu input "
+                         "line(s)", sd->line_no);
     forget_confirmed(sd);
-    report_unconfirmed(sd);
+    report_unconfirmed(sd, eof);
     free(sd->pend);
     rc = finish(sd, rc);
     if (!rc && sd->bad_lines)
         rc = fail(XE_DATA, "%d line(s) were not sent", sd->bad_lines);
     return session_close(&sd->s, rc);
+}
+
+/* --attach: what cannot work is refused before connecting. */
+static int check_attachments(struct send *sd)
+{
+    if (sd->content_type && !sd->nfiles)
+        return fail(XE_USAGE, "--content-type applies to --attach files");
+    if (sd->nfiles && sd->lines)
+        return fail(XE_USAGE, "--attach cannot be combined with --lines");
+    if (sd->nfiles && sd->o.component)
+        return fail(XE_USAGE, "--attach needs a client account, not "
+                              "--component");
+    if (sd->receipt && sd->id && sd->nfiles + !!(sd->message || sd->file) > 1)
+        return fail(XE_USAGE, "--id with --receipt needs a single message: "
+                              "receipts are matched by id");
+    for (int i = 0; i < sd->nfiles; i++) {
+        sd->files[i].content_type = sd->content_type;
+        int rc = upload_check(&sd->files[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 static int cmd_send(int argc, char **argv)
@@ -572,6 +634,12 @@ static int cmd_send(int argc, char **argv)
     if (sd.receipt && sd.id && (sd.nto > 1 || sd.lines))
         return fail(XE_USAGE, "--id with --receipt needs one recipient and "
                               "no --lines: receipts are matched by id");
+    if ((rc = check_attachments(&sd)))
+        return rc;
+    /* `tail -f log | xmpp send --lines` runs as long as its input does:
+     * no deadline while it flows, unless one is asked for. */
+    if (sd.lines && !sd.o.timeout_given)
+        sd.o.timeout = -1;
     rc = sd.lines ? send_lines(&sd) : send_once(&sd);
     free(sd.rcpt);
     free(sd.rcpt_base);

@@ -96,14 +96,5 @@ static void print_answer(const struct answer *a, void *ud)
 
 static int cmd_time(int argc, char **argv)
 {
-    struct session_opts o = {0};
-    const char *jid;
-    int first, rc = opts_parse(argc, argv, &o, NULL, NULL, &first);
-    if (rc != OPTS_CONTINUE)
-        return rc;
-    if ((rc = query_jid_operand(&o, argc, argv, first, &jid)))
-        return rc;
-    struct query q = {.type = "get", .to = jid, .name = "time",
-                      .ns = "urn:xmpp:time", .print = print_answer};
-    return query_run(&o, &q);
+    return query_tool(argc, argv, "time", "urn:xmpp:time", print_answer);
 }

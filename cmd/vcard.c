@@ -187,11 +187,9 @@ static int friendly_children(const char *what, json_t *obj, char *path,
 static int from_json(xmpp_ctx_t *ctx, const char *what, const char *buf,
                      size_t len, xmpp_stanza_t **out)
 {
-    json_error_t err;
-    json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+    json_t *j = xmljson_load(what, buf, len);
     if (!j)
-        return fail(XE_DATA, "%s: line %d, column %d: %s", what, err.line,
-                    err.column, err.text);
+        return XE_DATA;
     int rc = 0;
     json_t *el = j;
     if (!json_is_object(j)) {

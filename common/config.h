@@ -18,15 +18,19 @@ struct account {
     char *resource;
 };
 
-/* Load the section `want` (NULL: the one named "default", else the
- * first) into *a. A missing file leaves *a empty and returns 0. Returns
- * an exit status (XE_CONFIG) with the message printed on failure. */
-int config_load(const char *want, struct account *a);
+/* Load the section `want` into *a. With want NULL: when jid (from the
+ * command line or the environment) is given, the section for that
+ * account if there is one, else none; without jid, the section named
+ * "default", else the first. A missing file leaves *a empty and returns
+ * 0. Returns an exit status (XE_CONFIG) with the message printed on
+ * failure. Warns when the file holds a password others can read. */
+int config_load(const char *want, const char *jid, struct account *a);
 
-/* The same from an open file (path names it in messages): the parser
- * alone, for config_load and the fuzz target. On failure *a is empty. */
+/* The same from an open file (path names it in messages, and is
+ * stat'ed for the permission warning): the parser alone, for
+ * config_load and the fuzz target. */
 int config_parse(FILE *f, const char *path, const char *want,
-                 struct account *a);
+                 const char *jid, struct account *a);
 
 void account_free(struct account *a);
 

@@ -190,7 +190,11 @@ int creds_resolve(const struct session_opts *o, struct creds *c)
     memset(c, 0, sizeof *c);
     struct account a;
     const char *name = o->account ? o->account : getenv("XMPP_ACCOUNT");
-    int rc = config_load(name && *name ? name : NULL, &a);
+    const char *jid = o->component ? o->component : o->jid;
+    if (!jid)
+        jid = getenv("XMPP_JID");
+    int rc = config_load(name && *name ? name : NULL, jid && *jid ? jid : NULL,
+                         &a);
     if (rc)
         return rc;
     c->component = o->component != NULL;

@@ -20,8 +20,8 @@ int input_read(const char *path, size_t max, char **buf, size_t *len)
         return fail(XE_NOINPUT, "%s: %s", path, strerror(errno));
     size_t cap = 8192, n = 0;
     char *b = malloc(cap);
-    int rc = 0;
-    while (b) {
+    int rc = b ? 0 : fail(XE_DATA, "%s: out of memory", name);
+    while (!rc) {
         if (n == cap - 1) {
             if (cap > max + 1) {
                 rc = fail(XE_DATA, "%s: larger than %zu bytes (--max-size)",
@@ -29,8 +29,10 @@ int input_read(const char *path, size_t max, char **buf, size_t *len)
                 break;
             }
             char *nb = realloc(b, cap * 2);
-            if (!nb)
+            if (!nb) { /* never send a truncated body */
+                rc = fail(XE_DATA, "%s: out of memory", name);
                 break;
+            }
             b = nb;
             cap *= 2;
         }
@@ -39,15 +41,13 @@ int input_read(const char *path, size_t max, char **buf, size_t *len)
         if (got == 0)
             break;
     }
-    if (!rc && b && ferror(f))
+    if (!rc && ferror(f))
         rc = fail(XE_NOINPUT, "%s: %s", name, strerror(errno));
     if (!rc && n > max)
         rc = fail(XE_DATA, "%s: larger than %zu bytes (--max-size)", name,
                   max);
     if (!use_stdin)
         fclose(f);
-    if (!b)
-        return fail(XE_DATA, "%s: out of memory", name);
     if (rc) {
         free(b);
         return rc;

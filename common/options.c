@@ -44,9 +44,10 @@ static const struct option common_options[] = {
     {"xml", no_argument, NULL, OPT_XML},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
-#define N_COMMON (sizeof common_options / sizeof common_options[0])
+#define N_COMMON (sizeof common_options / sizeof common_options[0] - 1)
 
 static const char common_help[] =
     "Connection (shared by every tool):\n"
@@ -69,6 +70,11 @@ static const char common_help[] =
     "      --xml                output raw stanza XML, one per line\n"
     "  -h, --help               this help\n"
     "  -V, --version            print the version\n";
+
+struct opts_table opts_common(void)
+{
+    return (struct opts_table){common_options, COMMON_SHORTOPTS, common_help};
+}
 
 void opts_usage(const struct tool *t, int to_stderr)
 {
@@ -127,6 +133,7 @@ static int common_opt(struct session_opts *o, int c, const char *arg)
                         arg);
         if (o->timeout == 0)
             o->timeout = -1;
+        o->timeout_given = true;
         break;
     case 'h': opts_usage(current_tool, 0); return XE_OK;
     case 'V': printf("xmpp %s\n", XMPP_VERSION); return XE_OK;
@@ -146,7 +153,7 @@ static struct option *merge_options(const struct option *own)
         return NULL;
     if (n)
         memcpy(all, own, n * sizeof *all);
-    memcpy(all + n, common_options, sizeof common_options);
+    memcpy(all + n, common_options, N_COMMON * sizeof *all);
     return all;
 }
 
@@ -169,7 +176,7 @@ int opts_parse(int argc, char **argv, struct session_opts *o,
     if (!all)
         return fail(XE_USAGE, "out of memory");
 
-    o->timeout = (t->flags & TOOL_LISTENER) ? -1 : 30;
+    o->timeout = (t->flags & TOOL_LISTENER) ? -1 : OPTS_DEFAULT_TIMEOUT;
     int rc = OPTS_CONTINUE;
     optind = 1;
     opterr = 0;

@@ -22,9 +22,14 @@ struct session_opts {
     bool direct_tls;
     bool insecure;
     double timeout;          /* seconds; < 0 means none */
+    bool timeout_given;      /* -t was on the command line */
     int verbose;
     enum output_format format;
+    bool reconnect;          /* set by a tool: it will call session_reconnect */
 };
+
+/* The deadline, in seconds, of a tool that does a job and exits. */
+#define OPTS_DEFAULT_TIMEOUT 30
 
 /* Returned by opts_parse when the tool should go on with its job. */
 #define OPTS_CONTINUE (-1)
@@ -38,6 +43,14 @@ typedef int (*tool_opt_fn)(int c, const char *arg, void *ud);
  * error prints it and returns XE_USAGE. */
 int opts_parse(int argc, char **argv, struct session_opts *o,
                tool_opt_fn on_opt, void *ud, int *first);
+
+/* The shared options as opts_parse() knows them, for completions. */
+struct opts_table {
+    const struct option *options; /* NULL-terminated */
+    const char *shortopts;
+    const char *help;
+};
+struct opts_table opts_common(void);
 
 /* Print "usage: xmpp TOOL SYNOPSIS" and the option help to f. */
 void opts_usage(const struct tool *t, int to_stderr);

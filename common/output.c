@@ -123,7 +123,9 @@ static int attr_order(const void *a, const void *b)
     return dx != dy ? dy - dx : strcmp(x, y);
 }
 
-void out_xml(FILE *f, xmpp_stanza_t *st)
+/* An xmlns equal to the one in force is left out: the parser repeats it
+ * on every child element. */
+void out_xml_in(FILE *f, xmpp_stanza_t *st, const char *ns)
 {
     if (xmpp_stanza_is_text(st)) {
         const char *t = xmpp_stanza_get_text_ptr(st);
@@ -132,6 +134,7 @@ void out_xml(FILE *f, xmpp_stanza_t *st)
         return;
     }
     const char *name = xmpp_stanza_get_name(st);
+    const char *own = xmpp_stanza_get_ns(st);
     fprintf(f, "<%s", name);
     int n = xmpp_stanza_get_attribute_count(st);
     if (n > 0) {
@@ -139,7 +142,13 @@ void out_xml(FILE *f, xmpp_stanza_t *st)
         xmpp_stanza_get_attributes(st, attrs, 2 * n);
         qsort(attrs, (size_t)n, 2 * sizeof *attrs, attr_order);
         for (int i = 0; i < 2 * n; i += 2) {
-            fprintf(f, " %s=\"", attrs[i]);
+            if (!strcmp(attrs[i], "xmlns") && ns && !strcmp(attrs[i + 1], ns))
+                continue;
+            /* libstrophe's parser keeps the local name of a namespaced
+             * attribute only: "lang" is xml:lang (RFC 6120 §8.1.5), the
+             * one such attribute stanzas carry. */
+            const char *name = attrs[i];
+            fprintf(f, " %s=\"", strcmp(name, "lang") ? name : "xml:lang");
             xml_escaped(f, attrs[i + 1], 1);
             putc('"', f);
         }
@@ -151,8 +160,13 @@ void out_xml(FILE *f, xmpp_stanza_t *st)
     }
     putc('>', f);
     for (; c; c = xmpp_stanza_get_next(c))
-        out_xml(f, c);
+        out_xml_in(f, c, own ? own : ns);
     fprintf(f, "</%s>", name);
+}
+
+void out_xml(FILE *f, xmpp_stanza_t *st)
+{
+    out_xml_in(f, st, NULL);
 }
 
 int out_flush(FILE *f)

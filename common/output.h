@@ -28,6 +28,10 @@ void json_end(struct json_obj *j); /* closes, newline */
  * written as character references. */
 void out_xml(FILE *f, xmpp_stanza_t *st);
 
+/* The same, for an element printed on its own that sits within namespace
+ * ns (NULL: none): an xmlns equal to ns is left out. */
+void out_xml_in(FILE *f, xmpp_stanza_t *st, const char *ns);
+
 /* Flush f; on a write error (a closed pipe) return -1. */
 int out_flush(FILE *f);
 

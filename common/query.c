@@ -141,17 +141,27 @@ int query_run(const struct session_opts *o, struct query *q)
     return session_close(&s, rc);
 }
 
+int query_tool(int argc, char **argv, const char *name, const char *ns,
+               void (*print)(const struct answer *a, void *ud))
+{
+    struct session_opts o = {0};
+    const char *jid;
+    int first, rc = opts_parse(argc, argv, &o, NULL, NULL, &first);
+    if (rc != OPTS_CONTINUE)
+        return rc;
+    if ((rc = query_jid_operand(&o, argc, argv, first, &jid)))
+        return rc;
+    struct query q = {.type = "get", .to = jid, .name = name, .ns = ns,
+                      .print = print};
+    return query_run(&o, &q);
+}
+
 int print_element(FILE *f, xmpp_stanza_t *el, const char *ns,
                   enum output_format fmt)
 {
     if (fmt == OUT_JSON)
         return xmljson_write(f, el, ns);
-    xmpp_stanza_t *copy = xmpp_stanza_copy(el);
-    if (!copy)
-        return -1;
-    xml_drop_inherited_ns(copy, ns);
-    out_xml(f, copy);
-    xmpp_stanza_release(copy);
+    out_xml_in(f, el, ns);
     return putc('\n', f) == EOF ? -1 : 0;
 }
 

@@ -70,6 +70,11 @@ struct query {
  * status as query_ask. */
 int query_run(const struct session_opts *o, struct query *q);
 
+/* The whole of a tool that takes no options of its own and asks one
+ * question of [JID] (default: our server): `xmpp version`, `xmpp time`. */
+int query_tool(int argc, char **argv, const char *name, const char *ns,
+               void (*print)(const struct answer *a, void *ud));
+
 /* Print an element as one line of XML (xmlns left out where it repeats
  * ns, the namespace around it) or, with OUT_JSON, of JSON (xmljson.h).
  * Returns 0, or -1 on a write error. */

@@ -3,7 +3,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <openssl/x509.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +125,25 @@ static void on_log(void *ud, xmpp_log_level_t level, const char *area,
         hint = XE_PROTOCOL;
     else if (!strncmp(msg, "connection failed, error ", 25))
         s->sock_error = atoi(msg + 25); /* the handler is told 0 */
+    else if (!strcmp(area, "tls") && !strncmp(msg, "error:", 6))
+        snprintf(s->tls_reason, sizeof s->tls_reason, "%s", msg);
+    else if (!strncmp(msg, "Couldn't start TLS", 18) && !s->auth_hint &&
+             !s->ready && !strstr(s->tls_reason, "unexpected eof")) {
+        /* The handler only gets SSL_ERROR_SSL (1), which strerror()
+         * would call "Operation not permitted": give OpenSSL's reason.
+         * (A peer that just hung up is left to classify_failure.) */
+        s->auth_hint = XE_UNAVAILABLE;
+        snprintf(s->why, sizeof s->why, "TLS handshake failed (%s)%s",
+                 *s->tls_reason ? s->tls_reason : "no reason given",
+                 s->creds.direct_tls ? "; is it a direct TLS port?" : "");
+    } else if (!strcmp(msg, "connection successful"))
+        s->stage = AT_STREAM;
+    else if (!strncmp(msg, "SENT: <auth ", 12))
+        s->stage = AT_SASL;
+    else if (strstr(msg, "auth successful"))
+        s->stage = AT_BIND;
+    else if (strstr(msg, "Session resumed successfully"))
+        s->resumed = true;
     else if (!s->ready && s->creds.component &&
              !strncmp(msg, "RECV: <stream:stream", 20))
         keep_stream_id(s, msg);
@@ -252,12 +273,17 @@ static int on_sm(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 static void start_accounting(struct session *s)
 {
     s->out = s->confirmed = s->in = 0;
-    xmpp_handler_add(s->conn, on_any_stanza, NULL, NULL, NULL, s);
-    if (s->sm != SM_OFFERED || s->creds.component) {
+    if (!s->handlers_added)
+        xmpp_handler_add(s->conn, on_any_stanza, NULL, NULL, NULL, s);
+    /* With opt->reconnect the library runs XEP-0198 itself, to resume. */
+    if (s->sm != SM_OFFERED || s->creds.component || s->opt->reconnect) {
         s->sm = SM_OFF;
+        s->handlers_added = true;
         return;
     }
-    xmpp_handler_add(s->conn, on_sm, XMPP_NS_SM, NULL, NULL, s);
+    if (!s->handlers_added)
+        xmpp_handler_add(s->conn, on_sm, XMPP_NS_SM, NULL, NULL, s);
+    s->handlers_added = true;
     xmpp_send_raw_string(s->conn, "<enable xmlns='urn:xmpp:sm:3'/>");
     s->sm = SM_ASKED;
 }
@@ -354,13 +380,28 @@ static void describe_server(struct session *s, char *buf, size_t n)
     const struct creds *c = &s->creds;
     if (c->host)
         snprintf(buf, n, "%s:%u", c->host,
-                 c->port ? c->port
-                         : (c->component ? 5347 : c->direct_tls ? 5223 : 5222));
+                 c->port ? (unsigned)c->port
+                         : (c->component ? 5347u : c->direct_tls ? 5223u : 5222u));
     else {
         const char *at = strchr(c->jid, '@');
         const char *domain = at ? at + 1 : c->jid;
         snprintf(buf, n, "%.*s (SRV)", (int)jid_bare_len(domain), domain);
     }
+}
+
+/* Say why the connection failed: printed at once, or, while
+ * reconnecting, kept in s->why for the retry message. */
+__attribute__((format(printf, 3, 4)))
+static int report(struct session *s, int status, const char *fmt, ...)
+{
+    char msg[sizeof s->why];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    memcpy(s->why, msg, sizeof msg);
+    bool retrying = s->reconnecting || (s->ready && s->opt->reconnect);
+    return retrying ? status : fail(status, "%s", msg);
 }
 
 static int classify_failure(struct session *s, int error,
@@ -371,31 +412,60 @@ static int classify_failure(struct session *s, int error,
                                             xmpp_stanza_get_children(se->stanza))
                                       : NULL;
         int st = se->type == XMPP_SE_NOT_AUTHORIZED ? XE_AUTH : XE_PROTOCOL;
-        return fail(st, "server closed the stream: %s%s%s",
+        return report(s, st, "server closed the stream: %s%s%s",
                     cond ? cond : "stream error", se->text ? ": " : "",
                     se->text ? se->text : "");
     }
     if (s->auth_hint == XE_AUTH && strstr(s->why, "certificate"))
-        return fail(XE_AUTH, "%s", s->why);
+        return report(s, XE_AUTH, "%s", s->why);
     if (s->auth_hint == XE_AUTH && strstr(s->why, "TLS is not supported"))
-        return fail(XE_AUTH, "the server offers no TLS; refusing to log in "
+        return report(s, XE_AUTH, "the server offers no TLS; refusing to log in "
                              "without it");
     if (s->auth_hint == XE_AUTH)
-        return fail(XE_AUTH, "authentication failed for %s: check the %s",
-                    s->creds.jid,
-                    s->creds.component ? "secret (--secret-file)"
-                                       : "password");
-    if (s->auth_hint)
-        return fail(s->auth_hint, "%s", s->why);
+        return report(s, XE_AUTH, "authentication failed for %s: check the %s",
+                      s->creds.jid,
+                      s->creds.component ? "secret (--secret-file)"
+                                         : "password");
     char where[300];
     describe_server(s, where, sizeof where);
+    if (s->auth_hint == XE_UNAVAILABLE)
+        return report(s, XE_UNAVAILABLE, "cannot connect to %s: %s", where,
+                      s->why);
+    if (s->auth_hint)
+        return report(s, s->auth_hint, "%s", s->why);
+    static const char *const stages[] = {
+        [AT_STREAM] = "while opening the stream",
+        [AT_SASL] = "during authentication",
+        [AT_BIND] = "while binding the resource",
+    };
+    if (s->stage != AT_CONNECTING)
+        return report(s, XE_CONNLOST, "%s closed the connection %s; try "
+                                      "again, or check the server's log",
+                      where, stages[s->stage]);
     if (!error)
         error = s->sock_error;
     if (error)
-        return fail(XE_UNAVAILABLE, "cannot connect to %s: %s", where,
+        return report(s, XE_UNAVAILABLE, "cannot connect to %s: %s", where,
                     strerror(error));
-    return fail(XE_UNAVAILABLE, "cannot connect to %s: connection closed "
+    return report(s, XE_UNAVAILABLE, "cannot connect to %s: connection closed "
                                 "before the session was established", where);
+}
+
+/* The library reports a socket errno or, for TLS, an SSL error code in
+ * the same int; only the socket errors say something true. */
+static const char *lost_reason(int error)
+{
+    switch (error) {
+    case ECONNRESET:
+    case EPIPE:
+    case ETIMEDOUT:
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case ENETDOWN:
+        return strerror(error);
+    default:
+        return "closed by the server or the network";
+    }
 }
 
 /* ---- external components (XEP-0114) ----
@@ -500,11 +570,11 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
     else if (!s->ready)
         s->status = classify_failure(s, error, se);
     else if (se)
-        s->status = fail(XE_CONNLOST, "connection lost: stream error%s%s",
-                         se->text ? ": " : "", se->text ? se->text : "");
+        s->status = report(s, XE_CONNLOST, "connection lost: stream error%s%s",
+                           se->text ? ": " : "", se->text ? se->text : "");
     else
-        s->status = fail(XE_CONNLOST, "connection lost%s%s",
-                         error ? ": " : "", error ? strerror(error) : "");
+        s->status = report(s, XE_CONNLOST, "connection lost: %s",
+                           lost_reason(error));
 }
 
 static int start_connect(struct session *s)
@@ -515,7 +585,9 @@ static int start_connect(struct session *s)
     if (c->component) /* plain TCP: XEP-0114 has no TLS */
         return xmpp_connect_raw(s->conn, c->host, c->port ? c->port : 5347,
                                 on_conn, s);
-    long flags = XMPP_CONN_FLAG_MANDATORY_TLS | XMPP_CONN_FLAG_DISABLE_SM;
+    long flags = XMPP_CONN_FLAG_MANDATORY_TLS;
+    if (!s->opt->reconnect)
+        flags |= XMPP_CONN_FLAG_DISABLE_SM; /* we run it: see start_accounting */
     if (c->direct_tls)
         flags |= XMPP_CONN_FLAG_LEGACY_SSL;
     if (s->opt->insecure)
@@ -528,6 +600,16 @@ static int start_connect(struct session *s)
     if (c->host && !port)
         port = c->direct_tls ? 5223 : 5222;
     return xmpp_connect_client(s->conn, c->host, port, on_conn, s);
+}
+
+/* Wait until the session is up or has failed; returns 0 or the status. */
+static int await_ready(struct session *s)
+{
+    if (start_connect(s) != XMPP_EOK && s->status == SESSION_RUNNING)
+        s->status = classify_failure(s, 0, NULL);
+    while (!s->ready && session_step(s, 1000) == SESSION_RUNNING)
+        ;
+    return s->ready ? 0 : s->status;
 }
 
 int session_open(struct session *s, const struct session_opts *o)
@@ -552,11 +634,7 @@ int session_open(struct session *s, const struct session_opts *o)
     s->conn = s->ctx ? xmpp_conn_new(s->ctx) : NULL;
     if (!s->conn)
         return s->status = fail(XE_UNAVAILABLE, "out of memory");
-    if (start_connect(s) != XMPP_EOK && s->status == SESSION_RUNNING)
-        s->status = classify_failure(s, 0, NULL);
-    while (!s->ready && session_step(s, 1000) == SESSION_RUNNING)
-        ;
-    if (s->ready)
+    if (!await_ready(s))
         return 0;
     if (s->status == XE_TIMEOUT) {
         char where[300];
@@ -564,6 +642,53 @@ int session_open(struct session *s, const struct session_opts *o)
         fail(XE_TIMEOUT, "timed out connecting to %s (--timeout)", where);
     }
     return s->status;
+}
+
+/* Sleep ms, cut short by a signal (128+N) or the deadline (XE_TIMEOUT). */
+static int pause_ms(struct session *s, long long ms)
+{
+    long long until = now_ms() + ms;
+    while (now_ms() < until) {
+        if (got_signal)
+            return 128 + got_signal;
+        if (s->deadline && now_ms() >= s->deadline)
+            return XE_TIMEOUT;
+        poll(NULL, 0, 100); /* a signal interrupts it: no SA_RESTART */
+    }
+    return 0;
+}
+
+int session_reconnect(struct session *s)
+{
+    srandom((unsigned)(now_ms() ^ getpid()));
+    for (int attempt = 0;; attempt++) {
+        double delay = attempt < 6 ? (double)(1 << attempt) : 60;
+        delay *= 0.75 + 0.5 * ((double)random() / RAND_MAX);
+        warnx("%s; reconnecting in %.1f s", s->why, delay);
+        int rc = pause_ms(s, (long long)(delay * 1000));
+        if (rc == XE_TIMEOUT)
+            return s->status = fail(XE_TIMEOUT, "deadline reached while "
+                                                "reconnecting");
+        if (rc)
+            return s->status = rc;
+        s->status = SESSION_RUNNING;
+        s->ready = s->resumed = false;
+        s->auth_hint = s->sock_error = 0;
+        s->stage = AT_CONNECTING;
+        s->reconnecting = true;
+        rc = await_ready(s);
+        s->reconnecting = false;
+        if (!rc) {
+            warnx("reconnected%s", s->resumed ? "; session resumed" : "");
+            return 0;
+        }
+        if (rc == XE_AUTH)
+            return fail(rc, "%s", s->why);
+        if (rc == XE_TIMEOUT)
+            return fail(rc, "deadline reached while reconnecting");
+        if (rc >= 128)
+            return rc;
+    }
 }
 
 int session_step(struct session *s, unsigned long ms)
@@ -692,6 +817,20 @@ int session_iq(struct session *s, xmpp_stanza_t *iq, xmpp_stanza_t **reply)
     return strcmp(xmpp_stanza_get_type(w.reply), "error") ? 0 : XE_STANZA;
 }
 
+/* RFC 6121 §2.1.6: after a roster get the server pushes each change as
+ * an IQ set, which the client acknowledges with an empty result. Only
+ * our own account (or no 'from') may push; anything else is a spoof. */
+static bool is_roster_push(struct session *s, xmpp_stanza_t *st,
+                           const char *type)
+{
+    if (strcmp(type, "set") ||
+        !xmpp_stanza_get_child_by_name_and_ns(st, "query", "jabber:iq:roster"))
+        return false;
+    const char *from = xmpp_stanza_get_from(st);
+    size_t n = jid_bare_len(s->creds.jid);
+    return !from || (strlen(from) == n && !strncasecmp(from, s->creds.jid, n));
+}
+
 static int on_iq_request(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     struct session *s = ud;
@@ -704,7 +843,8 @@ static int on_iq_request(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     const char *from = xmpp_stanza_get_from(st);
     if (from)
         xmpp_stanza_set_to(reply, from);
-    if (!xmpp_stanza_get_child_by_name_and_ns(st, "ping", "urn:xmpp:ping")) {
+    if (!xmpp_stanza_get_child_by_name_and_ns(st, "ping", "urn:xmpp:ping") &&
+        !is_roster_push(s, st, type)) {
         xmpp_stanza_set_type(reply, "error");
         xmpp_stanza_t *err = xmpp_stanza_new(s->ctx);
         xmpp_stanza_t *cond = xmpp_stanza_new(s->ctx);

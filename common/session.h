@@ -33,9 +33,14 @@ struct session {
     unsigned long in;        /* stanzas received and handled (XEP-0198 h) */
     enum { SM_OFF, SM_OFFERED, SM_ASKED, SM_ON } sm;
     bool ack_wanted;         /* an ack was asked for while SM_ASKED */
+    bool handlers_added;     /* accounting handlers, once per connection */
+    bool reconnecting;       /* failures are kept in why, not printed */
+    bool resumed;            /* the last reconnect resumed the session */
     int sock_error;       /* errno of a failed connect, from the log */
+    enum { AT_CONNECTING, AT_STREAM, AT_SASL, AT_BIND } stage; /* from the log */
     int auth_hint;        /* what the library's log said went wrong */
     char why[256];        /* its words, or the certificate error */
+    char tls_reason[160]; /* OpenSSL's last error, from the log */
     char confirm_to[1024]; /* a component's confirming pings go here */
     char stream_id[128];  /* XEP-0114: the server's, for the handshake */
 };
@@ -54,6 +59,16 @@ int session_step(struct session *s, unsigned long ms);
 /* Run until *done turns true (returns 0) or the session ends (returns
  * its status). With done NULL, run until the session ends. */
 int session_wait(struct session *s, const bool *done);
+
+/* After XE_CONNLOST, with opt->reconnect set before session_open: try
+ * again with exponential backoff (1 s doubling to 60 s, jittered),
+ * saying so on stderr, until connected, the deadline (XE_TIMEOUT), a
+ * signal (128+N) or an authentication failure (XE_AUTH). With
+ * opt->reconnect the library runs XEP-0198 with resumption, so a
+ * session the server kept is resumed (s->resumed) and what was
+ * addressed to us meanwhile arrives; otherwise the tool must announce
+ * itself again (presence, rooms). Returns 0 once connected. */
+int session_reconnect(struct session *s);
 
 /* End the loop with this status. */
 void session_stop(struct session *s, int status);
@@ -81,7 +96,8 @@ int session_iq(struct session *s, xmpp_stanza_t *iq, xmpp_stanza_t **reply);
 int session_reply_from(struct session *s, const char *to, const char *from);
 
 /* Answer the IQ requests addressed to us that the tool does not handle
- * itself, as RFC 6120 §8.2.3 requires: a result to XEP-0199 pings,
+ * itself, as RFC 6120 §8.2.3 requires: a result to XEP-0199 pings and
+ * to roster pushes from our own account (RFC 6121 §2.1.6),
  * service-unavailable to the rest. */
 void session_answer_iqs(struct session *s);
 

@@ -123,20 +123,6 @@ int xmljson_write(FILE *f, xmpp_stanza_t *st, const char *ns)
     return rc;
 }
 
-void xml_drop_inherited_ns(xmpp_stanza_t *st, const char *ns)
-{
-    if (xmpp_stanza_is_text(st))
-        return;
-    const char *eff = effective_ns(st, ns);
-    if (xmpp_stanza_get_ns(st) && same_ns(eff, ns)) {
-        xmpp_stanza_del_attribute(st, "xmlns");
-        eff = ns;
-    }
-    for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c;
-         c = xmpp_stanza_get_next(c))
-        xml_drop_inherited_ns(c, eff);
-}
-
 /* ---- JSON -> stanza ---- */
 
 /* Where in the input we are, for messages: ".children[2].attrs.id". */
@@ -422,15 +408,23 @@ int xmljson_to_stanza(xmpp_ctx_t *ctx, const char *what, json_t *j,
     return build(ctx, &w, j, NULL, out);
 }
 
+json_t *xmljson_load(const char *what, const char *buf, size_t len)
+{
+    json_error_t err;
+    json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+    if (!j)
+        fail(XE_DATA, "%s: line %d, column %d: %s", what, err.line,
+             err.column, err.text);
+    return j;
+}
+
 int xmljson_parse(xmpp_ctx_t *ctx, const char *what, const char *buf,
                   size_t len, xmpp_stanza_t **out)
 {
-    json_error_t err;
     *out = NULL;
-    json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+    json_t *j = xmljson_load(what, buf, len);
     if (!j)
-        return fail(XE_DATA, "%s: line %d, column %d: %s", what, err.line,
-                    err.column, err.text);
+        return XE_DATA;
     int rc = xmljson_to_stanza(ctx, what, j, out);
     json_decref(j);
     return rc;

@@ -53,15 +53,15 @@ int xmljson_write(FILE *f, xmpp_stanza_t *st, const char *ns);
 int xmljson_to_stanza(xmpp_ctx_t *ctx, const char *what, json_t *j,
                       xmpp_stanza_t **out);
 
+/* Parse buf[0..len) as JSON (duplicate keys refused). Returns the
+ * value, or NULL with "WHAT: line L, column C: REASON" printed. */
+json_t *xmljson_load(const char *what, const char *buf, size_t len);
+
 /* Parse buf[0..len) as one JSON object and build its stanza. Errors in
  * the JSON itself are printed with line and column. Returns 0 or
  * XE_DATA, as xmljson_to_stanza. */
 int xmljson_parse(xmpp_ctx_t *ctx, const char *what, const char *buf,
                   size_t len, xmpp_stanza_t **out);
 
-/* Remove xmlns attributes that repeat the namespace in effect (`ns`
- * around st; libstrophe's parser puts one on every element), so that
- * XML output matches the JSON form. */
-void xml_drop_inherited_ns(xmpp_stanza_t *st, const char *ns);
 
 #endif

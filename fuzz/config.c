@@ -1,5 +1,6 @@
 /* config_parse (common/config.c, over inih) on arbitrary files. An
- * input starting "want=NAME\n" asks for account NAME, as -a NAME does;
+ * input starting "want=NAME\n" asks for account NAME, as -a NAME does,
+ * and "jid=JID\n" for the account of that JID, as -j JID does;
  * otherwise the default account is chosen. */
 #include <stdlib.h>
 #include <string.h>
@@ -10,14 +11,21 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *want = NULL;
+    char *want = NULL, *jid = NULL;
     const uint8_t *end = data + size;
-    if (size > 5 && memcmp(data, "want=", 5) == 0) {
-        const uint8_t *nl = memchr(data, '\n', size);
-        if (nl) {
-            want = fuzz_cstr(data + 5, (size_t)(nl - data - 5));
-            data = nl + 1;
-        }
+    for (int i = 0; i < 2; i++) {
+        char **slot = NULL;
+        size_t n = (size_t)(end - data);
+        if (n > 5 && memcmp(data, "want=", 5) == 0 && !want)
+            slot = &want;
+        else if (n > 4 && memcmp(data, "jid=", 4) == 0 && !jid)
+            slot = &jid;
+        const uint8_t *nl = slot ? memchr(data, '\n', n) : NULL;
+        if (!nl)
+            break;
+        const uint8_t *v = data + (slot == &want ? 5 : 4);
+        *slot = fuzz_cstr(v, (size_t)(nl - v));
+        data = nl + 1;
     }
     size_t n = (size_t)(end - data);
     /* fmemopen wants a buffer of at least one byte. */
@@ -25,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FILE *f = fmemopen(text, n ? n : 1, "r");
     CHECK(f);
     struct account a;
-    int rc = config_parse(f, "fuzz", want, &a);
+    int rc = config_parse(f, "fuzz", want, jid, &a);
     fclose(f);
     CHECK(rc == 0 || rc == XE_CONFIG);
     if (rc == 0) {
@@ -44,5 +52,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     account_free(&a);
     free(text);
     free(want);
+    free(jid);
     return 0;
 }

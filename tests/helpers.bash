@@ -18,6 +18,7 @@
 
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
+bats_require_minimum_version 1.5.0 # run --separate-stderr, run -N
 
 XMPP="${XMPP_UNDER_TEST:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)/xmpp}"
 SERVER="$BATS_TEST_DIRNAME/server"
@@ -111,17 +112,50 @@ xmpp_as() {
 
 # recv_bg USER OUT [ARGS...]: start `xmpp recv` as USER in the background,
 # output to OUT (stderr, with the -v XML console, to OUT.err), and wait
-# until its session is up. Sets RECV_PID. A message sent before the
-# server saw its presence would still arrive, from offline storage.
+# until the server has taken its presence (the server echoes it back,
+# RFC 6121 §4.2.2) or, with --no-presence, until its resource is bound:
+# from then on a message to the bare (or full) JID reaches it live.
+# Sets RECV_PID.
 recv_bg() {
-    local user=$1 out=$2
+    local user=$1 out=$2 ready='RECV: <presence'
     shift 2
-    xmpp_as "$user" recv -v "$@" >"$out" 2>"$out.err" &
+    [[ " $* " == *" --no-presence "* ]] && ready='RECV: <iq'
+    # Not through xmpp_as: $! must be xmpp itself, so that killing it
+    # stops it; and fd 3 closed, or bats waits for it at the end.
+    XMPP_PASSWORD="$(pass_of "$user")" "$XMPP" recv -j "$(jid_of "$user")" \
+        --server "127.0.0.1:$XS_PORT" --ca-file "$XS_CA" -v "$@" \
+        >"$out" 2>"$out.err" 3>&- &
     RECV_PID=$!
-    if ! wait_for "$out.err" "SENT: <presence\|SENT: <iq" 10; then
+    if ! wait_for "$out.err" "$ready" 10; then
         cat "$out.err" >&2
         return 1
     fi
+}
+
+# stop_bg PID: end a background process of the test (if still running).
+stop_bg() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# drain USER: read and drop whatever waits in USER's offline storage.
+drain() {
+    xmpp_as "$1" recv --idle 0.3 -t 10 >/dev/null 2>&1 || true
+}
+
+# drain_if_failed USER...: for teardown(): after a failed test, drop what
+# it may have left in these users' offline storage, so that one failure
+# does not turn the tests after it into failures too.
+drain_if_failed() {
+    [ -n "${BATS_TEST_COMPLETED:-}" ] && return 0
+    local u
+    for u in "$@"; do drain "$u"; done
+}
+
+# closed_port: a 127.0.0.1 port nothing listens on (free at this moment).
+closed_port() {
+    /usr/bin/python3 -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # wait_for FILE PATTERN [SECONDS]: until FILE holds a line matching PATTERN.

@@ -1,15 +1,281 @@
 #!/usr/bin/env bats
-# xmpp send, end to end through the suite's own Prosody.
+# xmpp send, end to end through the suite's own Prosody. Each test reads
+# back what it sent, so bob's offline storage is empty between tests.
 
 load helpers
 
 setup_file() { server_up; }
 teardown_file() { server_down; }
+teardown() { drain_if_failed bob carol dave; }
+
+# body_of USER: the body of the next message waiting for USER.
+body_of() {
+    xmpp_as "$1" recv -n 1 -t 10 --json | jq -j .body
+}
 
 @test "send: a message arrives at recv as FROM TAB TYPE TAB BODY" {
     run xmpp_as alice send "$(jid_of bob)" -m "hello bob"
     assert_success
+    assert_output ""
     run xmpp_as bob recv -n 1 -t 10
     assert_success
     assert_output --regexp "^alice@localhost/[^	]+	chat	hello bob$"
+}
+
+@test "send: recv --json gives from, to, type, id and body, parsed by jq" {
+    xmpp_as alice send --resource ci "$(jid_of bob)" -m "as json" --id fixed-id
+    run xmpp_as bob recv -n 1 -t 10 --json
+    assert_success
+    assert_equal "$(jq -r .from <<<"$output")" "alice@localhost/ci"
+    assert_equal "$(jq -r .to <<<"$output")" "bob@localhost"
+    assert_equal "$(jq -r .type <<<"$output")" "chat"
+    assert_equal "$(jq -r .id <<<"$output")" "fixed-id"
+    assert_equal "$(jq -r .body <<<"$output")" "as json"
+}
+
+@test "send: recv --xml prints the stanza as one line of XML" {
+    xmpp_as alice send "$(jid_of bob)" -m "as <xml> & more"
+    run xmpp_as bob recv -n 1 -t 10 --xml
+    assert_success
+    assert_equal "${#lines[@]}" 1
+    assert_output --regexp '^<message .*</message>$'
+    assert_output --partial "<body>as &lt;xml&gt; &amp; more</body>"
+    run /usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E
+m = E.fromstring(sys.argv[1]); print(m.find("{jabber:client}body").text)
+print(m.get("{http://www.w3.org/XML/1998/namespace}lang"))' "$output"
+    assert_output $'as <xml> & more\nen'
+
+}
+
+@test "send: Unicode arrives byte for byte" {
+    local text='héllo wörld — 日本語 עברית 🎉 ∀x∈ℝ'
+    xmpp_as alice send "$(jid_of bob)" -m "$text"
+    run body_of bob
+    assert_output "$text"
+}
+
+@test "send: a multi-line body arrives whole, as one escaped line in text" {
+    xmpp_as alice send "$(jid_of bob)" -m $'line one\n\tline two\\\nline three'
+    run xmpp_as bob recv -n 1 -t 10
+    assert_output --regexp $'\tchat\tline one\\\\n\\\\tline two\\\\\\\\\\\\nline three$'
+    assert_equal "${#lines[@]}" 1
+    xmpp_as alice send "$(jid_of bob)" -m $'line one\n\tline two\\\nline three'
+    run body_of bob
+    assert_output $'line one\n\tline two\\\nline three'
+}
+
+@test "send: a body with markup arrives verbatim and nothing else is sent" {
+    local evil="</body></message><message to='x'><body>injected"
+    run --separate-stderr xmpp_as alice send -v "$(jid_of bob)" -m "$evil"
+    assert_success
+    # exactly one message left, with the markup escaped inside its body
+    [ "$(grep -c '^SENT: <message' <<<"$stderr")" -eq 1 ]
+    [[ "$stderr" == *"<body>&lt;/body&gt;&lt;/message&gt;&lt;message to='x'&gt;&lt;body&gt;injected</body></message>"* ]] ||
+        [[ "$stderr" == *"<body>&lt;/body&gt;&lt;/message&gt;&lt;message to=&apos;x&apos;&gt;&lt;body&gt;injected</body></message>"* ]]
+    xmpp_as alice send "$(jid_of bob)" -m marker
+    run xmpp_as bob recv -n 2 -t 10 --all --json
+    assert_equal "$(jq -r .body <<<"${lines[0]}")" "$evil"
+    assert_equal "$(jq -r .body <<<"${lines[1]}")" "marker"
+}
+
+@test "send: with neither -m nor -f the body is stdin, less the newline that ends it" {
+    run xmpp_as alice send "$(jid_of bob)" < <(printf 'from stdin\n\nlast line\n')
+    assert_success
+    run xmpp_as bob recv -n 1 -t 10 --json
+    assert_equal "$(jq -c .body <<<"$output")" '"from stdin\n\nlast line"'
+    # only one newline goes, and a lone one is an empty message
+    run xmpp_as alice send "$(jid_of bob)" < <(printf 'two\n\n')
+    run xmpp_as bob recv -n 1 -t 10 --json
+    assert_equal "$(jq -c .body <<<"$output")" '"two\n"'
+    run xmpp_as alice send "$(jid_of bob)" < <(printf '\r\n')
+    assert_failure 65
+    assert_output "xmpp send: stdin: empty message; nothing sent"
+}
+
+@test "send: -f reads the body from a file; a missing file exits 66" {
+    printf 'from a file\nsecond line' >"$BATS_TEST_TMPDIR/body"
+    run xmpp_as alice send "$(jid_of bob)" -f "$BATS_TEST_TMPDIR/body"
+    assert_success
+    run body_of bob
+    assert_output $'from a file\nsecond line'
+    run xmpp_as alice send "$(jid_of bob)" -f - < <(printf 'caf\xe9')
+    assert_failure 65
+    assert_output --partial "xmpp send: stdin: invalid UTF-8"
+    run xmpp_as alice send "$(jid_of bob)" -f "$BATS_TEST_TMPDIR/nope"
+    assert_failure 66
+    assert_output "xmpp send: $BATS_TEST_TMPDIR/nope: No such file or directory"
+}
+
+@test "send: --subject, --thread, --id and --type normal reach the recipient" {
+    run xmpp_as alice send "$(jid_of bob)" -m "with extras" -s "Build 42" \
+        --thread t-1 --id m-1 --type normal
+    assert_success
+    run xmpp_as bob recv -n 1 -t 10 --json
+    assert_equal "$(jq -r .type <<<"$output")" normal
+    assert_equal "$(jq -r .subject <<<"$output")" "Build 42"
+    assert_equal "$(jq -r .thread <<<"$output")" t-1
+    assert_equal "$(jq -r .id <<<"$output")" m-1
+    assert_equal "$(jq -r .body <<<"$output")" "with extras"
+}
+
+@test "send: --type headline reaches an online recipient as headline" {
+    recv_bg bob "$BATS_TEST_TMPDIR/out" -n 1 -t 10
+    run xmpp_as alice send --type headline "$(jid_of bob)" -m "news"
+    assert_success
+    wait "$RECV_PID"
+    run cat "$BATS_TEST_TMPDIR/out"
+    assert_output --regexp $'\theadline\tnews$'
+}
+
+@test "send: an unknown --type exits 64" {
+    run xmpp_as alice send --type groupchat "$(jid_of bob)" -m x
+    assert_failure 64
+    assert_output "xmpp send: --type groupchat: use chat, normal or headline"
+}
+
+@test "send: several recipients each get the message, over one connection" {
+    run --separate-stderr xmpp_as alice send -v "$(jid_of bob)" "$(jid_of carol)" \
+        "$(jid_of dave)" -m "to all three"
+    assert_success
+    [ "$(grep -c '^SENT: <?xml' <<<"$stderr")" -eq 3 ] # stream restarts: TLS, SASL
+    [ "$(grep -c '^SENT: <message' <<<"$stderr")" -eq 3 ]
+    for u in bob carol dave; do
+        run body_of "$u"
+        assert_output "to all three"
+    done
+}
+
+@test "send: --lines sends 1000 lines as 1000 messages, all received in order" {
+    recv_bg bob "$BATS_TEST_TMPDIR/out" -n 1000 -t 60
+    seq 1 1000 | xmpp_as alice send --lines "$(jid_of bob)"
+    wait "$RECV_PID"
+    run diff <(cut -f3 "$BATS_TEST_TMPDIR/out") <(seq 1 1000)
+    assert_success
+}
+
+@test "send: --lines sends each line as it arrives, before the input ends" {
+    mkfifo "$BATS_TEST_TMPDIR/fifo"
+    recv_bg bob "$BATS_TEST_TMPDIR/out" -n 3 -t 30
+    xmpp_as alice send --lines "$(jid_of bob)" <"$BATS_TEST_TMPDIR/fifo" &
+    local send=$!
+    exec 7>"$BATS_TEST_TMPDIR/fifo" # bats owns fd 3
+    echo "first" >&7
+    wait_for "$BATS_TEST_TMPDIR/out" $'\tfirst$'
+    echo "second" >&7
+    wait_for "$BATS_TEST_TMPDIR/out" $'\tsecond$'
+    printf 'third, without a newline' >&7
+    exec 7>&-
+    wait "$send"
+    wait "$RECV_PID"
+    run cut -f3 "$BATS_TEST_TMPDIR/out"
+    assert_output $'first\nsecond\nthird, without a newline'
+}
+
+@test "send: --lines stops at an explicit --timeout with 75 and says so" {
+    run xmpp_as alice send --lines -t 1 "$(jid_of bob)" < <(echo one; sleep 3; echo two)
+    assert_failure 75
+    assert_line --index 0 "xmpp send: deadline reached (--timeout) after 1 input line(s)"
+    run xmpp_as bob recv -n 1 -t 10
+    assert_output --regexp $'\tone$'
+}
+
+@test "send: --lines skips a bad line, sends the rest, and exits 65" {
+    run xmpp_as alice send --lines "$(jid_of bob)" < <(printf 'good 1\nbad \xff\n\ngood 2\n')
+    assert_failure 65
+    assert_line "xmpp send: stdin line 2: invalid UTF-8 at byte 4; fix the input or use --sanitize"
+    assert_line "xmpp send: 1 line(s) were not sent"
+    run xmpp_as bob recv -n 2 -t 10
+    assert_line --index 0 --regexp $'\tgood 1$'
+    assert_line --index 1 --regexp $'\tgood 2$'
+}
+
+@test "send: an invalid recipient JID exits 65 and sends nothing" {
+    run xmpp_as alice send "$(jid_of bob)" "bob@" -m "must not arrive"
+    assert_failure 65
+    assert_output "xmpp send: bob@: invalid JID: empty domainpart"
+    xmpp_as alice send "$(jid_of bob)" -m marker
+    run body_of bob
+    assert_output marker
+}
+
+@test "send: invalid UTF-8 exits 65 and sends nothing" {
+    run xmpp_as alice send "$(jid_of bob)" < <(printf 'caf\xe9\n')
+    assert_failure 65
+    assert_output "xmpp send: stdin: invalid UTF-8 at byte 3; fix the input or use --sanitize"
+    xmpp_as alice send "$(jid_of bob)" -m marker
+    run body_of bob
+    assert_output marker
+}
+
+@test "send: a control character XML forbids exits 65; --sanitize sends U+FFFD instead" {
+    run xmpp_as alice send "$(jid_of bob)" -m $'bell\a here'
+    assert_failure 65
+    assert_output "xmpp send: --message: character not allowed in XML at byte 4; fix the input or use --sanitize"
+    run xmpp_as alice send --sanitize "$(jid_of bob)" < <(printf 'bell\a caf\xe9')
+    assert_success
+    run body_of bob
+    assert_output $'bell\uFFFD caf\uFFFD'
+}
+
+@test "send: a body over --max-size exits 65 and sends nothing" {
+    run xmpp_as alice send --max-size 10 "$(jid_of bob)" -m "eleven char"
+    assert_failure 65
+    assert_output "xmpp send: --message: larger than 10 bytes (--max-size)"
+    head -c 5000 /dev/zero | tr '\0' x >"$BATS_TEST_TMPDIR/big"
+    run xmpp_as alice send --max-size 4096 "$(jid_of bob)" <"$BATS_TEST_TMPDIR/big"
+    assert_failure 65
+    assert_output "xmpp send: stdin: larger than 4096 bytes (--max-size)"
+    run xmpp_as alice send --max-size 5000 "$(jid_of bob)" -f "$BATS_TEST_TMPDIR/big"
+    assert_success
+    run body_of bob
+    assert_equal "${#output}" 5000
+    run xmpp_as alice send --max-size lots "$(jid_of bob)" -m x
+    assert_failure 64
+}
+
+@test "send: an empty body exits 65 and sends nothing" {
+    run xmpp_as alice send "$(jid_of bob)" </dev/null
+    assert_failure 65
+    assert_output "xmpp send: stdin: empty message; nothing sent"
+}
+
+@test "send: no recipient, or two body sources, is a usage error (64)" {
+    run xmpp_as alice send -m x
+    assert_failure 64
+    assert_output --partial "no recipient"
+    run xmpp_as alice send "$(jid_of bob)" -m x -f /dev/null
+    assert_failure 64
+    assert_output "xmpp send: choose one of --message, --file and --lines"
+}
+
+@test "send: --receipt waits for the recipient's client to confirm (XEP-0184)" {
+    recv_bg bob "$BATS_TEST_TMPDIR/out" -n 1 -t 20
+    run xmpp_as alice send --receipt "$(jid_of bob)" -m "with a receipt"
+    assert_success
+    assert_output ""
+    wait "$RECV_PID"
+    # nobody online: no receipt by the deadline
+    run xmpp_as alice send --receipt -t 1 "$(jid_of bob)" -m "no one there"
+    assert_failure 75
+    assert_output "xmpp send: no delivery receipt for 1 of 1 message(s) by the deadline: bob@localhost"
+    run xmpp_as bob recv -n 1 -t 10
+    assert_output --regexp $'\tno one there$'
+}
+
+@test "send: a message the server refuses exits 1 with the stanza error" {
+    run xmpp_as alice send "nobody@$XS_DOMAIN" -m "to no one"
+    assert_failure 1
+    assert_output "xmpp send: nobody@localhost: message refused: cancel/service-unavailable"
+}
+
+@test "send: a slixmpp client (not ours) receives what xmpp send sent" {
+    PEER_PASSWORD=$(pass_of carol) /usr/bin/python3 "$BATS_TEST_DIRNAME/peer.py" \
+        recv "$(jid_of carol)" 1 >"$BATS_TEST_TMPDIR/peer" 2>"$BATS_TEST_TMPDIR/peer.err" &
+    local peer=$!
+    wait_for "$BATS_TEST_TMPDIR/peer.err" '^ready$' 20
+    run xmpp_as alice send "$(jid_of carol)" -m $'interop: é 🎉\nsecond line'
+    assert_success
+    wait "$peer"
+    run cat "$BATS_TEST_TMPDIR/peer"
+    assert_output --regexp $'^alice@localhost/[^\t]+\tinterop: é 🎉\\\\nsecond line$'
 }

@@ -1,0 +1,23 @@
+/* Small stanza builders and readers that libstrophe has no one call for. */
+#ifndef XMPP_STANZA_H
+#define XMPP_STANZA_H
+
+#include <strophe.h>
+
+/* <name>text</name>, new; the caller owns the reference. */
+xmpp_stanza_t *stanza_text_child(xmpp_ctx_t *ctx, const char *name,
+                                 const char *text);
+
+/* Append <name>text</name> to parent. */
+void stanza_add_text_child(xmpp_stanza_t *parent, const char *name,
+                           const char *text);
+
+/* The text of parent's first child called name, malloc'd by the
+ * library (xmpp_free it); NULL when there is no such child. */
+char *stanza_child_text(xmpp_stanza_t *parent, const char *name);
+
+/* XEP-0203: when the stanza was first sent (a stored message, a
+ * presence set earlier); NULL when it carries no <delay/>. */
+const char *stanza_delay_stamp(xmpp_stanza_t *st);
+
+#endif

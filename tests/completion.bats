@@ -1,0 +1,161 @@
+#!/usr/bin/env bats
+# Shell completions: `xmpp --completion bash|zsh` builds them from the
+# binary's own tool and option tables. These tests press TAB in a real
+# bash (the completion function, as bash calls it) and a real zsh (on a
+# pseudo-terminal, tests/zsh-complete) and compare what is offered with
+# what `xmpp --help` and `xmpp TOOL --help` document. No server needed.
+
+load helpers
+
+setup_file() {
+    export COMPDIR="$BATS_FILE_TMPDIR/comp"
+    mkdir -p "$COMPDIR"
+    "$XMPP" --completion bash >"$COMPDIR/xmpp.bash"
+    "$XMPP" --completion zsh >"$COMPDIR/_xmpp"
+}
+
+# The tools `xmpp --help` lists (failing when it lists none).
+help_tools() {
+    "$XMPP" --help | sed -n '/^Tools:/,/^$/s/^  \([a-z][a-z0-9-]*\) .*/\1/p' | grep .
+}
+
+# The long options a tool's --help names, sorted.
+help_long_opts() { "$XMPP" "$1" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u; }
+
+# The short options a tool's --help lists at the start of a line.
+help_short_opts() { "$XMPP" "$1" --help | grep -o -- '^  -[a-zA-Z],' | tr -d ' ,' | sort -u; }
+
+# bash_complete WORD...: what bash offers for the command line WORD...,
+# the last word being the one under the cursor (give "" for a new word).
+# Words are split the way bash splits them: "--attach=x" is "--attach" "=" "x".
+bash_complete() {
+    bash -c 'source "$COMPDIR/xmpp.bash"
+        COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+        _xmpp 2>/dev/null
+        printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
+}
+
+zsh_complete() { "$BATS_TEST_DIRNAME/zsh-complete" "$COMPDIR" "$1"; }
+
+@test "completion: bash offers every tool that xmpp --help lists" {
+    run bash_complete xmpp ""
+    assert_success
+    tools=$(help_tools)
+    for t in $tools; do
+        assert_line "$t"
+    done
+    assert_line --partial "send"
+}
+
+@test "completion: bash offers exactly the long options of each tool's --help" {
+    tools=$(help_tools)
+    for t in $tools; do
+        want=$(help_long_opts "$t")
+        got=$(bash_complete xmpp "$t" -- | sort -u)
+        [ "$got" = "$want" ] || { diff <(echo "$want") <(echo "$got"); return 1; }
+        got=$(bash_complete "xmpp-$t" -- | sort -u)
+        [ "$got" = "$want" ] || { echo "as xmpp-$t"; return 1; }
+    done
+}
+
+@test "completion: bash offers every short option of each tool's --help" {
+    tools=$(help_tools)
+    for t in $tools; do
+        got=$(bash_complete xmpp "$t" -)
+        for o in $(help_short_opts "$t"); do
+            grep -qx -- "$o" <<<"$got" || { echo "$t: $o missing"; return 1; }
+        done
+    done
+}
+
+@test "completion: bash completes file names after --attach, -f and --ca-file" {
+    cd "$BATS_TEST_TMPDIR"
+    touch report.pdf rest.txt
+    run bash_complete xmpp send --attach re
+    assert_line report.pdf
+    assert_line rest.txt
+    run bash_complete xmpp send -f rep
+    assert_output report.pdf
+    run bash_complete xmpp-recv --ca-file rep
+    assert_output report.pdf
+    run bash_complete xmpp send --attach = rep
+    assert_output report.pdf
+}
+
+@test "completion: bash offers nothing after an option whose value is not a file" {
+    cd "$BATS_TEST_TMPDIR"
+    touch chat.txt
+    run bash_complete xmpp send --type ""
+    assert_output ""
+    run bash_complete xmpp send -m c
+    assert_output ""
+}
+
+@test "completion: bash completes the shell after xmpp --completion" {
+    run bash_complete xmpp --completion ""
+    assert_line bash
+    assert_line zsh
+}
+
+@test "completion: the bash script registers xmpp and every xmpp-TOOL" {
+    run bash -c 'source "$COMPDIR/xmpp.bash"; complete -p'
+    assert_line "complete -F _xmpp xmpp"
+    tools=$(help_tools)
+    for t in $tools; do
+        assert_line "complete -F _xmpp xmpp-$t"
+    done
+}
+
+@test "completion: the zsh script parses and names xmpp and every xmpp-TOOL" {
+    zsh -n "$COMPDIR/_xmpp"
+    run head -1 "$COMPDIR/_xmpp"
+    assert_output "#compdef xmpp $(help_tools | sed 's/^/xmpp-/' | paste -sd' ')"
+}
+
+@test "completion: zsh offers every tool that xmpp --help lists" {
+    run zsh_complete "xmpp "
+    assert_success
+    tools=$(help_tools)
+    for t in $tools; do
+        assert_line "$t"
+    done
+}
+
+@test "completion: zsh offers exactly the long options of each tool's --help" {
+    tools=$(help_tools)
+    for t in $tools; do
+        want=$(help_long_opts "$t")
+        got=$(zsh_complete "xmpp $t --" | sort -u)
+        [ "$got" = "$want" ] || { diff <(echo "$want") <(echo "$got"); return 1; }
+    done
+    got=$(zsh_complete "xmpp-recv --" | sort -u)
+    [ "$got" = "$(help_long_opts recv)" ]
+}
+
+@test "completion: zsh completes file names after --attach and none after --type" {
+    cd "$BATS_TEST_TMPDIR"
+    touch report.pdf
+    run zsh_complete "xmpp send --attach rep"
+    assert_output report.pdf
+    run zsh_complete "xmpp send --attach=rep"
+    assert_output report.pdf
+    run zsh_complete "xmpp send --type "
+    assert_output ""
+}
+
+@test "completion: zsh offers --attach again, as it may be repeated" {
+    cd "$BATS_TEST_TMPDIR"
+    run zsh_complete "xmpp send --attach a.txt --att"
+    assert_output "--attach"
+}
+
+@test "completion: an unknown shell is a usage error" {
+    run "$XMPP" --completion fish
+    assert_failure 64
+    assert_output "xmpp: --completion: give bash or zsh"
+}
+
+@test "completion: xmpp --help mentions --completion" {
+    run "$XMPP" --help
+    assert_output --partial "xmpp --completion bash|zsh"
+}

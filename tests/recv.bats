@@ -1,0 +1,232 @@
+#!/usr/bin/env bats
+# xmpp recv, end to end through the suite's own Prosody. Each test reads
+# back what it sent, so bob's offline storage is empty between tests.
+
+load helpers
+
+setup_file() { server_up; }
+teardown_file() { server_down; }
+
+teardown() {
+    [ -z "${RECV_PID:-}" ] || stop_bg "$RECV_PID"
+    [ -z "${RECV2_PID:-}" ] || stop_bg "$RECV2_PID"
+    "$SERVER" stop "$BATS_TEST_TMPDIR/other" # a test's own server, if any
+    drain_if_failed bob
+}
+
+@test "recv: an offline message carries its XEP-0203 delay in JSON, a live one none" {
+    xmpp_as alice send "$(jid_of bob)" -m "while you were out"
+    run xmpp_as bob recv -n 1 -t 10 --json
+    assert_success
+    assert_equal "$(jq -r .body <<<"$output")" "while you were out"
+    jq -e '.delay | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?Z$")' <<<"$output"
+    recv_bg bob "$BATS_TEST_TMPDIR/out" -n 1 -t 10 --json
+    xmpp_as alice send "$(jid_of bob)" -m "live"
+    wait "$RECV_PID"
+    run jq -c '[.body, .delay]' "$BATS_TEST_TMPDIR/out"
+    assert_output '["live",null]'
+}
+
+@test "recv: text output escapes backslash, tab and LF so one message is one line" {
+    xmpp_as alice send "$(jid_of bob)" -m $'a\\b\tc\nd'
+    run xmpp_as bob recv -n 1 -t 10
+    assert_equal "${#lines[@]}" 1
+    assert_output --regexp '^alice@localhost/[^	]+	chat	a\\\\b\\tc\\nd$'
+}
+
+@test "recv: output is flushed after every message" {
+    recv_bg bob "$BATS_TEST_TMPDIR/out" -n 2 -t 20
+    xmpp_as alice send "$(jid_of bob)" -m "first"
+    # recv still runs (it waits for a second message), its line is out
+    wait_for "$BATS_TEST_TMPDIR/out" $'\tfirst$'
+    kill -0 "$RECV_PID"
+    xmpp_as alice send "$(jid_of bob)" -m "second"
+    wait "$RECV_PID"
+}
+
+@test "recv: --from with a bare JID takes any resource of it, a full JID only that one" {
+    xmpp_as carol send "$(jid_of bob)" -m "from carol"
+    xmpp_as alice send --resource a1 "$(jid_of bob)" -m "from alice a1"
+    xmpp_as alice send --resource a2 "$(jid_of bob)" -m "from alice a2"
+    run xmpp_as bob recv -n 1 -t 10 --from "alice@localhost/a2"
+    assert_output $'alice@localhost/a2\tchat\tfrom alice a2'
+    # the others were dropped by the filter, not kept
+    xmpp_as carol send "$(jid_of bob)" -m "carol again"
+    xmpp_as alice send --resource a3 "$(jid_of bob)" -m "from alice a3"
+    run xmpp_as bob recv -n 1 -t 10 --from ALICE@localhost
+    assert_output $'alice@localhost/a3\tchat\tfrom alice a3'
+}
+
+@test "recv: --type keeps only messages of that type" {
+    xmpp_as alice send "$(jid_of bob)" -m "a chat"
+    xmpp_as alice send --type normal "$(jid_of bob)" -m "a normal one"
+    run xmpp_as bob recv -n 1 -t 10 --type normal
+    assert_output --regexp $'\tnormal\ta normal one$'
+}
+
+@test "recv: -n stops after N messages and leaves the rest for later" {
+    recv_bg bob "$BATS_TEST_TMPDIR/live" --count 1 -t 10
+    xmpp_as alice send "$(jid_of bob)" -m "live one"
+    local rc=0
+    wait "$RECV_PID" || rc=$?
+    [ "$rc" -eq 0 ]
+    run cat "$BATS_TEST_TMPDIR/live"
+    assert_output --regexp $'\tlive one$'
+    # offline storage arrives in one burst: still exactly N lines, and
+    # the ones not printed stay with the server (unacknowledged)
+    for i in 1 2 3; do xmpp_as alice send "$(jid_of bob)" -m "number $i"; done
+    run xmpp_as bob recv -n 2 -t 10
+    assert_success
+    assert_equal "${#lines[@]}" 2
+    assert_line --index 0 --regexp $'\tnumber 1$'
+    assert_line --index 1 --regexp $'\tnumber 2$'
+    run xmpp_as bob recv -n 1 -t 10
+    assert_output --regexp $'\tnumber 3$'
+}
+
+@test "recv: --idle ends the run with 0 after a quiet spell" {
+    run xmpp_as bob recv --idle 0.3
+    assert_success
+    assert_output ""
+    xmpp_as alice send "$(jid_of bob)" -m "then quiet"
+    run xmpp_as bob recv --idle 0.3
+    assert_success
+    assert_output --regexp $'\tthen quiet$'
+}
+
+@test "recv: the --timeout deadline exits 75 when --count was not reached" {
+    xmpp_as alice send "$(jid_of bob)" -m "only one"
+    run --separate-stderr xmpp_as bob recv -n 5 -t 1
+    assert_failure 75
+    assert_output --regexp $'\tonly one$'
+    assert_equal "$stderr" "xmpp recv: deadline reached after 1 of 5 messages"
+}
+
+@test "recv: without --count, reaching --timeout is a normal end (0)" {
+    run xmpp_as bob recv -t 0.5
+    assert_success
+    assert_output ""
+}
+
+@test "recv: messages without a body are skipped, --all prints them" {
+    recv_bg bob "$BATS_TEST_TMPDIR/all" -n 2 -t 20 --all --json
+    recv_bg bob "$BATS_TEST_TMPDIR/body" -n 1 -t 20 --json
+    RECV2_PID=$RECV_PID
+    PEER_PASSWORD=$(pass_of carol) /usr/bin/python3 "$BATS_TEST_DIRNAME/peer.py" \
+        chatstate "$(jid_of carol)" "$(jid_of bob)"
+    wait "$RECV2_PID"
+    run jq -r .body "$BATS_TEST_TMPDIR/body"
+    assert_output "after"
+    wait_lines "$BATS_TEST_TMPDIR/all" 2
+    run jq -c '[(.from | split("/")[0]), .type, .body]' "$BATS_TEST_TMPDIR/all"
+    assert_line --index 0 '["carol@localhost","chat",null]'
+    assert_line --index 1 '["carol@localhost","chat","after"]'
+}
+
+@test "recv: --all with --xml shows the chat state element itself" {
+    recv_bg bob "$BATS_TEST_TMPDIR/out" -n 2 -t 20 --all --xml
+    PEER_PASSWORD=$(pass_of carol) /usr/bin/python3 "$BATS_TEST_DIRNAME/peer.py" \
+        chatstate "$(jid_of carol)" "$(jid_of bob)"
+    wait "$RECV_PID"
+    run cat "$BATS_TEST_TMPDIR/out"
+    assert_line --index 0 --regexp '^<message .*><composing xmlns="http://jabber.org/protocol/chatstates"/></message>$'
+    assert_line --index 1 --regexp '^<message .*><body>after</body></message>$'
+}
+
+@test "recv: --no-presence gets what is sent to its full JID, not to the bare JID" {
+    recv_bg bob "$BATS_TEST_TMPDIR/out" -n 1 -t 20 --no-presence --resource hidden
+    run cat "$BATS_TEST_TMPDIR/out.err"
+    refute_output --partial "SENT: <presence"
+    xmpp_as alice send "$(jid_of bob)" -m "to the bare JID"
+    xmpp_as alice send "$(jid_of bob)/hidden" -m "to the full JID"
+    wait "$RECV_PID"
+    run cat "$BATS_TEST_TMPDIR/out"
+    assert_output --regexp $'\tto the full JID$'
+    # the bare-JID message waited in offline storage: nobody was available
+    run xmpp_as bob recv -n 1 -t 10
+    assert_output --regexp $'\tto the bare JID$'
+}
+
+@test "recv: --priority decides which session gets messages to the bare JID" {
+    recv_bg bob "$BATS_TEST_TMPDIR/high" -n 1 -t 20 --priority 10 --resource high
+    RECV2_PID=$RECV_PID
+    recv_bg bob "$BATS_TEST_TMPDIR/low" -n 1 -t 20 --resource low
+    grep -q 'SENT: <presence><priority>10</priority></presence>' "$BATS_TEST_TMPDIR/high.err"
+    grep -q 'SENT: <presence/>' "$BATS_TEST_TMPDIR/low.err"
+    xmpp_as alice send "$(jid_of bob)" -m "to the bare JID"
+    xmpp_as alice send "$(jid_of bob)/low" -m "to low"
+    wait "$RECV2_PID"
+    wait "$RECV_PID"
+    run cat "$BATS_TEST_TMPDIR/high"
+    assert_output --regexp $'\tto the bare JID$'
+    run cat "$BATS_TEST_TMPDIR/low"
+    assert_output --regexp $'\tto low$'
+}
+
+@test "recv: SIGTERM and SIGINT end it cleanly with exit 0" {
+    local sig rc
+    for sig in TERM INT; do
+        recv_bg bob "$BATS_TEST_TMPDIR/$sig"
+        xmpp_as alice send "$(jid_of bob)" -m "before SIG$sig"
+        wait_for "$BATS_TEST_TMPDIR/$sig" "before SIG$sig"
+        kill -"$sig" "$RECV_PID"
+        rc=0
+        wait "$RECV_PID" || rc=$?
+        RECV_PID=
+        [ "$rc" -eq 0 ]
+        grep -q 'SENT: <presence type="unavailable"/>' "$BATS_TEST_TMPDIR/$sig.err"
+        grep -q 'SENT: </stream:stream>' "$BATS_TEST_TMPDIR/$sig.err"
+        run cat "$BATS_TEST_TMPDIR/$sig"
+        assert_output --regexp $'\tbefore SIG'"$sig"'$'
+    done
+}
+
+@test "recv: a server that goes away ends it with 74" {
+    # a server of this test's own, as the file's is shared
+    local dir="$BATS_TEST_TMPDIR/other" port ca pass rc=0
+    "$SERVER" start "$dir" bob
+    port=$(. "$dir/env" && echo "$XS_PORT")
+    ca=$(. "$dir/env" && echo "$XS_CA")
+    pass=$(. "$dir/env" && echo "$XS_PASS_bob")
+    XMPP_PASSWORD=$pass "$XMPP" recv -j "$(jid_of bob)" --server "127.0.0.1:$port" \
+        --ca-file "$ca" -v >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+    RECV_PID=$!
+    wait_for "$BATS_TEST_TMPDIR/err" "RECV: <presence"
+    "$SERVER" stop "$dir"
+    wait "$RECV_PID" || rc=$?
+    RECV_PID=
+    [ "$rc" -eq 74 ]
+    run grep -v -e '^SENT' -e '^RECV' -e '^\[' "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp '^xmpp recv: connection lost'
+}
+
+@test "recv: it stops, with 0, when its reader goes away (recv | head -n 1)" {
+    xmpp_as alice send "$(jid_of bob)" -m "piped 1"
+    export XMPP_PASSWORD
+    XMPP_PASSWORD=$(pass_of bob)
+    # -n 2 is never reached: only the reader's going ends it before -t
+    run bash -c 'set -o pipefail; "$@" | head -n 1' _ \
+        "$XMPP" recv -j "$(jid_of bob)" $(server_opts) -n 2 -t 10
+    assert_success
+    assert_output --regexp $'\tpiped 1$'
+}
+
+@test "recv: bad option values are usage errors (64), a bad --from JID is bad data (65)" {
+    run xmpp_as bob recv -n 0
+    assert_failure 64
+    assert_output "xmpp recv: --count 0: give a positive number"
+    run xmpp_as bob recv --priority 128
+    assert_failure 64
+    assert_output "xmpp recv: --priority 128: give -128..127"
+    run xmpp_as bob recv --idle soon
+    assert_failure 64
+    run xmpp_as bob recv --type chatty
+    assert_failure 64
+    assert_output "xmpp recv: --type chatty: use chat, normal, headline, groupchat or error"
+    run xmpp_as bob recv extra
+    assert_failure 64
+    assert_output "xmpp recv: unexpected argument 'extra'"
+    run xmpp_as bob recv --from "alice@"
+    assert_failure 65
+    assert_output "xmpp recv: --from alice@: invalid JID: empty domainpart"
+}

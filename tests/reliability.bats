@@ -1,0 +1,318 @@
+#!/usr/bin/env bats
+# Delivery guarantees and faults: receipts, Stream Management, reconnects,
+# a killed, stalled or restarted server, a cut network, bad certificates.
+# The server is always the real one; faults are injected around it (a
+# TCP relay we can kill, SIGKILL/SIGSTOP, other certificates).
+
+load helpers
+
+setup_file() { server_up; }
+teardown_file() { server_down; }
+
+setup() {
+    EXTRA="$BATS_TEST_TMPDIR/extra"
+    : >"$EXTRA"
+}
+
+# Whatever a test started beyond the file's server, stopped even when it
+# failed: relays by PID, servers by their directory.
+teardown() {
+    kill -CONT "$(server_pid)" 2>/dev/null || true
+    while read -r kind what; do
+        case $kind in
+        pid) kill "$what" 2>/dev/null || true ;;
+        server) "$SERVER" stop "$what" ;;
+        esac
+    done <"$EXTRA"
+}
+
+# The server's PID now: a restart in an earlier test changed it.
+server_pid() {
+    sed -n 's/^XS_PID=//p' "$XS_STATE/env"
+}
+
+free_port() {
+    /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# relay PORT TARGET [CUT]: a TCP relay to the server; sets RELAY_PID.
+relay() {
+    "$BATS_TEST_DIRNAME/proxy.py" "$@" 3>&- &
+    RELAY_PID=$!
+    echo "pid $RELAY_PID" >>"$EXTRA"
+    for _ in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# other_server DIR [ENV...]: a second server (e.g. with another
+# certificate); its env is read into O_* by the caller.
+other_server() {
+    local dir=$1
+    shift
+    env "$@" "$SERVER" start "$dir" alice
+    echo "server $dir" >>"$EXTRA"
+}
+
+# cert NAME CN NOTBEFORE NOTAFTER: a self-signed certificate for CN.
+cert() {
+    local d="$BATS_TEST_TMPDIR/$1"
+    mkdir -p "$d/db"
+    : >"$d/db/index"
+    echo 01 >"$d/db/serial"
+    cat >"$d/ca.cnf" <<EOF
+[ca]
+default_ca = d
+[d]
+database = $d/db/index
+new_certs_dir = $d/db
+serial = $d/db/serial
+default_md = sha256
+policy = p
+x509_extensions = ext
+[p]
+commonName = supplied
+[ext]
+subjectAltName = DNS:$2
+EOF
+    openssl req -new -newkey rsa:2048 -nodes -subj "/CN=$2" \
+        -keyout "$d/key.pem" -out "$d/req.csr" 2>/dev/null
+    openssl ca -batch -config "$d/ca.cnf" -selfsign -keyfile "$d/key.pem" \
+        -in "$d/req.csr" -out "$d/cert.pem" -startdate "$3" -enddate "$4" \
+        2>/dev/null
+}
+
+# as_alice_at DIR TOOL ARGS...: run a tool as alice on another server.
+as_alice_at() {
+    local dir=$1 tool=$2
+    shift 2
+    (
+        # shellcheck disable=SC1091
+        . "$dir/env"
+        XMPP_PASSWORD=$XS_PASS_alice "$XMPP" "$tool" -j "alice@$XS_DOMAIN" \
+            --server "127.0.0.1:$XS_PORT" "$@"
+    )
+}
+
+# ---- delivery ----
+
+@test "send --receipt: exits 0 once the receiving client confirms" {
+    recv_bg bob "$BATS_TEST_TMPDIR/out"
+    run xmpp_as alice send --receipt "$(jid_of bob)" -m "receipt please"
+    assert_success
+    wait_for "$BATS_TEST_TMPDIR/out" "receipt please"
+    kill "$RECV_PID"
+}
+
+@test "send --receipt: 75 at the deadline, naming who did not confirm" {
+    recv_bg bob "$BATS_TEST_TMPDIR/out"
+    run xmpp_as alice send --receipt -t 3 "$(jid_of bob)" "$(jid_of dave)" \
+        -m "who confirms?"
+    assert_failure 75
+    assert_output --partial "no delivery receipt for 1 of 2 message(s)"
+    assert_output --partial "dave@localhost"
+    refute_output --partial "bob@localhost"
+    kill "$RECV_PID"
+}
+
+@test "send --receipt --lines: names the lines each recipient did not confirm" {
+    recv_bg bob "$BATS_TEST_TMPDIR/out"
+    printf 'one\ntwo\nthree\n' >"$BATS_TEST_TMPDIR/in"
+    run xmpp_as alice send --receipt --lines -t 3 "$(jid_of bob)" \
+        "$(jid_of carol)" <"$BATS_TEST_TMPDIR/in"
+    assert_failure 75
+    assert_output --partial "no delivery receipt for 3 of 6 message(s)"
+    assert_output --partial "carol@localhost (lines 1-3)"
+    refute_output --partial "bob@localhost"
+    kill "$RECV_PID"
+}
+
+@test "send --receipt with --id and several recipients is a usage error" {
+    run xmpp_as alice send --receipt --id x1 "$(jid_of bob)" "$(jid_of carol)" -m hi
+    assert_failure 64
+    assert_output --partial "--id with --receipt"
+}
+
+@test "send: a message the server refuses exits 1 with the condition" {
+    run xmpp_as alice send "nobody@$XS_DOMAIN" -m "to no one"
+    assert_failure 1
+    assert_output --partial "nobody@localhost: message refused: cancel/service-unavailable"
+}
+
+@test "send: a message is confirmed by a Stream Management ack (-v shows it)" {
+    run xmpp_as alice send -v "$(jid_of carol)" -m "acked"
+    assert_success
+    assert_output --partial "<enable xmlns='urn:xmpp:sm:3'/>"
+    assert_output --regexp "RECV: <a [^>]*h=\"1\""
+    xmpp_as carol recv -n 1 -t 10 >/dev/null
+}
+
+@test "recv: messages beyond --count stay on the server for the next run" {
+    xmpp_as dave recv --idle 1 -t 10 >/dev/null # what earlier tests left
+    for i in 1 2 3; do
+        xmpp_as alice send "$(jid_of dave)" -m "queued $i"
+    done
+    for i in 1 2 3; do
+        run xmpp_as dave recv -n 1 -t 10
+        assert_success
+        assert_output --regexp "	queued $i$"
+    done
+    run xmpp_as dave recv -n 1 -t 2
+    assert_failure 75
+}
+
+# ---- reconnecting ----
+
+@test "recv --reconnect: messages sent after a server restart arrive" {
+    recv_bg bob "$BATS_TEST_TMPDIR/out" --reconnect
+    xmpp_as alice send "$(jid_of bob)" -m "before restart"
+    wait_for "$BATS_TEST_TMPDIR/out" "before restart"
+    "$SERVER" restart "$XS_STATE"
+    # shellcheck disable=SC1091
+    . "$XS_STATE/env"
+    wait_for "$BATS_TEST_TMPDIR/out.err" "reconnected" 15
+    xmpp_as alice send "$(jid_of bob)" -m "after restart"
+    wait_for "$BATS_TEST_TMPDIR/out" "after restart"
+    kill "$RECV_PID"
+    wait "$RECV_PID" || true
+    run grep -c "connection lost" "$BATS_TEST_TMPDIR/out.err"
+    assert_output 1
+}
+
+@test "recv --reconnect: a cut network resumes the session, nothing is lost" {
+    local port
+    port=$(free_port)
+    relay "$port" "$XS_PORT"
+    XMPP_PASSWORD=$(pass_of bob) "$XMPP" recv --reconnect -j "$(jid_of bob)" \
+        --server "127.0.0.1:$port" --ca-file "$XS_CA" -v \
+        >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/out.err" 3>&- &
+    local recv=$!
+    echo "pid $recv" >>"$EXTRA"
+    wait_for "$BATS_TEST_TMPDIR/out.err" "RECV: <enabled .*resume"
+    kill "$RELAY_PID"
+    wait "$RELAY_PID" || true
+    xmpp_as alice send "$(jid_of bob)" -m "sent during the cut"
+    relay "$port" "$XS_PORT"
+    wait_for "$BATS_TEST_TMPDIR/out.err" "reconnected; session resumed" 15
+    wait_for "$BATS_TEST_TMPDIR/out" "sent during the cut"
+    kill "$recv"
+}
+
+@test "send --lines: a server killed mid-stream leaves every line accounted for" {
+    recv_bg carol "$BATS_TEST_TMPDIR/out"
+    # A pause after 5000 lines lets acks for them come back first.
+    (for i in $(seq 1 10000); do
+        echo "line $i"
+        [ "$i" = 5000 ] && sleep 1
+    done) | xmpp_as alice send --lines "$(jid_of carol)" \
+        2>"$BATS_TEST_TMPDIR/send.err" 3>&- &
+    local send=$!
+    wait_lines "$BATS_TEST_TMPDIR/out" 6000 60
+    kill -9 "$(server_pid)"
+    local rc=0
+    wait "$send" || rc=$?
+    [ "$rc" -eq 74 ]
+    # The report: "N line(s) not confirmed ...: stdin line(s) A-B[,..];
+    # from line L on not sent" (or nothing unconfirmed but the unsent).
+    cat "$BATS_TEST_TMPDIR/send.err" >&3
+    local last
+    last=$(sed -n 's/.*from line \([0-9]*\) on not sent.*/\1/p' \
+        "$BATS_TEST_TMPDIR/send.err")
+    [ -n "$last" ]
+    last=$((last - 1))
+    # Every line received was sent (<= last), so it was either confirmed
+    # or reported unconfirmed: nothing arrived that the tool lost track of.
+    local max
+    max=$(sed -n 's/.*	line \([0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/out" | sort -n | tail -1)
+    [ "$max" -le "$last" ]
+    # Lines confirmed were received up to the first unconfirmed one.
+    local first_unconfirmed
+    first_unconfirmed=$(sed -n 's/.*stdin line(s) \([0-9]*\).*/\1/p' \
+        "$BATS_TEST_TMPDIR/send.err")
+    [ -z "$first_unconfirmed" ] || [ "$first_unconfirmed" -gt 5000 ]
+    "$SERVER" restart "$XS_STATE"
+}
+
+# ---- stalls ----
+
+@test "a stalled server (SIGSTOP) hits the deadline: 75, no hang" {
+    kill -STOP "$(server_pid)"
+    XMPP_PASSWORD=$(pass_of alice) run timeout 20 "$XMPP" send -j "$(jid_of alice)" --server "127.0.0.1:$XS_PORT" \
+        --ca-file "$XS_CA" -t 2 "$(jid_of bob)" -m "stalled" \
+        < /dev/null
+    assert_failure 75
+    assert_output --partial "timed out"
+}
+
+@test "a server that stalls mid-session: recv --count hits the deadline, 75" {
+    recv_bg bob "$BATS_TEST_TMPDIR/out" -n 1 -t 3
+    kill -STOP "$(server_pid)"
+    local rc=0
+    wait "$RECV_PID" || rc=$?
+    [ "$rc" -eq 75 ]
+    grep -q "deadline reached after 0 of 1" "$BATS_TEST_TMPDIR/out.err"
+}
+
+@test "a connection cut at each step of the handshake fails cleanly" {
+    local port n during_sasl=0
+    port=$(free_port)
+    for n in 1 2 3 4 5 6 7 8 9; do
+        relay "$port" "$XS_PORT" "$n"
+        run xmpp_as_port "$port" send "$(jid_of bob)" -m "cut at $n"
+        kill "$RELAY_PID"
+        wait "$RELAY_PID" || true
+        echo "cut after client chunk $n: exit $status: $output" >&3
+        case $status in
+        0 | 69 | 74 | 76 | 77) ;;
+        *) return 1 ;;
+        esac
+        [ "$status" -eq 0 ] || [ "${#lines[@]}" -eq 1 ]
+        [[ $output != *"during authentication"* ]] || during_sasl=1
+    done
+    [ "$during_sasl" -eq 1 ]
+    xmpp_as bob recv -t 3 --idle 1 >/dev/null || true
+}
+
+xmpp_as_port() {
+    local port=$1 tool=$2
+    shift 2
+    XMPP_PASSWORD=$(pass_of alice) "$XMPP" "$tool" -j "$(jid_of alice)" \
+        --server "127.0.0.1:$port" --ca-file "$XS_CA" -t 10 "$@"
+}
+
+# ---- certificates ----
+
+@test "tls: an expired certificate is refused (77), even when trusted" {
+    cert expired localhost 20200101000000Z 20200201000000Z
+    local d="$BATS_TEST_TMPDIR/expired-server" c="$BATS_TEST_TMPDIR/expired"
+    other_server "$d" XS_CERT="$c/cert.pem" XS_KEY="$c/key.pem"
+    run as_alice_at "$d" send "$(jid_of bob)" -m x
+    assert_failure 77
+    assert_output --partial "certificate"
+    run as_alice_at "$d" send --ca-file "$c/cert.pem" "$(jid_of bob)" -m x
+    assert_failure 77
+    assert_output --partial "expired"
+    run as_alice_at "$d" send --insecure "alice@localhost" -m x
+    assert_success
+}
+
+@test "tls: a certificate for another host is refused (77) unless --insecure" {
+    cert wronghost example.net 20200101000000Z 20991231000000Z
+    local d="$BATS_TEST_TMPDIR/wrong-server" c="$BATS_TEST_TMPDIR/wronghost"
+    other_server "$d" XS_CERT="$c/cert.pem" XS_KEY="$c/key.pem"
+    run as_alice_at "$d" send --ca-file "$c/cert.pem" "$(jid_of bob)" -m x
+    assert_failure 77
+    assert_output --partial "certificate"
+    run as_alice_at "$d" send --insecure "alice@localhost" -m x
+    assert_success
+}
+
+@test "tls: a server that offers no TLS is refused (77): no plaintext login" {
+    local d="$BATS_TEST_TMPDIR/plain-server"
+    other_server "$d" XS_NO_TLS=1
+    run as_alice_at "$d" send --insecure "alice@localhost" -m x
+    assert_failure 77
+    assert_output --partial "offers no TLS"
+}
