@@ -220,6 +220,12 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **atts)
     char *qname = split_name(name, &uri, &urilen);
     if (!qname)
         return stop(b, "out of memory");
+    /* Namespaces in XML §3: the xml prefix is bound once and for all;
+     * as a default namespace (all a stanza can say) it is an error. */
+    if (uri && ns_equal(uri, urilen, XML_NS)) {
+        free(qname);
+        return stop(b, "an element cannot be in the xml namespace");
+    }
     char *colon = strchr(qname, ':'); /* elements lose the prefix */
     if (b->depth == b->top && !top_allowed(b, colon ? colon + 1 : qname)) {
         free(qname);

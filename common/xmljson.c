@@ -214,6 +214,15 @@ static int check_text(const struct where *w, const char *s, size_t n)
     return bad(w, msg);
 }
 
+/* Namespaces in XML §3: these two are bound once and for all; an
+ * xmlns="..." or xmlns:p="..." naming them is an error to expat. */
+static bool reserved_ns(json_t *v)
+{
+    const char *s = json_string_value(v);
+    return s && (!strcmp(s, "http://www.w3.org/XML/1998/namespace") ||
+                 !strcmp(s, "http://www.w3.org/2000/xmlns/"));
+}
+
 static bool declared(const struct scope *sc, const char *prefix, size_t n)
 {
     char key[128];
@@ -262,6 +271,8 @@ static int build_attrs(struct where *w, json_t *attrs,
             rc = check_text(w, json_string_value(v), json_string_length(v));
         if (!rc && !strncmp(k, "xmlns:", 6) && !json_string_length(v))
             rc = bad(w, "a prefix cannot be bound to an empty namespace");
+        if (!rc && !strncmp(k, "xmlns:", 6) && reserved_ns(v))
+            rc = bad(w, "the xml and xmlns namespaces cannot be bound");
         path_pop(w, was);
         if (rc)
             return rc;
@@ -352,6 +363,8 @@ static int check_element(struct where *w, json_t *j)
         rc = json_is_string(ns) ? check_text(w, json_string_value(ns),
                                              json_string_length(ns))
                                 : bad(w, "must be a string");
+        if (!rc && reserved_ns(ns))
+            rc = bad(w, "an element cannot be in the xml or xmlns namespace");
         path_pop(w, was);
     }
     if (!rc && text) {
