@@ -88,6 +88,23 @@ static char *text_run(xmpp_stanza_t **c)
     return run;
 }
 
+static int has_elements(xmpp_stanza_t *st)
+{
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c;
+         c = xmpp_stanza_get_next(c))
+        if (!xmpp_stanza_is_text(c))
+            return 1;
+    return 0;
+}
+
+/* Whitespace-only text between elements is indentation: the JSON form
+ * and xmlin drop it, so it does not count. */
+static void blank_to_empty(char *run, int between_elements)
+{
+    if (between_elements && !run[strspn(run, " \t\r\n")])
+        run[0] = '\0';
+}
+
 /* The same element: name, attributes (in any order: libstrophe keeps
  * them in a hash table), text and children. */
 int stanza_same(xmpp_stanza_t *a, xmpp_stanza_t *b)
@@ -110,8 +127,11 @@ int stanza_same(xmpp_stanza_t *a, xmpp_stanza_t *b)
     }
     xmpp_stanza_t *x = xmpp_stanza_get_children(a);
     xmpp_stanza_t *y = xmpp_stanza_get_children(b);
+    int mixed = has_elements(a) || has_elements(b);
     while (x || y) {
         char *tx = text_run(&x), *ty = text_run(&y);
+        blank_to_empty(tx, mixed);
+        blank_to_empty(ty, mixed);
         int same = strcmp(tx, ty) == 0;
         free(tx);
         free(ty);
