@@ -41,6 +41,13 @@ server_down() {
     [ -n "${XS_STATE:-}" ] && "$SERVER" stop "$XS_STATE"
 }
 
+# libstrophe_leaks_ok: for a test that cuts streams mid-handshake on
+# purpose, where libstrophe itself leaks (tests/lsan-libstrophe.supp).
+# Only that test's runs lose ASan's leak check inside libstrophe.
+libstrophe_leaks_ok() {
+    export LSAN_OPTIONS="suppressions=$BATS_TEST_DIRNAME/lsan-libstrophe.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+}
+
 # require_server IMPL REASON: skip this test unless the suite's server is
 # IMPL (prosody or ejabberd). Only for tests that are about one server's
 # internals (its data files, its admin tool), never to hide a difference
