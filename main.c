@@ -12,7 +12,7 @@
 
 extern const struct tool tool_send, tool_recv, tool_roster, tool_presence,
     tool_iq, tool_disco, tool_ping, tool_version, tool_time, tool_vcard,
-    tool_shell;
+    tool_shell, tool_muc, tool_command, tool_pubsub;
 
 const struct tool *const tools[] = {
     &tool_send,
@@ -26,6 +26,9 @@ const struct tool *const tools[] = {
     &tool_time,
     &tool_vcard,
     &tool_shell,
+    &tool_muc,
+    &tool_command,
+    &tool_pubsub,
     NULL,
 };
 

@@ -18,16 +18,19 @@ static const char help[] =
     "      --to JID             send it to JID (default: no 'to', which the\n"
     "                           server answers for the account)\n"
     "      --json-in            the payload is JSON in the --json mapping\n"
+    "      --max-size BYTES     refuse a payload larger than this (default\n"
+    "                           1 MiB)\n"
     "PAYLOAD is one XML element, from the argument or else from stdin; it is\n"
     "checked before anything is sent. The answer's payload is printed as\n"
     "one line of XML, or with --json as JSON (name, ns, attrs, text,\n"
     "children: see xmpp-iq(1)).\n";
 
-enum { OPT_TO = 1000, OPT_JSON_IN };
+enum { OPT_TO = 1000, OPT_JSON_IN, OPT_MAX_SIZE };
 
 static const struct option options[] = {
     {"to", required_argument, NULL, OPT_TO},
     {"json-in", no_argument, NULL, OPT_JSON_IN},
+    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {NULL, 0, NULL, 0},
 };
 
@@ -37,7 +40,8 @@ const struct tool tool_iq = {
     .name = "iq",
     .run = cmd_iq,
     .summary = "Send an IQ request with a raw payload",
-    .synopsis = "[options] [--to JID] [--json-in] get|set [PAYLOAD]",
+    .synopsis = "[options] [--to JID] [--json-in] [--max-size BYTES] get|set "
+                "[PAYLOAD]",
     .help = help,
     .options = options,
 };
@@ -46,6 +50,7 @@ struct iq {
     struct session_opts o;
     const char *to;
     bool json_in;
+    size_t max;
 };
 
 static int on_opt(int c, const char *arg, void *ud)
@@ -54,6 +59,7 @@ static int on_opt(int c, const char *arg, void *ud)
     switch (c) {
     case OPT_TO: q->to = arg; break;
     case OPT_JSON_IN: q->json_in = true; break;
+    case OPT_MAX_SIZE: return opts_size(arg, &q->max);
     default: return XE_USAGE;
     }
     return OPTS_CONTINUE;
@@ -69,9 +75,12 @@ static int read_payload(struct iq *q, xmpp_ctx_t *ctx, const char *arg,
     const char *what = arg ? "payload" : "stdin";
     if (arg) {
         len = strlen(arg);
+        if (len > q->max)
+            return fail(XE_DATA, "payload: larger than %zu bytes "
+                                 "(--max-size)", q->max);
         if (!(buf = strdup(arg)))
             return fail(XE_DATA, "payload: out of memory");
-    } else if ((rc = input_read(NULL, INPUT_MAX_DEFAULT, &buf, &len))) {
+    } else if ((rc = input_read(NULL, q->max, &buf, &len))) {
         return rc;
     }
     rc = q->json_in ? xmljson_parse(ctx, what, buf, len, out)
@@ -89,7 +98,7 @@ static void print_answer(const struct answer *a, void *ud)
 
 static int cmd_iq(int argc, char **argv)
 {
-    struct iq q = {0};
+    struct iq q = {.max = INPUT_MAX_DEFAULT};
     int first, rc = opts_parse(argc, argv, &q.o, on_opt, &q, &first);
     if (rc != OPTS_CONTINUE)
         return rc;

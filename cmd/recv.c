@@ -11,6 +11,7 @@
 #include "../common/die.h"
 #include "../common/exitcode.h"
 #include "../common/jid.h"
+#include "../common/muc.h"
 #include "../common/output.h"
 #include "../common/presence.h"
 #include "../common/session.h"
@@ -30,11 +31,22 @@ static const char help[] =
     "                           JID arrive\n"
     "      --reconnect          when the connection drops, reconnect with\n"
     "                           backoff and resume the session (XEP-0198)\n"
+    "Group chat (XEP-0045):\n"
+    "      --muc ROOM           join ROOM@SERVICE (repeat for more) and print\n"
+    "                           only the rooms' messages; FROM is ROOM/NICK;\n"
+    "                           our own are skipped unless --all\n"
+    "      --nick NICK          nick in the rooms (default: the JID's localpart;\n"
+    "                           a taken nick becomes NICK-2 ... NICK-5)\n"
+    "      --history N          ask the rooms for their last N messages\n"
+    "                           (default 0)\n"
+    "      --room-password-file FILE  the rooms' password, from FILE's first "
+    "line\n"
     "Output: FROM<TAB>TYPE<TAB>BODY with \\ TAB LF escaped as \\\\ \\t \\n;\n"
     "--json: from, to, type, id, thread, subject, body, delay; --xml: stanzas.\n";
 
 enum { OPT_FROM = 1000, OPT_TYPE, OPT_IDLE, OPT_ALL, OPT_PRIORITY,
-       OPT_NO_PRESENCE, OPT_RECONNECT };
+       OPT_NO_PRESENCE, OPT_RECONNECT, OPT_MUC, OPT_NICK, OPT_HISTORY,
+       OPT_ROOM_PASSWORD_FILE };
 
 static const struct option options[] = {
     {"from", required_argument, NULL, OPT_FROM},
@@ -45,6 +57,10 @@ static const struct option options[] = {
     {"priority", required_argument, NULL, OPT_PRIORITY},
     {"no-presence", no_argument, NULL, OPT_NO_PRESENCE},
     {"reconnect", no_argument, NULL, OPT_RECONNECT},
+    {"muc", required_argument, NULL, OPT_MUC},
+    {"nick", required_argument, NULL, OPT_NICK},
+    {"history", required_argument, NULL, OPT_HISTORY},
+    {"room-password-file", required_argument, NULL, OPT_ROOM_PASSWORD_FILE},
     {NULL, 0, NULL, 0},
 };
 
@@ -67,6 +83,7 @@ struct recv {
     long count, priority;
     double idle;
     bool all, no_presence;
+    struct muc muc;             /* --muc rooms */
     struct session s;
     long got;
     long long last_activity;
@@ -93,6 +110,19 @@ static int on_opt(int c, const char *arg, void *ud)
     case OPT_ALL: r->all = true; break;
     case OPT_NO_PRESENCE: r->no_presence = true; break;
     case OPT_RECONNECT: r->o.reconnect = true; break;
+    case OPT_MUC: return muc_add(&r->muc, arg) ? XE_DATA : OPTS_CONTINUE;
+    case OPT_NICK:
+        r->muc.nick = arg;
+        return muc_check_nick(arg) ? XE_DATA : OPTS_CONTINUE;
+    case OPT_HISTORY:
+        if (opts_int(arg, 0, 1000000, &r->muc.history) < 0)
+            return fail(XE_USAGE, "--history %s: give a number of messages",
+                        arg);
+        break;
+    case OPT_ROOM_PASSWORD_FILE: {
+        int rc = muc_read_password(&r->muc, arg);
+        return rc ? rc : OPTS_CONTINUE;
+    }
     case 'n':
         if (opts_int(arg, 1, 1L << 40, &r->count) < 0)
             return fail(XE_USAGE, "--count %s: give a positive number", arg);
@@ -176,6 +206,9 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
         type = "normal"; /* RFC 6121 §5.2.2 */
     if (r->from && !jid_matches(xmpp_stanza_get_from(st), r->from))
         return 1;
+    if (r->muc.n && (!muc_room_of(&r->muc, xmpp_stanza_get_from(st)) ||
+                     (!r->all && muc_is_self(&r->muc, xmpp_stanza_get_from(st)))))
+        return 1; /* with --muc, the rooms' messages but our own */
     if (r->type && strcmp(type, r->type))
         return 1;
     char *body = xmpp_message_get_body(st);
@@ -220,9 +253,13 @@ static int listen(struct recv *r)
         int st = session_step(&r->s, 200);
         if (st == XE_CONNLOST && r->o.reconnect) {
             if ((st = session_reconnect(&r->s)) == 0) {
-                if (!r->s.resumed && !r->no_presence)
-                    send_presence(r); /* a new session: announce it */
-                continue;
+                /* A new session: announce it, or be in the rooms again. */
+                if (!r->s.resumed && r->muc.n)
+                    st = muc_join(&r->muc, &r->s);
+                else if (!r->s.resumed && !r->no_presence)
+                    send_presence(r);
+                if (!st)
+                    continue;
             }
         }
         if (st != SESSION_RUNNING)
@@ -234,26 +271,40 @@ static int listen(struct recv *r)
     }
 }
 
-static int cmd_recv(int argc, char **argv)
+/* The job; the rooms are freed by cmd_recv, whichever way it ends. */
+static int run_recv(struct recv *r, int argc, char **argv)
 {
-    struct recv r = {0};
-    int first, rc = opts_parse(argc, argv, &r.o, on_opt, &r, &first);
+    int first, rc = opts_parse(argc, argv, &r->o, on_opt, r, &first);
     if (rc != OPTS_CONTINUE)
         return rc;
     if (first < argc)
         return fail(XE_USAGE, "unexpected argument '%s'", argv[first]);
-    if (!(rc = session_open(&r.s, &r.o))) {
-        xmpp_handler_add(r.s.conn, on_message, NULL, "message", NULL, &r);
-        session_answer_iqs(&r.s);
-        if (!r.no_presence && !r.o.component) /* XEP-0114: no session */
-            send_presence(&r);
-        rc = listen(&r);
-        if (rc == XE_TIMEOUT && !r.count)
+    if (!r->muc.n && (r->muc.nick || r->muc.password || r->muc.history))
+        return fail(XE_USAGE, "--nick, --history and --room-password-file "
+                              "go with --muc ROOM");
+    if (!(rc = session_open(&r->s, &r->o))) {
+        xmpp_handler_add(r->s.conn, on_message, NULL, "message", NULL, r);
+        session_answer_iqs(&r->s);
+        if (!r->no_presence && !r->muc.n &&
+            !r->o.component) /* XEP-0114: no session */
+            send_presence(r);
+        if (!r->muc.n || !(rc = muc_join(&r->muc, &r->s)))
+            rc = listen(r);
+        if (rc == XE_TIMEOUT && !r->count)
             rc = XE_OK;
         else if (rc == XE_TIMEOUT)
             fail(XE_TIMEOUT, "deadline reached after %ld of %ld messages",
-                 r.got, r.count);
+                 r->got, r->count);
+        muc_leave(&r->muc);
     }
     fflush(stdout);
-    return session_close(&r.s, rc);
+    return session_close(&r->s, rc);
+}
+
+static int cmd_recv(int argc, char **argv)
+{
+    struct recv r = {0};
+    int rc = run_recv(&r, argc, argv);
+    muc_free(&r.muc);
+    return rc;
 }

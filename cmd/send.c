@@ -11,10 +11,11 @@
 #include "../common/exitcode.h"
 #include "../common/input.h"
 #include "../common/jid.h"
+#include "../common/muc.h"
 #include "../common/mimetype.h"
 #include "../common/session.h"
-#include "../common/upload.h"
 #include "../common/stanza.h"
+#include "../common/upload.h"
 
 static const char help[] =
     "Message:\n"
@@ -34,7 +35,16 @@ static const char help[] =
     "                           message of its own; repeatable; any text\n"
     "                           (-m, -f) goes first; stdin is not read\n"
     "      --content-type TYPE  MIME type of the attached files (default:\n"
-    "                           from the file name)\n";
+    "                           from the file name)\n"
+    "Group chat (XEP-0045):\n"
+    "      --muc ROOM           also send to this room (ROOM@SERVICE; repeat for\n"
+    "                           more; the JIDs may then be left out): join,\n"
+    "                           send, wait for the room to pass the message\n"
+    "                           on, leave\n"
+    "      --nick NICK          nick in the rooms (default: the JID's localpart;\n"
+    "                           a taken nick becomes NICK-2 ... NICK-5)\n"
+    "      --room-password-file FILE  the rooms' password, from FILE's first "
+    "line\n";
 
 enum {
     OPT_TYPE = 1000,
@@ -45,6 +55,9 @@ enum {
     OPT_RECEIPT,
     OPT_ATTACH,
     OPT_CONTENT_TYPE,
+    OPT_MUC,
+    OPT_NICK,
+    OPT_ROOM_PASSWORD_FILE,
 };
 
 static const struct option options[] = {
@@ -60,6 +73,9 @@ static const struct option options[] = {
     {"receipt", no_argument, NULL, OPT_RECEIPT},
     {"attach", required_argument, NULL, OPT_ATTACH},
     {"content-type", required_argument, NULL, OPT_CONTENT_TYPE},
+    {"muc", required_argument, NULL, OPT_MUC},
+    {"nick", required_argument, NULL, OPT_NICK},
+    {"room-password-file", required_argument, NULL, OPT_ROOM_PASSWORD_FILE},
     {NULL, 0, NULL, 0},
 };
 
@@ -87,6 +103,7 @@ struct send {
     struct upload files[MAX_ATTACH]; /* --attach */
     int nfiles;
     const char *content_type;
+    struct muc muc;              /* --muc rooms */
     struct session s;
     /* --lines bookkeeping: input line numbers, 1-based. */
     unsigned long line_no;       /* last line read */
@@ -118,7 +135,6 @@ struct pending {
 static int on_opt(int c, const char *arg, void *ud)
 {
     struct send *sd = ud;
-    long n;
     switch (c) {
     case 'm': sd->message = arg; break;
     case 'f': sd->file = arg; break;
@@ -128,6 +144,14 @@ static int on_opt(int c, const char *arg, void *ud)
     case OPT_ID: sd->id = arg; break;
     case OPT_SANITIZE: sd->sanitize = true; break;
     case OPT_RECEIPT: sd->receipt = true; break;
+    case OPT_MUC: return muc_add(&sd->muc, arg) ? XE_DATA : OPTS_CONTINUE;
+    case OPT_NICK:
+        sd->muc.nick = arg;
+        return muc_check_nick(arg) ? XE_DATA : OPTS_CONTINUE;
+    case OPT_ROOM_PASSWORD_FILE: {
+        int rc = muc_read_password(&sd->muc, arg);
+        return rc ? rc : OPTS_CONTINUE;
+    }
     case OPT_TYPE:
         if (strcmp(arg, "chat") && strcmp(arg, "normal") &&
             strcmp(arg, "headline"))
@@ -135,11 +159,7 @@ static int on_opt(int c, const char *arg, void *ud)
                         arg);
         sd->type = arg;
         break;
-    case OPT_MAX_SIZE:
-        if (opts_int(arg, 1, 1L << 30, &n) < 0)
-            return fail(XE_USAGE, "--max-size %s: give bytes, 1 to 1 GiB", arg);
-        sd->max = (size_t)n;
-        break;
+    case OPT_MAX_SIZE: return opts_size(arg, &sd->max);
     case OPT_ATTACH:
         if (sd->nfiles == MAX_ATTACH)
             return fail(XE_USAGE, "--attach: at most %d files at a time",
@@ -285,31 +305,61 @@ static int wait_receipts(struct send *sd)
     return rc;
 }
 
-/* One <message/> to each recipient (RFC 6121 §5.2); with oob_url, the
- * XEP-0066 pointer to an uploaded file as well. Returns the ordinal of
- * the last one. */
+/* A <message/> with the body and what goes with every one: subject,
+ * thread and, with oob_url, the XEP-0066 pointer to an uploaded file. */
+static xmpp_stanza_t *new_message(struct send *sd, const char *type,
+                                  const char *to, const char *id,
+                                  const char *body, const char *oob_url)
+{
+    xmpp_ctx_t *ctx = sd->s.ctx;
+    xmpp_stanza_t *m = xmpp_message_new(ctx, type, to, id);
+    if (sd->subject)
+        stanza_add_text_child(m, "subject", sd->subject);
+    xmpp_message_set_body(m, body);
+    if (sd->thread)
+        stanza_add_text_child(m, "thread", sd->thread);
+    if (oob_url)
+        xmpp_stanza_add_child_ex(m, upload_oob(ctx, oob_url), 0);
+    return m;
+}
+
+/* XEP-0045 §7.4: a groupchat message to each room we joined; the room
+ * reflects it to us with the same id once it has passed it on. No
+ * receipt request: XEP-0184 §5.3. */
+static unsigned long send_rooms(struct send *sd, const char *body,
+                                const char *oob_url)
+{
+    unsigned long ordinal = 0;
+    for (int i = 0; i < sd->muc.n; i++) {
+        char *uuid = sd->id ? NULL : session_id(&sd->s);
+        const char *id = sd->id ? sd->id : uuid;
+        xmpp_stanza_t *m = new_message(sd, "groupchat", sd->muc.room[i].jid,
+                                       id, body, oob_url);
+        muc_expect(&sd->muc.room[i], id);
+        ordinal = session_send(&sd->s, m);
+        xmpp_stanza_release(m);
+        xmpp_free(sd->s.ctx, uuid);
+    }
+    return ordinal;
+}
+
+/* One <message/> to each recipient (RFC 6121 §5.2) and room. Returns
+ * the ordinal of the last one. */
 static unsigned long send_body(struct send *sd, const char *body,
                                const char *oob_url)
 {
     unsigned long ordinal = 0;
-    xmpp_ctx_t *ctx = sd->s.ctx;
     for (int i = 0; i < sd->nto; i++) {
         char buf[128];
         const char *id = next_id(sd, i, buf, sizeof buf);
-        xmpp_stanza_t *m = xmpp_message_new(ctx, sd->type, sd->to[i], id);
-        if (sd->subject)
-            stanza_add_text_child(m, "subject", sd->subject);
-        xmpp_message_set_body(m, body);
-        if (sd->thread)
-            stanza_add_text_child(m, "thread", sd->thread);
-        if (oob_url)
-            xmpp_stanza_add_child_ex(m, upload_oob(ctx, oob_url), 0);
+        xmpp_stanza_t *m =
+            new_message(sd, sd->type, sd->to[i], id, body, oob_url);
         if (sd->receipt)
-            xmpp_stanza_add_child_ex(m, receipt_request(ctx), 0);
+            xmpp_stanza_add_child_ex(m, receipt_request(sd->s.ctx), 0);
         ordinal = session_send(&sd->s, m);
         xmpp_stanza_release(m);
     }
-    return ordinal;
+    return sd->muc.n ? send_rooms(sd, body, oob_url) : ordinal;
 }
 
 /* RFC 6120 §8.3: a refused message comes back as an error. A local
@@ -332,6 +382,10 @@ static int open_session(struct send *sd)
     int rc = session_open(&sd->s, &sd->o);
     if (rc)
         return rc;
+    if (sd->muc.n && (rc = muc_join(&sd->muc, &sd->s))) {
+        muc_leave(&sd->muc);
+        return rc;
+    }
     xmpp_handler_add(sd->s.conn, on_bounce, NULL, "message", "error", sd);
     if (sd->receipt) {
         char *uuid = session_id(&sd->s);
@@ -348,7 +402,10 @@ static int open_session(struct send *sd)
  * bounced, else what the receipts say. */
 static int finish(struct send *sd, int rc)
 {
-    if (rc)
+    if (!rc && sd->muc.n)
+        rc = muc_wait_reflections(&sd->muc);
+    muc_leave(&sd->muc);
+    if (rc && !(rc == XE_STANZA && sd->bounced)) /* else reported below */
         return rc;
     if (sd->bounced > 1)
         fail(XE_STANZA, "%d message(s) refused", sd->bounced);
@@ -568,6 +625,16 @@ static int send_lines(struct send *sd)
         if (session_step(&sd->s, n > 0 ? 0 : 10) != SESSION_RUNNING)
             break;
     }
+    /* SIGINT/SIGTERM is how `tail -f | xmpp send --lines` is stopped:
+     * read no more, but confirm what was sent, and exit 0 if all was. */
+    if (sd->s.status > 128 && sd->s.status < 128 + 32) {
+        session_clear_signal(&sd->s);
+        eof = true;
+        if (have)
+            warnx("interrupted: the unfinished stdin line %lu was not sent",
+                  sd->line_no + 1);
+        have = 0;
+    }
     if (buf && eof && have) {
         buf[have] = '\0';
         send_line(sd, buf, have);
@@ -613,34 +680,45 @@ static int check_attachments(struct send *sd)
     return 0;
 }
 
-static int cmd_send(int argc, char **argv)
+/* The job; what it allocated is freed by cmd_send, whichever way it
+ * ends. */
+static int run_send(struct send *sd, int argc, char **argv)
 {
-    struct send sd = {.type = "chat", .max = INPUT_MAX_DEFAULT};
-    int first, rc = opts_parse(argc, argv, &sd.o, on_opt, &sd, &first);
+    int first, rc = opts_parse(argc, argv, &sd->o, on_opt, sd, &first);
     if (rc != OPTS_CONTINUE)
         return rc;
-    sd.to = argv + first;
-    sd.nto = argc - first;
-    if (sd.nto == 0)
+    sd->to = argv + first;
+    sd->nto = argc - first;
+    if (sd->nto == 0 && sd->muc.n == 0)
         return fail(XE_USAGE, "no recipient; usage: xmpp send %s",
                     tool_send.synopsis);
-    if ((sd.message != NULL) + (sd.file != NULL) + sd.lines > 1)
+    if (!sd->muc.n && (sd->muc.nick || sd->muc.password))
+        return fail(XE_USAGE, "--nick and --room-password-file go with "
+                              "--muc ROOM");
+    if ((sd->message != NULL) + (sd->file != NULL) + sd->lines > 1)
         return fail(XE_USAGE, "choose one of --message, --file and --lines");
-    for (int i = 0; i < sd.nto; i++) {
-        const char *why = jid_check(sd.to[i]);
+    for (int i = 0; i < sd->nto; i++) {
+        const char *why = jid_check(sd->to[i]);
         if (why)
-            return fail(XE_DATA, "%s: invalid JID: %s", sd.to[i], why);
+            return fail(XE_DATA, "%s: invalid JID: %s", sd->to[i], why);
     }
-    if (sd.receipt && sd.id && (sd.nto > 1 || sd.lines))
+    if (sd->receipt && sd->id && (sd->nto > 1 || sd->lines))
         return fail(XE_USAGE, "--id with --receipt needs one recipient and "
                               "no --lines: receipts are matched by id");
-    if ((rc = check_attachments(&sd)))
+    if ((rc = check_attachments(sd)))
         return rc;
     /* `tail -f log | xmpp send --lines` runs as long as its input does:
      * no deadline while it flows, unless one is asked for. */
-    if (sd.lines && !sd.o.timeout_given)
-        sd.o.timeout = -1;
-    rc = sd.lines ? send_lines(&sd) : send_once(&sd);
+    if (sd->lines && !sd->o.timeout_given)
+        sd->o.timeout = -1;
+    return sd->lines ? send_lines(sd) : send_once(sd);
+}
+
+static int cmd_send(int argc, char **argv)
+{
+    struct send sd = {.type = "chat", .max = INPUT_MAX_DEFAULT};
+    int rc = run_send(&sd, argc, argv);
+    muc_free(&sd.muc);
     free(sd.rcpt);
     free(sd.rcpt_base);
     return rc;

@@ -81,14 +81,9 @@ struct shell {
 static int on_opt(int c, const char *arg, void *ud)
 {
     struct shell *sh = ud;
-    long n;
     switch (c) {
     case OPT_JSON_IN: sh->json_in = true; break;
-    case OPT_MAX_SIZE:
-        if (opts_int(arg, 1, 1L << 30, &n) < 0)
-            return fail(XE_USAGE, "--max-size %s: give bytes, 1 to 1 GiB", arg);
-        sh->max = (size_t)n;
-        break;
+    case OPT_MAX_SIZE: return opts_size(arg, &sh->max);
     default: return XE_USAGE;
     }
     return OPTS_CONTINUE;

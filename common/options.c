@@ -108,6 +108,15 @@ int opts_int(const char *arg, long min, long max, long *out)
     return 0;
 }
 
+int opts_size(const char *arg, size_t *out)
+{
+    long n;
+    if (opts_int(arg, 1, 1L << 30, &n) < 0)
+        return fail(XE_USAGE, "--max-size %s: give bytes, 1 to 1 GiB", arg);
+    *out = (size_t)n;
+    return OPTS_CONTINUE;
+}
+
 /* Apply one shared option; returns OPTS_CONTINUE or an exit status. */
 static int common_opt(struct session_opts *o, int c, const char *arg)
 {

@@ -4,6 +4,7 @@
 #define XMPP_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "tool.h"
 
@@ -57,6 +58,10 @@ void opts_usage(const struct tool *t, int to_stderr);
 
 /* Parse a non-negative number of seconds ("2", "0.5"). */
 int opts_seconds(const char *arg, double *out);
+
+/* Parse --max-size: a number of bytes, 1 to 1 GiB; a usage error is
+ * printed. Returns OPTS_CONTINUE or XE_USAGE. */
+int opts_size(const char *arg, size_t *out);
 
 /* Parse an integer in [min, max]. */
 int opts_int(const char *arg, long min, long max, long *out);

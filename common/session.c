@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "die.h"
 #include "exitcode.h"
 #include "jid.h"
@@ -48,10 +49,12 @@ long long now_ms(void)
 
 /* ---- the XML console (-v), with secrets redacted ---- */
 
-/* Elements whose text is a credential: SASL (RFC 6120 §6.4) and the
- * component handshake (XEP-0114 §3). */
+/* Elements whose text is a credential: SASL (RFC 6120 §6.4), the
+ * component handshake (XEP-0114 §3) and a room password (XEP-0045
+ * §7.2.6). */
 static const char *const secret_tags[] = {"auth", "response", "challenge",
-                                          "success", "handshake", NULL};
+                                          "success", "handshake", "password",
+                                          NULL};
 
 /* If p opens a secret-bearing element, the length of its name. */
 static size_t secret_tag(const char *p)
@@ -577,14 +580,15 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
                            lost_reason(error));
 }
 
-static int start_connect(struct session *s)
+/* Set up the connection object once: a reconnect reuses it, and the
+ * library does not free a setting that is made twice. */
+static void configure_conn(struct session *s)
 {
     struct creds *c = &s->creds;
     xmpp_conn_set_jid(s->conn, c->jid);
     xmpp_conn_set_pass(s->conn, c->password);
-    if (c->component) /* plain TCP: XEP-0114 has no TLS */
-        return xmpp_connect_raw(s->conn, c->host, c->port ? c->port : 5347,
-                                on_conn, s);
+    if (c->component)
+        return;
     long flags = XMPP_CONN_FLAG_MANDATORY_TLS;
     if (!s->opt->reconnect)
         flags |= XMPP_CONN_FLAG_DISABLE_SM; /* we run it: see start_accounting */
@@ -596,6 +600,14 @@ static int start_connect(struct session *s)
     if (c->ca_file)
         xmpp_conn_set_cafile(s->conn, c->ca_file);
     xmpp_conn_set_certfail_handler(s->conn, on_certfail);
+}
+
+static int start_connect(struct session *s)
+{
+    struct creds *c = &s->creds;
+    if (c->component) /* plain TCP: XEP-0114 has no TLS */
+        return xmpp_connect_raw(s->conn, c->host, c->port ? c->port : 5347,
+                                on_conn, s);
     unsigned short port = c->port;
     if (c->host && !port)
         port = c->direct_tls ? 5223 : 5222;
@@ -634,6 +646,7 @@ int session_open(struct session *s, const struct session_opts *o)
     s->conn = s->ctx ? xmpp_conn_new(s->ctx) : NULL;
     if (!s->conn)
         return s->status = fail(XE_UNAVAILABLE, "out of memory");
+    configure_conn(s);
     if (!await_ready(s))
         return 0;
     if (s->status == XE_TIMEOUT) {
@@ -716,6 +729,14 @@ int session_wait(struct session *s, const bool *done)
     return 0;
 }
 
+int session_clear_signal(struct session *s)
+{
+    int sig = s->status - 128;
+    got_signal = 0;
+    s->status = SESSION_RUNNING;
+    return sig;
+}
+
 void session_stop(struct session *s, int status)
 {
     if (s->status == SESSION_RUNNING)
@@ -743,7 +764,9 @@ struct iq_wait {
 static int right_sender(struct session *s, const char *to, const char *from)
 {
     const char *me = s->creds.jid;
-    if (!to) {
+    /* Our own bare JID is answered by our server, which may leave the
+     * 'from' out (§8.1.2.1), as for no 'to' at all. */
+    if (!to || (!strchr(to, '/') && jid_matches(me, to))) {
         const char *at = strchr(me, '@');
         const char *domain = at ? at + 1 : me;
         size_t dlen = jid_bare_len(domain);
@@ -839,6 +862,14 @@ static int on_iq_request(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     const char *id = xmpp_stanza_get_id(st);
     if (!type || !id || (strcmp(type, "get") && strcmp(type, "set")))
         return 1;
+    if (s->features && !strcmp(type, "get") &&
+        xmpp_stanza_get_child_by_name_and_ns(
+            st, "query", "http://jabber.org/protocol/disco#info")) {
+        xmpp_stanza_t *info = caps_disco_result(s->ctx, st, s->features);
+        session_send(s, info);
+        xmpp_stanza_release(info);
+        return 1;
+    }
     xmpp_stanza_t *reply = xmpp_iq_new(s->ctx, "result", id);
     const char *from = xmpp_stanza_get_from(st);
     if (from)

@@ -33,6 +33,9 @@ struct session {
     unsigned long in;        /* stanzas received and handled (XEP-0198 h) */
     enum { SM_OFF, SM_OFFERED, SM_ASKED, SM_ON } sm;
     bool ack_wanted;         /* an ack was asked for while SM_ASKED */
+    /* Features to advertise (caps.h), NULL-terminated: when set,
+     * session_answer_iqs() answers disco#info with them. */
+    const char *const *features;
     bool handlers_added;     /* accounting handlers, once per connection */
     bool reconnecting;       /* failures are kept in why, not printed */
     bool resumed;            /* the last reconnect resumed the session */
@@ -70,6 +73,11 @@ int session_wait(struct session *s, const bool *done);
  * itself again (presence, rooms). Returns 0 once connected. */
 int session_reconnect(struct session *s);
 
+/* After SIGINT or SIGTERM ended the loop (status 128+N): carry on, to
+ * finish cleanly (confirm what was sent). Another signal ends it again.
+ * Returns N. */
+int session_clear_signal(struct session *s);
+
 /* End the loop with this status. */
 void session_stop(struct session *s, int status);
 
@@ -97,7 +105,8 @@ int session_reply_from(struct session *s, const char *to, const char *from);
 
 /* Answer the IQ requests addressed to us that the tool does not handle
  * itself, as RFC 6120 §8.2.3 requires: a result to XEP-0199 pings and
- * to roster pushes from our own account (RFC 6121 §2.1.6),
+ * to roster pushes from our own account (RFC 6121 §2.1.6), our
+ * features to disco#info when session.features is set (XEP-0030),
  * service-unavailable to the rest. */
 void session_answer_iqs(struct session *s);
 

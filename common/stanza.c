@@ -30,3 +30,21 @@ const char *stanza_delay_stamp(xmpp_stanza_t *st)
                                                             "urn:xmpp:delay");
     return d ? xmpp_stanza_get_attribute(d, "stamp") : NULL;
 }
+
+xmpp_stanza_t *stanza_new_el(xmpp_ctx_t *ctx, const char *name, const char *ns)
+{
+    xmpp_stanza_t *el = xmpp_stanza_new(ctx);
+    xmpp_stanza_set_name(el, name);
+    if (ns)
+        xmpp_stanza_set_ns(el, ns);
+    return el;
+}
+
+xmpp_stanza_t *stanza_add_el(xmpp_stanza_t *parent, const char *name,
+                             const char *ns)
+{
+    xmpp_ctx_t *ctx = xmpp_stanza_get_context(parent);
+    xmpp_stanza_t *el = stanza_new_el(ctx, name, ns);
+    xmpp_stanza_add_child_ex(parent, el, 0);
+    return el;
+}

@@ -30,6 +30,18 @@ teardown_file() { server_down; }
     refute_output --partial "SENT:"
 }
 
+@test "iq: a payload over --max-size is refused before connecting: 65" {
+    run xmpp_as alice iq --max-size 10 get '<query xmlns="jabber:iq:roster"/>'
+    assert_failure 65
+    assert_output --partial "larger than 10 bytes"
+    head -c 2000000 /dev/zero | tr '\0' a >"$BATS_TEST_TMPDIR/big"
+    run "$XMPP" iq -j "$(jid_of alice)" --server 127.0.0.1:1 get <"$BATS_TEST_TMPDIR/big"
+    assert_failure 65
+    assert_output --partial "larger than 1048576 bytes"
+    run xmpp_as alice iq --max-size 0 get '<a xmlns="b"/>'
+    assert_failure 64
+}
+
 @test "iq: two elements, text or a DTD are not one payload: 65" {
     run xmpp_as alice iq get '<a xmlns="x"/><b xmlns="x"/>'
     assert_failure 65
@@ -129,9 +141,10 @@ teardown_file() { server_down; }
 @test "iq: --help lists every option" {
     run "$XMPP" iq --help
     assert_success
-    assert_output --partial "usage: xmpp iq [options] [--to JID] [--json-in] get|set [PAYLOAD]"
+    assert_output --partial "usage: xmpp iq [options] [--to JID] [--json-in] [--max-size BYTES] get|set [PAYLOAD]"
     assert_output --partial "--to JID"
     assert_output --partial "--json-in"
+    assert_output --partial "--max-size BYTES"
 }
 
 @test "iq: a wrong password exits 77, an unreachable server 69" {

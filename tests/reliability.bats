@@ -235,6 +235,27 @@ as_alice_at() {
     "$SERVER" restart "$XS_STATE"
 }
 
+@test "send --lines: SIGTERM stops the reading, confirms what was sent, exits 0" {
+    mkfifo "$BATS_TEST_TMPDIR/in"
+    XMPP_PASSWORD=$(pass_of alice) "$XMPP" send -j "$(jid_of alice)" \
+        --server "127.0.0.1:$XS_PORT" --ca-file "$XS_CA" --lines "$(jid_of dave)" \
+        <"$BATS_TEST_TMPDIR/in" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+    local send=$!
+    exec 4>"$BATS_TEST_TMPDIR/in"
+    printf 'first\nsecond\nhalf a li' >&4
+    sleep 1
+    kill -TERM "$send"
+    local rc=0
+    wait "$send" || rc=$?
+    exec 4>&-
+    [ "$rc" -eq 0 ]
+    grep -q "unfinished stdin line 3 was not sent" "$BATS_TEST_TMPDIR/err"
+    run xmpp_as dave recv --idle 1 -t 10
+    assert_line --partial "	first"
+    assert_line --partial "	second"
+    refute_output --partial "half a li"
+}
+
 # ---- stalls ----
 
 @test "a stalled server (SIGSTOP) hits the deadline: 75, no hang" {

@@ -1,0 +1,460 @@
+/* xmpp muc: look after group chat rooms (XEP-0045): read or set the
+ * subject, list the occupants, invite, create, configure, destroy.
+ *
+ * usage: xmpp muc [options] subject ROOM [TEXT] | occupants ROOM |
+ *                 invite ROOM JID... | create ROOM | config ROOM |
+ *                 destroy ROOM
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/die.h"
+#include "../common/exitcode.h"
+#include "../common/form.h"
+#include "../common/jid.h"
+#include "../common/muc.h"
+#include "../common/output.h"
+#include "../common/query.h"
+#include "../common/session.h"
+#include "../common/stanza.h"
+#include "../common/subcmd.h"
+#include "../common/utf8.h"
+
+static const char help[] =
+    "Subcommands (ROOM is ROOM@SERVICE):\n"
+    "  subject ROOM [TEXT]      print the room's subject, or set it to TEXT\n"
+    "                           (\"\" clears it)\n"
+    "  occupants ROOM           NICK<TAB>ROLE<TAB>AFFILIATION<TAB>JID per\n"
+    "                           occupant (JID empty when the room hides it)\n"
+    "  invite ROOM JID...       invite through the room (mediated, §7.8.2)\n"
+    "  create ROOM              create the room, persistent unless the form\n"
+    "                           says otherwise; fails if it exists\n"
+    "  config ROOM              print the room's configuration form, or with\n"
+    "                           --field/--form change it (owners only)\n"
+    "  destroy ROOM             destroy the room (owners only)\n"
+    "Options:\n"
+    "      --nick NICK          nick for joining (default: the JID's localpart)\n"
+    "      --room-password-file FILE  the room's password (FILE's first line);\n"
+    "                           with create, protect the new room with it\n"
+    "      --field VAR=VALUE    a configuration field for create and config;\n"
+    "                           repeat for more fields or values\n"
+    "      --form FILE          configuration fields from a JSON object file\n"
+    "                           ({\"VAR\": \"VALUE\" | [...] | true}; - for stdin)\n"
+    "      --reason TEXT        the reason given with invite and destroy\n"
+    "      --alternate ROOM     with destroy: where the occupants should go\n";
+
+enum { OPT_NICK = 1000, OPT_ROOM_PASSWORD_FILE, OPT_FIELD, OPT_FORM,
+       OPT_REASON, OPT_ALTERNATE };
+
+static const struct option options[] = {
+    {"nick", required_argument, NULL, OPT_NICK},
+    {"room-password-file", required_argument, NULL, OPT_ROOM_PASSWORD_FILE},
+    {"field", required_argument, NULL, OPT_FIELD},
+    {"form", required_argument, NULL, OPT_FORM},
+    {"reason", required_argument, NULL, OPT_REASON},
+    {"alternate", required_argument, NULL, OPT_ALTERNATE},
+    {NULL, 0, NULL, 0},
+};
+
+static int cmd_muc(int argc, char **argv);
+
+const struct tool tool_muc = {
+    .name = "muc",
+    .run = cmd_muc,
+    .summary = "Manage group chat rooms",
+    .synopsis = "[options] subject ROOM [TEXT] | occupants ROOM | "
+                "invite ROOM JID... | create ROOM | config ROOM | "
+                "destroy ROOM",
+    .help = help,
+    .options = options,
+};
+
+/* Someone in the room, as their presence says (§7.2.3). */
+struct occupant {
+    char *nick, *role, *affiliation, *jid;
+    xmpp_stanza_t *presence; /* for --xml */
+};
+
+struct muc_cmd {
+    struct session_opts o;
+    struct muc m;
+    struct form_input fields;
+    const char *reason, *alternate;
+    char **args;            /* its operands after ROOM */
+    int nargs;
+    struct session s;
+    struct occupant *occ;
+    int nocc;
+};
+
+static int on_opt(int c, const char *arg, void *ud)
+{
+    struct muc_cmd *mc = ud;
+    int rc = 0;
+    const char *why;
+    switch (c) {
+    case OPT_NICK:
+        mc->m.nick = arg;
+        rc = muc_check_nick(arg);
+        break;
+    case OPT_ROOM_PASSWORD_FILE: rc = muc_read_password(&mc->m, arg); break;
+    case OPT_FIELD: rc = form_input_arg(&mc->fields, arg); break;
+    case OPT_FORM: rc = form_input_file(&mc->fields, arg); break;
+    case OPT_REASON: mc->reason = arg; break;
+    case OPT_ALTERNATE:
+        if ((why = jid_check(arg)))
+            return fail(XE_DATA, "--alternate %s: invalid JID: %s", arg, why);
+        mc->alternate = arg;
+        break;
+    default: return XE_USAGE;
+    }
+    return rc ? rc : OPTS_CONTINUE;
+}
+
+/* ---- subject ---- */
+
+static void print_subject(struct muc_cmd *mc, struct muc_room *r)
+{
+    if (mc->o.format == OUT_JSON) {
+        struct json_obj j;
+        json_begin(&j, stdout);
+        json_str(&j, "room", r->jid);
+        if (r->subject)
+            json_str(&j, "subject", r->subject);
+        else
+            json_raw(&j, "subject", "null");
+        json_end(&j);
+    } else if (mc->o.format == OUT_XML) {
+        xmpp_stanza_t *m = xmpp_message_new(mc->s.ctx, "groupchat", NULL, NULL);
+        xmpp_stanza_set_from(m, r->jid);
+        stanza_add_text_child(m, "subject", r->subject ? r->subject : "");
+        print_element(stdout, m, stream_ns(&mc->s), OUT_XML);
+        xmpp_stanza_release(m);
+    } else if (r->subject) {
+        out_text(stdout, r->subject);
+        putchar('\n');
+    }
+}
+
+/* §8.1: a groupchat message holding only <subject/>. The room may say
+ * nothing when the subject does not change, so a round trip tells when
+ * it has handled it. */
+static int set_subject(struct muc_cmd *mc, struct muc_room *r, const char *text)
+{
+    char *id = session_id(&mc->s);
+    xmpp_stanza_t *m = xmpp_message_new(mc->s.ctx, "groupchat", r->jid, id);
+    stanza_add_text_child(m, "subject", text);
+    muc_expect(r, id);
+    session_send(&mc->s, m);
+    xmpp_stanza_release(m);
+    xmpp_free(mc->s.ctx, id);
+    int rc = muc_round_trip(&mc->m, r);
+    if (rc == XE_STANZA)
+        fail(rc, "%s: cannot set the subject: %s", r->jid, r->why);
+    return rc;
+}
+
+static int do_subject(struct muc_cmd *mc)
+{
+    struct muc_room *r = &mc->m.room[0];
+    if (mc->nargs)
+        return set_subject(mc, r, mc->args[0]);
+    /* §7.2.15: the subject comes right after we are in. */
+    while (!r->has_subject)
+        if (session_step(&mc->s, 1000) != SESSION_RUNNING) {
+            if (mc->s.status == XE_TIMEOUT)
+                fail(XE_TIMEOUT, "%s: the room sent no subject by the "
+                                 "deadline", r->jid);
+            return mc->s.status;
+        }
+    print_subject(mc, r);
+    return 0;
+}
+
+/* ---- occupants ---- */
+
+static void occupant_free(struct occupant *o)
+{
+    free(o->nick);
+    free(o->role);
+    free(o->affiliation);
+    free(o->jid);
+    if (o->presence)
+        xmpp_stanza_release(o->presence);
+}
+
+static char *dup_attr(xmpp_stanza_t *st, const char *name)
+{
+    const char *v = st ? xmpp_stanza_get_attribute(st, name) : NULL;
+    return v ? strdup(v) : NULL;
+}
+
+/* Keep the latest presence of each nick; drop those who left. */
+static void on_occupant(struct muc *m, struct muc_room *r, xmpp_stanza_t *pres)
+{
+    struct muc_cmd *mc = m->ud;
+    (void)r;
+    const char *nick = strchr(xmpp_stanza_get_from(pres), '/') + 1;
+    int i = 0;
+    while (i < mc->nocc && strcmp(mc->occ[i].nick, nick))
+        i++;
+    if (i < mc->nocc) {
+        occupant_free(&mc->occ[i]);
+        mc->occ[i] = mc->occ[--mc->nocc];
+    }
+    const char *type = xmpp_stanza_get_type(pres);
+    if (type && !strcmp(type, "unavailable"))
+        return;
+    struct occupant *o = realloc(mc->occ, (size_t)(mc->nocc + 1) * sizeof *o);
+    if (!o)
+        return;
+    mc->occ = o;
+    xmpp_stanza_t *x =
+        xmpp_stanza_get_child_by_name_and_ns(pres, "x", NS_MUC_USER);
+    xmpp_stanza_t *item = x ? xmpp_stanza_get_child_by_name(x, "item") : NULL;
+    mc->occ[mc->nocc++] = (struct occupant){
+        .nick = strdup(nick),
+        .role = dup_attr(item, "role"),
+        .affiliation = dup_attr(item, "affiliation"),
+        .jid = dup_attr(item, "jid"),
+        .presence = xmpp_stanza_copy(pres),
+    };
+}
+
+static void print_occupant(struct muc_cmd *mc, struct occupant *o)
+{
+    if (mc->o.format == OUT_XML) {
+        print_element(stdout, o->presence, stream_ns(&mc->s), OUT_XML);
+    } else if (mc->o.format == OUT_JSON) {
+        struct json_obj j;
+        json_begin(&j, stdout);
+        json_str(&j, "room", mc->m.room[0].jid);
+        json_str(&j, "nick", o->nick);
+        json_str(&j, "role", o->role);
+        json_str(&j, "affiliation", o->affiliation);
+        json_str(&j, "jid", o->jid);
+        json_end(&j);
+    } else {
+        out_text(stdout, o->nick);
+        putchar('\t');
+        out_text(stdout, o->role);
+        putchar('\t');
+        out_text(stdout, o->affiliation);
+        putchar('\t');
+        out_text(stdout, o->jid);
+        putchar('\n');
+    }
+}
+
+static int by_nick(const void *a, const void *b)
+{
+    return strcmp(((const struct occupant *)a)->nick,
+                  ((const struct occupant *)b)->nick);
+}
+
+static int do_occupants(struct muc_cmd *mc)
+{
+    if (mc->nocc)
+        qsort(mc->occ, (size_t)mc->nocc, sizeof *mc->occ, by_nick);
+    for (int i = 0; i < mc->nocc; i++)
+        print_occupant(mc, &mc->occ[i]);
+    return 0;
+}
+
+/* ---- invite ---- */
+
+/* §7.8.2: <message to=ROOM><x muc#user><invite to=JID/></x></message>,
+ * one per invitee, all with one id so that a refusal of any is seen. */
+static int do_invite(struct muc_cmd *mc)
+{
+    struct muc_room *r = &mc->m.room[0];
+    char *id = session_id(&mc->s);
+    muc_watch(&mc->m, &mc->s);
+    muc_expect(r, id);
+    for (int i = 0; i < mc->nargs; i++) {
+        xmpp_stanza_t *m = xmpp_message_new(mc->s.ctx, NULL, r->jid, id);
+        xmpp_stanza_t *x = stanza_add_el(m, "x", NS_MUC_USER);
+        xmpp_stanza_t *inv = stanza_add_el(x, "invite", NULL);
+        xmpp_stanza_set_attribute(inv, "to", mc->args[i]);
+        if (mc->reason)
+            stanza_add_text_child(inv, "reason", mc->reason);
+        session_send(&mc->s, m);
+        xmpp_stanza_release(m);
+    }
+    xmpp_free(mc->s.ctx, id);
+    int rc = muc_round_trip(&mc->m, r);
+    if (rc == XE_STANZA)
+        fail(rc, "%s: invitation refused: %s", r->jid, r->why);
+    return rc;
+}
+
+/* ---- create, config ---- */
+
+/* Fill the owner form from --field/--form and submit it. */
+static int configure(struct muc_cmd *mc, const char *room, bool creating)
+{
+    xmpp_stanza_t *reply, *form, *submit;
+    int rc = muc_config_form(&mc->s, room, &reply, &form);
+    if (rc)
+        return rc;
+    /* Where the form has them: a room that outlives our leaving, and
+     * the password from --room-password-file (XEP-0045 §16.5.3). */
+    static const char *const defaults[][2] = {
+        {"muc#roomconfig_persistentroom", "1"},
+        {"muc#roomconfig_passwordprotectedroom", "1"},
+        {"muc#roomconfig_roomsecret", NULL},
+    };
+    for (size_t i = 0; creating && i < 3; i++) {
+        const char *v = defaults[i][1];
+        if (i > 0 && !mc->m.password)
+            break;
+        if (form_has_field(form, defaults[i][0]))
+            form_input_default(&mc->fields, defaults[i][0],
+                               v ? v : mc->m.password);
+    }
+    char what[1100];
+    snprintf(what, sizeof what, "%s", room);
+    rc = form_fill(form, &mc->fields, true, what, &submit);
+    xmpp_stanza_release(reply);
+    if (!rc)
+        rc = muc_config_submit(&mc->s, room, submit);
+    return rc;
+}
+
+static int do_create(struct muc_cmd *mc)
+{
+    struct muc_room *r = &mc->m.room[0];
+    if (!r->created) {
+        return fail(XE_STANZA, "%s: already exists; see 'xmpp muc config' "
+                               "to change it", r->jid);
+    }
+    /* §10.1.3: a new room is locked until its owner configures it. */
+    int rc = configure(mc, r->jid, true);
+    if (rc && mc->s.status == SESSION_RUNNING) {
+        r->state = MUC_OUT; /* not "removed": we take it down */
+        muc_destroy(&mc->s, r->jid, "configuration failed", NULL);
+    }
+    return rc;
+}
+
+static int do_config(struct muc_cmd *mc)
+{
+    const char *room = mc->m.room[0].jid;
+    if (!form_input_empty(&mc->fields))
+        return configure(mc, room, false);
+    xmpp_stanza_t *reply, *form;
+    int rc = muc_config_form(&mc->s, room, &reply, &form);
+    if (rc)
+        return rc;
+    if (mc->o.format == OUT_XML) {
+        print_element(stdout, form, NS_MUC_OWNER, OUT_XML);
+    } else if (mc->o.format == OUT_JSON) {
+        json_t *j = form_json(form);
+        json_object_set_new(j, "room", json_string(room));
+        json_dumpf(j, stdout, JSON_COMPACT);
+        putchar('\n');
+        json_decref(j);
+    } else {
+        form_print_text(stdout, form);
+    }
+    xmpp_stanza_release(reply);
+    return 0;
+}
+
+/* ---- the job ---- */
+
+struct sub {
+    struct subcmd sc; /* operands: ROOM and the rest */
+    int (*run)(struct muc_cmd *mc);
+    bool join;      /* must be in the room */
+    bool fields;    /* takes --field/--form */
+};
+
+static int do_destroy(struct muc_cmd *mc)
+{
+    return muc_destroy(&mc->s, mc->m.room[0].jid, mc->reason, mc->alternate);
+}
+
+static const struct sub subs[] = {
+    {{"subject", 1, 2}, do_subject, true, false},
+    {{"occupants", 1, 1}, do_occupants, true, false},
+    {{"invite", 2, 1000}, do_invite, false, false},
+    {{"create", 1, 1}, do_create, true, true},
+    {{"config", 1, 1}, do_config, false, true},
+    {{"destroy", 1, 1}, do_destroy, false, false},
+    {{NULL, 0, 0}, NULL, false, false},
+};
+
+/* Operands after ROOM: texts checked, JIDs for invite. */
+static int check_args(struct muc_cmd *mc, const struct sub *sub)
+{
+    for (int i = 0; i < mc->nargs; i++) {
+        const char *a = mc->args[i];
+        size_t at;
+        const char *why = !strcmp(sub->sc.name, "invite")
+                              ? jid_check(a)
+                              : utf8_check(a, strlen(a), &at);
+        if (why)
+            return fail(XE_DATA, "%s: %s", a, why);
+    }
+    if (mc->reason && utf8_check(mc->reason, strlen(mc->reason), &(size_t){0}))
+        return fail(XE_DATA, "--reason: invalid UTF-8 or forbidden "
+                             "characters");
+    if (!sub->fields && !form_input_empty(&mc->fields))
+        return fail(XE_USAGE, "--field and --form go with create and config");
+    return 0;
+}
+
+static const struct sub *parse_operands(struct muc_cmd *mc, int argc,
+                                        char **argv, int first, int *rc)
+{
+    const struct sub *sub = subcmd_find(subs, sizeof *subs, argc, argv, first);
+    *rc = XE_USAGE;
+    if (!sub)
+        return NULL;
+    mc->args = argv + first + 2;
+    mc->nargs = argc - first - 2;
+    if ((*rc = muc_add(&mc->m, argv[first + 1])) ||
+        (*rc = check_args(mc, sub)))
+        return NULL;
+    return sub;
+}
+
+static int run(struct muc_cmd *mc, const struct sub *sub)
+{
+    int rc = session_open(&mc->s, &mc->o);
+    if (rc)
+        return rc;
+    session_answer_iqs(&mc->s);
+    mc->m.may_create = sub->run == do_create;
+    mc->m.on_presence = on_occupant;
+    mc->m.ud = mc;
+    if (sub->join)
+        rc = muc_join(&mc->m, &mc->s);
+    if (!rc)
+        rc = sub->run(mc);
+    muc_leave(&mc->m);
+    if (!rc && mc->s.status == SESSION_RUNNING)
+        rc = session_confirm(&mc->s);
+    return rc;
+}
+
+static int cmd_muc(int argc, char **argv)
+{
+    struct muc_cmd mc = {0};
+    int first, rc = opts_parse(argc, argv, &mc.o, on_opt, &mc, &first);
+    const struct sub *sub = NULL;
+    if (rc == OPTS_CONTINUE)
+        sub = parse_operands(&mc, argc, argv, first, &rc);
+    if (sub) {
+        rc = run(&mc, sub);
+        fflush(stdout);
+        for (int i = 0; i < mc.nocc; i++) /* before their ctx goes */
+            occupant_free(&mc.occ[i]);
+        free(mc.occ);
+        rc = session_close(&mc.s, rc);
+    }
+    form_input_free(&mc.fields);
+    muc_free(&mc.m);
+    return rc == OPTS_CONTINUE ? XE_USAGE : rc;
+}

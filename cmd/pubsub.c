@@ -1,0 +1,755 @@
+/* xmpp pubsub: publish-subscribe (XEP-0060) on a service, or on the
+ * account's own PEP service (XEP-0163) when no --service is given.
+ *
+ * usage: xmpp pubsub [options] [--service JID] nodes | create [NODE] |
+ *                    delete NODE | publish NODE [PAYLOAD] | items NODE |
+ *                    retract NODE ID | subscribe NODE | unsubscribe NODE |
+ *                    listen [NODE...]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/caps.h"
+#include "../common/die.h"
+#include "../common/exitcode.h"
+#include "../common/form.h"
+#include "../common/input.h"
+#include "../common/jid.h"
+#include "../common/output.h"
+#include "../common/query.h"
+#include "../common/session.h"
+#include "../common/stanza.h"
+#include "../common/subcmd.h"
+#include "../common/utf8.h"
+#include "../common/xmlin.h"
+#include "../common/xmljson.h"
+
+#define NS_PUBSUB "http://jabber.org/protocol/pubsub"
+#define NS_PUBSUB_OWNER NS_PUBSUB "#owner"
+#define NS_PUBSUB_EVENT NS_PUBSUB "#event"
+
+static const char help[] =
+    "Subcommands (nodes of --service, else of our own PEP service):\n"
+    "  nodes                    the service's nodes: NODE<TAB>NAME\n"
+    "  create [NODE]            create NODE (none: the service names it) and\n"
+    "                           print its name\n"
+    "  delete NODE              delete NODE and its items\n"
+    "  publish NODE [PAYLOAD]   publish one XML element (else read from\n"
+    "                           stdin) as an item; print the item's id\n"
+    "  items NODE               the node's items: ID<TAB>PAYLOAD as one line\n"
+    "                           of XML\n"
+    "  retract NODE ID          remove an item\n"
+    "  subscribe NODE           subscribe our bare JID; print the state\n"
+    "                           (subscribed, pending, unconfigured)\n"
+    "  unsubscribe NODE         end our subscription\n"
+    "  listen [NODE...]         print notifications (of these nodes) until\n"
+    "                           --count, the deadline or a signal:\n"
+    "                           FROM<TAB>NODE<TAB>EVENT<TAB>ID<TAB>PAYLOAD,\n"
+    "                           EVENT item, retract, delete or purge\n"
+    "Options:\n"
+    "      --service JID        the pubsub service (default: our account's\n"
+    "                           PEP; another account's PEP is its bare JID)\n"
+    "      --id ID              publish: the item's id; items: only this item\n"
+    "      --max N              items: at most the N newest\n"
+    "      --notify             retract: notify the subscribers\n"
+    "      --json-in            publish: the payload is JSON (see xmpp-iq(1))\n"
+    "      --field VAR=VALUE    create: node configuration; publish: publish\n"
+    "                           options (e.g. pubsub#access_model=open)\n"
+    "      --form FILE          the same from a JSON object file\n"
+    "  -n, --count N            listen: stop after N notifications\n"
+    "--json: objects (service, node, id, payload in the xmpp-iq(1) mapping,\n"
+    "...); --xml: the answers' or notifications' XML.\n";
+
+enum { OPT_SERVICE = 1000, OPT_ID, OPT_MAX, OPT_NOTIFY, OPT_JSON_IN,
+       OPT_FIELD, OPT_FORM };
+
+static const struct option options[] = {
+    {"service", required_argument, NULL, OPT_SERVICE},
+    {"id", required_argument, NULL, OPT_ID},
+    {"max", required_argument, NULL, OPT_MAX},
+    {"notify", no_argument, NULL, OPT_NOTIFY},
+    {"json-in", no_argument, NULL, OPT_JSON_IN},
+    {"field", required_argument, NULL, OPT_FIELD},
+    {"form", required_argument, NULL, OPT_FORM},
+    {"count", required_argument, NULL, 'n'},
+    {NULL, 0, NULL, 0},
+};
+
+static int cmd_pubsub(int argc, char **argv);
+
+const struct tool tool_pubsub = {
+    .name = "pubsub",
+    .run = cmd_pubsub,
+    .summary = "Publish and subscribe (XEP-0060, PEP)",
+    .synopsis = "[options] [--service JID] nodes | create [NODE] | "
+                "delete NODE | publish NODE [PAYLOAD] | items NODE | "
+                "retract NODE ID | subscribe NODE | unsubscribe NODE | "
+                "listen [NODE...]",
+    .help = help,
+    .shortopts = "n:",
+    .options = options,
+};
+
+struct pubsub {
+    struct session_opts o;
+    const char *service;     /* NULL: our PEP */
+    const char *id;
+    long max, count;
+    bool notify, json_in;
+    struct form_input fields;
+    char **args;             /* operands after the subcommand */
+    int nargs;
+    xmpp_ctx_t *pctx;        /* where the payload was parsed */
+    xmpp_stanza_t *payload;
+    struct session s;
+    char **features;         /* listen: NODE+notify for PEP */
+    long got;
+};
+
+static int on_opt(int c, const char *arg, void *ud)
+{
+    struct pubsub *p = ud;
+    int rc = 0;
+    switch (c) {
+    case OPT_SERVICE: p->service = arg; break;
+    case OPT_ID: p->id = arg; break;
+    case OPT_NOTIFY: p->notify = true; break;
+    case OPT_JSON_IN: p->json_in = true; break;
+    case OPT_FIELD: rc = form_input_arg(&p->fields, arg); break;
+    case OPT_FORM: rc = form_input_file(&p->fields, arg); break;
+    case OPT_MAX:
+        if (opts_int(arg, 1, 1000000, &p->max) < 0)
+            return fail(XE_USAGE, "--max %s: give a positive number", arg);
+        break;
+    case 'n':
+        if (opts_int(arg, 1, 1L << 40, &p->count) < 0)
+            return fail(XE_USAGE, "--count %s: give a positive number", arg);
+        break;
+    default: return XE_USAGE;
+    }
+    return rc ? rc : OPTS_CONTINUE;
+}
+
+/* ---- asking the service ---- */
+
+/* Whom we ask, for messages: the service, or our account for PEP. */
+static const char *service_name(struct pubsub *p)
+{
+    return p->service ? p->service : p->s.creds.jid;
+}
+
+/* <iq type=TYPE to=SERVICE><pubsub xmlns=NS><VERB node=NODE/></pubsub>;
+ * *el is the inner element, its parent the last one added to the IQ.
+ * Without --service there is no 'to': the server answers for our
+ * account's PEP service. */
+static xmpp_stanza_t *pubsub_iq(struct pubsub *p, const char *type,
+                                const char *ns, const char *verb,
+                                const char *node, xmpp_stanza_t **el)
+{
+    xmpp_stanza_t *ps;
+    xmpp_stanza_t *iq = query_new(&p->s, type, p->service, "pubsub", ns, &ps);
+    *el = stanza_add_el(ps, verb, NULL);
+    if (node)
+        xmpp_stanza_set_attribute(*el, "node", node);
+    return iq;
+}
+
+/* Add <name/> next to the verb, in the IQ's <pubsub/>. */
+static xmpp_stanza_t *add_sibling(xmpp_stanza_t *iq, const char *name)
+{
+    xmpp_stanza_t *ps = xmpp_stanza_get_children(iq);
+    return stanza_add_el(ps, name, NULL);
+}
+
+/* Send it; a refusal is "SERVICE node NODE: cannot WHAT: type/cond". */
+static int ask(struct pubsub *p, xmpp_stanza_t *iq, const char *what,
+               const char *node, xmpp_stanza_t **reply)
+{
+    char buf[2200];
+    snprintf(buf, sizeof buf, "%s%s%s: cannot %s", service_name(p),
+             node ? " node " : "", node ? node : "", what);
+    int rc = session_iq(&p->s, iq, reply);
+    xmpp_stanza_release(iq);
+    if (rc == XE_STANZA) {
+        report_stanza_error(buf, *reply);
+        xmpp_stanza_release(*reply);
+        *reply = NULL;
+    } else if (rc == XE_TIMEOUT) {
+        fail(rc, "%s: no answer by the deadline (--timeout)",
+             service_name(p));
+    }
+    return rc;
+}
+
+/* The child `name` of the answer's <pubsub xmlns=ns/>, or NULL. */
+static xmpp_stanza_t *answer_el(xmpp_stanza_t *reply, const char *ns,
+                                const char *name)
+{
+    xmpp_stanza_t *ps =
+        reply ? xmpp_stanza_get_child_by_name_and_ns(reply, "pubsub", ns)
+              : NULL;
+    return ps ? xmpp_stanza_get_child_by_name(ps, name) : NULL;
+}
+
+static void print_xml_answer(struct pubsub *p, xmpp_stanza_t *reply)
+{
+    print_element(stdout, reply, stream_ns(&p->s), OUT_XML);
+}
+
+/* One result line: the text, or {"service", "node"[, KEY: text]}. */
+static void print_result(struct pubsub *p, const char *node, const char *key,
+                         const char *text)
+{
+    if (p->o.format == OUT_JSON) {
+        struct json_obj j;
+        json_begin(&j, stdout);
+        json_str(&j, "service", service_name(p));
+        json_str(&j, "node", node);
+        if (key)
+            json_str(&j, key, text);
+        json_end(&j);
+    } else {
+        out_text(stdout, text);
+        putchar('\n');
+    }
+}
+
+/* ---- the subcommands ---- */
+
+/* §8.1: create, with the node configuration inline (§8.1.3). */
+static int do_create(struct pubsub *p)
+{
+    const char *node = p->nargs ? p->args[0] : NULL;
+    xmpp_stanza_t *create, *reply;
+    xmpp_stanza_t *iq = pubsub_iq(p, "set", NS_PUBSUB, "create", node, &create);
+    if (!form_input_empty(&p->fields)) {
+        xmpp_stanza_t *conf = add_sibling(iq, "configure");
+        xmpp_stanza_add_child_ex(
+            conf,
+            form_from_input(p->s.ctx, NS_PUBSUB "#node_config", &p->fields),
+            0);
+    }
+    int rc = ask(p, iq, "create the node", node, &reply);
+    if (rc)
+        return rc;
+    /* §8.1.2: the service names an instant node in its answer. */
+    xmpp_stanza_t *c = answer_el(reply, NS_PUBSUB, "create");
+    const char *name = c ? xmpp_stanza_get_attribute(c, "node") : NULL;
+    if (p->o.format == OUT_XML)
+        print_xml_answer(p, reply);
+    else
+        print_result(p, name ? name : node, NULL, name ? name : node);
+    xmpp_stanza_release(reply);
+    return 0;
+}
+
+/* §8.4 delete, and the other requests that answer with nothing to
+ * print: retract (§7.2), unsubscribe (§6.2). */
+static int simple(struct pubsub *p, const char *ns, const char *verb,
+                  const char *what, xmpp_stanza_t *(*fill)(struct pubsub *,
+                                                           xmpp_stanza_t *))
+{
+    const char *node = p->args[0];
+    xmpp_stanza_t *el, *reply;
+    xmpp_stanza_t *iq = pubsub_iq(p, "set", ns, verb, node, &el);
+    if (fill)
+        fill(p, el);
+    int rc = ask(p, iq, what, node, &reply);
+    if (!rc && p->o.format == OUT_XML)
+        print_xml_answer(p, reply);
+    if (reply)
+        xmpp_stanza_release(reply);
+    return rc;
+}
+
+static int do_delete(struct pubsub *p)
+{
+    return simple(p, NS_PUBSUB_OWNER, "delete", "delete the node", NULL);
+}
+
+static xmpp_stanza_t *retract_item(struct pubsub *p, xmpp_stanza_t *el)
+{
+    if (p->notify)
+        xmpp_stanza_set_attribute(el, "notify", "true");
+    xmpp_stanza_t *item = stanza_add_el(el, "item", NULL);
+    xmpp_stanza_set_attribute(item, "id", p->args[1]);
+    return el;
+}
+
+static int do_retract(struct pubsub *p)
+{
+    return simple(p, NS_PUBSUB, "retract", "retract the item", retract_item);
+}
+
+/* Our bare JID, which subscriptions are for (§6.1.1). */
+static const char *bare_me(struct pubsub *p)
+{
+    static char bare[2100];
+    const char *me = p->s.creds.jid;
+    snprintf(bare, sizeof bare, "%.*s", (int)jid_bare_len(me), me);
+    return bare;
+}
+
+static xmpp_stanza_t *with_jid(struct pubsub *p, xmpp_stanza_t *el)
+{
+    xmpp_stanza_set_attribute(el, "jid", bare_me(p));
+    return el;
+}
+
+static int do_unsubscribe(struct pubsub *p)
+{
+    return simple(p, NS_PUBSUB, "unsubscribe", "unsubscribe", with_jid);
+}
+
+/* §6.1: the answer says subscribed, pending or unconfigured. */
+static int do_subscribe(struct pubsub *p)
+{
+    const char *node = p->args[0];
+    xmpp_stanza_t *el, *reply;
+    xmpp_stanza_t *iq = pubsub_iq(p, "set", NS_PUBSUB, "subscribe", node, &el);
+    with_jid(p, el);
+    int rc = ask(p, iq, "subscribe", node, &reply);
+    if (rc)
+        return rc;
+    xmpp_stanza_t *sub = answer_el(reply, NS_PUBSUB, "subscription");
+    const char *state = sub ? xmpp_stanza_get_attribute(sub, "subscription")
+                            : NULL;
+    if (p->o.format == OUT_XML) {
+        print_xml_answer(p, reply);
+    } else if (p->o.format == OUT_JSON) {
+        struct json_obj j;
+        json_begin(&j, stdout);
+        json_str(&j, "service", service_name(p));
+        json_str(&j, "node", node);
+        json_str(&j, "jid", bare_me(p));
+        json_str(&j, "subscription", state ? state : "subscribed");
+        json_str(&j, "subid",
+                 sub ? xmpp_stanza_get_attribute(sub, "subid") : NULL);
+        json_end(&j);
+    } else {
+        puts(state ? state : "subscribed");
+    }
+    xmpp_stanza_release(reply);
+    return 0;
+}
+
+/* §7.1: one item; its id comes back when the service chose it. */
+static int do_publish(struct pubsub *p)
+{
+    const char *node = p->args[0];
+    xmpp_stanza_t *pub, *reply;
+    xmpp_stanza_t *iq = pubsub_iq(p, "set", NS_PUBSUB, "publish", node, &pub);
+    xmpp_stanza_t *item = stanza_add_el(pub, "item", NULL);
+    if (p->id)
+        xmpp_stanza_set_attribute(item, "id", p->id);
+    xmpp_stanza_add_child_ex(item, p->payload, 0);
+    p->payload = NULL;
+    if (!form_input_empty(&p->fields)) { /* §7.1.5 publish options */
+        xmpp_stanza_t *po = add_sibling(iq, "publish-options");
+        xmpp_stanza_add_child_ex(
+            po,
+            form_from_input(p->s.ctx, NS_PUBSUB "#publish-options",
+                            &p->fields),
+            0);
+    }
+    int rc = ask(p, iq, "publish", node, &reply);
+    if (rc)
+        return rc;
+    xmpp_stanza_t *got = answer_el(reply, NS_PUBSUB, "publish");
+    got = got ? xmpp_stanza_get_child_by_name(got, "item") : NULL;
+    const char *id = got ? xmpp_stanza_get_attribute(got, "id") : NULL;
+    if (p->o.format == OUT_XML)
+        print_xml_answer(p, reply);
+    else if (id || p->id)
+        print_result(p, node, "id", id ? id : p->id);
+    xmpp_stanza_release(reply);
+    return 0;
+}
+
+/* The first element child: an item's payload (§7.1.1: one). */
+static xmpp_stanza_t *first_element(xmpp_stanza_t *st)
+{
+    xmpp_stanza_t *c = st ? xmpp_stanza_get_children(st) : NULL;
+    while (c && !xmpp_stanza_is_tag(c))
+        c = xmpp_stanza_get_next(c);
+    return c;
+}
+
+/* The payload as one line of XML in a string (free() it): its own
+ * namespace declared, the ones it inherits left out. */
+static char *payload_xml(xmpp_stanza_t *payload, const char *ns)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f)
+        return NULL;
+    out_xml_in(f, payload, ns);
+    fclose(f);
+    return buf;
+}
+
+/* One item or event as a record. JSON keys: from (events), service
+ * (items), node, event, id, publisher, payload, delay. */
+struct record {
+    const char *from, *service, *node, *event, *id, *publisher, *delay;
+    xmpp_stanza_t *payload;
+};
+
+static void print_record(struct pubsub *p, const struct record *r)
+{
+    if (p->o.format == OUT_JSON) {
+        struct json_obj j;
+        json_begin(&j, stdout);
+        json_str(&j, "from", r->from);
+        json_str(&j, "service", r->service);
+        json_str(&j, "node", r->node);
+        json_str(&j, "event", r->event);
+        json_str(&j, "id", r->id);
+        json_str(&j, "publisher", r->publisher);
+        json_t *pl = r->payload ? xmljson_from_stanza(r->payload, NS_PUBSUB)
+                                : NULL;
+        char *raw = pl ? json_dumps(pl, JSON_COMPACT) : NULL;
+        if (raw)
+            json_raw(&j, "payload", raw);
+        free(raw);
+        json_decref(pl);
+        json_str(&j, "delay", r->delay);
+        json_end(&j);
+        return;
+    }
+    char *xml = r->payload ? payload_xml(r->payload, NS_PUBSUB) : NULL;
+    if (r->from) {
+        out_text(stdout, r->from);
+        putchar('\t');
+        out_text(stdout, r->node);
+        putchar('\t');
+        out_text(stdout, r->event);
+        putchar('\t');
+    }
+    out_text(stdout, r->id);
+    putchar('\t');
+    out_text(stdout, xml);
+    putchar('\n');
+    free(xml);
+}
+
+/* §6.5: the items of a node, the newest --max, or the one --id. */
+static int do_items(struct pubsub *p)
+{
+    const char *node = p->args[0];
+    xmpp_stanza_t *el, *reply;
+    xmpp_stanza_t *iq = pubsub_iq(p, "get", NS_PUBSUB, "items", node, &el);
+    char num[24];
+    if (p->max) {
+        snprintf(num, sizeof num, "%ld", p->max);
+        xmpp_stanza_set_attribute(el, "max_items", num);
+    }
+    if (p->id)
+        xmpp_stanza_set_attribute(stanza_add_el(el, "item", NULL), "id",
+                                  p->id);
+    int rc = ask(p, iq, "get the items", node, &reply);
+    if (rc)
+        return rc;
+    xmpp_stanza_t *items = answer_el(reply, NS_PUBSUB, "items");
+    if (p->o.format == OUT_XML)
+        print_xml_answer(p, reply);
+    for (xmpp_stanza_t *it = items ? xmpp_stanza_get_children(items) : NULL;
+         it && p->o.format != OUT_XML; it = xmpp_stanza_get_next(it)) {
+        if (!xmpp_stanza_is_tag(it) || strcmp(xmpp_stanza_get_name(it), "item"))
+            continue;
+        struct record r = {
+            .service = p->o.format == OUT_JSON ? service_name(p) : NULL,
+            .node = node,
+            .id = xmpp_stanza_get_attribute(it, "id"),
+            .publisher = xmpp_stanza_get_attribute(it, "publisher"),
+            .payload = first_element(it),
+        };
+        print_record(p, &r);
+    }
+    xmpp_stanza_release(reply);
+    return 0;
+}
+
+/* §5.2 (XEP-0030 items): the nodes the service has. */
+static int do_nodes(struct pubsub *p)
+{
+    const char *to = p->service ? p->service : bare_me(p);
+    xmpp_stanza_t *iq = query_new(&p->s, "get", to, "query",
+                                  "http://jabber.org/protocol/disco#items",
+                                  NULL);
+    xmpp_stanza_t *reply;
+    int rc = ask(p, iq, "list the nodes", NULL, &reply);
+    if (rc)
+        return rc;
+    if (p->o.format == OUT_XML)
+        print_xml_answer(p, reply);
+    xmpp_stanza_t *q = first_element(reply);
+    for (xmpp_stanza_t *it = q ? xmpp_stanza_get_children(q) : NULL;
+         it && p->o.format != OUT_XML; it = xmpp_stanza_get_next(it)) {
+        if (!xmpp_stanza_is_tag(it) || strcmp(xmpp_stanza_get_name(it), "item"))
+            continue;
+        const char *node = xmpp_stanza_get_attribute(it, "node");
+        const char *name = xmpp_stanza_get_attribute(it, "name");
+        if (!node)
+            continue;
+        if (p->o.format == OUT_JSON) {
+            struct json_obj j;
+            json_begin(&j, stdout);
+            json_str(&j, "service", to);
+            json_str(&j, "node", node);
+            json_str(&j, "name", name);
+            json_end(&j);
+        } else {
+            const char *f[] = {node, name};
+            print_fields(stdout, 2, f);
+        }
+    }
+    xmpp_stanza_release(reply);
+    return 0;
+}
+
+/* ---- listen ---- */
+
+static bool wanted_node(struct pubsub *p, const char *node)
+{
+    if (!p->nargs)
+        return true;
+    for (int i = 0; i < p->nargs; i++)
+        if (node && !strcmp(node, p->args[i]))
+            return true;
+    return false;
+}
+
+/* Print one event; stop at --count. */
+static void event(struct pubsub *p, struct record *r)
+{
+    if (p->s.status != SESSION_RUNNING)
+        return;
+    if (p->o.format != OUT_XML)
+        print_record(p, r);
+    if (out_flush(stdout) < 0)
+        session_stop(&p->s, XE_OK); /* the reader went away */
+    else if (p->count && ++p->got >= p->count)
+        session_stop(&p->s, XE_OK);
+}
+
+/* The events of one <items/>: published items and retractions. */
+static void items_events(struct pubsub *p, struct record *r,
+                         xmpp_stanza_t *items)
+{
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(items); c;
+         c = xmpp_stanza_get_next(c)) {
+        const char *name = xmpp_stanza_is_tag(c) ? xmpp_stanza_get_name(c)
+                                                 : "";
+        if (strcmp(name, "item") && strcmp(name, "retract"))
+            continue;
+        r->event = strcmp(name, "item") ? "retract" : "item";
+        r->id = xmpp_stanza_get_attribute(c, "id");
+        r->publisher = xmpp_stanza_get_attribute(c, "publisher");
+        r->payload = first_element(c);
+        event(p, r);
+    }
+}
+
+/* §7.1.2.1, §7.2.2.1, §8.4.2, §8.5.2: <message><event/></message>. */
+static int on_event(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    struct pubsub *p = ud;
+    (void)conn;
+    xmpp_stanza_t *ev =
+        xmpp_stanza_get_child_by_name_and_ns(st, "event", NS_PUBSUB_EVENT);
+    const char *from = xmpp_stanza_get_from(st);
+    if (!ev || !from || (p->service && !jid_matches(from, p->service)))
+        return 1;
+    bool printed_xml = false;
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(ev); c;
+         c = xmpp_stanza_get_next(c)) {
+        const char *name = xmpp_stanza_is_tag(c) ? xmpp_stanza_get_name(c)
+                                                 : "";
+        const char *node = xmpp_stanza_get_attribute(c, "node");
+        if (!wanted_node(p, node))
+            continue;
+        if (p->o.format == OUT_XML && !printed_xml) {
+            print_element(stdout, st, stream_ns(&p->s), OUT_XML);
+            printed_xml = true;
+        }
+        struct record r = {.from = from, .node = node,
+                           .delay = stanza_delay_stamp(st)};
+        if (!strcmp(name, "items")) {
+            items_events(p, &r, c);
+        } else if (!strcmp(name, "delete") || !strcmp(name, "purge")) {
+            r.event = name;
+            event(p, &r);
+        }
+    }
+    return 1;
+}
+
+/* XEP-0163 §4: PEP sends a contact's (and our own) notifications where
+ * the presence's capabilities list "NODE+notify"; not wanted from a
+ * --service. */
+static int notify_features(struct pubsub *p)
+{
+    int n = p->service ? 0 : p->nargs;
+    p->features = calloc((size_t)n + 1, sizeof *p->features);
+    for (int i = 0; p->features && i < n; i++)
+        if (asprintf(&p->features[i], "%s+notify", p->args[i]) < 0)
+            p->features[i] = NULL;
+    if (!p->features)
+        return fail(XE_DATA, "out of memory");
+    return 0;
+}
+
+static int do_listen(struct pubsub *p)
+{
+    if (notify_features(p))
+        return XE_DATA;
+    p->s.features = (const char *const *)p->features;
+    xmpp_handler_add(p->s.conn, on_event, NULL, "message", NULL, p);
+    /* Available presence: notifications to our bare JID reach us. */
+    xmpp_stanza_t *pres = xmpp_presence_new(p->s.ctx);
+    xmpp_stanza_add_child_ex(
+        pres, caps_element(p->s.ctx, (const char *const *)p->features), 0);
+    session_send(&p->s, pres);
+    xmpp_stanza_release(pres);
+    int rc = session_wait(&p->s, NULL);
+    if (rc >= 128) /* a signal is how a listener is meant to stop */
+        return 0;
+    if (rc == XE_TIMEOUT && p->count)
+        return fail(XE_TIMEOUT, "deadline reached after %ld of %ld "
+                                "notifications", p->got, p->count);
+    return rc == XE_TIMEOUT ? 0 : rc;
+}
+
+/* ---- the job ---- */
+
+struct sub {
+    struct subcmd sc;
+    int (*run)(struct pubsub *p);
+    const char *opts;    /* which of its own options it takes: letters
+                            i(d) m(ax) N(otify) j(son-in) f(ield) c(ount) */
+};
+
+static const struct sub subs[] = {
+    {{"nodes", 0, 0}, do_nodes, ""},
+    {{"create", 0, 1}, do_create, "f"},
+    {{"delete", 1, 1}, do_delete, ""},
+    {{"publish", 1, 2}, do_publish, "ijf"},
+    {{"items", 1, 1}, do_items, "im"},
+    {{"retract", 2, 2}, do_retract, "N"},
+    {{"subscribe", 1, 1}, do_subscribe, ""},
+    {{"unsubscribe", 1, 1}, do_unsubscribe, ""},
+    {{"listen", 0, 1000}, do_listen, "c"},
+    {{NULL, 0, 0}, NULL, NULL},
+};
+
+/* An option given to a subcommand that does not take it is an error,
+ * not silently ignored. */
+static int check_opts(struct pubsub *p, const struct sub *sub)
+{
+    const struct { char letter; bool given; const char *name; } o[] = {
+        {'i', p->id != NULL, "--id"},
+        {'m', p->max != 0, "--max"},
+        {'N', p->notify, "--notify"},
+        {'j', p->json_in, "--json-in"},
+        {'f', !form_input_empty(&p->fields), "--field/--form"},
+        {'c', p->count != 0, "--count"},
+    };
+    for (size_t i = 0; i < sizeof o / sizeof o[0]; i++)
+        if (o[i].given && !strchr(sub->opts, o[i].letter))
+            return fail(XE_USAGE, "%s does not go with %s", o[i].name,
+                        sub->sc.name);
+    return 0;
+}
+
+/* The payload of publish, checked before we connect (xmlin.h). */
+static int read_payload(struct pubsub *p)
+{
+    const char *arg = p->nargs > 1 ? p->args[1] : NULL;
+    const char *what = arg ? "payload" : "stdin";
+    char *buf;
+    size_t len;
+    int rc = arg ? ((buf = strdup(arg)) ? 0 : XE_DATA)
+                 : input_read(NULL, INPUT_MAX_DEFAULT, &buf, &len);
+    if (rc)
+        return rc;
+    if (arg)
+        len = strlen(buf);
+    if (!(p->pctx = xmpp_ctx_new(NULL, NULL)))
+        rc = fail(XE_DATA, "out of memory");
+    else if (p->json_in)
+        rc = xmljson_parse(p->pctx, what, buf, len, &p->payload);
+    else
+        rc = xmlin_parse_one(p->pctx, what, buf, len, &p->payload);
+    free(buf);
+    return rc;
+}
+
+static int check_operands(struct pubsub *p, const struct sub *sub)
+{
+    for (int i = 0; i < p->nargs; i++) {
+        if (sub->run == do_publish && i == 1)
+            break; /* the payload, parsed later */
+        size_t at;
+        const char *a = p->args[i];
+        if (!*a || utf8_check(a, strlen(a), &at))
+            return fail(XE_DATA, "'%s': not a node name%s", a,
+                        i == 1 ? " or item id" : "");
+    }
+    if (p->id && utf8_check(p->id, strlen(p->id), &(size_t){0}))
+        return fail(XE_DATA, "--id: invalid UTF-8 or forbidden characters");
+    const char *why = p->service ? jid_check(p->service) : NULL;
+    if (why)
+        return fail(XE_DATA, "--service %s: invalid JID: %s", p->service, why);
+    return 0;
+}
+
+static const struct sub *parse_operands(struct pubsub *p, int argc,
+                                        char **argv, int first, int *rc)
+{
+    const struct sub *sub = subcmd_find(subs, sizeof *subs, argc, argv, first);
+    *rc = XE_USAGE;
+    if (!sub)
+        return NULL;
+    p->args = argv + first + 1;
+    p->nargs = argc - first - 1;
+    if (p->o.component && !p->service)
+        return fail(XE_USAGE, "a component has no PEP service: give "
+                              "--service"), NULL;
+    if ((*rc = check_opts(p, sub)) || (*rc = check_operands(p, sub)))
+        return NULL;
+    if (sub->run == do_publish && (*rc = read_payload(p)))
+        return NULL;
+    return sub;
+}
+
+static int cmd_pubsub(int argc, char **argv)
+{
+    struct pubsub p = {0};
+    int first, rc = opts_parse(argc, argv, &p.o, on_opt, &p, &first);
+    const struct sub *sub = NULL;
+    if (rc == OPTS_CONTINUE)
+        sub = parse_operands(&p, argc, argv, first, &rc);
+    if (sub) {
+        /* A listener runs until stopped, unless -t says otherwise. */
+        if (sub->run == do_listen && !p.o.timeout_given)
+            p.o.timeout = -1;
+        if (!(rc = session_open(&p.s, &p.o))) {
+            session_answer_iqs(&p.s);
+            rc = sub->run(&p);
+        }
+        fflush(stdout);
+        rc = session_close(&p.s, rc);
+    }
+    if (p.payload)
+        xmpp_stanza_release(p.payload);
+    if (p.pctx)
+        xmpp_ctx_free(p.pctx);
+    for (int i = 0; p.features && i < p.nargs; i++)
+        free(p.features[i]);
+    free(p.features);
+    form_input_free(&p.fields);
+    return rc == OPTS_CONTINUE ? XE_USAGE : rc;
+}
