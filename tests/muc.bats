@@ -122,7 +122,7 @@ muc_recv_bg() {
     assert_line --index 0 --regexp '"from":"'"$R"'/alice".*"type":"groupchat".*"body":"second","delay":"[0-9T:.-]+Z"'
     assert_line --index 1 --regexp '"body":"third","delay":'
     # Without --history nothing old arrives: the deadline ends it.
-    run xmpp_as bob recv --muc "$R" -t 1
+    run xmpp_as bob recv --muc "$R" -t "$(slow 1)"
     assert_success
     assert_output ""
 }
