@@ -222,7 +222,7 @@ EOF
         <"$BATS_TEST_TMPDIR/fifo" 2>"$BATS_TEST_TMPDIR/mute.err" &
     exec 5>"$BATS_TEST_TMPDIR/fifo"
     wait_for "$BATS_TEST_TMPDIR/mute.err" "RECV: <enabled"
-    run xmpp_as alice command list "$(jid_of bob)/mute" -t 2
+    run xmpp_as alice command list "$(jid_of bob)/mute" -t "$(slow 2)"
     exec 5>&-
     assert_failure 75
     run xmpp_as alice command list "$(jid_of bob)/nobody"

@@ -190,13 +190,13 @@ muc_recv_bg() {
     run xmpp_as bob send --muc "$R1" --muc "$R2" -m "half"
     assert_failure 1
     assert_output --partial "$R2: cannot join: auth/not-authorized"
-    run xmpp_as carol recv --muc "$R1" --history 5 -t 2
+    run xmpp_as carol recv --muc "$R1" --history 5 -t "$(slow 2)"
     assert_success
     assert_output ""
 }
 
 @test "send --muc: a JID that is not a room times out (exit 75)" {
-    run xmpp_as alice send --muc "$(jid_of bob)" -m "hello?" -t 2
+    run xmpp_as alice send --muc "$(jid_of bob)" -m "hello?" -t "$(slow 2)"
     assert_failure 75
     assert_output --partial "$(jid_of bob): no answer to our join by the deadline; is it a group chat room?"
 }

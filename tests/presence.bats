@@ -158,7 +158,7 @@ wait_exit() {
 }
 
 @test "presence: watch -n exits 75 at the deadline before N presences" {
-    run xmpp_as alice presence watch "$(jid_of dave)" -n 1 -t 1
+    run xmpp_as alice presence watch "$(jid_of dave)" -n 1 -t "$(slow 1)"
     assert_failure 75
     assert_output --partial "deadline reached after 0 of 1 presences"
 }
@@ -208,7 +208,7 @@ wait_exit() {
 }
 
 @test "presence: wait exits 75 at the deadline when the contact stays offline" {
-    run xmpp_as alice presence wait "$(jid_of bob)" -t 1
+    run xmpp_as alice presence wait "$(jid_of bob)" -t "$(slow 1)"
     assert_failure 75
     assert_output --partial "bob@localhost never came online before the deadline"
 }
@@ -217,7 +217,7 @@ wait_exit() {
     if [ "$XS_IMPL" = ejabberd ]; then
         # ejabberd does not answer the probe for an offline contact: no
         # news of carol until the deadline.
-        run xmpp_as alice presence wait "$(jid_of carol)" --offline -t 1
+        run xmpp_as alice presence wait "$(jid_of carol)" --offline -t "$(slow 1)"
         assert_failure 75
         assert_output --partial "carol@localhost never went offline before the deadline"
         return
@@ -316,7 +316,7 @@ wait_exit() {
 }
 
 @test "presence: list --wait collects presences that arrive after login" {
-    presence_bg alice "$T/list" list --wait 3
+    presence_bg alice "$T/list" list --wait "$(slow 3)"
     local lister=$BG_PID
     presence_bg bob "$T/bob" set --resource latecomer --status hello
     local rc=0

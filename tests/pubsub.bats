@@ -231,10 +231,10 @@ listen_bg() {
 
 @test "pubsub listen: the deadline ends it with 0, or 75 when --count was not reached" {
     require_server prosody "ejabberd replays the last item of subscribed PEP nodes at login, so listen is not quiet"
-    run xmpp_as bob pubsub "${SVC[@]}" listen -t 1
+    run xmpp_as bob pubsub "${SVC[@]}" listen -t "$(slow 1)"
     assert_success
     assert_output ""
-    run xmpp_as bob pubsub "${SVC[@]}" listen -n 1 -t 1
+    run xmpp_as bob pubsub "${SVC[@]}" listen -n 1 -t "$(slow 1)"
     assert_failure 75
     assert_output "xmpp pubsub: deadline reached after 0 of 1 notifications"
 }

@@ -190,7 +190,7 @@ time.sleep(60)' "$port_file" &
     wait_for "$port_file" .
     other_server "http://127.0.0.1:$(cat "$port_file")/"
     echo x >"$BATS_TEST_TMPDIR/f.txt"
-    run xmpp_as alice send "$(jid_of bob)" -t 2 --attach "$BATS_TEST_TMPDIR/f.txt"
+    run xmpp_as alice send "$(jid_of bob)" -t "$(slow 2)" --attach "$BATS_TEST_TMPDIR/f.txt"
     kill "$hole"
     assert_failure 75
     assert_output --regexp "upload to http://127.0.0.1:[0-9]+ timed out after .* of 2 B; allow more with --timeout"
