@@ -22,11 +22,6 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS)
 
-ifeq ($(SANITIZE),1)
-CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
-LDFLAGS += -fsanitize=address,undefined
-endif
-
 SRC := main.c $(wildcard common/*.c) $(wildcard cmd/*.c)
 OBJ := $(SRC:.c=.o)
 TOOLS := $(sort $(basename $(notdir $(wildcard cmd/*.c))))
@@ -34,13 +29,64 @@ MANPAGES := $(wildcard man/*.1)
 
 COMPLETIONS := completion/xmpp.bash completion/_xmpp
 
+# The ASan+UBSan build lives apart (build/sanitize/xmpp, its own
+# objects), so switching never mixes objects built with other flags.
+SAN_DIR := build/sanitize
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+SAN_OBJ := $(SRC:%.c=$(SAN_DIR)/%.o)
+
+ifeq ($(SANITIZE),1)
+all: $(SAN_DIR)/xmpp
+else
 all: xmpp $(COMPLETIONS)
+endif
 
 xmpp: $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
 %.o: %.c | pkgcheck
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(SAN_DIR)/xmpp: $(SAN_OBJ)
+	$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $(SAN_OBJ) $(LDLIBS)
+
+$(SAN_DIR)/%.o: %.c | pkgcheck
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)
+
+# libFuzzer targets (fuzz/*.c), each linked with common/ built for
+# coverage under ASan+UBSan: build/fuzz/TARGET.
+FUZZ_CC ?= clang-14
+FUZZ_DIR := build/fuzz
+FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra $(PKG_CFLAGS) \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS := $(filter-out fuzz,$(basename $(notdir $(wildcard fuzz/*.c))))
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(wildcard common/*.c))
+
+fuzz: $(FUZZ_BINS)
+
+$(FUZZ_DIR)/common/%.o: common/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_DIR)/libcommon.a: $(FUZZ_LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/%: fuzz/%.c fuzz/fuzz.c fuzz/fuzz.h $(FUZZ_DIR)/libcommon.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< fuzz/fuzz.c \
+		$(FUZZ_DIR)/libcommon.a $(LDLIBS)
+
+-include $(FUZZ_LIB_OBJ:.o=.d)
+
+# Each target for FUZZ_SECONDS from its committed corpus (fuzz/corpus/).
+FUZZ_SECONDS ?= 5
+fuzz-smoke: fuzz
+	scripts/fuzz smoke $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Before compiling: every library present, or the Debian package to
 # install named (pkg-config alone would only say "not found").
@@ -64,14 +110,33 @@ completion/_xmpp: xmpp
 	@mkdir -p completion
 	./xmpp --completion zsh >$@.tmp && mv $@.tmp $@
 
--include $(OBJ:.o=.d)
 
 deps:
 	@scripts/deps
 
+# The suite runs once per server, each with one build of xmpp:
+#   make check             the fuzz smoke (fuzz-smoke), then Prosody with
+#                          the sanitizer build and ejabberd with the plain
+#                          one: what CI runs
+#   make check SANITIZE=1  both servers, sanitizer build
+#   make check VALGRIND=1  both servers, plain build under valgrind
+#   XS_IMPL=prosody        only that server; TESTS=tests/send.bats: one file
+ifeq ($(VALGRIND),1)
+CHECK_RUNS := prosody:valgrind ejabberd:valgrind
+else ifeq ($(SANITIZE),1)
+CHECK_RUNS := prosody:sanitize ejabberd:sanitize
+else
+CHECK_RUNS := prosody:sanitize ejabberd:plain
+endif
+ifneq ($(XS_IMPL),)
+CHECK_RUNS := $(filter $(XS_IMPL):%,$(CHECK_RUNS))
+endif
+TESTS ?= tests/
+
 check: deps
-	$(MAKE) xmpp
-	bats tests/
+	$(MAKE) xmpp $(if $(findstring sanitize,$(CHECK_RUNS)),$(SAN_DIR)/xmpp)
+	$(MAKE) fuzz-smoke
+	scripts/check $(TESTS) -- $(CHECK_RUNS)
 
 demo: deps
 	$(MAKE) xmpp
@@ -115,5 +180,7 @@ dist:
 clean:
 	rm -f xmpp $(OBJ) $(OBJ:.o=.d) $(COMPLETIONS)
 	rm -f xmpp-$(VERSION).tar.gz
+	rm -rf build
 
-.PHONY: all deps check demo bench lint install uninstall clean dist pkgcheck
+.PHONY: all deps check demo bench lint install uninstall clean dist pkgcheck \
+	fuzz fuzz-smoke

@@ -548,8 +548,12 @@ static void send_line(struct send *sd, char *line, size_t len)
         sd->bad_lines++;
         return;
     }
-    char *text = line;
-    if (input_text(what, &text, &len, sd->sanitize)) {
+    /* input_text replaces what it sanitises, freeing it: give it a
+     * copy, not a piece of the read buffer. */
+    char *text = sd->sanitize ? strndup(line, len) : line;
+    if (!text || input_text(what, &text, &len, sd->sanitize)) {
+        if (text != line)
+            free(text);
         sd->bad_lines++;
         return;
     }

@@ -188,6 +188,29 @@ static int parse(const char *path, FILE *f, struct loader *l)
     return 0;
 }
 
+int config_parse(FILE *f, const char *path, const char *want,
+                 const char *jid, struct account *a)
+{
+    memset(a, 0, sizeof *a);
+    a->direct_tls = -1;
+    struct loader l = {.f = f, .bol = true};
+    int rc = parse(path, f, &l);
+    long pick = rc ? -1 : choose(&l, want, jid);
+    if (!rc && want && pick < 0)
+        rc = fail(XE_CONFIG, "%s: no section [%s]", path, want);
+    if (!rc)
+        check_mode(path, &l);
+    for (size_t i = 0; i < l.n; i++) {
+        if ((long)i == pick)
+            *a = l.all[i];
+        else
+            account_free(&l.all[i]);
+    }
+    free(l.all);
+    free(l.error);
+    return rc;
+}
+
 int config_load(const char *want, const char *jid, struct account *a)
 {
     memset(a, 0, sizeof *a);
@@ -207,22 +230,8 @@ int config_load(const char *want, const char *jid, struct account *a)
         free(path);
         return rc;
     }
-    struct loader l = {.f = f, .bol = true};
-    int rc = parse(path, f, &l);
+    int rc = config_parse(f, path, want, jid, a);
     fclose(f);
-    long pick = rc ? -1 : choose(&l, want, jid);
-    if (!rc && want && pick < 0)
-        rc = fail(XE_CONFIG, "%s: no section [%s]", path, want);
-    if (!rc)
-        check_mode(path, &l);
-    for (size_t i = 0; i < l.n; i++) {
-        if ((long)i == pick)
-            *a = l.all[i];
-        else
-            account_free(&l.all[i]);
-    }
-    free(l.all);
-    free(l.error);
     free(path);
     return rc;
 }

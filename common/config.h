@@ -4,6 +4,7 @@
 #define XMPP_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 struct account {
     char *name;          /* the section */
@@ -24,6 +25,12 @@ struct account {
  * 0. Returns an exit status (XE_CONFIG) with the message printed on
  * failure. Warns when the file holds a password others can read. */
 int config_load(const char *want, const char *jid, struct account *a);
+
+/* The same from an open file (path names it in messages, and is
+ * stat'ed for the permission warning): the parser alone, for
+ * config_load and the fuzz target. */
+int config_parse(FILE *f, const char *path, const char *want,
+                 const char *jid, struct account *a);
 
 void account_free(struct account *a);
 

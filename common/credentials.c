@@ -1,5 +1,7 @@
 #include "credentials.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,34 +92,71 @@ static int pick_password(const struct session_opts *o,
                 o->jid ? o->jid : "the account");
 }
 
-/* HOST[:PORT] or [IPv6]:PORT. */
-static int split_server(const char *spec, char **host, unsigned short *port)
+/* An IPv6 address, with an optional zone ("fe80::1%eth0"). */
+static bool ipv6_host(const char *h, size_t n)
 {
-    const char *colon = strrchr(spec, ':');
-    const char *h = spec;
-    size_t hlen = strlen(spec);
+    char addr[INET6_ADDRSTRLEN];
+    unsigned char bin[sizeof(struct in6_addr)];
+    const char *zone = memchr(h, '%', n);
+    size_t len = zone ? (size_t)(zone - h) : n;
+    if (len >= sizeof addr || (zone && zone + 1 == h + n))
+        return false;
+    for (const char *z = zone ? zone + 1 : h + n; z < h + n; z++)
+        if (!isalnum((unsigned char)*z) && !strchr("._-", *z))
+            return false; /* an interface name or number */
+    memcpy(addr, h, len);
+    addr[len] = '\0';
+    return inet_pton(AF_INET6, addr, bin) == 1;
+}
+
+/* A name or an IPv4 address: nothing that could never be dialled. */
+static bool name_host(const char *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)h[i];
+        if (c <= 0x20 || c == 0x7F || strchr("[]/@\\", c))
+            return false;
+    }
+    return true;
+}
+
+int server_split(const char *spec, char **host, unsigned short *port)
+{
+    const char *h = spec, *portstr = NULL;
+    const char *colon = strchr(spec, ':');
+    size_t hlen;
+    bool ipv6 = false;
     if (spec[0] == '[') {
         const char *close = strchr(spec, ']');
         if (!close)
             return fail(XE_USAGE, "--server %s: missing ']'", spec);
+        if (close[1] && close[1] != ':')
+            return fail(XE_USAGE, "--server %s: ':PORT' or nothing may "
+                                  "follow ']'", spec);
         h = spec + 1;
         hlen = (size_t)(close - h);
-        colon = close[1] == ':' ? close + 1 : NULL;
-    } else if (colon && strchr(spec, ':') != colon) {
-        colon = NULL; /* a bare IPv6 address */
-    }
-    if (colon && spec[0] != '[')
-        hlen = (size_t)(colon - spec);
-    if (colon) {
-        long p;
-        if (opts_int(colon + 1, 1, 65535, &p) < 0)
-            return fail(XE_USAGE, "--server %s: port must be 1-65535", spec);
-        *port = (unsigned short)p;
+        portstr = close[1] ? close + 2 : NULL;
+        ipv6 = true;
+    } else if (colon && strchr(colon + 1, ':')) {
+        hlen = strlen(spec); /* a bare IPv6 address, no port */
+        ipv6 = true;
+    } else {
+        hlen = colon ? (size_t)(colon - spec) : strlen(spec);
+        portstr = colon ? colon + 1 : NULL;
     }
     if (hlen == 0)
         return fail(XE_USAGE, "--server %s: empty host", spec);
+    if (ipv6 ? !ipv6_host(h, hlen) : !name_host(h, hlen))
+        return fail(XE_USAGE, "--server %s: invalid %s", spec,
+                    ipv6 ? "IPv6 address" : "host name");
+    if (portstr) {
+        long p;
+        if (opts_int(portstr, 1, 65535, &p) < 0)
+            return fail(XE_USAGE, "--server %s: port must be 1-65535", spec);
+        *port = (unsigned short)p;
+    }
     *host = strndup(h, hlen);
-    return 0;
+    return *host ? 0 : fail(XE_USAGE, "out of memory");
 }
 
 static int resolve_jid(const struct session_opts *o, const struct account *a,
@@ -169,7 +208,7 @@ int creds_resolve(const struct session_opts *o, struct creds *c)
             rc = pick_password(o, &a, &c->password);
     }
     if (!rc && o->server)
-        rc = split_server(o->server, &c->host, &c->port);
+        rc = server_split(o->server, &c->host, &c->port);
     else if (!rc && a.server)
         c->host = strdup(a.server);
     if (!rc && !o->server && a.port)

@@ -22,6 +22,11 @@ int creds_resolve(const struct session_opts *o, struct creds *c);
 
 void creds_free(struct creds *c);
 
+/* --server HOST[:PORT], [IPv6]:PORT or a bare IPv6 address: *host is
+ * malloc'd, *port set only when given. Returns 0 or XE_USAGE, the
+ * message printed. */
+int server_split(const char *spec, char **host, unsigned short *port);
+
 /* Read the first line of FILE (without its newline) into a malloc'd
  * string. Returns 0 or an exit status, the message printed. */
 int read_first_line(const char *what, const char *path, char **out);

@@ -1,5 +1,6 @@
 #include "jid.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 #include <strings.h>
 
@@ -39,13 +40,25 @@ static const char *check_part(const char *p, size_t n, const char *name,
     return NULL;
 }
 
+/* "[" IPv6address "]" */
+static int ipv6_literal(const char *d, size_t n)
+{
+    char addr[INET6_ADDRSTRLEN];
+    unsigned char bin[sizeof(struct in6_addr)];
+    if (n < 3 || n - 2 >= sizeof addr || d[n - 1] != ']')
+        return 0;
+    memcpy(addr, d + 1, n - 2);
+    addr[n - 2] = '\0';
+    return inet_pton(AF_INET6, addr, bin) == 1;
+}
+
 static const char *check_domain(const char *d, size_t n)
 {
     const char *why = check_part(d, n, "domainpart", "@/");
     if (why)
         return why;
-    if (d[0] == '[') /* IPv6 literal, RFC 7622 §3.2 */
-        return d[n - 1] == ']' ? NULL : "unterminated IPv6 address";
+    if (d[0] == '[') /* IP-literal, RFC 7622 §3.2 (RFC 3986 §3.2.2) */
+        return ipv6_literal(d, n) ? NULL : "invalid IPv6 address";
     if (d[0] == '.' || d[n - 1] == '.' || memmem(d, n, "..", 2))
         return "empty label in domainpart";
     return NULL;

@@ -90,7 +90,8 @@ int opts_seconds(const char *arg, double *out)
     char *end;
     errno = 0;
     double v = strtod(arg, &end);
-    if (errno || end == arg || *end || v < 0 || v > 1e7)
+    /* Written so that NaN ("nan" parses) fails too. */
+    if (errno || end == arg || *end || !(v >= 0 && v <= 1e7))
         return -1;
     *out = v;
     return 0;

@@ -1,7 +1,12 @@
 #include "output.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "utf8.h"
+
+#define XML_NS "http://www.w3.org/XML/1998/namespace"
 
 void out_text(FILE *f, const char *s)
 {
@@ -35,10 +40,21 @@ void out_json_string(FILE *f, const char *s)
         case '\b': fputs("\\b", f); break;
         case '\f': fputs("\\f", f); break;
         default:
-            if (*p < 0x20)
+            if (*p < 0x20) {
                 fprintf(f, "\\u%04x", *p);
-            else
+            } else if (*p < 0x80) {
                 putc(*p, f);
+            } else {
+                /* RFC 8259 §8.1: JSON text is UTF-8. */
+                unsigned long cp;
+                size_t n = utf8_decode((const char *)p, 4, &cp);
+                if (n) {
+                    fwrite(p, 1, n, f);
+                    p += n - 1;
+                } else {
+                    fputs("\\ufffd", f);
+                }
+            }
         }
     }
     putc('"', f);
@@ -122,14 +138,21 @@ void out_xml_in(FILE *f, xmpp_stanza_t *st, const char *ns)
     }
     const char *name = xmpp_stanza_get_name(st);
     const char *own = xmpp_stanza_get_ns(st);
-    fprintf(f, "<%s", name);
+    /* An element in the xml namespace (<xml:x/> from the server) can
+     * only be written with the prefix: xmlns="...XML/1998/namespace"
+     * is not well-formed. The default namespace stays as it was. */
+    bool xml_ns = own && !strcmp(own, XML_NS);
+    if (xml_ns)
+        own = NULL;
+    fprintf(f, xml_ns ? "<xml:%s" : "<%s", name);
     int n = xmpp_stanza_get_attribute_count(st);
     if (n > 0) {
         const char *attrs[2 * n];
         xmpp_stanza_get_attributes(st, attrs, 2 * n);
         qsort(attrs, (size_t)n, 2 * sizeof *attrs, attr_order);
         for (int i = 0; i < 2 * n; i += 2) {
-            if (!strcmp(attrs[i], "xmlns") && ns && !strcmp(attrs[i + 1], ns))
+            if (!strcmp(attrs[i], "xmlns") &&
+                (xml_ns || (ns && !strcmp(attrs[i + 1], ns))))
                 continue;
             /* libstrophe's parser keeps the local name of a namespaced
              * attribute only: "lang" is xml:lang (RFC 6120 §8.1.5), the
@@ -148,7 +171,7 @@ void out_xml_in(FILE *f, xmpp_stanza_t *st, const char *ns)
     putc('>', f);
     for (; c; c = xmpp_stanza_get_next(c))
         out_xml_in(f, c, own ? own : ns);
-    fprintf(f, "</%s>", name);
+    fprintf(f, xml_ns ? "</xml:%s>" : "</%s>", name);
 }
 
 void out_xml(FILE *f, xmpp_stanza_t *st)

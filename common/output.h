@@ -9,7 +9,8 @@
  * record is always one line. NULL writes nothing. */
 void out_text(FILE *f, const char *s);
 
-/* A JSON string literal, quotes included (NULL writes null). */
+/* A JSON string literal, quotes included (NULL writes null). Bytes
+ * that are not UTF-8 become U+FFFD, so the line is always valid JSON. */
 void out_json_string(FILE *f, const char *s);
 
 /* One JSON object on one line, built a member at a time. */

@@ -311,11 +311,32 @@ unsigned long session_send(struct session *s, xmpp_stanza_t *st)
 
 static int on_confirm_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud);
 
+/* Whom a component asks to confirm: XEP-0114 §3 wants a 'to' on every
+ * stanza (ejabberd closes the stream with improper-addressing without
+ * one), and a ping to the component's own domain would come back to
+ * the tool as a request. So: the domain it hangs off, the server's own
+ * (component.example.org -> example.org), or itself when it has none. */
+static const char *component_server(struct session *s)
+{
+    const char *jid = s->creds.jid, *at = strchr(jid, '@');
+    const char *d = at ? at + 1 : jid;
+    size_t n = jid_bare_len(d);
+    const char *dot = memchr(d, '.', n);
+    if (dot && dot + 1 < d + n) {
+        n -= (size_t)(dot + 1 - d);
+        d = dot + 1;
+    }
+    snprintf(s->confirm_to, sizeof s->confirm_to, "%.*s", (int)n, d);
+    return s->confirm_to;
+}
+
 static void send_confirm_ping(struct session *s)
 {
     char id[48];
     snprintf(id, sizeof id, CONFIRM_ID "%lu", s->out + 1);
     xmpp_stanza_t *iq = xmpp_iq_new(s->ctx, "get", id);
+    if (s->creds.component)
+        xmpp_stanza_set_to(iq, component_server(s));
     xmpp_stanza_t *ping = xmpp_stanza_new(s->ctx);
     xmpp_stanza_set_name(ping, "ping");
     xmpp_stanza_set_ns(ping, "urn:xmpp:ping");
@@ -828,7 +849,8 @@ static int on_confirm_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     struct session *s = ud;
     (void)conn;
-    if (!is_reply(st) || !right_sender(s, NULL, xmpp_stanza_get_from(st)))
+    const char *to = s->creds.component ? s->confirm_to : NULL;
+    if (!is_reply(st) || !right_sender(s, to, xmpp_stanza_get_from(st)))
         return 1;
     const char *id = xmpp_stanza_get_id(st);
     confirmed_up_to(s, strtoul(id + strlen(CONFIRM_ID), NULL, 10));
@@ -966,7 +988,10 @@ int report_stanza_error(const char *what, xmpp_stanza_t *reply)
 
 int session_close(struct session *s, int status)
 {
-    if (s->conn && xmpp_conn_is_connected(s->conn)) {
+    /* Before the session is up there is nothing to say goodbye to, and
+     * running the loop would let libstrophe go on with the handshake
+     * (it leaks its SCRAM state when the stream then ends mid-auth). */
+    if (s->conn && s->ready && xmpp_conn_is_connected(s->conn)) {
         if (s->sm == SM_ON)
             send_ack(s); /* what we did not handle stays with the server */
         if (s->presence_sent) {

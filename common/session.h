@@ -47,6 +47,7 @@ struct session {
     int auth_hint;        /* what the library's log said went wrong */
     char why[256];        /* its words, or the certificate error */
     char tls_reason[160]; /* OpenSSL's last error, from the log */
+    char confirm_to[1024]; /* a component's confirming pings go here */
     char stream_id[128];  /* XEP-0114: the server's, for the handshake */
 };
 

@@ -3,11 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Decode one UTF-8 sequence at s (n bytes available). Returns its
- * length and sets *cp, or returns 0 for a malformed sequence
- * (overlong forms, surrogates and values above U+10FFFF included). */
-static size_t decode(const unsigned char *s, size_t n, unsigned long *cp)
+size_t utf8_decode(const char *str, size_t n, unsigned long *cp)
 {
+    const unsigned char *s = (const unsigned char *)str;
     unsigned char c = s[0];
     size_t len;
     unsigned long v, min;
@@ -55,7 +53,7 @@ const char *utf8_check(const char *s, size_t len, size_t *at)
             i++;
             continue;
         }
-        size_t n = decode(p + i, len - i, &cp);
+        size_t n = utf8_decode(s + i, len - i, &cp);
         *at = i;
         if (!n)
             return "invalid UTF-8";
@@ -76,7 +74,7 @@ char *utf8_sanitize(const char *s, size_t len, size_t *outlen)
     size_t i = 0, o = 0;
     while (i < len) {
         unsigned long cp;
-        size_t n = decode(p + i, len - i, &cp);
+        size_t n = utf8_decode(s + i, len - i, &cp);
         if (n && xml_char(cp)) {
             memcpy(out + o, p + i, n);
             o += n;

@@ -6,6 +6,13 @@
 
 #include <stddef.h>
 
+/* Decode the UTF-8 sequence at s (n bytes available; a NUL-terminated
+ * string may pass 4: decoding stops at the first byte that does not
+ * fit). Returns its length and sets *cp, or returns 0 for a malformed
+ * sequence (overlong forms, surrogates and values above U+10FFFF
+ * included). */
+size_t utf8_decode(const char *s, size_t n, unsigned long *cp);
+
 /* Returns NULL when s[0..len) is valid, else a reason, with *at set to
  * the byte offset of the first offending byte. */
 const char *utf8_check(const char *s, size_t len, size_t *at);

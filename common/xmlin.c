@@ -220,6 +220,12 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **atts)
     char *qname = split_name(name, &uri, &urilen);
     if (!qname)
         return stop(b, "out of memory");
+    /* Namespaces in XML §3: the xml prefix is bound once and for all;
+     * as a default namespace (all a stanza can say) it is an error. */
+    if (uri && ns_equal(uri, urilen, XML_NS)) {
+        free(qname);
+        return stop(b, "an element cannot be in the xml namespace");
+    }
     char *colon = strchr(qname, ':'); /* elements lose the prefix */
     if (b->depth == b->top && !top_allowed(b, colon ? colon + 1 : qname)) {
         free(qname);
@@ -469,6 +475,16 @@ static const char *parse(struct xmlin *x, const char *p, const char *end)
         report(x, line, col, why);
         long long at = XML_GetCurrentByteIndex(b->p) - (long long)WRAP_LEN -
                        before;
+        /* Expat may see an error only once more input comes: if it lies
+         * on a line that ended in an earlier chunk, that line is gone
+         * already; skipping to the next newline here would drop a line
+         * that was never looked at. Look for a resync line from here. */
+        if (at < 0 && line < x->lines - x->base + 3) {
+            builder_reset(b);
+            x->started = false;
+            x->seeking = true;
+            return p;
+        }
         if (b->failed && at < 0)
             at = 0;
         if (at < 0 || at > (long long)n)

@@ -1,5 +1,7 @@
 #include "xmljson.h"
 
+#include <expat.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,8 +164,7 @@ static int bad(const struct where *w, const char *why)
     return fail(XE_DATA, "%s: %s: %s", w->what, w->len ? w->path : ".", why);
 }
 
-/* XML Name characters (§2.3), with every non-ASCII character allowed:
- * good enough to keep the server's parser from choking on markup. */
+/* XML Name characters (§2.3); non-ASCII ones are left to expat_name. */
 static bool name_char(unsigned char c, bool first)
 {
     if (c >= 0x80 || c == '_' || (c >= 'a' && c <= 'z') ||
@@ -172,15 +173,34 @@ static bool name_char(unsigned char c, bool first)
     return !first && ((c >= '0' && c <= '9') || c == '-' || c == '.');
 }
 
+/* Which non-ASCII characters a name may hold depends on the XML
+ * edition; the servers (and libstrophe) parse with expat, whose tables
+ * are the 4th edition's. A name expat refuses would be a stream error
+ * after earlier stanzas went out, so expat decides. */
+static bool expat_name(const char *s, size_t n)
+{
+    XML_Parser p = XML_ParserCreate("UTF-8");
+    if (!p)
+        return false;
+    bool ok = n < INT_MAX && XML_Parse(p, "<", 1, 0) == XML_STATUS_OK &&
+              XML_Parse(p, s, (int)n, 0) == XML_STATUS_OK &&
+              XML_Parse(p, "/>", 2, 1) == XML_STATUS_OK;
+    XML_ParserFree(p);
+    return ok;
+}
+
 static bool ncname(const char *s, size_t n)
 {
     size_t at;
+    bool ascii = true;
     if (!n || utf8_check(s, n, &at))
         return false;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (!name_char((unsigned char)s[i], i == 0))
             return false;
-    return true;
+        ascii = ascii && (unsigned char)s[i] < 0x80;
+    }
+    return ascii || expat_name(s, n);
 }
 
 static int check_text(const struct where *w, const char *s, size_t n)
@@ -192,6 +212,15 @@ static int check_text(const struct where *w, const char *s, size_t n)
     char msg[96];
     snprintf(msg, sizeof msg, "%s at byte %zu", why, at);
     return bad(w, msg);
+}
+
+/* Namespaces in XML §3: these two are bound once and for all; an
+ * xmlns="..." or xmlns:p="..." naming them is an error to expat. */
+static bool reserved_ns(json_t *v)
+{
+    const char *s = json_string_value(v);
+    return s && (!strcmp(s, "http://www.w3.org/XML/1998/namespace") ||
+                 !strcmp(s, "http://www.w3.org/2000/xmlns/"));
 }
 
 static bool declared(const struct scope *sc, const char *prefix, size_t n)
@@ -242,6 +271,8 @@ static int build_attrs(struct where *w, json_t *attrs,
             rc = check_text(w, json_string_value(v), json_string_length(v));
         if (!rc && !strncmp(k, "xmlns:", 6) && !json_string_length(v))
             rc = bad(w, "a prefix cannot be bound to an empty namespace");
+        if (!rc && !strncmp(k, "xmlns:", 6) && reserved_ns(v))
+            rc = bad(w, "the xml and xmlns namespaces cannot be bound");
         path_pop(w, was);
         if (rc)
             return rc;
@@ -332,6 +363,8 @@ static int check_element(struct where *w, json_t *j)
         rc = json_is_string(ns) ? check_text(w, json_string_value(ns),
                                              json_string_length(ns))
                                 : bad(w, "must be a string");
+        if (!rc && reserved_ns(ns))
+            rc = bad(w, "an element cannot be in the xml or xmlns namespace");
         path_pop(w, was);
     }
     if (!rc && text) {

@@ -199,7 +199,9 @@ print(s.getsockname()[1], flush=True); time.sleep(30)' >"$BATS_TEST_TMPDIR/port"
     XMPP_PASSWORD=x run "$XMPP" send -j bob@elsewhere.example $(server_opts) \
         "$(jid_of bob)" -m x
     assert_failure 76
-    assert_output "xmpp send: server closed the stream: host-unknown: This server does not serve elsewhere.example"
+    # Prosody adds "This server does not serve elsewhere.example"; ejabberd
+    # gives the condition alone.
+    assert_output --regexp "^xmpp send: server closed the stream: host-unknown(: This server does not serve elsewhere\.example)?$"
 }
 
 @test "common: --direct-tls to a STARTTLS port exits 69 with OpenSSL's reason" {
@@ -392,7 +394,9 @@ print(s.getsockname()[1], flush=True); time.sleep(30)' >"$BATS_TEST_TMPDIR/port"
     run "$XMPP" send -j CAROL@localhost "$(jid_of bob)" -m "by jid"
     assert_success
     run last_from bob
-    assert_output --regexp '^carol@localhost/'
+    # ejabberd keeps the case the account logged in with in 'from'
+    # (CAROL@localhost/...); Prosody case-folds it. Both are carol.
+    assert_regex "${output,,}" '^carol@localhost/'
     XMPP_JID=$(jid_of carol) run "$XMPP" send "$(jid_of bob)" -m "by env jid"
     assert_success
     run last_from bob

@@ -1,6 +1,7 @@
-# Shared by every tests/*.bats: a real Prosody per test file, started in
-# setup_file and stopped by PID in teardown_file (which bats runs even
-# when tests fail), and short ways to run xmpp as one of its users.
+# Shared by every tests/*.bats: a real server per test file (Prosody, or
+# ejabberd with XS_IMPL=ejabberd), started in setup_file and stopped by
+# PID in teardown_file (which bats runs even when tests fail), and short
+# ways to run xmpp as one of its users.
 #
 #   setup_file()    { server_up; }
 #   teardown_file() { server_down; }
@@ -8,14 +9,18 @@
 #   xmpp_as alice send bob@localhost -m hi   # xmpp TOOL as alice
 #   run xmpp_as bob recv -n 1 -t 10
 #   pass_of alice                             # alice's password
+#   new_user erin                             # one more, fresh account
+#   require_server prosody "reads Prosody's offline store"
 #
-# Users alice, bob, carol and dave exist on every server.
+# Users alice, bob, carol and dave exist on every server. $XMPP is the
+# binary under test: ./xmpp, or what `make check` puts in XMPP_UNDER_TEST
+# (the sanitizer build, or tests/valgrind-xmpp).
 
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 bats_require_minimum_version 1.5.0 # run --separate-stderr, run -N
 
-XMPP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)/xmpp"
+XMPP="${XMPP_UNDER_TEST:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)/xmpp}"
 SERVER="$BATS_TEST_DIRNAME/server"
 TEST_USERS="alice bob carol dave"
 
@@ -35,6 +40,59 @@ server_up() {
 server_down() {
     [ -n "${XS_STATE:-}" ] && "$SERVER" stop "$XS_STATE"
 }
+
+# libstrophe_leaks_ok: for a test that cuts streams mid-handshake on
+# purpose, where libstrophe itself leaks (tests/lsan-libstrophe.supp).
+# Only that test's runs lose ASan's leak check inside libstrophe.
+libstrophe_leaks_ok() {
+    export LSAN_OPTIONS="suppressions=$BATS_TEST_DIRNAME/lsan-libstrophe.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+}
+
+# require_server IMPL REASON: skip this test unless the suite's server is
+# IMPL (prosody or ejabberd). Only for tests that are about one server's
+# internals (its data files, its admin tool), never to hide a difference
+# in behaviour that users would meet: handle that in the test.
+require_server() {
+    local impl=$1 why=$2
+    [ "${XS_IMPL:-prosody}" = "$impl" ] || skip "$impl only: $why"
+}
+
+# new_user NAME: a fresh account on this file's server, for tests that
+# need one nobody else touched. pass_of and xmpp_as work with it.
+new_user() {
+    local pass
+    pass=$("$SERVER" adduser "$XS_STATE" "$1") || return 1
+    export "XS_PASS_$1=$pass"
+}
+
+# What the suite's server calls itself (disco identity, jabber:iq:version)
+# and a regular expression for its version, for tests that name it.
+server_software() {
+    case ${XS_IMPL:-prosody} in
+    prosody) echo Prosody ;;
+    ejabberd) echo ejabberd ;;
+    esac
+}
+
+server_version_re() {
+    case ${XS_IMPL:-prosody} in
+    prosody) echo '0\.12\.[0-9]+' ;;
+    ejabberd) echo '23\.01(-[0-9]+)?' ;;
+    esac
+}
+
+TAB=$'\t'
+
+# slow SECONDS: SECONDS times XS_SLOW (scripts/check sets 5 for the
+# valgrind run, where connecting alone takes a second or more): for the
+# deadlines and intervals a test's outcome depends on.
+slow() {
+    awk -v n="$1" -v k="${XS_SLOW:-1}" 'BEGIN { print n * k }'
+}
+
+# A stanza error's optional human text, as servers differ in giving one
+# (ejabberd: "(User session not found)"): append to an error regexp.
+ERR_TEXT='( \([^)]*\))?'
 
 pass_of() {
     local var="XS_PASS_$1"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# xmpp iq: raw IQ requests, end to end through the suite's Prosody.
+# xmpp iq: raw IQ requests, end to end through the suite's server.
 
 load helpers
 
@@ -20,7 +20,7 @@ teardown_file() { server_down; }
 @test "iq: the payload comes from stdin when not given" {
     run xmpp_as alice iq get --to localhost <<<$'<query\n xmlns="jabber:iq:version"/>'
     assert_success
-    assert_output --regexp '^<query xmlns="jabber:iq:version"><name>Prosody</name>'
+    assert_output --regexp "^<query xmlns=\"jabber:iq:version\"><name>$(server_software)</name>"
 }
 
 @test "iq: a malformed payload exits 65 with line and column, and nothing is sent" {
@@ -69,7 +69,7 @@ teardown_file() { server_down; }
 @test "iq: an error answer exits 1 and names its type and condition" {
     run xmpp_as alice iq get --to nobody@localhost/gone '<ping xmlns="urn:xmpp:ping"/>'
     assert_failure 1
-    assert_output "xmpp iq: nobody@localhost/gone: cancel/service-unavailable"
+    assert_output --regexp "^xmpp iq: nobody@localhost/gone: cancel/service-unavailable$ERR_TEXT$"
 }
 
 @test "iq: --to sends the request to that JID" {
@@ -84,7 +84,7 @@ teardown_file() { server_down; }
     assert_success
     [ "$(jq -r .name <<<"$output")" = query ]
     [ "$(jq -r .ns <<<"$output")" = jabber:iq:version ]
-    [ "$(jq -r '.children[] | select(.name == "name") | .text' <<<"$output")" = Prosody ]
+    [ "$(jq -r '.children[] | select(.name == "name") | .text' <<<"$output")" = "$(server_software)" ]
     [ "$(jq -r '.children[0] | has("ns")' <<<"$output")" = false ]
 }
 
@@ -118,7 +118,7 @@ teardown_file() { server_down; }
 
 @test "iq: no answer by the deadline exits 75" {
     shell_bg bob "$BATS_TEST_TMPDIR/bob" --resource silent
-    run xmpp_as alice iq get -t 2 --to bob@localhost/silent '<query xmlns="jabber:iq:version"/>'
+    run xmpp_as alice iq get -t "$(slow 2)" --to bob@localhost/silent '<query xmlns="jabber:iq:version"/>'
     shell_stop
     assert_failure 75
     assert_output --partial "bob@localhost/silent: no answer by the deadline"

@@ -119,10 +119,10 @@ muc_recv_bg() {
     done
     run xmpp_as bob recv --muc "$R" --history 2 -n 2 -t 10 --json
     assert_success
-    assert_line --index 0 --regexp '"from":"'"$R"'/alice".*"type":"groupchat".*"body":"second","delay":"[0-9T:-]+Z"'
+    assert_line --index 0 --regexp '"from":"'"$R"'/alice".*"type":"groupchat".*"body":"second","delay":"[0-9T:.-]+Z"'
     assert_line --index 1 --regexp '"body":"third","delay":'
     # Without --history nothing old arrives: the deadline ends it.
-    run xmpp_as bob recv --muc "$R" -t 1
+    run xmpp_as bob recv --muc "$R" -t "$(slow 1)"
     assert_success
     assert_output ""
 }
@@ -135,7 +135,7 @@ muc_recv_bg() {
     assert_success
     run xmpp_as bob send --muc "$R" -m "no password"
     assert_failure 1
-    assert_output "xmpp send: $R: cannot join: auth/not-authorized: wrong or missing room password (--room-password-file)"
+    assert_output --regexp "^xmpp send: $R: cannot join: auth/not-authorized$ERR_TEXT: wrong or missing room password \\(--room-password-file\\)$"
     run xmpp_as bob send --muc "$R" --room-password-file "$BATS_TEST_TMPDIR/bad" -m "bad"
     assert_failure 1
     assert_output --partial "auth/not-authorized"
@@ -190,20 +190,24 @@ muc_recv_bg() {
     run xmpp_as bob send --muc "$R1" --muc "$R2" -m "half"
     assert_failure 1
     assert_output --partial "$R2: cannot join: auth/not-authorized"
-    run xmpp_as carol recv --muc "$R1" --history 5 -t 2
+    run xmpp_as carol recv --muc "$R1" --history 5 -t "$(slow 2)"
     assert_success
     assert_output ""
 }
 
 @test "send --muc: a JID that is not a room times out (exit 75)" {
-    run xmpp_as alice send --muc "$(jid_of bob)" -m "hello?" -t 2
+    run xmpp_as alice send --muc "$(jid_of bob)" -m "hello?" -t "$(slow 2)"
     assert_failure 75
     assert_output --partial "$(jid_of bob): no answer to our join by the deadline; is it a group chat room?"
 }
 
 @test "send --muc: a visitor in a moderated room is refused (exit 1)" {
     R=$(room)
-    xmpp_as alice muc create "$R" --field muc#roomconfig_moderatedroom=true
+    # ejabberd makes newcomers participants unless told otherwise.
+    local visitors=()
+    [ "$XS_IMPL" = ejabberd ] && visitors=(--field members_by_default=false)
+    xmpp_as alice muc create "$R" --field muc#roomconfig_moderatedroom=true \
+        "${visitors[@]}"
     run xmpp_as bob send --muc "$R" -m "may I?"
     assert_failure 1
     assert_output --partial "message refused: auth/forbidden"
@@ -274,7 +278,7 @@ muc_recv_bg() {
     xmpp_as alice muc create "$R"
     run xmpp_as bob muc subject "$R" "mine now"
     assert_failure 1
-    assert_output "xmpp muc: $R: cannot set the subject: auth/forbidden (You are not allowed to change the subject)"
+    assert_output --regexp "^xmpp muc: $R: cannot set the subject: auth/forbidden$ERR_TEXT$"
 }
 
 @test "muc occupants: nick, role, affiliation, and the JID for moderators" {
@@ -300,6 +304,14 @@ muc_recv_bg() {
     xmpp_as alice muc create "$R"
     recv_bg bob "$BATS_TEST_TMPDIR/out" -n 1 -t 20 --xml --from "$R"
     run xmpp_as alice muc invite "$R" "$(jid_of bob)" --reason "standup"
+    if [ "$XS_IMPL" = ejabberd ]; then
+        # ejabberd takes invitations only from occupants; invite does
+        # not join the room.
+        assert_failure 1
+        assert_output --partial "invitation refused: modify/not-acceptable"
+        kill "$RECV_PID"
+        return
+    fi
     assert_success
     assert_output ""
     wait "$RECV_PID"
@@ -331,14 +343,15 @@ EOF
     assert_success
     run xmpp_as alice muc config "$R"
     assert_success
-    assert_line "field	muc#roomconfig_roomname	text-single	CI	Title"
-    assert_line "field	muc#roomconfig_roomdesc	text-single	Builds and deploys	Description"
+    # Labels are the server's own ("Title", "Room title").
+    assert_line --regexp "^field	muc#roomconfig_roomname	text-single	CI	"
+    assert_line --regexp "^field	muc#roomconfig_roomdesc	text-single	Builds and deploys	"
     assert_line --regexp "^field	muc#roomconfig_persistentroom	boolean	1	"
     assert_line --regexp "^field	muc#roomconfig_publicroom	boolean	0	"
     assert_line --regexp "^option	muc#roomconfig_whois	anyone	"
     refute_line --regexp "^field	muc#roomconfig_presencebroadcast	list-multi	visitor"
     run xmpp_as alice muc config "$R" --json
-    assert_output --regexp '^\{"type":"form",.*"fields":\[.*\{"var":"muc#roomconfig_roomname","type":"text-single","label":"Title","required":false,"values":\["CI"\]\}'
+    assert_output --regexp '^\{"type":"form",.*"fields":\[.*\{"var":"muc#roomconfig_roomname","type":"text-single","label":"[^"]*","required":false,"values":\["CI"\]\}'
     run xmpp_as alice muc config "$R" --xml
     assert_output --regexp '^<x xmlns="jabber:x:data" type="form">'
     # Created persistent: it outlives our leaving, and exists.
@@ -395,7 +408,7 @@ EOF
     run xmpp_as alice muc config "$R" --field muc#roomconfig_roomname=Renamed
     assert_success
     run xmpp_as alice muc config "$R"
-    assert_line "field	muc#roomconfig_roomname	text-single	Renamed	Title"
+    assert_line --regexp "^field	muc#roomconfig_roomname	text-single	Renamed	"
 }
 
 @test "muc destroy: the owner destroys the room; others may not (exit 1)" {
@@ -407,6 +420,8 @@ EOF
     run xmpp_as alice muc destroy "$R" --reason "obsolete" --alternate "$(room other)"
     assert_success
     assert_output ""
+    # ejabberd keeps no trace of a destroyed room: joining makes it anew.
+    [ "$XS_IMPL" = ejabberd ] && return
     run xmpp_as bob send --muc "$R" -m "anyone?"
     assert_failure 1
     run xmpp_as alice muc destroy "$R"

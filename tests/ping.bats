@@ -26,13 +26,13 @@ teardown_file() { server_down; }
 }
 
 @test "ping: the interval is kept: -i 5 with a 2 s deadline sends only one of 3" {
-    run xmpp_as alice ping -c 3 -i 5 -t 2
+    run xmpp_as alice ping -c 3 -i "$(slow 5)" -t "$(slow 2)"
     assert_success
     assert_line "1 sent, 1 received, 0% lost"
 }
 
 @test "ping: -c 0 pings until the deadline, then sums up and exits 0" {
-    run xmpp_as alice ping -c 0 -i 0.1 -t 1
+    run xmpp_as alice ping -c 0 -i 0.1 -t "$(slow 1)"
     assert_success
     assert_line --partial "seq=2 "
     assert_line --regexp '^[0-9]+ sent, [0-9]+ received, 0% lost$'
@@ -47,14 +47,14 @@ teardown_file() { server_down; }
 @test "ping: an error answer counts as an error and exits 1" {
     run xmpp_as alice ping -c 2 -i 0.05 nobody@localhost/gone
     assert_failure 1
-    assert_line --index 0 --regexp '^error from nobody@localhost/gone: seq=1 cancel/service-unavailable time='
+    assert_line --index 0 --regexp "^error from nobody@localhost/gone: seq=1 cancel/service-unavailable$ERR_TEXT time="
     assert_line "2 sent, 0 received, 2 error(s), 0% lost"
     refute_line --partial "rtt"
 }
 
 @test "ping: no answer at all exits 75 (a monitoring check's CRITICAL)" {
     shell_bg bob "$BATS_TEST_TMPDIR/bob" --resource silent
-    run xmpp_as alice ping -t 1 bob@localhost/silent
+    run xmpp_as alice ping -t "$(slow 1)" bob@localhost/silent
     shell_stop
     assert_failure 75
     assert_line "1 sent, 0 received, 100% lost"

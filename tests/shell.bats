@@ -14,7 +14,7 @@ teardown_file() { server_down; }
 EOF2
     assert_success
     [ "${#lines[@]}" -eq 3 ]
-    assert_line --regexp '^<iq [^>]*id="v" [^>]*type="result"><query xmlns="jabber:iq:version"><name>Prosody</name>'
+    assert_line --regexp "^<iq [^>]*id=\"v\" [^>]*type=\"result\"><query xmlns=\"jabber:iq:version\"><name>$(server_software)</name>"
     assert_line --regexp '^<iq [^>]*id="t" [^>]*type="result"><time xmlns="urn:xmpp:time">'
     assert_line --regexp '^<iq [^>]*id="r" [^>]*type="result"><query xmlns="jabber:iq:roster"'
 }
@@ -93,7 +93,7 @@ EOF2
                    children: [{name: "query", ns: "jabber:iq:version"}]}' |
         xmpp_as alice shell --json-in --json -t 10 |
         jq -c '{id: .attrs.id, software: (.children[0].children[] | select(.name == "name") | .text)}')
-    [ "$out" = '{"id":"qnull","software":"Prosody"}' ]
+    [ "$out" = "{\"id\":\"qnull\",\"software\":\"$(server_software)\"}" ]
     # And what comes out goes back in: the answer's payload, re-asked.
     xmpp_as alice shell --json -t 10 >"$BATS_TEST_TMPDIR/answer.json" \
         <<<'<iq type="get" to="localhost" id="t"><time xmlns="urn:xmpp:time"/></iq>'
@@ -130,7 +130,7 @@ EOF2
 
 @test "shell: the deadline with an IQ unanswered exits 75" {
     shell_bg bob "$BATS_TEST_TMPDIR/bob" --resource silent
-    run xmpp_as alice shell -t 2 <<<'<iq type="get" to="bob@localhost/silent" id="x"><query xmlns="jabber:iq:version"/></iq>'
+    run xmpp_as alice shell -t "$(slow 2)" <<<'<iq type="get" to="bob@localhost/silent" id="x"><query xmlns="jabber:iq:version"/></iq>'
     shell_stop
     assert_failure 75
     assert_output "xmpp shell: deadline reached with 1 IQ request(s) unanswered"

@@ -1,0 +1,117 @@
+/* out_xml (common/output.c), the --xml writer. Two ways in:
+ *   input starting with '<': XML as a server would send it, parsed by
+ *   libstrophe (expat), written out, parsed again and written again;
+ *   anything else: fields (NUL-separated) made into attribute values
+ *   and text of a <message/> built in code, which must come back intact.
+ * Either way the output is one line and well-formed. */
+#include <stdlib.h>
+#include <string.h>
+#include <strophe.h>
+
+#include "../common/output.h"
+#include "../common/utf8.h"
+#include "fuzz.h"
+
+static xmpp_ctx_t *ctx;
+
+/* Does an element in no namespace sit under one in a namespace
+ * (<x xmlns="b"><y xmlns=""/></x>)? libstrophe's parser gives every
+ * element its namespace, so NULL there means "none"; but stanzas built
+ * in code (xmlin's) leave NULL for "inherited", and out_xml writes for
+ * those: such an element comes back in its parent's namespace. */
+static int undeclares(xmpp_stanza_t *st, const char *in_force)
+{
+    if (xmpp_stanza_is_text(st))
+        return 0;
+    const char *own = xmpp_stanza_get_ns(st);
+    if (!own && in_force)
+        return 1;
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c;
+         c = xmpp_stanza_get_next(c))
+        if (undeclares(c, own))
+            return 1;
+    return 0;
+}
+
+/* Server XML: our writing of it reads back as the same stanza. */
+static void from_server(const char *in)
+{
+    xmpp_stanza_t *st = xmpp_stanza_new_from_string(ctx, in);
+    if (!st)
+        return;
+    size_t n;
+    char *xml = stanza_xml(st, &n);
+    xmpp_stanza_t *back = xmpp_stanza_new_from_string(ctx, xml);
+    CHECK(back);
+    CHECK(undeclares(st, NULL) || stanza_same(st, back));
+    free(xml);
+    xmpp_stanza_release(back);
+    xmpp_stanza_release(st);
+}
+
+/* A field as text we would put in a stanza: UTF-8, XML characters only
+ * (input_text's job before anything is sent). */
+static char *clean(char *s)
+{
+    char *c = utf8_sanitize(s, strlen(s), NULL);
+    CHECK(c);
+    free(s);
+    return c;
+}
+
+static void from_fields(const uint8_t *p, const uint8_t *end)
+{
+    static const char *const attrs[] = {"to", "id", "type", "x"};
+    char *vals[4] = {0}, *text;
+    xmpp_stanza_t *st = xmpp_stanza_new(ctx);
+    xmpp_stanza_set_name(st, "message");
+    for (int i = 0; i < 4; i++) {
+        char *v = fuzz_field(&p, end);
+        if (!v)
+            break;
+        vals[i] = clean(v);
+        xmpp_stanza_set_attribute(st, attrs[i], vals[i]);
+    }
+    text = fuzz_field(&p, end);
+    if (text) {
+        text = clean(text);
+        xmpp_stanza_t *body = xmpp_stanza_new(ctx), *t = xmpp_stanza_new(ctx);
+        xmpp_stanza_set_name(body, "body");
+        xmpp_stanza_set_text(t, text);
+        xmpp_stanza_add_child_ex(body, t, 0);
+        xmpp_stanza_add_child_ex(st, body, 0);
+    }
+    size_t n;
+    char *xml = stanza_xml(st, &n);
+    xmpp_stanza_t *back = xmpp_stanza_new_from_string(ctx, xml);
+    CHECK(back);
+    for (int i = 0; i < 4 && vals[i]; i++) {
+        const char *v = xmpp_stanza_get_attribute(back, attrs[i]);
+        CHECK(v && strcmp(v, vals[i]) == 0);
+    }
+    if (text) {
+        char *got = xmpp_message_get_body(back);
+        CHECK(strcmp(got ? got : "", text) == 0);
+        xmpp_free(ctx, got);
+    }
+    xmpp_stanza_release(back);
+    xmpp_stanza_release(st);
+    free(xml);
+    free(text);
+    for (int i = 0; i < 4; i++)
+        free(vals[i]);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!ctx)
+        ctx = xmpp_ctx_new(NULL, NULL);
+    if (size && data[0] == '<') {
+        char *xml = fuzz_cstr(data, size);
+        from_server(xml);
+        free(xml);
+    } else {
+        from_fields(data, data + size);
+    }
+    return 0;
+}
