@@ -219,8 +219,10 @@ muc_recv_bg() {
     muc_recv_bg bob "$BATS_TEST_TMPDIR/out" 1 --muc "$R" -t 20
     run xmpp_as alice muc destroy "$R" --reason "moved on"
     assert_success
-    run wait "$RECV_PID"
-    assert_equal "$status" 1
+    # Not through run: its subshell cannot wait for our child.
+    local rc=0
+    wait "$RECV_PID" || rc=$?
+    assert_equal "$rc" 1
     run grep -v '^SENT\|^RECV\|^\[' "$BATS_TEST_TMPDIR/out.err"
     assert_output "xmpp recv: $R: the room was destroyed (moved on)"
 }

@@ -70,7 +70,7 @@ wait_exit() {
     presence_bg bob "$T/bob" set --show away --status "at lunch" \
         --priority 5 --resource desk
     xmpp_as alice presence wait "$(jid_of bob)" -t 10
-    run xmpp_as alice presence list --wait 0
+    run xmpp_as alice presence list --wait 1
     assert_success
     assert_line "bob@localhost/desk${TAB}away${TAB}5${TAB}at lunch"
     refute_line --partial "carol@localhost"
@@ -79,7 +79,7 @@ wait_exit() {
 @test "presence: list with no command given; --json gives jid, show, priority, status" {
     presence_bg bob "$T/bob" set --show dnd --status "deep work" --resource j
     xmpp_as alice presence wait "$(jid_of bob)" -t 10
-    run xmpp_as alice presence --wait 0 --json
+    run xmpp_as alice presence --wait 1 --json
     assert_success
     run jq -r 'select(.jid == "bob@localhost/j") |
         [.show, (.priority | tostring), .status] | join(",")' <<<"$output"
@@ -97,14 +97,14 @@ wait_exit() {
 @test "presence: list --xml prints the presence stanzas" {
     presence_bg bob "$T/bob" set --resource x
     xmpp_as alice presence wait "$(jid_of bob)" -t 10
-    run xmpp_as alice presence list --wait 0 --xml
+    run xmpp_as alice presence list --wait 1 --xml
     assert_success
     assert_line --regexp '^<presence .*from="bob@localhost/x".*</presence>$'
 }
 
 @test "presence: list shows our own account's other resources" {
     presence_bg alice "$T/alice" set --resource other --status elsewhere
-    run xmpp_as alice presence list --wait 0
+    run xmpp_as alice presence list --wait 1
     assert_success
     assert_line "alice@localhost/other${TAB}available${TAB}-1${TAB}elsewhere"
 }
