@@ -385,11 +385,12 @@ static int on_bounce(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 
 static int open_session(struct send *sd)
 {
+    /* Said once, with how many messages it leaves unconfirmed; set
+     * before the session is up, as it may be lost at once. */
+    sd->s.tool_tells_loss = true;
     int rc = session_open(&sd->s, &sd->o);
     if (rc)
         return rc;
-    /* Said once, with how many messages it leaves unconfirmed. */
-    sd->s.tool_tells_loss = true;
     if (sd->muc.n && (rc = muc_join(&sd->muc, &sd->s))) {
         muc_leave(&sd->muc);
         return rc;
@@ -465,7 +466,7 @@ static int send_once(struct send *sd)
             last = send_body(sd, sd->files[i].url, sd->files[i].url);
         if ((rc = session_confirm(&sd->s)))
             fail(rc, "%s%s%lu of %lu message(s) not confirmed by the server",
-                 rc == XE_CONNLOST ? sd->s.why : "",
+                 rc == XE_CONNLOST ? session_tell_loss(&sd->s) : "",
                  rc == XE_CONNLOST ? "; " : "",
                  last > sd->s.confirmed ? last - sd->s.confirmed : 0,
                  last - first + 1);
@@ -675,7 +676,7 @@ static int send_lines(struct send *sd)
     rc = ended ? sd->s.status : session_confirm(&sd->s);
     char cause[sizeof sd->s.why + 64] = "";
     if (rc == XE_CONNLOST)
-        snprintf(cause, sizeof cause, "%s", sd->s.why);
+        snprintf(cause, sizeof cause, "%s", session_tell_loss(&sd->s));
     else if (rc == XE_TIMEOUT)
         snprintf(cause, sizeof cause, "deadline reached (--timeout) after "
                                       "%lu input line(s)", sd->line_no);

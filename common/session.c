@@ -439,6 +439,8 @@ static int report(struct session *s, int status, const char *fmt, ...)
     memcpy(s->why, msg, sizeof msg);
     bool quiet = s->reconnecting ||
                  (s->ready && (s->opt->reconnect || s->tool_tells_loss));
+    if (quiet && !s->reconnecting)
+        s->loss_untold = true; /* session_close says it if nobody does */
     return quiet ? status : fail(status, "%s", msg);
 }
 
@@ -662,7 +664,9 @@ static int await_ready(struct session *s)
 
 int session_open(struct session *s, const struct session_opts *o)
 {
+    bool tells = s->tool_tells_loss;
     memset(s, 0, sizeof *s);
+    s->tool_tells_loss = tells;
     s->opt = o;
     s->status = SESSION_RUNNING;
     if (o->timeout > 0)
@@ -714,6 +718,7 @@ int session_reconnect(struct session *s)
         double delay = attempt < 6 ? (double)(1 << attempt) : 60;
         delay *= 0.75 + 0.5 * ((double)random() / RAND_MAX);
         warnx("%s; reconnecting in %.1f s", s->why, delay);
+        s->loss_untold = false;
         int rc = pause_ms(s, (long long)(delay * 1000));
         if (rc == XE_TIMEOUT)
             return s->status = fail(XE_TIMEOUT, "deadline reached while "
@@ -986,8 +991,18 @@ int report_stanza_error(const char *what, xmpp_stanza_t *reply)
                 stanza_error_text(reply, buf, sizeof buf));
 }
 
+const char *session_tell_loss(struct session *s)
+{
+    s->loss_untold = false;
+    return s->why;
+}
+
 int session_close(struct session *s, int status)
 {
+    /* A loss the tool meant to report but did not reach: one line. */
+    if (s->loss_untold && status == XE_CONNLOST)
+        fail(status, "%s", s->why);
+    s->loss_untold = false;
     /* Before the session is up there is nothing to say goodbye to, and
      * running the loop would let libstrophe go on with the handshake
      * (it leaks its SCRAM state when the stream then ends mid-auth). */
