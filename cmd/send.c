@@ -387,7 +387,7 @@ static int open_session(struct send *sd)
 {
     /* Said once, with how many messages it leaves unconfirmed; set
      * before the session is up, as it may be lost at once. */
-    sd->s.tool_tells_loss = true;
+    sd->o.tells_loss = true;
     int rc = session_open(&sd->s, &sd->o);
     if (rc)
         return rc;

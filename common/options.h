@@ -27,6 +27,8 @@ struct session_opts {
     int verbose;
     enum output_format format;
     bool reconnect;          /* set by a tool: it will call session_reconnect */
+    bool tells_loss;         /* set by a tool: it reports a lost session
+                              * itself, with session_tell_loss() */
 };
 
 /* The deadline, in seconds, of a tool that does a job and exits. */

@@ -438,7 +438,7 @@ static int report(struct session *s, int status, const char *fmt, ...)
     va_end(ap);
     memcpy(s->why, msg, sizeof msg);
     bool quiet = s->reconnecting ||
-                 (s->ready && (s->opt->reconnect || s->tool_tells_loss));
+                 (s->ready && (s->opt->reconnect || s->opt->tells_loss));
     if (quiet && !s->reconnecting)
         s->loss_untold = true; /* session_close says it if nobody does */
     return quiet ? status : fail(status, "%s", msg);
@@ -664,9 +664,7 @@ static int await_ready(struct session *s)
 
 int session_open(struct session *s, const struct session_opts *o)
 {
-    bool tells = s->tool_tells_loss;
     memset(s, 0, sizeof *s);
-    s->tool_tells_loss = tells;
     s->opt = o;
     s->status = SESSION_RUNNING;
     if (o->timeout > 0)

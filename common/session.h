@@ -37,9 +37,6 @@ struct session {
     const char *const *features;
     bool handlers_added;     /* accounting handlers, once per connection */
     bool reconnecting;       /* failures are kept in why, not printed */
-    bool tool_tells_loss;    /* a lost session is reported by the tool,
-                              * with why, in its own one line (set it
-                              * before session_open, which keeps it) */
     bool loss_untold;        /* lost quietly, and not reported yet */
     bool resumed;            /* the last reconnect resumed the session */
     int sock;             /* the TCP socket once made (0: none yet) */
@@ -131,7 +128,7 @@ int report_stanza_error(const char *what, xmpp_stanza_t *reply);
 char *session_id(struct session *s);
 
 /* Why the session was lost, for a tool that reports it itself
- * (tool_tells_loss): from now on it counts as told. */
+ * (opts tells_loss): from now on it counts as told. */
 const char *session_tell_loss(struct session *s);
 
 /* Close cleanly (unavailable presence if we sent presence, then
