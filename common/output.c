@@ -156,9 +156,13 @@ void out_xml_in(FILE *f, xmpp_stanza_t *st, const char *ns)
                 continue;
             /* libstrophe's parser keeps the local name of a namespaced
              * attribute only: "lang" is xml:lang (RFC 6120 §8.1.5), the
-             * one such attribute stanzas carry. */
+             * one such attribute stanzas carry; unless the element has
+             * an xml:lang as well (ours keep the prefix), when it can
+             * only be a plain lang. */
             const char *name = attrs[i];
-            fprintf(f, " %s=\"", strcmp(name, "lang") ? name : "xml:lang");
+            bool xml_lang = !strcmp(name, "lang") &&
+                            !xmpp_stanza_get_attribute(st, "xml:lang");
+            fprintf(f, " %s=\"", xml_lang ? "xml:lang" : name);
             xml_escaped(f, attrs[i + 1], 1);
             putc('"', f);
         }

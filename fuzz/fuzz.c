@@ -121,6 +121,11 @@ int stanza_same(xmpp_stanza_t *a, xmpp_stanza_t *b)
         xmpp_stanza_get_attributes(a, attrs, 2 * n);
         for (int i = 0; i < 2 * n; i += 2) {
             const char *v = xmpp_stanza_get_attribute(b, attrs[i]);
+            /* out_xml writes a lone "lang" as xml:lang (libstrophe's
+             * parser drops the prefix, so that is what it means there). */
+            if (!v && !strcmp(attrs[i], "lang") &&
+                !xmpp_stanza_get_attribute(a, "xml:lang"))
+                v = xmpp_stanza_get_attribute(b, "xml:lang");
             if (!v || strcmp(v, attrs[i + 1]) != 0)
                 return 0;
         }
