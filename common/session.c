@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/x509.h>
@@ -709,6 +710,44 @@ static int pause_ms(struct session *s, long long ms)
     return 0;
 }
 
+/* Can a TCP connection to the configured host be made now? 0, or an
+ * errno. libstrophe 0.12 forgets the Stream Management state it needs
+ * for resumption after one failed attempt (the previous id and bound
+ * JID are replaced by those of the attempt that never had a session),
+ * so a reconnect first finds out whether the server answers at all.
+ * With SRV the library picks the host, and this cannot be checked. */
+static int reachable(struct session *s)
+{
+    const struct creds *c = &s->creds;
+    char port[8];
+    snprintf(port, sizeof port, "%u",
+             c->port ? (unsigned)c->port : c->direct_tls ? 5223u : 5222u);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
+    if (getaddrinfo(c->host, port, &hints, &res))
+        return EHOSTUNREACH;
+    int err = ECONNREFUSED;
+    for (ai = res; ai; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK,
+                        ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        err = 0;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS)
+            err = errno;
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        socklen_t len = sizeof err;
+        if (!err && poll(&p, 1, 5000) != 1)
+            err = ETIMEDOUT;
+        else if (!err)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        close(fd);
+        if (!err)
+            break;
+    }
+    freeaddrinfo(res);
+    return err;
+}
+
 int session_reconnect(struct session *s)
 {
     srandom((unsigned)(now_ms() ^ getpid()));
@@ -727,6 +766,14 @@ int session_reconnect(struct session *s)
         s->ready = s->resumed = false;
         s->auth_hint = s->sock_error = 0;
         s->stage = AT_CONNECTING;
+        int err = s->creds.host ? reachable(s) : 0;
+        if (err) {
+            char where[160];
+            describe_server(s, where, sizeof where);
+            snprintf(s->why, sizeof s->why, "cannot connect to %s: %s", where,
+                     strerror(err));
+            continue;
+        }
         s->reconnecting = true;
         rc = await_ready(s);
         s->reconnecting = false;

@@ -165,9 +165,12 @@ closed_port() {
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# wait_for FILE PATTERN [SECONDS]: until FILE holds a line matching PATTERN.
+# wait_for FILE PATTERN [SECONDS]: until FILE holds a line matching PATTERN
+# (SECONDS scaled by slow, for the valgrind run).
 wait_for() {
-    local file=$1 pattern=$2 secs=${3:-10} i
+    local file=$1 pattern=$2 secs i
+    secs=$(slow "${3:-10}")
+    secs=${secs%.*}
     for i in $(seq 1 $((secs * 20))); do
         grep -q -- "$pattern" "$file" 2>/dev/null && return 0
         sleep 0.05
@@ -175,9 +178,12 @@ wait_for() {
     return 1
 }
 
-# wait_lines FILE N [SECONDS]: until FILE has at least N lines.
+# wait_lines FILE N [SECONDS]: until FILE has at least N lines (SECONDS
+# scaled by slow).
 wait_lines() {
-    local file=$1 n=$2 secs=${3:-10} i
+    local file=$1 n=$2 secs i
+    secs=$(slow "${3:-10}")
+    secs=${secs%.*}
     for i in $(seq 1 $((secs * 20))); do
         [ "$(wc -l <"$file" 2>/dev/null || echo 0)" -ge "$n" ] && return 0
         sleep 0.05

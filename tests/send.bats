@@ -172,7 +172,8 @@ print(m.get("{http://www.w3.org/XML/1998/namespace}lang"))' "$output"
 }
 
 @test "send: --lines stops at an explicit --timeout with 75 and says so" {
-    run xmpp_as alice send --lines -t 1 "$(jid_of bob)" < <(echo one; sleep 3; echo two)
+    run xmpp_as alice send --lines -t "$(slow 1)" "$(jid_of bob)" \
+        < <(echo one; sleep "$(slow 3)"; echo two)
     assert_failure 75
     assert_line --index 0 "xmpp send: deadline reached (--timeout) after 1 input line(s); stdin from line 2 on was not sent"
     run xmpp_as bob recv -n 1 -t 10
