@@ -736,7 +736,10 @@ static int reachable(struct session *s)
             err = errno;
         struct pollfd p = {.fd = fd, .events = POLLOUT};
         socklen_t len = sizeof err;
-        if (!err && poll(&p, 1, 5000) != 1)
+        long long wait = 5000;
+        if (s->deadline && s->deadline - now_ms() < wait)
+            wait = s->deadline > now_ms() ? s->deadline - now_ms() : 0;
+        if (!err && poll(&p, 1, (int)wait) != 1)
             err = ETIMEDOUT;
         else if (!err)
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
