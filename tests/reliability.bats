@@ -197,44 +197,39 @@ as_alice_at() {
     assert_output 1
 }
 
-@test "recv --reconnect: a cut network resumes the session, nothing is lost" {
-    local port
-    port=$(free_port)
-    relay "$port" "$XS_PORT"
+# cut_resumable_recv: bob's `recv --reconnect` through a relay on PORT,
+# with a resumable session; then the relay is gone. Sets PORT and RECV.
+cut_resumable_recv() {
+    PORT=$(free_port)
+    relay "$PORT" "$XS_PORT"
     XMPP_PASSWORD=$(pass_of bob) "$XMPP" recv --reconnect -j "$(jid_of bob)" \
-        --server "127.0.0.1:$port" --ca-file "$XS_CA" -v \
+        --server "127.0.0.1:$PORT" --ca-file "$XS_CA" -v \
         >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/out.err" 3>&- &
-    local recv=$!
-    echo "pid $recv" >>"$EXTRA"
+    RECV=$!
+    echo "pid $RECV" >>"$EXTRA"
     wait_for "$BATS_TEST_TMPDIR/out.err" "RECV: <enabled .*resume"
     kill "$RELAY_PID"
     wait "$RELAY_PID" || true
+}
+
+@test "recv --reconnect: a cut network resumes the session, nothing is lost" {
+    cut_resumable_recv
     xmpp_as alice send "$(jid_of bob)" -m "sent during the cut"
-    relay "$port" "$XS_PORT"
+    relay "$PORT" "$XS_PORT"
     wait_for "$BATS_TEST_TMPDIR/out.err" "reconnected; session resumed" 15
     wait_for "$BATS_TEST_TMPDIR/out" "sent during the cut"
-    kill "$recv"
+    kill "$RECV"
 }
 
 @test "recv --reconnect: the session is resumed after attempts that could not connect" {
-    local port
-    port=$(free_port)
-    relay "$port" "$XS_PORT"
-    XMPP_PASSWORD=$(pass_of bob) "$XMPP" recv --reconnect -j "$(jid_of bob)" \
-        --server "127.0.0.1:$port" --ca-file "$XS_CA" -v \
-        >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/out.err" 3>&- &
-    local recv=$!
-    echo "pid $recv" >>"$EXTRA"
-    wait_for "$BATS_TEST_TMPDIR/out.err" "RECV: <enabled .*resume"
-    kill "$RELAY_PID"
-    wait "$RELAY_PID" || true
+    cut_resumable_recv
     xmpp_as alice send "$(jid_of bob)" -m "sent while unreachable"
     # The first attempt comes after about a second: it must find no one.
-    wait_for "$BATS_TEST_TMPDIR/out.err" "cannot connect to 127.0.0.1:$port"
-    relay "$port" "$XS_PORT"
+    wait_for "$BATS_TEST_TMPDIR/out.err" "cannot connect to 127.0.0.1:$PORT"
+    relay "$PORT" "$XS_PORT"
     wait_for "$BATS_TEST_TMPDIR/out.err" "reconnected; session resumed" 15
     wait_for "$BATS_TEST_TMPDIR/out" "sent while unreachable"
-    kill "$recv"
+    kill "$RECV"
 }
 
 @test "send --lines: a server killed mid-stream leaves every line accounted for" {
