@@ -359,10 +359,12 @@ int http_put(struct session *s, const struct http_put *req)
 {
     struct transfer t = {.req = req, .bar_pct = -1};
     t.bar = !quiet && isatty(STDERR_FILENO);
-    if (load_curl() < 0)
+    if (load_curl() < 0) {
+        const char *why = dlerror();
         return fail(XE_UNAVAILABLE, "cannot load libcurl.so.4 (%s): install "
                                     "the Debian package libcurl4",
-                    dlerror());
+                    why ? why : "a function is missing");
+    }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return fail(XE_UNAVAILABLE, "cannot initialise libcurl");
     struct curl_slist *headers = make_headers(req);

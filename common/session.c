@@ -412,14 +412,20 @@ static int on_certfail(const xmpp_tlscert_t *cert, const char *const err)
     return 0;
 }
 
+/* The port dialled when the host is given (--server, config). */
+static unsigned short server_port(const struct creds *c)
+{
+    if (c->port)
+        return c->port;
+    return c->component ? 5347 : c->direct_tls ? 5223 : 5222;
+}
+
 /* "host:port" as dialled, or the JID's domain when SRV decides. */
 static void describe_server(struct session *s, char *buf, size_t n)
 {
     const struct creds *c = &s->creds;
     if (c->host)
-        snprintf(buf, n, "%s:%u", c->host,
-                 c->port ? (unsigned)c->port
-                         : (c->component ? 5347u : c->direct_tls ? 5223u : 5222u));
+        snprintf(buf, n, "%s:%u", c->host, (unsigned)server_port(c));
     else {
         const char *at = strchr(c->jid, '@');
         const char *domain = at ? at + 1 : c->jid;
@@ -645,12 +651,9 @@ static int start_connect(struct session *s)
 {
     struct creds *c = &s->creds;
     if (c->component) /* plain TCP: XEP-0114 has no TLS */
-        return xmpp_connect_raw(s->conn, c->host, c->port ? c->port : 5347,
-                                on_conn, s);
-    unsigned short port = c->port;
-    if (c->host && !port)
-        port = c->direct_tls ? 5223 : 5222;
-    return xmpp_connect_client(s->conn, c->host, port, on_conn, s);
+        return xmpp_connect_raw(s->conn, c->host, server_port(c), on_conn, s);
+    return xmpp_connect_client(s->conn, c->host,
+                               c->host ? server_port(c) : c->port, on_conn, s);
 }
 
 /* Wait until the session is up or has failed; returns 0 or the status. */
@@ -720,8 +723,7 @@ static int reachable(struct session *s)
 {
     const struct creds *c = &s->creds;
     char port[8];
-    snprintf(port, sizeof port, "%u",
-             c->port ? (unsigned)c->port : c->direct_tls ? 5223u : 5222u);
+    snprintf(port, sizeof port, "%u", (unsigned)server_port(c));
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
     if (getaddrinfo(c->host, port, &hints, &res))
         return EHOSTUNREACH;
