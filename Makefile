@@ -149,6 +149,11 @@ bench: deps
 
 lint:
 	mandoc -Tlint -W warning $(MANPAGES)
+	clang-format --dry-run -Werror $(SRC) $(wildcard common/*.h fuzz/*.[ch])
+
+# The one C style (.clang-format), applied in place.
+format:
+	clang-format -i $(SRC) $(wildcard common/*.h fuzz/*.[ch])
 
 # bash-completion loads a completion by command name, so each xmpp-TOOL
 # gets a link to the one script.
@@ -182,5 +187,5 @@ clean:
 	rm -f xmpp-$(VERSION).tar.gz
 	rm -rf build
 
-.PHONY: all deps check demo bench lint install uninstall clean dist pkgcheck \
+.PHONY: all deps check demo bench lint format install uninstall clean dist pkgcheck \
 	fuzz fuzz-smoke

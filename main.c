@@ -15,21 +15,9 @@ extern const struct tool tool_send, tool_recv, tool_roster, tool_presence,
     tool_shell, tool_muc, tool_command, tool_pubsub;
 
 const struct tool *const tools[] = {
-    &tool_send,
-    &tool_recv,
-    &tool_roster,
-    &tool_presence,
-    &tool_iq,
-    &tool_disco,
-    &tool_ping,
-    &tool_version,
-    &tool_time,
-    &tool_vcard,
-    &tool_shell,
-    &tool_muc,
-    &tool_command,
-    &tool_pubsub,
-    NULL,
+    &tool_send,  &tool_recv, &tool_roster,  &tool_presence, &tool_iq,
+    &tool_disco, &tool_ping, &tool_version, &tool_time,     &tool_vcard,
+    &tool_shell, &tool_muc,  &tool_command, &tool_pubsub,   NULL,
 };
 
 const struct tool *current_tool;

@@ -18,7 +18,7 @@
 #include "../common/subcmd.h"
 #include "../common/utf8.h"
 
-#define NS_COMMANDS "http://jabber.org/protocol/commands"
+#define NS_COMMANDS    "http://jabber.org/protocol/commands"
 #define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
 
 /* A command that keeps asking stops here (a loop, most likely). */
@@ -68,9 +68,9 @@ struct command {
     const char *sub, *jid, *node;
     struct session s;
     char *sessionid;
-    json_t *notes;       /* every note so far, for --json */
-    char *error_note;    /* the first note of type error */
-    char what[1200];     /* "JID NODE", for messages */
+    json_t *notes;    /* every note so far, for --json */
+    char *error_note; /* the first note of type error */
+    char what[1200];  /* "JID NODE", for messages */
 };
 
 static int on_opt(int c, const char *arg, void *ud)
@@ -194,8 +194,8 @@ static void take_notes(struct command *cm, xmpp_stanza_t *cmd)
         char *text = xmpp_stanza_get_text(n);
         if (!type)
             type = "info";
-        json_t *note = json_pack("{s:s, s:s}", "type", type, "text",
-                                 text ? text : "");
+        json_t *note =
+            json_pack("{s:s, s:s}", "type", type, "text", text ? text : "");
         if (note)
             json_array_append_new(cm->notes, note);
         if (!strcmp(type, "error") && !cm->error_note)
@@ -262,7 +262,7 @@ static const char *next_action(xmpp_stanza_t *cmd, bool *last)
     if (next)
         return "next";
     return a && xmpp_stanza_get_child_by_name(a, "complete") ? "complete"
-                                                              : "execute";
+                                                             : "execute";
 }
 
 /* One stage answered "executing": fill its form and send it on.
@@ -302,8 +302,8 @@ static int run_stages(struct command *cm, bool show)
     int rc = execute(cm, "execute", NULL, &reply);
     for (int stage = 0; !rc; stage++) {
         xmpp_stanza_t *cmd = command_of(cm, reply);
-        const char *status = cmd ? xmpp_stanza_get_attribute(cmd, "status")
-                                 : NULL;
+        const char *status =
+            cmd ? xmpp_stanza_get_attribute(cmd, "status") : NULL;
         if (!status) {
             rc = fail(XE_PROTOCOL, "%s: the answer holds no command status",
                       cm->what);
@@ -360,8 +360,7 @@ static int parse_operands(struct command *cm, int argc, char **argv, int first)
     if (why)
         return fail(XE_DATA, "%s: invalid JID: %s", cm->jid, why);
     size_t at;
-    if (cm->node && (!*cm->node ||
-                     utf8_check(cm->node, strlen(cm->node), &at)))
+    if (cm->node && (!*cm->node || utf8_check(cm->node, strlen(cm->node), &at)))
         return fail(XE_DATA, "'%s': not a command node", cm->node);
     return 0;
 }

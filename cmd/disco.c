@@ -12,9 +12,9 @@
 #include "../common/query.h"
 #include "../common/session.h"
 
-#define NS_INFO "http://jabber.org/protocol/disco#info"
+#define NS_INFO  "http://jabber.org/protocol/disco#info"
 #define NS_ITEMS "http://jabber.org/protocol/disco#items"
-#define NS_DATA "jabber:x:data"
+#define NS_DATA  "jabber:x:data"
 
 static const char help[] =
     "Discovery:\n"
@@ -107,7 +107,7 @@ static void text_form(xmpp_stanza_t *x)
         if (!var || !strcmp(var, "FORM_TYPE"))
             continue;
         for (xmpp_stanza_t *v = xmpp_stanza_get_child_by_name(f, "value"); v;
-         v = next_named(v, "value")) {
+             v = next_named(v, "value")) {
             char *val = xmpp_stanza_get_text(v);
             const char *fields[] = {"form", type, var, val};
             print_fields(stdout, 4, fields);
@@ -151,7 +151,7 @@ static json_t *form_json(xmpp_stanza_t *x)
             continue;
         json_t *vals = json_array();
         for (xmpp_stanza_t *v = xmpp_stanza_get_child_by_name(f, "value"); v;
-         v = next_named(v, "value")) {
+             v = next_named(v, "value")) {
             char *val = xmpp_stanza_get_text(v);
             json_array_append_new(vals, json_string(val ? val : ""));
             xmpp_free(xmpp_stanza_get_context(x), val);
@@ -162,8 +162,7 @@ static json_t *form_json(xmpp_stanza_t *x)
     return o;
 }
 
-static void print_info_json(xmpp_stanza_t *q, const char *jid,
-                            const char *node)
+static void print_info_json(xmpp_stanza_t *q, const char *jid, const char *node)
 {
     json_t *o = json_object(), *ids = json_array(), *feats = json_array(),
            *forms = json_array();
@@ -180,8 +179,7 @@ static void print_info_json(xmpp_stanza_t *q, const char *jid,
     }
     for (xmpp_stanza_t *f = xmpp_stanza_get_child_by_name(q, "feature"); f;
          f = next_named(f, "feature"))
-        json_array_append_new(feats,
-                              jstr(xmpp_stanza_get_attribute(f, "var")));
+        json_array_append_new(feats, jstr(xmpp_stanza_get_attribute(f, "var")));
     for (xmpp_stanza_t *x = xmpp_stanza_get_child_by_name(q, "x"); x;
          x = next_named(x, "x"))
         if (is_data_form(x))
@@ -231,14 +229,18 @@ static int cmd_disco(int argc, char **argv)
     int first, rc = opts_parse(argc, argv, &d.o, on_opt, &d, &first);
     if (rc != OPTS_CONTINUE)
         return rc;
-    if (first < argc && (!strcmp(argv[first], "info") ||
-                         !strcmp(argv[first], "items")))
+    if (first < argc &&
+        (!strcmp(argv[first], "info") || !strcmp(argv[first], "items")))
         d.items = !strcmp(argv[first++], "items");
     const char *jid;
     if ((rc = query_jid_operand(&d.o, argc, argv, first, &jid)))
         return rc;
-    struct query q = {.type = "get", .to = jid, .name = "query",
-                      .ns = d.items ? NS_ITEMS : NS_INFO, .node = d.node,
-                      .print = print_answer, .ud = &d};
+    struct query q = {.type = "get",
+                      .to = jid,
+                      .name = "query",
+                      .ns = d.items ? NS_ITEMS : NS_INFO,
+                      .node = d.node,
+                      .print = print_answer,
+                      .ud = &d};
     return query_run(&d.o, &q);
 }

@@ -76,8 +76,10 @@ static int read_payload(struct iq *q, xmpp_ctx_t *ctx, const char *arg,
     if (arg) {
         len = strlen(arg);
         if (len > q->max)
-            return fail(XE_DATA, "payload: larger than %zu bytes "
-                                 "(--max-size)", q->max);
+            return fail(XE_DATA,
+                        "payload: larger than %zu bytes "
+                        "(--max-size)",
+                        q->max);
         if (!(buf = strdup(arg)))
             return fail(XE_DATA, "payload: out of memory");
     } else if ((rc = input_read(NULL, q->max, &buf, &len))) {
@@ -109,8 +111,10 @@ static int cmd_iq(int argc, char **argv)
     if (strcmp(type, "get") && strcmp(type, "set"))
         return fail(XE_USAGE, "'%s': the request type is get or set", type);
     if (argc - first > 2)
-        return fail(XE_USAGE, "unexpected argument '%s': give the payload "
-                              "as one argument", argv[first + 2]);
+        return fail(XE_USAGE,
+                    "unexpected argument '%s': give the payload "
+                    "as one argument",
+                    argv[first + 2]);
     if ((rc = query_check_target(&q.o, q.to)))
         return rc;
     /* Parsed in a context of our own: the session's does not exist yet. */
@@ -119,8 +123,11 @@ static int cmd_iq(int argc, char **argv)
     if (!ctx)
         return fail(XE_DATA, "out of memory");
     if (!(rc = read_payload(&q, ctx, argv[first + 1], &payload))) {
-        struct query qr = {.type = type, .to = q.to, .to_self = true,
-                           .payload = payload, .print = print_answer};
+        struct query qr = {.type = type,
+                           .to = q.to,
+                           .to_self = true,
+                           .payload = payload,
+                           .print = print_answer};
         rc = query_run(&q.o, &qr);
     }
     xmpp_ctx_free(ctx);

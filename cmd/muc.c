@@ -43,8 +43,14 @@ static const char help[] =
     "      --reason TEXT        the reason given with invite and destroy\n"
     "      --alternate ROOM     with destroy: where the occupants should go\n";
 
-enum { OPT_NICK = 1000, OPT_ROOM_PASSWORD_FILE, OPT_FIELD, OPT_FORM,
-       OPT_REASON, OPT_ALTERNATE };
+enum {
+    OPT_NICK = 1000,
+    OPT_ROOM_PASSWORD_FILE,
+    OPT_FIELD,
+    OPT_FORM,
+    OPT_REASON,
+    OPT_ALTERNATE
+};
 
 static const struct option options[] = {
     {"nick", required_argument, NULL, OPT_NICK},
@@ -80,7 +86,7 @@ struct muc_cmd {
     struct muc m;
     struct form_input fields;
     const char *reason, *alternate;
-    char **args;            /* its operands after ROOM */
+    char **args; /* its operands after ROOM */
     int nargs;
     struct session s;
     struct occupant *occ;
@@ -163,8 +169,10 @@ static int do_subject(struct muc_cmd *mc)
     while (!r->has_subject)
         if (session_step(&mc->s, 1000) != SESSION_RUNNING) {
             if (mc->s.status == XE_TIMEOUT)
-                fail(XE_TIMEOUT, "%s: the room sent no subject by the "
-                                 "deadline", r->jid);
+                fail(XE_TIMEOUT,
+                     "%s: the room sent no subject by the "
+                     "deadline",
+                     r->jid);
             return mc->s.status;
         }
     print_subject(mc, r);
@@ -325,8 +333,10 @@ static int do_create(struct muc_cmd *mc)
 {
     struct muc_room *r = &mc->m.room[0];
     if (!r->created) {
-        return fail(XE_STANZA, "%s: already exists; see 'xmpp muc config' "
-                               "to change it", r->jid);
+        return fail(XE_STANZA,
+                    "%s: already exists; see 'xmpp muc config' "
+                    "to change it",
+                    r->jid);
     }
     /* §10.1.3: a new room is locked until its owner configures it. */
     int rc = configure(mc, r->jid, true);
@@ -366,8 +376,8 @@ static int do_config(struct muc_cmd *mc)
 struct sub {
     struct subcmd sc; /* operands: ROOM and the rest */
     int (*run)(struct muc_cmd *mc);
-    bool join;      /* must be in the room */
-    bool fields;    /* takes --field/--form */
+    bool join;   /* must be in the room */
+    bool fields; /* takes --field/--form */
 };
 
 static int do_destroy(struct muc_cmd *mc)
@@ -414,8 +424,7 @@ static const struct sub *parse_operands(struct muc_cmd *mc, int argc,
         return NULL;
     mc->args = argv + first + 2;
     mc->nargs = argc - first - 2;
-    if ((*rc = muc_add(&mc->m, argv[first + 1])) ||
-        (*rc = check_args(mc, sub)))
+    if ((*rc = muc_add(&mc->m, argv[first + 1])) || (*rc = check_args(mc, sub)))
         return NULL;
     return sub;
 }

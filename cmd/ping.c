@@ -89,8 +89,8 @@ static void json_ms(struct json_obj *j, const char *key, double ms)
     json_raw(j, key, t);
 }
 
-static void print_answer(struct ping *p, xmpp_stanza_t *st, long seq,
-                         double ms, const char *error)
+static void print_answer(struct ping *p, xmpp_stanza_t *st, long seq, double ms,
+                         const char *error)
 {
     const char *from = xmpp_stanza_get_from(st);
     if (!from)
@@ -122,8 +122,8 @@ static int on_answer(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     (void)conn;
     const char *type = xmpp_stanza_get_type(st);
     long seq = strtol(xmpp_stanza_get_id(st) + strlen(PING_ID), NULL, 10);
-    if (!type || (strcmp(type, "result") && strcmp(type, "error")) ||
-        seq < 1 || seq > p->sent || !p->sent_at[seq - 1] ||
+    if (!type || (strcmp(type, "result") && strcmp(type, "error")) || seq < 1 ||
+        seq > p->sent || !p->sent_at[seq - 1] ||
         !session_reply_from(&p->s, p->to, xmpp_stanza_get_from(st)))
         return 1;
     double ms = now_msf() - p->sent_at[seq - 1];

@@ -55,8 +55,17 @@ static const char help[] =
     "subscribe, subscribed, unsubscribe, unsubscribed). The deadline\n"
     "(--timeout) ends wait with status 75; a signal ends set and watch with 0.\n";
 
-enum { OPT_SHOW = 1000, OPT_STATUS, OPT_PRIORITY, OPT_FOR, OPT_STDIN,
-       OPT_WAIT, OPT_ALL, OPT_ONLINE, OPT_OFFLINE };
+enum {
+    OPT_SHOW = 1000,
+    OPT_STATUS,
+    OPT_PRIORITY,
+    OPT_FOR,
+    OPT_STDIN,
+    OPT_WAIT,
+    OPT_ALL,
+    OPT_ONLINE,
+    OPT_OFFLINE
+};
 
 static const struct option options[] = {
     {"show", required_argument, NULL, OPT_SHOW},
@@ -86,13 +95,22 @@ const struct tool tool_presence = {
 };
 
 /* Which options were given; each command takes some. */
-enum { G_SHOW = 1, G_STATUS = 2, G_PRIORITY = 4, G_FOR = 8, G_STDIN = 16,
-       G_WAIT = 32, G_ALL = 64, G_ONLINE = 128, G_OFFLINE = 256,
-       G_COUNT = 512 };
+enum {
+    G_SHOW = 1,
+    G_STATUS = 2,
+    G_PRIORITY = 4,
+    G_FOR = 8,
+    G_STDIN = 16,
+    G_WAIT = 32,
+    G_ALL = 64,
+    G_ONLINE = 128,
+    G_OFFLINE = 256,
+    G_COUNT = 512
+};
 
 static const char *const option_names[] = {
-    "--show", "--status", "--priority", "--for", "--stdin", "--wait",
-    "--all", "--online", "--offline", "--count",
+    "--show", "--status", "--priority", "--for",     "--stdin",
+    "--wait", "--all",    "--online",   "--offline", "--count",
 };
 
 /* Presences by JID: what each resource said last. */
@@ -111,16 +129,16 @@ struct presence_cmd {
     const char *show, *status;
     long priority, count;
     double for_s, wait_s;
-    const char *target;      /* wait, probe, watch: the contact */
+    const char *target; /* wait, probe, watch: the contact */
     struct session s;
-    const char *me;          /* our full JID, whose echo we skip */
+    const char *me; /* our full JID, whose echo we skip */
     struct roster r;
-    struct table avail;      /* available resources, by full JID */
-    struct table gone;       /* the last unavailable, by bare JID */
-    bool heard;              /* wait, probe: the target said something */
-    bool synced;             /* wait: the initial presences are in */
-    bool done;               /* wait: the condition holds */
-    bool explained;          /* a deadline was reported in its own words */
+    struct table avail; /* available resources, by full JID */
+    struct table gone;  /* the last unavailable, by bare JID */
+    bool heard;         /* wait, probe: the target said something */
+    bool synced;        /* wait: the initial presences are in */
+    bool done;          /* wait: the condition holds */
+    bool explained;     /* a deadline was reported in its own words */
     long printed;
     int bad_lines;
     /* Called for each presence after the tables are updated. */
@@ -130,8 +148,8 @@ struct presence_cmd {
 struct command {
     const char *name;
     int (*run)(struct presence_cmd *c);
-    int min, max;     /* JID operands */
-    unsigned allow;   /* G_* */
+    int min, max;   /* JID operands */
+    unsigned allow; /* G_* */
 };
 
 static int on_opt(int c, const char *arg, void *ud)
@@ -144,7 +162,10 @@ static int on_opt(int c, const char *arg, void *ud)
         p->show = arg;
         p->given |= G_SHOW;
         break;
-    case OPT_STATUS: p->status = arg; p->given |= G_STATUS; break;
+    case OPT_STATUS:
+        p->status = arg;
+        p->given |= G_STATUS;
+        break;
     case OPT_PRIORITY:
         if (opts_int(arg, -128, 127, &p->priority) < 0)
             return fail(XE_USAGE, "--priority %s: give -128..127", arg);
@@ -287,8 +308,8 @@ static int on_presence(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 /* Our own presence: initial, or an update. */
 static void send_own(struct presence_cmd *c, const char *status)
 {
-    xmpp_stanza_t *p = presence_build(c->s.ctx, NULL, NULL, c->show, status,
-                                      c->priority);
+    xmpp_stanza_t *p =
+        presence_build(c->s.ctx, NULL, NULL, c->show, status, c->priority);
     session_send(&c->s, p);
     xmpp_stanza_release(p);
 }
@@ -313,8 +334,8 @@ static int run_for(struct presence_cmd *c, long long ms, const bool *done)
         long long left = until - now_ms();
         if (left <= 0)
             return 0;
-        int st = session_step(&c->s, (unsigned long)(left < 1000 ? left
-                                                                 : 1000));
+        int st =
+            session_step(&c->s, (unsigned long)(left < 1000 ? left : 1000));
         if (st != SESSION_RUNNING)
             return st;
     }
@@ -345,8 +366,7 @@ static void status_line(struct presence_cmd *c, char *line, size_t len,
     if (len && line[len - 1] == '\r')
         line[--len] = '\0';
     if ((why = utf8_check(line, len, &at))) {
-        fail(XE_DATA, "stdin line %lu: %s at byte %zu; skipped", no, why,
-             at);
+        fail(XE_DATA, "stdin line %lu: %s at byte %zu; skipped", no, why, at);
         c->bad_lines++;
         return;
     }
@@ -365,7 +385,8 @@ struct lines {
 /* Take what stdin has; returns false at its end. */
 static bool pump_stdin(struct presence_cmd *c, struct lines *l)
 {
-    ssize_t n = input_available(0, l->buf + l->have, sizeof l->buf - 1 - l->have);
+    ssize_t n =
+        input_available(0, l->buf + l->have, sizeof l->buf - 1 - l->have);
     if (n < 0)
         return true;
     if (n == 0) {
@@ -402,9 +423,8 @@ static bool pump_stdin(struct presence_cmd *c, struct lines *l)
 static int run_set(struct presence_cmd *c)
 {
     send_own(c, c->status);
-    long long until = (c->given & G_FOR) ? now_ms() + (long long)(c->for_s *
-                                                                 1000)
-                                         : 0;
+    long long until =
+        (c->given & G_FOR) ? now_ms() + (long long)(c->for_s * 1000) : 0;
     struct lines *l = (c->given & G_STDIN) ? calloc(1, sizeof *l) : NULL;
     if ((c->given & G_STDIN) && !l)
         return fail(XE_DATA, "stdin: out of memory");
@@ -442,9 +462,9 @@ static int by_entry_jid(const void *a, const void *b)
 static void put_unavailable(struct presence_cmd *c, struct table *out,
                             const char *jid, struct entry *gone)
 {
-    xmpp_stanza_t *p = gone ? xmpp_stanza_copy(gone->st)
-                            : presence_build(c->s.ctx, "unavailable", NULL,
-                                             NULL, NULL, 0);
+    xmpp_stanza_t *p =
+        gone ? xmpp_stanza_copy(gone->st)
+             : presence_build(c->s.ctx, "unavailable", NULL, NULL, NULL, 0);
     xmpp_stanza_set_from(p, jid);
     table_put(out, jid, p);
     xmpp_stanza_release(p);
@@ -456,8 +476,7 @@ static void add_unavailable(struct presence_cmd *c, struct table *out)
     for (size_t i = 0; i < c->r.n; i++) {
         const struct roster_item *it = &c->r.items[i];
         if (roster_item_sees(it) && !table_match(&c->avail, it->jid))
-            put_unavailable(c, out, it->jid,
-                            table_find(&c->gone, it->jid));
+            put_unavailable(c, out, it->jid, table_find(&c->gone, it->jid));
     }
 }
 
@@ -532,8 +551,8 @@ static void warn_unobservable(struct presence_cmd *c)
         return;
     const struct roster_item *it = roster_find(&c->r, c->target);
     warnx("%s: not subscribed to its presence (subscription: %s); "
-          "waiting until it approves", c->target,
-          it ? it->subscription : "none");
+          "waiting until it approves",
+          c->target, it ? it->subscription : "none");
 }
 
 static int run_wait(struct presence_cmd *c)
@@ -608,14 +627,17 @@ static void on_probe_error(struct presence_cmd *c, xmpp_stanza_t *st)
 static int probe_allowed(struct presence_cmd *c, const char *bare)
 {
     if (is_own_account(c, bare))
-        return fail(XE_USAGE, "probe: %s is our own account; 'xmpp presence "
-                              "list' shows its other resources", bare);
+        return fail(XE_USAGE,
+                    "probe: %s is our own account; 'xmpp presence "
+                    "list' shows its other resources",
+                    bare);
     int rc = roster_fetch(&c->s, &c->r);
     if (rc)
         return rc;
     const struct roster_item *it = roster_find(&c->r, bare);
     if (!roster_item_sees(it))
-        return fail(XE_STANZA, "%s: not subscribed to its presence "
+        return fail(XE_STANZA,
+                    "%s: not subscribed to its presence "
                     "(subscription: %s); ask with 'xmpp roster subscribe %s'",
                     bare, it ? it->subscription : "none", bare);
     return 0;
@@ -659,8 +681,10 @@ static int run_probe(struct presence_cmd *c)
                      &c->heard);
     if (!rc && !c->heard) {
         c->explained = true;
-        rc = fail(XE_TIMEOUT, "%s: no answer to the probe within %g s "
-                              "(--wait)", c->target, c->wait_s);
+        rc = fail(XE_TIMEOUT,
+                  "%s: no answer to the probe within %g s "
+                  "(--wait)",
+                  c->target, c->wait_s);
     }
     if (!rc)
         print_probed(c, bare);
@@ -672,8 +696,7 @@ static int run_probe(struct presence_cmd *c)
 
 static const struct command commands[] = {
     {"list", run_list, 0, 0, G_WAIT | G_ALL},
-    {"set", run_set, 0, 0,
-     G_SHOW | G_STATUS | G_PRIORITY | G_FOR | G_STDIN},
+    {"set", run_set, 0, 0, G_SHOW | G_STATUS | G_PRIORITY | G_FOR | G_STDIN},
     {"wait", run_wait, 1, 1, G_ONLINE | G_OFFLINE},
     {"watch", run_watch, 0, 1, G_COUNT},
     {"probe", run_probe, 1, 1, G_WAIT},
@@ -685,11 +708,15 @@ static int check_args(struct presence_cmd *c, const struct command *cmd,
 {
     for (int bit = 0; bit < 10; bit++)
         if ((c->given & (1u << bit)) && !(cmd->allow & (1u << bit)))
-            return fail(XE_USAGE, "%s does not go with '%s'; see 'xmpp "
-                        "presence --help'", option_names[bit], cmd->name);
+            return fail(XE_USAGE,
+                        "%s does not go with '%s'; see 'xmpp "
+                        "presence --help'",
+                        option_names[bit], cmd->name);
     if (nargs < cmd->min)
-        return fail(XE_USAGE, "%s: which contact? usage: xmpp presence %s "
-                    "JID", cmd->name, cmd->name);
+        return fail(XE_USAGE,
+                    "%s: which contact? usage: xmpp presence %s "
+                    "JID",
+                    cmd->name, cmd->name);
     if (nargs > cmd->max)
         return fail(XE_USAGE, "%s: unexpected argument '%s'", cmd->name,
                     args[cmd->max]);
@@ -716,8 +743,10 @@ static int cmd_presence(int argc, char **argv)
     while (cmd->name && strcmp(cmd->name, name))
         cmd++;
     if (!cmd->name)
-        return fail(XE_USAGE, "'%s' is not a presence command; see 'xmpp "
-                              "presence --help'", name);
+        return fail(XE_USAGE,
+                    "'%s' is not a presence command; see 'xmpp "
+                    "presence --help'",
+                    name);
     if ((rc = check_args(&c, cmd, argc - first, argv + first)))
         return rc;
     /* list and probe end by themselves; like any one-shot tool they get
@@ -729,8 +758,10 @@ static int cmd_presence(int argc, char **argv)
         session_answer_iqs(&c.s);
         rc = cmd->run(&c);
         if (rc == XE_TIMEOUT && !c.explained)
-            fail(XE_TIMEOUT, "%s: no answer from the server before the "
-                             "deadline (--timeout)", cmd->name);
+            fail(XE_TIMEOUT,
+                 "%s: no answer from the server before the "
+                 "deadline (--timeout)",
+                 cmd->name);
     }
     fflush(stdout);
     /* session_close() runs the loop once more: nothing may land in the

@@ -25,7 +25,7 @@
 #include "../common/xmlin.h"
 #include "../common/xmljson.h"
 
-#define NS_PUBSUB "http://jabber.org/protocol/pubsub"
+#define NS_PUBSUB       "http://jabber.org/protocol/pubsub"
 #define NS_PUBSUB_OWNER NS_PUBSUB "#owner"
 #define NS_PUBSUB_EVENT NS_PUBSUB "#event"
 
@@ -61,8 +61,15 @@ static const char help[] =
     "--json: objects (service, node, id, payload in the xmpp-iq(1) mapping,\n"
     "...); --xml: the answers' or notifications' XML.\n";
 
-enum { OPT_SERVICE = 1000, OPT_ID, OPT_MAX, OPT_NOTIFY, OPT_JSON_IN,
-       OPT_FIELD, OPT_FORM };
+enum {
+    OPT_SERVICE = 1000,
+    OPT_ID,
+    OPT_MAX,
+    OPT_NOTIFY,
+    OPT_JSON_IN,
+    OPT_FIELD,
+    OPT_FORM
+};
 
 static const struct option options[] = {
     {"service", required_argument, NULL, OPT_SERVICE},
@@ -93,17 +100,17 @@ const struct tool tool_pubsub = {
 
 struct pubsub {
     struct session_opts o;
-    const char *service;     /* NULL: our PEP */
+    const char *service; /* NULL: our PEP */
     const char *id;
     long max, count;
     bool notify, json_in;
     struct form_input fields;
-    char **args;             /* operands after the subcommand */
+    char **args; /* operands after the subcommand */
     int nargs;
-    xmpp_ctx_t *pctx;        /* where the payload was parsed */
+    xmpp_ctx_t *pctx; /* where the payload was parsed */
     xmpp_stanza_t *payload;
     struct session s;
-    char **features;         /* listen: NODE+notify for PEP */
+    char **features; /* listen: NODE+notify for PEP */
     long got;
 };
 
@@ -176,8 +183,7 @@ static int ask(struct pubsub *p, xmpp_stanza_t *iq, const char *what,
         xmpp_stanza_release(*reply);
         *reply = NULL;
     } else if (rc == XE_TIMEOUT) {
-        fail(rc, "%s: no answer by the deadline (--timeout)",
-             service_name(p));
+        fail(rc, "%s: no answer by the deadline (--timeout)", service_name(p));
     }
     return rc;
 }
@@ -227,8 +233,7 @@ static int do_create(struct pubsub *p)
         xmpp_stanza_t *conf = add_sibling(iq, "configure");
         xmpp_stanza_add_child_ex(
             conf,
-            form_from_input(p->s.ctx, NS_PUBSUB "#node_config", &p->fields),
-            0);
+            form_from_input(p->s.ctx, NS_PUBSUB "#node_config", &p->fields), 0);
     }
     int rc = ask(p, iq, "create the node", node, &reply);
     if (rc)
@@ -247,8 +252,8 @@ static int do_create(struct pubsub *p)
 /* §8.4 delete, and the other requests that answer with nothing to
  * print: retract (§7.2), unsubscribe (§6.2). */
 static int simple(struct pubsub *p, const char *ns, const char *verb,
-                  const char *what, xmpp_stanza_t *(*fill)(struct pubsub *,
-                                                           xmpp_stanza_t *))
+                  const char *what,
+                  xmpp_stanza_t *(*fill)(struct pubsub *, xmpp_stanza_t *))
 {
     const char *node = p->args[0];
     xmpp_stanza_t *el, *reply;
@@ -313,8 +318,8 @@ static int do_subscribe(struct pubsub *p)
     if (rc)
         return rc;
     xmpp_stanza_t *sub = answer_el(reply, NS_PUBSUB, "subscription");
-    const char *state = sub ? xmpp_stanza_get_attribute(sub, "subscription")
-                            : NULL;
+    const char *state =
+        sub ? xmpp_stanza_get_attribute(sub, "subscription") : NULL;
     if (p->o.format == OUT_XML) {
         print_xml_answer(p, reply);
     } else if (p->o.format == OUT_JSON) {
@@ -349,8 +354,7 @@ static int do_publish(struct pubsub *p)
         xmpp_stanza_t *po = add_sibling(iq, "publish-options");
         xmpp_stanza_add_child_ex(
             po,
-            form_from_input(p->s.ctx, NS_PUBSUB "#publish-options",
-                            &p->fields),
+            form_from_input(p->s.ctx, NS_PUBSUB "#publish-options", &p->fields),
             0);
     }
     int rc = ask(p, iq, "publish", node, &reply);
@@ -408,8 +412,8 @@ static void print_record(struct pubsub *p, const struct record *r)
         json_str(&j, "event", r->event);
         json_str(&j, "id", r->id);
         json_str(&j, "publisher", r->publisher);
-        json_t *pl = r->payload ? xmljson_from_stanza(r->payload, NS_PUBSUB)
-                                : NULL;
+        json_t *pl =
+            r->payload ? xmljson_from_stanza(r->payload, NS_PUBSUB) : NULL;
         char *raw = pl ? json_dumps(pl, JSON_COMPACT) : NULL;
         if (raw)
             json_raw(&j, "payload", raw);
@@ -447,8 +451,7 @@ static int do_items(struct pubsub *p)
         xmpp_stanza_set_attribute(el, "max_items", num);
     }
     if (p->id)
-        xmpp_stanza_set_attribute(stanza_add_el(el, "item", NULL), "id",
-                                  p->id);
+        xmpp_stanza_set_attribute(stanza_add_el(el, "item", NULL), "id", p->id);
     int rc = ask(p, iq, "get the items", node, &reply);
     if (rc)
         return rc;
@@ -476,9 +479,9 @@ static int do_items(struct pubsub *p)
 static int do_nodes(struct pubsub *p)
 {
     const char *to = p->service ? p->service : bare_me(p);
-    xmpp_stanza_t *iq = query_new(&p->s, "get", to, "query",
-                                  "http://jabber.org/protocol/disco#items",
-                                  NULL);
+    xmpp_stanza_t *iq =
+        query_new(&p->s, "get", to, "query",
+                  "http://jabber.org/protocol/disco#items", NULL);
     xmpp_stanza_t *reply;
     int rc = ask(p, iq, "list the nodes", NULL, &reply);
     if (rc)
@@ -541,8 +544,7 @@ static void items_events(struct pubsub *p, struct record *r,
 {
     for (xmpp_stanza_t *c = xmpp_stanza_get_children(items); c;
          c = xmpp_stanza_get_next(c)) {
-        const char *name = xmpp_stanza_is_tag(c) ? xmpp_stanza_get_name(c)
-                                                 : "";
+        const char *name = xmpp_stanza_is_tag(c) ? xmpp_stanza_get_name(c) : "";
         if (strcmp(name, "item") && strcmp(name, "retract"))
             continue;
         r->event = strcmp(name, "item") ? "retract" : "item";
@@ -566,8 +568,7 @@ static int on_event(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     bool printed_xml = false;
     for (xmpp_stanza_t *c = xmpp_stanza_get_children(ev); c;
          c = xmpp_stanza_get_next(c)) {
-        const char *name = xmpp_stanza_is_tag(c) ? xmpp_stanza_get_name(c)
-                                                 : "";
+        const char *name = xmpp_stanza_is_tag(c) ? xmpp_stanza_get_name(c) : "";
         const char *node = xmpp_stanza_get_attribute(c, "node");
         if (!wanted_node(p, node))
             continue;
@@ -575,8 +576,8 @@ static int on_event(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
             print_element(stdout, st, stream_ns(&p->s), OUT_XML);
             printed_xml = true;
         }
-        struct record r = {.from = from, .node = node,
-                           .delay = stanza_delay_stamp(st)};
+        struct record r = {
+            .from = from, .node = node, .delay = stanza_delay_stamp(st)};
         if (!strcmp(name, "items")) {
             items_events(p, &r, c);
         } else if (!strcmp(name, "delete") || !strcmp(name, "purge")) {
@@ -618,8 +619,10 @@ static int do_listen(struct pubsub *p)
     if (rc >= 128) /* a signal is how a listener is meant to stop */
         return 0;
     if (rc == XE_TIMEOUT && p->count)
-        return fail(XE_TIMEOUT, "deadline reached after %ld of %ld "
-                                "notifications", p->got, p->count);
+        return fail(XE_TIMEOUT,
+                    "deadline reached after %ld of %ld "
+                    "notifications",
+                    p->got, p->count);
     return rc == XE_TIMEOUT ? 0 : rc;
 }
 
@@ -628,8 +631,8 @@ static int do_listen(struct pubsub *p)
 struct sub {
     struct subcmd sc;
     int (*run)(struct pubsub *p);
-    const char *opts;    /* which of its own options it takes: letters
-                            i(d) m(ax) N(otify) j(son-in) f(ield) c(ount) */
+    const char *opts; /* which of its own options it takes: letters
+                         i(d) m(ax) N(otify) j(son-in) f(ield) c(ount) */
 };
 
 static const struct sub subs[] = {
@@ -649,7 +652,11 @@ static const struct sub subs[] = {
  * not silently ignored. */
 static int check_opts(struct pubsub *p, const struct sub *sub)
 {
-    const struct { char letter; bool given; const char *name; } o[] = {
+    const struct {
+        char letter;
+        bool given;
+        const char *name;
+    } o[] = {
         {'i', p->id != NULL, "--id"},
         {'m', p->max != 0, "--max"},
         {'N', p->notify, "--notify"},
@@ -706,8 +713,8 @@ static int check_operands(struct pubsub *p, const struct sub *sub)
     return 0;
 }
 
-static const struct sub *parse_operands(struct pubsub *p, int argc,
-                                        char **argv, int first, int *rc)
+static const struct sub *parse_operands(struct pubsub *p, int argc, char **argv,
+                                        int first, int *rc)
 {
     const struct sub *sub = subcmd_find(subs, sizeof *subs, argc, argv, first);
     *rc = XE_USAGE;
@@ -717,7 +724,8 @@ static const struct sub *parse_operands(struct pubsub *p, int argc,
     p->nargs = argc - first - 1;
     if (p->o.component && !p->service)
         return fail(XE_USAGE, "a component has no PEP service: give "
-                              "--service"), NULL;
+                              "--service"),
+               NULL;
     if ((*rc = check_opts(p, sub)) || (*rc = check_operands(p, sub)))
         return NULL;
     if (sub->run == do_publish && (*rc = read_payload(p)))

@@ -44,9 +44,19 @@ static const char help[] =
     "Output: FROM<TAB>TYPE<TAB>BODY with \\ TAB LF escaped as \\\\ \\t \\n;\n"
     "--json: from, to, type, id, thread, subject, body, delay; --xml: stanzas.\n";
 
-enum { OPT_FROM = 1000, OPT_TYPE, OPT_IDLE, OPT_ALL, OPT_PRIORITY,
-       OPT_NO_PRESENCE, OPT_RECONNECT, OPT_MUC, OPT_NICK, OPT_HISTORY,
-       OPT_ROOM_PASSWORD_FILE };
+enum {
+    OPT_FROM = 1000,
+    OPT_TYPE,
+    OPT_IDLE,
+    OPT_ALL,
+    OPT_PRIORITY,
+    OPT_NO_PRESENCE,
+    OPT_RECONNECT,
+    OPT_MUC,
+    OPT_NICK,
+    OPT_HISTORY,
+    OPT_ROOM_PASSWORD_FILE
+};
 
 static const struct option options[] = {
     {"from", required_argument, NULL, OPT_FROM},
@@ -83,7 +93,7 @@ struct recv {
     long count, priority;
     double idle;
     bool all, no_presence;
-    struct muc muc;             /* --muc rooms */
+    struct muc muc; /* --muc rooms */
     struct session s;
     long got;
     long long last_activity;
@@ -103,8 +113,10 @@ static int on_opt(int c, const char *arg, void *ud)
         if (strcmp(arg, "chat") && strcmp(arg, "normal") &&
             strcmp(arg, "headline") && strcmp(arg, "groupchat") &&
             strcmp(arg, "error"))
-            return fail(XE_USAGE, "--type %s: use chat, normal, headline, "
-                                  "groupchat or error", arg);
+            return fail(XE_USAGE,
+                        "--type %s: use chat, normal, headline, "
+                        "groupchat or error",
+                        arg);
         r->type = arg;
         break;
     case OPT_ALL: r->all = true; break;
@@ -206,8 +218,9 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
         type = "normal"; /* RFC 6121 §5.2.2 */
     if (r->from && !jid_matches(xmpp_stanza_get_from(st), r->from))
         return 1;
-    if (r->muc.n && (!muc_room_of(&r->muc, xmpp_stanza_get_from(st)) ||
-                     (!r->all && muc_is_self(&r->muc, xmpp_stanza_get_from(st)))))
+    if (r->muc.n &&
+        (!muc_room_of(&r->muc, xmpp_stanza_get_from(st)) ||
+         (!r->all && muc_is_self(&r->muc, xmpp_stanza_get_from(st)))))
         return 1; /* with --muc, the rooms' messages but our own */
     if (r->type && strcmp(type, r->type))
         return 1;
@@ -229,8 +242,8 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 
 static void send_presence(struct recv *r)
 {
-    xmpp_stanza_t *p = presence_build(r->s.ctx, NULL, NULL, NULL, NULL,
-                                      r->priority);
+    xmpp_stanza_t *p =
+        presence_build(r->s.ctx, NULL, NULL, NULL, NULL, r->priority);
     session_send(&r->s, p);
     xmpp_stanza_release(p);
 }

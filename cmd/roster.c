@@ -60,8 +60,13 @@ static const char help[] =
     "                           'to' or 'both' when we no longer see them\n"
     "      --prune              import: remove contacts the file lacks\n";
 
-enum { OPT_NAME = 1000, OPT_NO_GROUPS, OPT_ALL_PENDING, OPT_SUBSCRIBE,
-       OPT_PRUNE };
+enum {
+    OPT_NAME = 1000,
+    OPT_NO_GROUPS,
+    OPT_ALL_PENDING,
+    OPT_SUBSCRIBE,
+    OPT_PRUNE
+};
 
 static const struct option options[] = {
     {"name", required_argument, NULL, OPT_NAME},
@@ -86,20 +91,26 @@ const struct tool tool_roster = {
 };
 
 /* Which of the tool's options a command takes. */
-enum { A_NAME = 1, A_GROUP = 2, A_NO_GROUPS = 4, A_ALL_PENDING = 8,
-       A_SUBSCRIBE = 16, A_PRUNE = 32 };
+enum {
+    A_NAME = 1,
+    A_GROUP = 2,
+    A_NO_GROUPS = 4,
+    A_ALL_PENDING = 8,
+    A_SUBSCRIBE = 16,
+    A_PRUNE = 32
+};
 
 struct roster_cmd {
     struct session_opts o;
-    const char *name;     /* --name; "" removes it */
-    const char **groups;  /* --group, in order given */
+    const char *name;    /* --name; "" removes it */
+    const char **groups; /* --group, in order given */
     int ngroups;
-    unsigned given;       /* A_* of the options given */
-    char **args;          /* operands after the command */
+    unsigned given; /* A_* of the options given */
+    char **args;    /* operands after the command */
     int nargs;
     struct session s;
     struct roster r;
-    bool bounced;         /* a presence of ours came back as an error */
+    bool bounced; /* a presence of ours came back as an error */
     /* pending: the subscription requests the server delivered. */
     xmpp_stanza_t **requests;
     size_t nrequests;
@@ -112,16 +123,19 @@ struct roster_cmd {
 struct command {
     const char *name;
     int (*run)(struct roster_cmd *c);
-    int min, max;     /* operands */
-    unsigned allow;   /* A_* */
-    bool jids;        /* the operands are JIDs */
+    int min, max;   /* operands */
+    unsigned allow; /* A_* */
+    bool jids;      /* the operands are JIDs */
 };
 
 static int on_opt(int c, const char *arg, void *ud)
 {
     struct roster_cmd *rc = ud;
     switch (c) {
-    case OPT_NAME: rc->name = arg; rc->given |= A_NAME; break;
+    case OPT_NAME:
+        rc->name = arg;
+        rc->given |= A_NAME;
+        break;
     case 'g':
         if (!*arg)
             return fail(XE_USAGE, "--group: a group needs a name");
@@ -214,8 +228,7 @@ static int on_request(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     for (size_t i = 0; i < c->nrequests; i++)
         if (!strcmp(xmpp_stanza_get_from(c->requests[i]), from))
             return 1;
-    xmpp_stanza_t **n = realloc(c->requests,
-                                (c->nrequests + 1) * sizeof *n);
+    xmpp_stanza_t **n = realloc(c->requests, (c->nrequests + 1) * sizeof *n);
     if (!n)
         return 1;
     c->requests = n;
@@ -333,12 +346,13 @@ static int run_set(struct roster_cmd *c)
     const char *jid = c->args[0];
     const struct roster_item *have = roster_find(&c->r, jid);
     if (!have)
-        return fail(XE_STANZA, "%s: not in the roster (item-not-found); "
-                               "add it with 'xmpp roster add'", jid);
+        return fail(XE_STANZA,
+                    "%s: not in the roster (item-not-found); "
+                    "add it with 'xmpp roster add'",
+                    jid);
     struct roster_item it, bare = {.jid = (char *)jid};
     /* --group or --no-groups replaces the groups; else they stay. */
-    roster_item_copy(&it, (c->given & (A_GROUP | A_NO_GROUPS)) ? &bare
-                                                                : have);
+    roster_item_copy(&it, (c->given & (A_GROUP | A_NO_GROUPS)) ? &bare : have);
     roster_item_set_name(&it, (c->given & A_NAME) ? c->name : have->name);
     for (int i = 0; i < c->ngroups; i++)
         roster_item_add_group(&it, c->groups[i]);
@@ -430,15 +444,18 @@ static int read_groups(json_t *obj, const char *where, struct roster_item *it)
         return fail(XE_DATA, "%s: \"groups\" is not an array", where);
     size_t i;
     json_t *g;
-    json_array_foreach(groups, i, g) {
+    json_array_foreach(groups, i, g)
+    {
         const char *s = json_string_value(g);
         size_t at;
         if (!s || !*s)
             return fail(XE_DATA, "%s: group %zu is not a non-empty string",
                         where, i + 1);
         if (utf8_check(s, json_string_length(g), &at))
-            return fail(XE_DATA, "%s: group %zu: a character XML forbids "
-                                 "at byte %zu", where, i + 1, at);
+            return fail(XE_DATA,
+                        "%s: group %zu: a character XML forbids "
+                        "at byte %zu",
+                        where, i + 1, at);
         roster_item_add_group(it, s);
     }
     return 0;
@@ -503,8 +520,8 @@ static int import_one(struct roster_cmd *c, size_t i, bool *asked)
             return rc;
         print_change(c, have ? "updated" : "added", want->jid);
     }
-    if ((c->given & A_SUBSCRIBE) && c->want_to[i] &&
-        !roster_item_sees(have) && !(have && have->ask)) {
+    if ((c->given & A_SUBSCRIBE) && c->want_to[i] && !roster_item_sees(have) &&
+        !(have && have->ask)) {
         send_subscription(c, "subscribe", want->jid);
         print_change(c, "asked", want->jid);
         *asked = true;
@@ -551,8 +568,8 @@ static const struct command commands[] = {
 };
 
 static const char *const option_names[] = {
-    "--name", "--group", "--no-groups", "--all-pending", "--subscribe",
-    "--prune",
+    "--name",        "--group",     "--no-groups",
+    "--all-pending", "--subscribe", "--prune",
 };
 
 /* Everything about the command line that can be wrong, before we
@@ -561,22 +578,26 @@ static int check_args(struct roster_cmd *c, const struct command *cmd)
 {
     for (int bit = 0; bit < 6; bit++)
         if ((c->given & (1u << bit)) && !(cmd->allow & (1u << bit)))
-            return fail(XE_USAGE, "%s does not go with '%s'; see 'xmpp "
-                        "roster --help'", option_names[bit], cmd->name);
+            return fail(XE_USAGE,
+                        "%s does not go with '%s'; see 'xmpp "
+                        "roster --help'",
+                        option_names[bit], cmd->name);
     bool all = c->given & A_ALL_PENDING;
     if (all && c->nargs)
         return fail(XE_USAGE, "approve: give JIDs or --all-pending, not both");
-    if (c->nargs < cmd->min || (!strcmp(cmd->name, "approve") && !all &&
-                                !c->nargs))
-        return fail(XE_USAGE, "%s: which contact? usage: xmpp roster %s "
-                    "JID...", cmd->name, cmd->name);
+    if (c->nargs < cmd->min ||
+        (!strcmp(cmd->name, "approve") && !all && !c->nargs))
+        return fail(XE_USAGE,
+                    "%s: which contact? usage: xmpp roster %s "
+                    "JID...",
+                    cmd->name, cmd->name);
     if (cmd->max >= 0 && c->nargs > cmd->max)
         return fail(XE_USAGE, "%s: unexpected argument '%s'", cmd->name,
                     c->args[cmd->max]);
     if ((c->given & A_NAME) && c->nargs > 1)
         return fail(XE_USAGE, "--name: give one JID with a name");
-    if (!strcmp(cmd->name, "set") && !(c->given & (A_NAME | A_GROUP |
-                                                    A_NO_GROUPS)))
+    if (!strcmp(cmd->name, "set") &&
+        !(c->given & (A_NAME | A_GROUP | A_NO_GROUPS)))
         return fail(XE_USAGE, "set: nothing to change; give --name, "
                               "--group or --no-groups");
     if ((c->given & A_NO_GROUPS) && c->ngroups)
@@ -593,14 +614,15 @@ static int check_data(struct roster_cmd *c, const struct command *cmd)
         return fail(XE_DATA, "--name: %s at byte %zu", why, at);
     for (int i = 0; i < c->ngroups; i++)
         if ((why = utf8_check(c->groups[i], strlen(c->groups[i]), &at)))
-            return fail(XE_DATA, "--group %d: %s at byte %zu", i + 1, why,
-                        at);
+            return fail(XE_DATA, "--group %d: %s at byte %zu", i + 1, why, at);
     for (int i = 0; cmd->jids && i < c->nargs; i++) {
         if ((why = jid_check(c->args[i])))
             return fail(XE_DATA, "%s: invalid JID: %s", c->args[i], why);
         if (strchr(c->args[i], '/'))
-            return fail(XE_DATA, "%s: contacts are bare JIDs; drop the "
-                                 "'/resource'", c->args[i]);
+            return fail(XE_DATA,
+                        "%s: contacts are bare JIDs; drop the "
+                        "'/resource'",
+                        c->args[i]);
     }
     return 0;
 }
@@ -639,8 +661,10 @@ static int run(struct roster_cmd *c, const struct command *cmd)
         session_answer_iqs(&c->s);
         rc = cmd->run(c);
         if (rc == XE_TIMEOUT)
-            fail(XE_TIMEOUT, "%s: no answer from the server before the "
-                             "deadline (--timeout)", cmd->name);
+            fail(XE_TIMEOUT,
+                 "%s: no answer from the server before the "
+                 "deadline (--timeout)",
+                 cmd->name);
     }
     fflush(stdout);
     /* The stanzas are the context's: release them before it goes. */
@@ -665,8 +689,10 @@ static int cmd_roster(int argc, char **argv)
         cmd++;
     if (!cmd->name) {
         free(c.groups);
-        return fail(XE_USAGE, "'%s' is not a roster command; see 'xmpp "
-                              "roster --help'", name);
+        return fail(XE_USAGE,
+                    "'%s' is not a roster command; see 'xmpp "
+                    "roster --help'",
+                    name);
     }
     c.args = argv + first;
     c.nargs = argc - first;

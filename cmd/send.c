@@ -12,8 +12,8 @@
 #include "../common/exitcode.h"
 #include "../common/input.h"
 #include "../common/jid.h"
-#include "../common/muc.h"
 #include "../common/mimetype.h"
+#include "../common/muc.h"
 #include "../common/session.h"
 #include "../common/stanza.h"
 #include "../common/upload.h"
@@ -104,15 +104,15 @@ struct send {
     struct upload files[MAX_ATTACH]; /* --attach */
     int nfiles;
     const char *content_type;
-    struct muc muc;              /* --muc rooms */
+    struct muc muc; /* --muc rooms */
     struct session s;
     /* --lines bookkeeping: input line numbers, 1-based. */
-    unsigned long line_no;       /* last line read */
-    struct pending *pend;        /* lines sent, not yet confirmed, in order */
+    unsigned long line_no; /* last line read */
+    struct pending *pend;  /* lines sent, not yet confirmed, in order */
     size_t pend_head, pend_len, pend_cap;
-    unsigned long asked_at;      /* session.out when we last asked for an ack */
+    unsigned long asked_at; /* session.out when we last asked for an ack */
     int bad_lines;
-    int bounced;                 /* messages refused with an error */
+    int bounced; /* messages refused with an error */
     /* --receipt: one entry per message sent, found by the number in its
      * id ("BASE.N"). */
     struct receipt *rcpt;
@@ -169,8 +169,8 @@ static int on_opt(int c, const char *arg, void *ud)
         break;
     case OPT_CONTENT_TYPE:
         if (mimetype_check(arg))
-            return fail(XE_USAGE, "--content-type %s: %s; e.g. text/plain",
-                        arg, mimetype_check(arg));
+            return fail(XE_USAGE, "--content-type %s: %s; e.g. text/plain", arg,
+                        mimetype_check(arg));
         sd->content_type = arg;
         break;
     default: return XE_USAGE;
@@ -210,8 +210,7 @@ static const char *next_id(struct send *sd, int to, char *buf, size_t n)
         sd->rcpt = r;
         sd->rcpt_cap = cap;
     }
-    sd->rcpt[sd->nrcpt] =
-        (struct receipt){.to = to, .line = sd->line_no};
+    sd->rcpt[sd->nrcpt] = (struct receipt){.to = to, .line = sd->line_no};
     if (sd->id) { /* one message only: see cmd_send */
         sd->nrcpt++;
         return sd->id;
@@ -339,8 +338,8 @@ static unsigned long send_rooms(struct send *sd, const char *body,
     for (int i = 0; i < sd->muc.n; i++) {
         char *uuid = sd->id ? NULL : session_id(&sd->s);
         const char *id = sd->id ? sd->id : uuid;
-        xmpp_stanza_t *m = new_message(sd, "groupchat", sd->muc.room[i].jid,
-                                       id, body, oob_url);
+        xmpp_stanza_t *m = new_message(sd, "groupchat", sd->muc.room[i].jid, id,
+                                       body, oob_url);
         muc_expect(&sd->muc.room[i], id);
         ordinal = session_send(&sd->s, m);
         xmpp_stanza_release(m);
@@ -431,8 +430,10 @@ static int send_once(struct send *sd)
     if (sd->message) {
         len = strlen(sd->message);
         if (len > sd->max)
-            return fail(XE_DATA, "--message: larger than %zu bytes "
-                                 "(--max-size)", sd->max);
+            return fail(XE_DATA,
+                        "--message: larger than %zu bytes "
+                        "(--max-size)",
+                        sd->max);
         body = strdup(sd->message);
     } else if ((sd->file || !sd->nfiles) &&
                (rc = input_read(sd->file, sd->max, &body, &len))) {
@@ -445,7 +446,7 @@ static int send_once(struct send *sd)
         if (len && body[len - 1] == '\r')
             body[--len] = '\0';
     }
-    const char *what = sd->message ? "--message"
+    const char *what = sd->message                         ? "--message"
                        : sd->file && strcmp(sd->file, "-") ? sd->file
                                                            : "stdin";
     if (body && (rc = input_text(what, &body, &len, sd->sanitize))) {
@@ -490,7 +491,7 @@ static int send_once(struct send *sd)
  * once (40 MiB for 30,000 lines). The socket buffer keeps the server
  * busy meanwhile. */
 #define SEND_QUEUE_MAX 256
-#define READ_CHUNK 4096
+#define READ_CHUNK     4096
 
 static int remember_line(struct send *sd, unsigned long ordinal)
 {
@@ -516,8 +517,7 @@ static int remember_line(struct send *sd, unsigned long ordinal)
 /* Drop the lines the server has confirmed. */
 static void forget_confirmed(struct send *sd)
 {
-    while (sd->pend_len &&
-           sd->pend[sd->pend_head].ordinal <= sd->s.confirmed) {
+    while (sd->pend_len && sd->pend[sd->pend_head].ordinal <= sd->s.confirmed) {
         sd->pend_head++;
         sd->pend_len--;
     }
@@ -641,9 +641,10 @@ static int send_lines(struct send *sd)
         if (n > 0) {
             have = send_complete_lines(sd, buf, have + (size_t)n);
             if (have == cap) { /* a line over the limit: drop it */
-                fail(XE_DATA, "stdin line %lu: larger than %zu bytes "
-                              "(--max-size); skipped", sd->line_no + 1,
-                     sd->max);
+                fail(XE_DATA,
+                     "stdin line %lu: larger than %zu bytes "
+                     "(--max-size); skipped",
+                     sd->line_no + 1, sd->max);
                 sd->bad_lines++;
                 have = 0;
             }
@@ -678,8 +679,10 @@ static int send_lines(struct send *sd)
     if (rc == XE_CONNLOST)
         snprintf(cause, sizeof cause, "%s", session_tell_loss(&sd->s));
     else if (rc == XE_TIMEOUT)
-        snprintf(cause, sizeof cause, "deadline reached (--timeout) after "
-                                      "%lu input line(s)", sd->line_no);
+        snprintf(cause, sizeof cause,
+                 "deadline reached (--timeout) after "
+                 "%lu input line(s)",
+                 sd->line_no);
     forget_confirmed(sd);
     report_unconfirmed(sd, eof, rc, cause);
     free(sd->pend);

@@ -69,7 +69,7 @@ struct shell {
     struct xmlin *xml;
     char **ids; /* IQ requests sent and not answered yet */
     size_t nids, cap;
-    int bad;    /* stanzas not sent */
+    int bad; /* stanzas not sent */
     /* --json-in: the current line */
     char *line;
     size_t len, line_cap;
@@ -171,8 +171,10 @@ static void json_line(struct shell *sh, char *line, size_t len)
     const char *name = xmpp_stanza_get_name(st);
     if (!is_stanza(name)) {
         sh->bad++;
-        fail(XE_DATA, "%s: <%s> is not a stanza (message, presence or iq); "
-                      "skipped", what, name);
+        fail(XE_DATA,
+             "%s: <%s> is not a stanza (message, presence or iq); "
+             "skipped",
+             what, name);
         xmpp_stanza_release(st);
         return;
     }
@@ -189,8 +191,10 @@ static void feed_json(struct shell *sh, const char *p, size_t n, bool final)
         if (!sh->overlong && sh->len + take > sh->max) {
             sh->overlong = true;
             sh->bad++;
-            fail(XE_DATA, "stdin: line %lu: larger than %zu bytes "
-                          "(--max-size); skipped", sh->line_no + 1, sh->max);
+            fail(XE_DATA,
+                 "stdin: line %lu: larger than %zu bytes "
+                 "(--max-size); skipped",
+                 sh->line_no + 1, sh->max);
         }
         if (!sh->overlong) {
             if (sh->len + take + 1 > sh->line_cap) {
@@ -298,11 +302,13 @@ static int cmd_shell(int argc, char **argv)
     if (rc != OPTS_CONTINUE)
         return rc;
     if (first < argc)
-        return fail(XE_USAGE, "unexpected argument '%s': stanzas come from "
-                              "stdin", argv[first]);
+        return fail(XE_USAGE,
+                    "unexpected argument '%s': stanzas come from "
+                    "stdin",
+                    argv[first]);
     if (!(rc = session_open(&sh.s, &sh.o))) {
-        sh.xml = xmlin_new(sh.s.ctx, "stdin", sh.max, stanzas, send_stanza,
-                           &sh);
+        sh.xml =
+            xmlin_new(sh.s.ctx, "stdin", sh.max, stanzas, send_stanza, &sh);
         xmpp_handler_add(sh.s.conn, on_stanza, NULL, NULL, NULL, &sh);
         rc = sh.xml ? pipe_through(&sh) : fail(XE_DATA, "out of memory");
         rc = report(&sh, rc);

@@ -116,8 +116,12 @@ static void print_answer(const struct answer *a, void *ud)
 static int vcard_get(struct session_opts *o, const char *jid)
 {
     /* XEP-0054 §3.1: one's own vCard is asked for without 'to'. */
-    struct query q = {.type = "get", .to = jid, .to_self = true,
-                      .name = "vCard", .ns = NS_VCARD, .print = print_answer};
+    struct query q = {.type = "get",
+                      .to = jid,
+                      .to_self = true,
+                      .name = "vCard",
+                      .ns = NS_VCARD,
+                      .print = print_answer};
     return query_run(o, &q);
 }
 
@@ -159,7 +163,8 @@ static int friendly_children(const char *what, json_t *obj, char *path,
 {
     const char *name;
     json_t *v;
-    json_object_foreach(obj, name, v) {
+    json_object_foreach(obj, name, v)
+    {
         int rc = 0;
         snprintf(path + len, 512 - len, ".%s", name);
         size_t at = strlen(path);
@@ -168,10 +173,11 @@ static int friendly_children(const char *what, json_t *obj, char *path,
         } else {
             size_t i;
             json_t *item;
-            json_array_foreach(v, i, item) {
+            json_array_foreach(v, i, item)
+            {
                 snprintf(path + at, 512 - at, "[%zu]", i);
-                if ((rc = friendly_field(what, name, item, path,
-                                         strlen(path), children)))
+                if ((rc = friendly_field(what, name, item, path, strlen(path),
+                                         children)))
                     break;
             }
         }
@@ -233,8 +239,10 @@ static int read_vcard(xmpp_ctx_t *ctx, const char *file, xmpp_stanza_t **out)
         (ns && strcmp(ns, NS_VCARD))) {
         xmpp_stanza_release(*out);
         *out = NULL;
-        return fail(XE_DATA, "%s: expected a <vCard xmlns='vcard-temp'> "
-                             "element", what);
+        return fail(XE_DATA,
+                    "%s: expected a <vCard xmlns='vcard-temp'> "
+                    "element",
+                    what);
     }
     if (!ns)
         xmpp_stanza_set_ns(*out, NS_VCARD);
@@ -267,8 +275,10 @@ static int cmd_vcard(int argc, char **argv)
     if (set || (first < argc && !strcmp(argv[first], "get")))
         first++;
     if (set && argc - first > 1)
-        return fail(XE_USAGE, "unexpected argument '%s'; usage: xmpp vcard "
-                              "set [FILE]", argv[first + 1]);
+        return fail(XE_USAGE,
+                    "unexpected argument '%s'; usage: xmpp vcard "
+                    "set [FILE]",
+                    argv[first + 1]);
     if (set)
         return vcard_set(&o, first < argc ? argv[first] : NULL);
     const char *jid;

@@ -6,7 +6,7 @@
 
 #include "stanza.h"
 
-#define NS_CAPS "http://jabber.org/protocol/caps"
+#define NS_CAPS       "http://jabber.org/protocol/caps"
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 /* XEP-0115 §4: a URI naming the software. */
 #define CAPS_NODE "https://xmpp.invalid/cli"

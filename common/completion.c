@@ -12,11 +12,11 @@
 
 /* One option as a shell sees it. */
 struct spec {
-    const char *lng;   /* "message"; NULL: short only */
-    char shrt;         /* 'm'; 0: long only */
-    bool arg;          /* takes a value */
-    bool repeat;       /* its help says "repeatable" */
-    char argname[24];  /* the help's placeholder: FILE, JID, ... */
+    const char *lng;  /* "message"; NULL: short only */
+    char shrt;        /* 'm'; 0: long only */
+    bool arg;         /* takes a value */
+    bool repeat;      /* its help says "repeatable" */
+    char argname[24]; /* the help's placeholder: FILE, JID, ... */
     char desc[200];
 };
 
@@ -118,8 +118,7 @@ static bool takes_arg(const char *shortopts, char c)
 }
 
 static int add_table(struct spec *s, int n, const struct option *opts,
-                     const char *shortopts, const char *own,
-                     const char *common)
+                     const char *shortopts, const char *own, const char *common)
 {
     for (const struct option *o = opts; o && o->name && n < MAX_SPECS; o++) {
         struct spec *sp = &s[n++];
@@ -261,9 +260,10 @@ static const char bash_main[] =
 static void print_bash(FILE *f)
 {
     struct spec s[MAX_SPECS];
-    fprintf(f, "# bash completion for xmpp %s, made by `xmpp --completion "
-               "bash`\n# from the binary's own tool and option tables: do "
-               "not edit.\n\n_xmpp_tools='",
+    fprintf(f,
+            "# bash completion for xmpp %s, made by `xmpp --completion "
+            "bash`\n# from the binary's own tool and option tables: do "
+            "not edit.\n\n_xmpp_tools='",
             XMPP_VERSION);
     for (int i = 0; tools[i]; i++)
         fprintf(f, "%s%s", i ? " " : "", tools[i]->name);
@@ -345,15 +345,17 @@ static void print_zsh(FILE *f)
     fputs("#compdef xmpp", f);
     for (int i = 0; tools[i]; i++)
         fprintf(f, " xmpp-%s", tools[i]->name);
-    fprintf(f, "\n# zsh completion for xmpp %s, made by `xmpp --completion "
-               "zsh`\n# from the binary's own tool and option tables: do "
-               "not edit.\n\n",
+    fprintf(f,
+            "\n# zsh completion for xmpp %s, made by `xmpp --completion "
+            "zsh`\n# from the binary's own tool and option tables: do "
+            "not edit.\n\n",
             XMPP_VERSION);
     for (int i = 0; tools[i]; i++)
         zsh_tool(f, tools[i]);
     fputs("_xmpp() {\n    local tool\n    if [[ $service == xmpp-* ]]; "
           "then\n        tool=${service#xmpp-}\n    elif ((CURRENT == 2)); "
-          "then\n        local -a tools=(\n", f);
+          "then\n        local -a tools=(\n",
+          f);
     for (int i = 0; tools[i]; i++) {
         fprintf(f, "            '%s:", tools[i]->name);
         zsh_text(f, tools[i]->summary, "\\:");
@@ -364,11 +366,13 @@ static void print_zsh(FILE *f)
           "--completion\n"
           "        return\n    else\n        tool=$words[2]\n"
           "        shift words\n        ((CURRENT--))\n    fi\n"
-          "    case $tool in\n", f);
+          "    case $tool in\n",
+          f);
     for (int i = 0; tools[i]; i++)
         fprintf(f, "    %s) _xmpp_%s ;;\n", tools[i]->name, tools[i]->name);
     fputs("    --completion) ((CURRENT == 2)) && compadd bash zsh ;;\n"
-          "    esac\n}\n\n_xmpp \"$@\"\n", f);
+          "    esac\n}\n\n_xmpp \"$@\"\n",
+          f);
 }
 
 int completion_print(FILE *f, const char *shell)

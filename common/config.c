@@ -31,11 +31,11 @@ char *config_path(void)
 /* Every section of the file, in order. */
 struct loader {
     FILE *f;
-    int line;          /* the line being handled */
-    bool bol;          /* the next read starts a line */
+    int line; /* the line being handled */
+    bool bol; /* the next read starts a line */
     struct account *all;
     size_t n;
-    char *error;       /* first refused value, malloc'd */
+    char *error; /* first refused value, malloc'd */
     int error_line;
 };
 
@@ -94,12 +94,18 @@ static struct account *section(struct loader *l, const char *name)
 
 static char **string_slot(struct account *a, const char *key)
 {
-    if (!strcmp(key, "jid")) return &a->jid;
-    if (!strcmp(key, "password")) return &a->password;
-    if (!strcmp(key, "password_cmd")) return &a->password_cmd;
-    if (!strcmp(key, "server")) return &a->server;
-    if (!strcmp(key, "ca_file")) return &a->ca_file;
-    if (!strcmp(key, "resource")) return &a->resource;
+    if (!strcmp(key, "jid"))
+        return &a->jid;
+    if (!strcmp(key, "password"))
+        return &a->password;
+    if (!strcmp(key, "password_cmd"))
+        return &a->password_cmd;
+    if (!strcmp(key, "server"))
+        return &a->server;
+    if (!strcmp(key, "ca_file"))
+        return &a->ca_file;
+    if (!strcmp(key, "resource"))
+        return &a->resource;
     return NULL;
 }
 
@@ -118,12 +124,11 @@ static int on_value(void *ud, const char *sect, const char *name,
         *slot = strdup(value);
     } else if (!strcmp(name, "port")) {
         if (opts_int(value, 1, 65535, &a->port) < 0)
-            return set_error(l, sect, "[%s]: port '%s' is not 1-65535",
-                             value);
+            return set_error(l, sect, "[%s]: port '%s' is not 1-65535", value);
     } else if (!strcmp(name, "direct_tls")) {
         if ((a->direct_tls = parse_bool(value)) < 0)
-            return set_error(l, sect,
-                             "[%s]: direct_tls '%s' is not true/false", value);
+            return set_error(l, sect, "[%s]: direct_tls '%s' is not true/false",
+                             value);
     } else {
         return set_error(l, sect, "[%s]: unknown key '%s'", name);
     }
@@ -171,7 +176,8 @@ static void check_mode(const char *path, const struct loader *l)
     struct stat st;
     if (secret && stat(path, &st) == 0 && (st.st_mode & 077))
         warnx("warning: %s holds a password and is readable by others; "
-              "run chmod 600 %s", path, path);
+              "run chmod 600 %s",
+              path, path);
 }
 
 static int parse(const char *path, FILE *f, struct loader *l)
@@ -188,8 +194,8 @@ static int parse(const char *path, FILE *f, struct loader *l)
     return 0;
 }
 
-int config_parse(FILE *f, const char *path, const char *want,
-                 const char *jid, struct account *a)
+int config_parse(FILE *f, const char *path, const char *want, const char *jid,
+                 struct account *a)
 {
     memset(a, 0, sizeof *a);
     a->direct_tls = -1;
@@ -217,8 +223,10 @@ int config_load(const char *want, const char *jid, struct account *a)
     a->direct_tls = -1;
     char *path = config_path();
     if (!path)
-        return want ? fail(XE_CONFIG, "no config file (HOME unset) for "
-                                      "account '%s'", want)
+        return want ? fail(XE_CONFIG,
+                           "no config file (HOME unset) for "
+                           "account '%s'",
+                           want)
                     : 0;
     FILE *f = fopen(path, "r");
     if (!f) {

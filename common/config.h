@@ -7,13 +7,13 @@
 #include <stdio.h>
 
 struct account {
-    char *name;          /* the section */
+    char *name; /* the section */
     char *jid;
     char *password;
     char *password_cmd;
-    char *server;        /* host */
-    long port;           /* 0: unset */
-    int direct_tls;      /* -1: unset */
+    char *server;   /* host */
+    long port;      /* 0: unset */
+    int direct_tls; /* -1: unset */
     char *ca_file;
     char *resource;
 };
@@ -29,8 +29,8 @@ int config_load(const char *want, const char *jid, struct account *a);
 /* The same from an open file (path names it in messages, and is
  * stat'ed for the permission warning): the parser alone, for
  * config_load and the fuzz target. */
-int config_parse(FILE *f, const char *path, const char *want,
-                 const char *jid, struct account *a);
+int config_parse(FILE *f, const char *path, const char *want, const char *jid,
+                 struct account *a);
 
 void account_free(struct account *a);
 

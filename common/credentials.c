@@ -73,8 +73,8 @@ static int run_password_cmd(const char *cmd, char **out)
     return 0;
 }
 
-static int pick_password(const struct session_opts *o,
-                         const struct account *a, char **out)
+static int pick_password(const struct session_opts *o, const struct account *a,
+                         char **out)
 {
     const char *env = getenv("XMPP_PASSWORD");
     if (o->password_file)
@@ -87,8 +87,9 @@ static int pick_password(const struct session_opts *o,
         return (*out = strdup(a->password)) ? 0 : XE_CONFIG;
     if (a->password_cmd)
         return run_password_cmd(a->password_cmd, out);
-    return fail(XE_CONFIG, "no password for %s: use --password-file, "
-                           "--password-cmd, XMPP_PASSWORD or the config file",
+    return fail(XE_CONFIG,
+                "no password for %s: use --password-file, "
+                "--password-cmd, XMPP_PASSWORD or the config file",
                 o->jid ? o->jid : "the account");
 }
 
@@ -131,8 +132,10 @@ int server_split(const char *spec, char **host, unsigned short *port)
         if (!close)
             return fail(XE_USAGE, "--server %s: missing ']'", spec);
         if (close[1] && close[1] != ':')
-            return fail(XE_USAGE, "--server %s: ':PORT' or nothing may "
-                                  "follow ']'", spec);
+            return fail(XE_USAGE,
+                        "--server %s: ':PORT' or nothing may "
+                        "follow ']'",
+                        spec);
         h = spec + 1;
         hlen = (size_t)(close - h);
         portstr = close[1] ? close + 2 : NULL;
@@ -193,15 +196,15 @@ int creds_resolve(const struct session_opts *o, struct creds *c)
     const char *jid = o->component ? o->component : o->jid;
     if (!jid)
         jid = getenv("XMPP_JID");
-    int rc = config_load(name && *name ? name : NULL, jid && *jid ? jid : NULL,
-                         &a);
+    int rc =
+        config_load(name && *name ? name : NULL, jid && *jid ? jid : NULL, &a);
     if (rc)
         return rc;
     c->component = o->component != NULL;
     if (!(rc = resolve_jid(o, &a, c))) {
         if (c->component)
-            rc = o->secret_file ? read_first_line("secret file",
-                                                  o->secret_file, &c->password)
+            rc = o->secret_file ? read_first_line("secret file", o->secret_file,
+                                                  &c->password)
                                 : fail(XE_USAGE, "--component needs "
                                                  "--secret-file");
         else

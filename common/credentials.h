@@ -7,9 +7,9 @@
 #include "options.h"
 
 struct creds {
-    char *jid;        /* full JID when a resource was asked for */
-    char *password;   /* or the component secret; wiped when freed */
-    char *host;       /* NULL: SRV lookup on the JID's domain */
+    char *jid;           /* full JID when a resource was asked for */
+    char *password;      /* or the component secret; wiped when freed */
+    char *host;          /* NULL: SRV lookup on the JID's domain */
     unsigned short port; /* 0: default */
     bool direct_tls;
     char *ca_file;

@@ -4,17 +4,17 @@
 #define XMPP_EXITCODE_H
 
 enum exit_status {
-    XE_OK = 0,          /* the server took every stanza */
-    XE_STANZA = 1,      /* the peer answered with a stanza error */
-    XE_USAGE = 64,      /* bad command line */
-    XE_DATA = 65,       /* bad input: JID, XML, UTF-8, control chars, size */
-    XE_NOINPUT = 66,    /* input file missing or unreadable */
+    XE_OK = 0,           /* the server took every stanza */
+    XE_STANZA = 1,       /* the peer answered with a stanza error */
+    XE_USAGE = 64,       /* bad command line */
+    XE_DATA = 65,        /* bad input: JID, XML, UTF-8, control chars, size */
+    XE_NOINPUT = 66,     /* input file missing or unreadable */
     XE_UNAVAILABLE = 69, /* cannot resolve or connect */
-    XE_CONNLOST = 74,   /* connection lost */
-    XE_TIMEOUT = 75,    /* deadline reached */
-    XE_PROTOCOL = 76,   /* stream or protocol error from the server */
-    XE_AUTH = 77,       /* authentication failed or certificate rejected */
-    XE_CONFIG = 78,     /* configuration error */
+    XE_CONNLOST = 74,    /* connection lost */
+    XE_TIMEOUT = 75,     /* deadline reached */
+    XE_PROTOCOL = 76,    /* stream or protocol error from the server */
+    XE_AUTH = 77,        /* authentication failed or certificate rejected */
+    XE_CONFIG = 78,      /* configuration error */
 };
 
 #endif

@@ -74,8 +74,8 @@ int form_input_arg(struct form_input *in, const char *arg)
     char *var = strndup(arg, (size_t)(eq - arg));
     if (!var)
         return fail(XE_DATA, "out of memory");
-    int rc = check_text("--field", var, var) ||
-             check_text("--field", var, eq + 1);
+    int rc =
+        check_text("--field", var, var) || check_text("--field", var, eq + 1);
     struct form_value *fv = rc ? NULL : find_value(in, var);
     if (!rc && fv && fv->from_file) {
         clear_values(fv);
@@ -122,8 +122,9 @@ static int add_json_field(struct form_input *in, const char *path,
         char num[64];
         const char *s = json_value_text(item, num, sizeof num);
         if (!s)
-            return fail(XE_DATA, "%s: field %s: give a string, number, "
-                                 "boolean, null or an array of them",
+            return fail(XE_DATA,
+                        "%s: field %s: give a string, number, "
+                        "boolean, null or an array of them",
                         path, var);
         if (check_text(path, var, s))
             return XE_DATA;
@@ -149,8 +150,10 @@ int form_input_file(struct form_input *in, const char *path)
                     err.column, err.text);
     if (!json_is_object(root)) {
         json_decref(root);
-        return fail(XE_DATA, "%s: give a JSON object of field values "
-                             "({\"VAR\": \"VALUE\"})", name);
+        return fail(XE_DATA,
+                    "%s: give a JSON object of field values "
+                    "({\"VAR\": \"VALUE\"})",
+                    name);
     }
     const char *var;
     json_t *val;
@@ -190,8 +193,7 @@ void form_input_free(struct form_input *in)
     in->n = 0;
 }
 
-const char *form_input_unused(const struct form_input *in, char *buf,
-                              size_t n)
+const char *form_input_unused(const struct form_input *in, char *buf, size_t n)
 {
     size_t used = 0;
     buf[0] = '\0';
@@ -283,8 +285,8 @@ static void list_options(xmpp_stanza_t *field, char *buf, size_t n)
         if (!is_named(o, "option"))
             continue;
         char *v = stanza_child_text(o, "value");
-        used += (size_t)snprintf(buf + used, n - used, "%s%s",
-                                 used ? ", " : "", v ? v : "");
+        used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
+                                 v ? v : "");
         xmpp_free(xmpp_stanza_get_context(field), v);
     }
 }
@@ -300,8 +302,10 @@ static int add_checked(xmpp_stanza_t *field, xmpp_stanza_t *out,
     if (!strcmp(type, "boolean")) {
         const char *b = boolean_value(v);
         if (!b)
-            return fail(XE_DATA, "%s: field %s: '%s' is not a boolean; give "
-                                 "true or false", what, var, v);
+            return fail(XE_DATA,
+                        "%s: field %s: '%s' is not a boolean; give "
+                        "true or false",
+                        what, var, v);
         v = b;
     } else if (!strncmp(type, "jid-", 4) && (why = jid_check(v))) {
         return fail(XE_DATA, "%s: field %s: '%s' is not a JID: %s", what, var,
@@ -309,16 +313,16 @@ static int add_checked(xmpp_stanza_t *field, xmpp_stanza_t *out,
     } else if (!strncmp(type, "list-", 5) && !has_option(field, v, &any) &&
                any) {
         list_options(field, opts, sizeof opts);
-        return fail(XE_DATA, "%s: field %s: '%s' is not one of: %s", what,
-                    var, v, opts);
+        return fail(XE_DATA, "%s: field %s: '%s' is not one of: %s", what, var,
+                    v, opts);
     }
     stanza_add_text_child(out, "value", v);
     return 0;
 }
 
 /* text-multi: each line is a value of its own (§3.3). */
-static int add_lines(xmpp_stanza_t *field, xmpp_stanza_t *out,
-                     const char *what, const char *var, const char *v)
+static int add_lines(xmpp_stanza_t *field, xmpp_stanza_t *out, const char *what,
+                     const char *var, const char *v)
 {
     char *copy = strdup(v), *save = NULL;
     int rc = copy ? 0 : fail(XE_DATA, "out of memory");
@@ -361,9 +365,11 @@ static int missing_required(xmpp_stanza_t *field, const char *what,
                             const char *var)
 {
     const char *label = xmpp_stanza_get_attribute(field, "label");
-    return fail(XE_USAGE, "%s: field %s%s%s%s is required; give --field "
-                          "%s=VALUE", what, var, label ? " (" : "",
-                label ? label : "", label ? ")" : "", var);
+    return fail(XE_USAGE,
+                "%s: field %s%s%s%s is required; give --field "
+                "%s=VALUE",
+                what, var, label ? " (" : "", label ? label : "",
+                label ? ")" : "", var);
 }
 
 static int fill_field(xmpp_stanza_t *field, xmpp_stanza_t *x,
@@ -464,7 +470,7 @@ static void print_field_line(FILE *f, xmpp_stanza_t *field, const char *v)
     tab_text(f, v ? v : "");
     tab_text(f, label ? label : "");
     fputs(xmpp_stanza_get_child_by_name(field, "required") ? " (required)\n"
-                                                            : "\n",
+                                                           : "\n",
           f);
 }
 

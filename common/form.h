@@ -78,8 +78,7 @@ bool form_has_field(xmpp_stanza_t *form, const char *var);
 
 /* The fields given, unused by every form so far, as "a, b" into buf;
  * NULL when all were used. */
-const char *form_input_unused(const struct form_input *in, char *buf,
-                              size_t n);
+const char *form_input_unused(const struct form_input *in, char *buf, size_t n);
 
 /* A submit form built from the input alone, with a FORM_TYPE field
  * (XEP-0068) when form_type is not NULL: for requests that carry

@@ -37,24 +37,24 @@ static struct {
     void (*slist_free_all)(struct curl_slist *);
 } curl;
 
-#define curl_global_init curl.global_init
+#define curl_global_init    curl.global_init
 #define curl_global_cleanup curl.global_cleanup
-#define curl_easy_init curl.easy_init
+#define curl_easy_init      curl.easy_init
 #undef curl_easy_setopt /* curl.h checks the argument count with these */
 #undef curl_easy_getinfo
-#define curl_easy_setopt curl.easy_setopt
-#define curl_easy_getinfo curl.easy_getinfo
-#define curl_easy_cleanup curl.easy_cleanup
-#define curl_easy_strerror curl.easy_strerror
-#define curl_multi_init curl.multi_init
-#define curl_multi_add_handle curl.multi_add_handle
+#define curl_easy_setopt         curl.easy_setopt
+#define curl_easy_getinfo        curl.easy_getinfo
+#define curl_easy_cleanup        curl.easy_cleanup
+#define curl_easy_strerror       curl.easy_strerror
+#define curl_multi_init          curl.multi_init
+#define curl_multi_add_handle    curl.multi_add_handle
 #define curl_multi_remove_handle curl.multi_remove_handle
-#define curl_multi_perform curl.multi_perform
-#define curl_multi_poll curl.multi_poll
-#define curl_multi_info_read curl.multi_info_read
-#define curl_multi_cleanup curl.multi_cleanup
-#define curl_slist_append curl.slist_append
-#define curl_slist_free_all curl.slist_free_all
+#define curl_multi_perform       curl.multi_perform
+#define curl_multi_poll          curl.multi_poll
+#define curl_multi_info_read     curl.multi_info_read
+#define curl_multi_cleanup       curl.multi_cleanup
+#define curl_slist_append        curl.slist_append
+#define curl_slist_free_all      curl.slist_free_all
 
 /* Returns 0 once every function is found. The library stays loaded. */
 static int load_curl(void)
@@ -68,10 +68,9 @@ static int load_curl(void)
 #define LOAD(f) (*(void **)&curl.f = dlsym(l, "curl_" #f)) != NULL
     if (!(LOAD(global_init) && LOAD(global_cleanup) && LOAD(easy_init) &&
           LOAD(easy_setopt) && LOAD(easy_getinfo) && LOAD(easy_cleanup) &&
-          LOAD(easy_strerror) && LOAD(multi_init) &&
-          LOAD(multi_add_handle) && LOAD(multi_remove_handle) &&
-          LOAD(multi_perform) && LOAD(multi_poll) &&
-          LOAD(multi_info_read) && LOAD(multi_cleanup) &&
+          LOAD(easy_strerror) && LOAD(multi_init) && LOAD(multi_add_handle) &&
+          LOAD(multi_remove_handle) && LOAD(multi_perform) &&
+          LOAD(multi_poll) && LOAD(multi_info_read) && LOAD(multi_cleanup) &&
           LOAD(slist_append) && LOAD(slist_free_all))) {
         dlclose(l);
         return -1;
@@ -83,11 +82,11 @@ static int load_curl(void)
 
 struct transfer {
     const struct http_put *req;
-    long long sent;      /* bytes handed to curl */
-    bool short_read;     /* the file ended before req->size */
+    long long sent;  /* bytes handed to curl */
+    bool short_read; /* the file ended before req->size */
     bool read_error;
     int read_errno;
-    char status[128];    /* the last "HTTP/1.1 404 Not Found" line */
+    char status[128]; /* the last "HTTP/1.1 404 Not Found" line */
     /* progress bar */
     bool bar;
     bool bar_drawn;
@@ -136,8 +135,8 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
         const char *sp = memchr(buf, ' ', len);
         size_t skip = sp ? (size_t)(sp + 1 - buf) : len;
         size_t keep = len - skip;
-        while (keep && (buf[skip + keep - 1] == '\r' ||
-                        buf[skip + keep - 1] == '\n'))
+        while (keep &&
+               (buf[skip + keep - 1] == '\r' || buf[skip + keep - 1] == '\n'))
             keep--;
         if (keep >= sizeof t->status)
             keep = sizeof t->status - 1;
@@ -178,8 +177,8 @@ static void draw_bar(struct transfer *t, long long done, bool final)
     bar[30] = '\0';
     human(have, sizeof have, done);
     human(total, sizeof total, size);
-    fprintf(stderr, "\r%-20.20s [%s] %3d%% %s / %s\033[K", name, bar, pct,
-            have, total);
+    fprintf(stderr, "\r%-20.20s [%s] %3d%% %s / %s\033[K", name, bar, pct, have,
+            total);
     t->bar_drawn = true;
     if (final)
         fputc('\n', stderr);
@@ -321,9 +320,10 @@ static int report(struct transfer *t, CURLcode res, int status, long code)
         char done[16], total[16];
         human(done, sizeof done, t->sent);
         human(total, sizeof total, req->size);
-        return fail(XE_TIMEOUT, "%s: upload to %s timed out after %s of %s; "
-                                "allow more with --timeout", req->path, origin,
-                    done, total);
+        return fail(XE_TIMEOUT,
+                    "%s: upload to %s timed out after %s of %s; "
+                    "allow more with --timeout",
+                    req->path, origin, done, total);
     }
     if (status)
         return status; /* a signal, or the session printed why */
@@ -333,8 +333,7 @@ static int report(struct transfer *t, CURLcode res, int status, long code)
         return fail(XE_DATA, "%s: the file shrank while it was uploaded",
                     req->path);
     switch (res) {
-    case CURLE_OK:
-        break;
+    case CURLE_OK: break;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_CONNECT:
@@ -342,9 +341,10 @@ static int report(struct transfer *t, CURLcode res, int status, long code)
                     req->path, origin, why);
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
-        return fail(XE_AUTH, "%s: TLS certificate of upload host %s rejected "
-                             "(%s); trust it with --ca-file FILE", req->path,
-                    origin, why);
+        return fail(XE_AUTH,
+                    "%s: TLS certificate of upload host %s rejected "
+                    "(%s); trust it with --ca-file FILE",
+                    req->path, origin, why);
     default:
         return fail(XE_CONNLOST, "%s: upload to %s failed: %s", req->path,
                     origin, why);
@@ -361,8 +361,9 @@ int http_put(struct session *s, const struct http_put *req)
     t.bar = !quiet && isatty(STDERR_FILENO);
     if (load_curl() < 0) {
         const char *why = dlerror();
-        return fail(XE_UNAVAILABLE, "cannot load libcurl.so.4 (%s): install "
-                                    "the Debian package libcurl4",
+        return fail(XE_UNAVAILABLE,
+                    "cannot load libcurl.so.4 (%s): install "
+                    "the Debian package libcurl4",
                     why ? why : "a function is missing");
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)

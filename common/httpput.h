@@ -14,10 +14,10 @@ struct http_header {
 };
 
 struct http_put {
-    const char *url;          /* http:// or https:// only */
-    const char *path;         /* the local file, for messages */
-    FILE *f;                  /* open on it, positioned at the start */
-    long long size;           /* bytes to send: the Content-Length */
+    const char *url;  /* http:// or https:// only */
+    const char *path; /* the local file, for messages */
+    FILE *f;          /* open on it, positioned at the start */
+    long long size;   /* bytes to send: the Content-Length */
     const char *content_type;
     const struct http_header *headers;
     int nheaders;

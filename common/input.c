@@ -44,8 +44,7 @@ int input_read(const char *path, size_t max, char **buf, size_t *len)
     if (!rc && ferror(f))
         rc = fail(XE_NOINPUT, "%s: %s", name, strerror(errno));
     if (!rc && n > max)
-        rc = fail(XE_DATA, "%s: larger than %zu bytes (--max-size)", name,
-                  max);
+        rc = fail(XE_DATA, "%s: larger than %zu bytes (--max-size)", name, max);
     if (!use_stdin)
         fclose(f);
     if (rc) {
@@ -65,8 +64,10 @@ int input_text(const char *what, char **buf, size_t *len, bool sanitize)
     if (!why)
         return 0;
     if (!sanitize)
-        return fail(XE_DATA, "%s: %s at byte %zu; fix the input or use "
-                             "--sanitize", what, why, at);
+        return fail(XE_DATA,
+                    "%s: %s at byte %zu; fix the input or use "
+                    "--sanitize",
+                    what, why, at);
     char *clean = utf8_sanitize(*buf, *len, len);
     if (!clean)
         return fail(XE_DATA, "%s: out of memory", what);

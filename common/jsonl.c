@@ -16,9 +16,9 @@ static int one_line(char *line, const char *where, jsonl_fn fn, void *ud)
     if (!obj)
         return fail(XE_DATA, "%s: invalid JSON at column %d: %s", where,
                     err.column, err.text);
-    int rc = json_is_object(obj) ? fn(obj, where, ud)
-                                 : fail(XE_DATA, "%s: not a JSON object",
-                                        where);
+    int rc = json_is_object(obj)
+                 ? fn(obj, where, ud)
+                 : fail(XE_DATA, "%s: not a JSON object", where);
     json_decref(obj);
     return rc;
 }
@@ -50,8 +50,8 @@ int jsonl_each(const char *path, size_t max, jsonl_fn fn, void *ud)
     return rc;
 }
 
-int jsonl_string(json_t *obj, const char *key, bool required,
-                 const char *where, const char **out)
+int jsonl_string(json_t *obj, const char *key, bool required, const char *where,
+                 const char **out)
 {
     json_t *v = json_object_get(obj, key);
     *out = NULL;
@@ -63,8 +63,7 @@ int jsonl_string(json_t *obj, const char *key, bool required,
     const char *s = json_string_value(v);
     const char *why = utf8_check(s, json_string_length(v), &at);
     if (why)
-        return fail(XE_DATA, "%s: \"%s\": %s at byte %zu", where, key, why,
-                    at);
+        return fail(XE_DATA, "%s: \"%s\": %s at byte %zu", where, key, why, at);
     *out = s;
     return 0;
 }

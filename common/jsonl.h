@@ -20,7 +20,7 @@ int jsonl_each(const char *path, size_t max, jsonl_fn fn, void *ud);
 /* The string member key of obj into *out (NULL when absent or null).
  * Returns XE_DATA (message printed) when it is required and missing,
  * not a string, or holds a character XML forbids. */
-int jsonl_string(json_t *obj, const char *key, bool required,
-                 const char *where, const char **out);
+int jsonl_string(json_t *obj, const char *key, bool required, const char *where,
+                 const char **out);
 
 #endif

@@ -327,8 +327,10 @@ static int join_outcome(struct muc *m)
              * Undo it rather than talk to nobody. */
             r->state = MUC_OUT;
             muc_destroy(m->s, r->jid, "created by mistake", NULL);
-            rc = fail(XE_STANZA, "%s: no such room; create it with "
-                                 "'xmpp muc create %s'", r->jid, r->jid);
+            rc = fail(XE_STANZA,
+                      "%s: no such room; create it with "
+                      "'xmpp muc create %s'",
+                      r->jid, r->jid);
         } else if (r->conflicts && !quiet) {
             warnx("%s: nick '%s' is taken; joined as '%s'", r->jid, m->nick,
                   r->nick);
@@ -362,8 +364,9 @@ int muc_join(struct muc *m, struct session *s)
     else if (s->status == XE_TIMEOUT)
         for (int i = 0; i < m->n; i++)
             if (m->room[i].state == MUC_JOINING)
-                rc = fail(XE_TIMEOUT, "%s: no answer to our join by the "
-                                      "deadline; is it a group chat room?",
+                rc = fail(XE_TIMEOUT,
+                          "%s: no answer to our join by the "
+                          "deadline; is it a group chat room?",
                           m->room[i].jid);
     if (!rc && s->status != SESSION_RUNNING)
         rc = s->status;
@@ -405,8 +408,10 @@ int muc_wait_reflections(struct muc *m)
         if (m->s->status == XE_TIMEOUT)
             for (int i = 0; i < m->n; i++)
                 if (m->room[i].wait_id)
-                    fail(XE_TIMEOUT, "%s: the room did not pass our message "
-                                     "on by the deadline", m->room[i].jid);
+                    fail(XE_TIMEOUT,
+                         "%s: the room did not pass our message "
+                         "on by the deadline",
+                         m->room[i].jid);
         return m->s->status;
     }
     return refusals(m);
@@ -455,8 +460,8 @@ static int owner_ask(struct session *s, xmpp_stanza_t *iq, const char *what,
         xmpp_stanza_release(*reply);
         *reply = NULL;
     } else if (rc == XE_TIMEOUT) {
-        fail(rc, "%.*s: no answer by the deadline", (int)(strchr(buf, ':') - buf),
-             buf);
+        fail(rc, "%.*s: no answer by the deadline",
+             (int)(strchr(buf, ':') - buf), buf);
     }
     return rc;
 }

@@ -10,24 +10,24 @@
 
 #include "session.h"
 
-#define NS_MUC "http://jabber.org/protocol/muc"
-#define NS_MUC_USER "http://jabber.org/protocol/muc#user"
+#define NS_MUC       "http://jabber.org/protocol/muc"
+#define NS_MUC_USER  "http://jabber.org/protocol/muc#user"
 #define NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
 
 enum muc_state { MUC_OUT, MUC_JOINING, MUC_IN, MUC_FAILED };
 
 struct muc_room {
-    char *jid;             /* room@service */
-    char *nick;            /* the nick asked for, then the one in use */
+    char *jid;  /* room@service */
+    char *nick; /* the nick asked for, then the one in use */
     enum muc_state state;
-    int conflicts;         /* nick conflicts met while joining */
-    bool created;          /* status 201: our join created the room */
-    bool has_subject;      /* the room sent its subject (§7.2.15) */
-    char *subject;         /* ...which may be NULL: none set */
-    char *wait_id;         /* our last stanza to the room, until the room
-                              reflects or refuses it */
-    bool refused;          /* a stanza of ours came back as an error */
-    char why[300];         /* why the join or a stanza failed */
+    int conflicts;    /* nick conflicts met while joining */
+    bool created;     /* status 201: our join created the room */
+    bool has_subject; /* the room sent its subject (§7.2.15) */
+    char *subject;    /* ...which may be NULL: none set */
+    char *wait_id;    /* our last stanza to the room, until the room
+                         reflects or refuses it */
+    bool refused;     /* a stanza of ours came back as an error */
+    char why[300];    /* why the join or a stanza failed */
 };
 
 struct muc;
@@ -41,10 +41,10 @@ struct muc {
     struct session *s;
     struct muc_room *room;
     int n;
-    const char *nick;      /* wanted nick; NULL: the account's localpart */
-    char *password;        /* the rooms' password, if any */
-    long history;          /* messages of history to ask for on joining */
-    bool may_create;       /* else a room our join created is an error */
+    const char *nick; /* wanted nick; NULL: the account's localpart */
+    char *password;   /* the rooms' password, if any */
+    long history;     /* messages of history to ask for on joining */
+    bool may_create;  /* else a room our join created is an error */
     bool leaving;
     muc_presence_fn on_presence;
     void *ud;

@@ -15,20 +15,20 @@ struct session_opts {
     const char *account;
     const char *password_file;
     const char *password_cmd;
-    const char *server;      /* HOST[:PORT], skips SRV */
+    const char *server; /* HOST[:PORT], skips SRV */
     const char *ca_file;
     const char *resource;
     const char *component;   /* XEP-0114: connect as this component domain */
     const char *secret_file; /* the component's shared secret */
     bool direct_tls;
     bool insecure;
-    double timeout;          /* seconds; < 0 means none */
-    bool timeout_given;      /* -t was on the command line */
+    double timeout;     /* seconds; < 0 means none */
+    bool timeout_given; /* -t was on the command line */
     int verbose;
     enum output_format format;
-    bool reconnect;          /* set by a tool: it will call session_reconnect */
-    bool tells_loss;         /* set by a tool: it reports a lost session
-                              * itself, with session_tell_loss() */
+    bool reconnect;  /* set by a tool: it will call session_reconnect */
+    bool tells_loss; /* set by a tool: it reports a lost session
+                      * itself, with session_tell_loss() */
 };
 
 /* The deadline, in seconds, of a tool that does a job and exits. */

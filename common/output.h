@@ -19,9 +19,11 @@ struct json_obj {
     int members;
 };
 void json_begin(struct json_obj *j, FILE *f);
-void json_str(struct json_obj *j, const char *key, const char *val); /* NULL: skipped */
+void json_str(struct json_obj *j, const char *key,
+              const char *val); /* NULL: skipped */
 void json_int(struct json_obj *j, const char *key, long long val);
-void json_raw(struct json_obj *j, const char *key, const char *raw); /* raw JSON value */
+void json_raw(struct json_obj *j, const char *key,
+              const char *raw);    /* raw JSON value */
 void json_end(struct json_obj *j); /* closes, newline */
 
 /* The stanza as XML on one line: newlines in text and attributes are

@@ -17,9 +17,9 @@ bool presence_show_valid(const char *show)
     return false;
 }
 
-xmpp_stanza_t *presence_build(xmpp_ctx_t *ctx, const char *type,
-                              const char *to, const char *show,
-                              const char *status, long priority)
+xmpp_stanza_t *presence_build(xmpp_ctx_t *ctx, const char *type, const char *to,
+                              const char *show, const char *status,
+                              long priority)
 {
     xmpp_stanza_t *p = xmpp_presence_new(ctx);
     if (type)

@@ -16,9 +16,9 @@ bool presence_show_valid(const char *show);
 /* A new <presence/>: type NULL for available, to NULL for a broadcast,
  * show and status NULL for none. A priority of 0 is the default and is
  * not written (§4.7.2.3). The caller owns the stanza. */
-xmpp_stanza_t *presence_build(xmpp_ctx_t *ctx, const char *type,
-                              const char *to, const char *show,
-                              const char *status, long priority);
+xmpp_stanza_t *presence_build(xmpp_ctx_t *ctx, const char *type, const char *to,
+                              const char *show, const char *status,
+                              long priority);
 
 /* What a received presence says, in one word: "available", "away",
  * "chat", "dnd", "xa", "unavailable", or its other type ("subscribe",

@@ -88,8 +88,7 @@ static xmpp_stanza_t *first_element(xmpp_stanza_t *st)
     return c;
 }
 
-static xmpp_stanza_t *build(struct session *s, struct query *q,
-                            const char *to)
+static xmpp_stanza_t *build(struct session *s, struct query *q, const char *to)
 {
     xmpp_stanza_t *iq, *el;
     if (!q->payload) {
@@ -106,11 +105,13 @@ static xmpp_stanza_t *build(struct session *s, struct query *q,
     return iq;
 }
 
-static void show(struct session *s, const struct query *q,
-                 xmpp_stanza_t *reply, const char *from)
+static void show(struct session *s, const struct query *q, xmpp_stanza_t *reply,
+                 const char *from)
 {
-    struct answer a = {.el = first_element(reply), .from = from,
-                       .ns = stream_ns(s), .fmt = s->opt->format};
+    struct answer a = {.el = first_element(reply),
+                       .from = from,
+                       .ns = stream_ns(s),
+                       .fmt = s->opt->format};
     if (!a.el || !q->print)
         return;
     if (a.fmt == OUT_XML)
@@ -124,8 +125,9 @@ int query_run(const struct session_opts *o, struct query *q)
     struct session s;
     int rc = session_open(&s, o);
     if (!rc) {
-        const char *to = q->to ? q->to : q->to_self ? NULL
-                                                    : query_target(&s, NULL);
+        const char *to = q->to        ? q->to
+                         : q->to_self ? NULL
+                                      : query_target(&s, NULL);
         char *from = strdup(to ? to : query_target(&s, NULL));
         xmpp_stanza_t *reply;
         if (!(rc = query_ask(&s, build(&s, q, to), &reply))) {
@@ -151,8 +153,8 @@ int query_tool(int argc, char **argv, const char *name, const char *ns,
         return rc;
     if ((rc = query_jid_operand(&o, argc, argv, first, &jid)))
         return rc;
-    struct query q = {.type = "get", .to = jid, .name = name, .ns = ns,
-                      .print = print};
+    struct query q = {
+        .type = "get", .to = jid, .name = name, .ns = ns, .print = print};
     return query_run(&o, &q);
 }
 

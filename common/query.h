@@ -55,9 +55,9 @@ struct answer {
  * taken over; see xmlin.h for one made before connecting), or else an
  * empty <NAME xmlns=NS node=NODE/>. */
 struct query {
-    const char *type;       /* "get" or "set" */
-    const char *to;         /* NULL: our server, or no 'to' with to_self */
-    bool to_self;           /* no 'to': the server answers for the account */
+    const char *type; /* "get" or "set" */
+    const char *to;   /* NULL: our server, or no 'to' with to_self */
+    bool to_self;     /* no 'to': the server answers for the account */
     xmpp_stanza_t *payload;
     const char *name, *ns, *node;
     /* Called with the answer's first child element, if any; with --xml

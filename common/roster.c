@@ -85,12 +85,12 @@ void roster_free(struct roster *r)
 
 bool roster_item_sees(const struct roster_item *it)
 {
-    return it && it->subscription && (!strcmp(it->subscription, "to") ||
-                                      !strcmp(it->subscription, "both"));
+    return it && it->subscription &&
+           (!strcmp(it->subscription, "to") ||
+            !strcmp(it->subscription, "both"));
 }
 
-bool roster_item_same(const struct roster_item *a,
-                      const struct roster_item *b)
+bool roster_item_same(const struct roster_item *a, const struct roster_item *b)
 {
     const char *na = a->name ? a->name : "", *nb = b->name ? b->name : "";
     if (strcmp(na, nb) || a->ngroups != b->ngroups)
@@ -192,8 +192,7 @@ static xmpp_stanza_t *item_iq(struct session *s, const char *jid,
     return iq;
 }
 
-static int set_round_trip(struct session *s, xmpp_stanza_t *iq,
-                          const char *jid)
+static int set_round_trip(struct session *s, xmpp_stanza_t *iq, const char *jid)
 {
     xmpp_stanza_t *reply;
     int rc = session_iq(s, iq, &reply);

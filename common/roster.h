@@ -22,7 +22,7 @@ struct roster_item {
 struct roster {
     struct roster_item *items; /* sorted by JID */
     size_t n;
-    xmpp_stanza_t *result;     /* the IQ result as received, for --xml */
+    xmpp_stanza_t *result; /* the IQ result as received, for --xml */
 };
 
 /* Fetch the roster (§2.2). From then on the server pushes each change;
@@ -38,8 +38,7 @@ struct roster_item *roster_find(const struct roster *r, const char *jid);
 bool roster_item_sees(const struct roster_item *it);
 
 /* Same name (none and "" alike) and same groups? */
-bool roster_item_same(const struct roster_item *a,
-                      const struct roster_item *b);
+bool roster_item_same(const struct roster_item *a, const struct roster_item *b);
 
 /* Add group g to the item, keeping the list sorted and unique. */
 void roster_item_add_group(struct roster_item *it, const char *g);

@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,9 +56,8 @@ long long now_ms(void)
 /* Elements whose text is a credential: SASL (RFC 6120 §6.4), the
  * component handshake (XEP-0114 §3) and a room password (XEP-0045
  * §7.2.6). */
-static const char *const secret_tags[] = {"auth", "response", "challenge",
-                                          "success", "handshake", "password",
-                                          NULL};
+static const char *const secret_tags[] = {
+    "auth", "response", "challenge", "success", "handshake", "password", NULL};
 
 /* If p opens a secret-bearing element, the length of its name. */
 static size_t secret_tag(const char *p)
@@ -158,8 +157,8 @@ static void on_log(void *ud, xmpp_log_level_t level, const char *area,
         /* The library keeps stream features to itself, and its own
          * XEP-0198 support does not say what was acked; we run Stream
          * Management ourselves when the server offers it. */
-        s->sm = strstr(msg, "<sm xmlns=\"urn:xmpp:sm:3\"") ? SM_OFFERED
-                                                              : SM_OFF;
+        s->sm =
+            strstr(msg, "<sm xmlns=\"urn:xmpp:sm:3\"") ? SM_OFFERED : SM_OFF;
     if (hint && !s->ready) {
         s->auth_hint = hint;
         snprintf(s->why, sizeof s->why, "%s", msg);
@@ -168,8 +167,7 @@ static void on_log(void *ud, xmpp_log_level_t level, const char *area,
         s->received++;
     int v = s->opt->verbose;
     int console = !strncmp(msg, "SENT: ", 6) || !strncmp(msg, "RECV: ", 6);
-    if (v >= 2 || (v == 1 && console) ||
-        (v == 1 && level >= XMPP_LEVEL_WARN)) {
+    if (v >= 2 || (v == 1 && console) || (v == 1 && level >= XMPP_LEVEL_WARN)) {
         if (!console)
             fprintf(stderr, "[%s] ", area);
         print_redacted(msg, s->creds.password);
@@ -219,8 +217,7 @@ static void trim_trust_store(const struct creds *c, bool insecure)
         setenv(file_env, c->ca_file ? c->ca_file : "/nonexistent", 1);
         return;
     }
-    if (same_file(file, X509_get_default_cert_file()) &&
-        has_hash_links(dir))
+    if (same_file(file, X509_get_default_cert_file()) && has_hash_links(dir))
         setenv(file_env, "/nonexistent", 1);
 }
 
@@ -407,7 +404,8 @@ static int on_certfail(const xmpp_tlscert_t *cert, const char *const err)
         s->auth_hint = XE_AUTH;
         snprintf(s->why, sizeof s->why,
                  "TLS certificate rejected (%s); trust it with --ca-file "
-                 "FILE", err);
+                 "FILE",
+                 err);
     }
     return 0;
 }
@@ -435,8 +433,8 @@ static void describe_server(struct session *s, char *buf, size_t n)
 
 /* Say why the connection failed: printed at once, or, while
  * reconnecting, kept in s->why for the retry message. */
-__attribute__((format(printf, 3, 4)))
-static int report(struct session *s, int status, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int
+report(struct session *s, int status, const char *fmt, ...)
 {
     char msg[sizeof s->why];
     va_list ap;
@@ -455,19 +453,21 @@ static int classify_failure(struct session *s, int error,
                             xmpp_stream_error_t *se)
 {
     if (se) {
-        const char *cond = se->stanza ? xmpp_stanza_get_name(
-                                            xmpp_stanza_get_children(se->stanza))
-                                      : NULL;
+        const char *cond =
+            se->stanza
+                ? xmpp_stanza_get_name(xmpp_stanza_get_children(se->stanza))
+                : NULL;
         int st = se->type == XMPP_SE_NOT_AUTHORIZED ? XE_AUTH : XE_PROTOCOL;
         return report(s, st, "server closed the stream: %s%s%s",
-                    cond ? cond : "stream error", se->text ? ": " : "",
-                    se->text ? se->text : "");
+                      cond ? cond : "stream error", se->text ? ": " : "",
+                      se->text ? se->text : "");
     }
     if (s->auth_hint == XE_AUTH && strstr(s->why, "certificate"))
         return report(s, XE_AUTH, "%s", s->why);
     if (s->auth_hint == XE_AUTH && strstr(s->why, "TLS is not supported"))
-        return report(s, XE_AUTH, "the server offers no TLS; refusing to log in "
-                             "without it");
+        return report(s, XE_AUTH,
+                      "the server offers no TLS; refusing to log in "
+                      "without it");
     if (s->auth_hint == XE_AUTH)
         return report(s, XE_AUTH, "authentication failed for %s: check the %s",
                       s->creds.jid,
@@ -486,16 +486,19 @@ static int classify_failure(struct session *s, int error,
         [AT_BIND] = "while binding the resource",
     };
     if (s->stage != AT_CONNECTING)
-        return report(s, XE_CONNLOST, "%s closed the connection %s; try "
-                                      "again, or check the server's log",
+        return report(s, XE_CONNLOST,
+                      "%s closed the connection %s; try "
+                      "again, or check the server's log",
                       where, stages[s->stage]);
     if (!error)
         error = s->sock_error;
     if (error)
         return report(s, XE_UNAVAILABLE, "cannot connect to %s: %s", where,
-                    strerror(error));
-    return report(s, XE_UNAVAILABLE, "cannot connect to %s: connection closed "
-                                "before the session was established", where);
+                      strerror(error));
+    return report(s, XE_UNAVAILABLE,
+                  "cannot connect to %s: connection closed "
+                  "before the session was established",
+                  where);
 }
 
 /* The library reports a socket errno or, for TLS, an SSL error code in
@@ -508,10 +511,8 @@ static const char *lost_reason(int error)
     case ETIMEDOUT:
     case EHOSTUNREACH:
     case ENETUNREACH:
-    case ENETDOWN:
-        return strerror(error);
-    default:
-        return "closed by the server or the network";
+    case ENETDOWN: return strerror(error);
+    default: return "closed by the server or the network";
     }
 }
 
@@ -540,8 +541,8 @@ static int on_stream_error(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     struct session *s = ud;
     (void)conn;
     xmpp_stanza_t *c = xmpp_stanza_get_children(st);
-    while (c && (xmpp_stanza_is_text(c) ||
-                 !strcmp(xmpp_stanza_get_name(c), "text")))
+    while (c &&
+           (xmpp_stanza_is_text(c) || !strcmp(xmpp_stanza_get_name(c), "text")))
         c = xmpp_stanza_get_next(c);
     const char *cond = c ? xmpp_stanza_get_name(c) : "undefined-condition";
     if (s->ready) {
@@ -565,7 +566,8 @@ static void component_open(struct session *s)
     const char *d = at ? at + 1 : jid;
     char domain[1024];
     snprintf(domain, sizeof domain, "%.*s", (int)jid_bare_len(d), d);
-    char *attrs[] = {"to", domain, "xmlns", "jabber:component:accept",
+    char *attrs[] = {"to",           domain,
+                     "xmlns",        "jabber:component:accept",
                      "xmlns:stream", "http://etherx.jabber.org/streams"};
     xmpp_conn_open_stream(s->conn, attrs, 6);
 }
@@ -620,8 +622,8 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
         s->status = report(s, XE_CONNLOST, "connection lost: stream error%s%s",
                            se->text ? ": " : "", se->text ? se->text : "");
     else
-        s->status = report(s, XE_CONNLOST, "connection lost: %s",
-                           lost_reason(error));
+        s->status =
+            report(s, XE_CONNLOST, "connection lost: %s", lost_reason(error));
 }
 
 /* Set up the connection object once: a reconnect reuses it, and the
@@ -636,7 +638,8 @@ static void configure_conn(struct session *s)
         return;
     long flags = XMPP_CONN_FLAG_MANDATORY_TLS;
     if (!s->opt->reconnect)
-        flags |= XMPP_CONN_FLAG_DISABLE_SM; /* we run it: see start_accounting */
+        flags |=
+            XMPP_CONN_FLAG_DISABLE_SM; /* we run it: see start_accounting */
     if (c->direct_tls)
         flags |= XMPP_CONN_FLAG_LEGACY_SSL;
     if (s->opt->insecure)

@@ -26,8 +26,8 @@ char *stanza_child_text(xmpp_stanza_t *parent, const char *name)
 
 const char *stanza_delay_stamp(xmpp_stanza_t *st)
 {
-    xmpp_stanza_t *d = xmpp_stanza_get_child_by_name_and_ns(st, "delay",
-                                                            "urn:xmpp:delay");
+    xmpp_stanza_t *d =
+        xmpp_stanza_get_child_by_name_and_ns(st, "delay", "urn:xmpp:delay");
     return d ? xmpp_stanza_get_attribute(d, "stamp") : NULL;
 }
 

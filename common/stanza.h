@@ -21,8 +21,7 @@ char *stanza_child_text(xmpp_stanza_t *parent, const char *name);
 const char *stanza_delay_stamp(xmpp_stanza_t *st);
 
 /* A new empty <name xmlns=ns/> (ns NULL: none); the caller owns it. */
-xmpp_stanza_t *stanza_new_el(xmpp_ctx_t *ctx, const char *name,
-                             const char *ns);
+xmpp_stanza_t *stanza_new_el(xmpp_ctx_t *ctx, const char *name, const char *ns);
 
 /* Append a new empty <name xmlns=ns/> to parent and return it (owned
  * by parent). */

@@ -17,7 +17,7 @@ struct subcmd {
  * begin with a struct subcmd, and check the count of operands after
  * it. Returns the entry, or NULL after printing the usage error (exit
  * status XE_USAGE). */
-const void *subcmd_find(const void *table, size_t size, int argc,
-                        char **argv, int first);
+const void *subcmd_find(const void *table, size_t size, int argc, char **argv,
+                        int first);
 
 #endif

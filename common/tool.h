@@ -12,10 +12,10 @@ enum tool_flags {
 struct tool {
     const char *name;
     int (*run)(int argc, char **argv);
-    const char *summary;    /* one line for `xmpp --help` */
-    const char *synopsis;   /* "[options] JID... [-m TEXT | -f FILE]" */
-    const char *help;       /* the tool's own option lines for --help */
-    const char *shortopts;  /* the tool's own short options */
+    const char *summary;          /* one line for `xmpp --help` */
+    const char *synopsis;         /* "[options] JID... [-m TEXT | -f FILE]" */
+    const char *help;             /* the tool's own option lines for --help */
+    const char *shortopts;        /* the tool's own short options */
     const struct option *options; /* the tool's own long options */
     unsigned flags;
 };

@@ -14,11 +14,11 @@
 #include "mimetype.h"
 #include "utf8.h"
 
-#define NS_UPLOAD "urn:xmpp:http:upload:0"
-#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
+#define NS_UPLOAD      "urn:xmpp:http:upload:0"
+#define NS_DISCO_INFO  "http://jabber.org/protocol/disco#info"
 #define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
-#define NS_DATA "jabber:x:data"
-#define NS_OOB "jabber:x:oob"
+#define NS_DATA        "jabber:x:data"
+#define NS_OOB         "jabber:x:oob"
 
 /* Entities of the server asked whether they are an upload service. */
 #define MAX_PROBES 64
@@ -32,8 +32,10 @@ int upload_check(struct upload *u)
     if (stat(u->path, &st) != 0)
         return fail(XE_NOINPUT, "%s: %s", u->path, strerror(errno));
     if (!S_ISREG(st.st_mode))
-        return fail(XE_NOINPUT, "%s: not a regular file; --attach uploads "
-                                "files", u->path);
+        return fail(XE_NOINPUT,
+                    "%s: not a regular file; --attach uploads "
+                    "files",
+                    u->path);
     FILE *f = fopen(u->path, "rb");
     if (!f)
         return fail(XE_NOINPUT, "%s: %s", u->path, strerror(errno));
@@ -72,8 +74,7 @@ static void human_size(char *buf, size_t n, long long bytes)
         snprintf(buf, n, "%lld bytes", bytes);
 }
 
-static int too_large(const struct upload *u, const char *service,
-                     long long max)
+static int too_large(const struct upload *u, const char *service, long long max)
 {
     char size[64], limit[64];
     human_size(size, sizeof size, u->size);
@@ -99,7 +100,7 @@ struct discovery {
     const char *domain;
     struct probe *p[MAX_PROBES];
     int n;
-    char *items_id;  /* the disco#items request, until answered */
+    char *items_id; /* the disco#items request, until answered */
 };
 
 /* A reply must come from whom we asked; our own server may also answer
@@ -178,8 +179,8 @@ static int on_info(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     if (!is_reply(st) ||
         !from_asked(xmpp_stanza_get_from(st), p->jid, p->d->domain))
         return 1;
-    xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(st, "query",
-                                                           NS_DISCO_INFO);
+    xmpp_stanza_t *q =
+        xmpp_stanza_get_child_by_name_and_ns(st, "query", NS_DISCO_INFO);
     p->state = PROBE_NO;
     if (is_result(st) && q && has_feature(q, NS_UPLOAD)) {
         p->state = PROBE_YES;
@@ -231,8 +232,8 @@ static int on_items(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     if (!is_reply(st) ||
         !from_asked(xmpp_stanza_get_from(st), d->domain, d->domain))
         return 1;
-    xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(st, "query",
-                                                           NS_DISCO_ITEMS);
+    xmpp_stanza_t *q =
+        xmpp_stanza_get_child_by_name_and_ns(st, "query", NS_DISCO_ITEMS);
     for (xmpp_stanza_t *c = q && is_result(st) ? xmpp_stanza_get_children(q)
                                                : NULL;
          c; c = xmpp_stanza_get_next(c)) {
@@ -306,15 +307,18 @@ static int find_service(struct session *s, struct service *svc)
         svc->max = d.p[found]->max;
         rc = 0;
     } else if (found == -1) {
-        rc = fail(XE_UNAVAILABLE, "%s offers no HTTP file upload service "
-                                  "(XEP-0363); --attach needs one",
+        rc = fail(XE_UNAVAILABLE,
+                  "%s offers no HTTP file upload service "
+                  "(XEP-0363); --attach needs one",
                   domain);
     } else if (rc == XE_TIMEOUT) {
         fail(rc, "timed out looking for %s's upload service (--timeout)",
              domain);
     } else if (rc == XE_OK) { /* ended under us, without a word */
-        rc = fail(XE_CONNLOST, "the session ended while looking for %s's "
-                               "upload service", domain);
+        rc = fail(XE_CONNLOST,
+                  "the session ended while looking for %s's "
+                  "upload service",
+                  domain);
     }
     discovery_free(&d);
     return rc;
@@ -353,8 +357,7 @@ static int usable_url(const char *url)
  * ignore any other header. */
 static void slot_header(struct slot *sl, xmpp_stanza_t *h)
 {
-    static const char *const allowed[] = {"Authorization", "Cookie",
-                                          "Expires"};
+    static const char *const allowed[] = {"Authorization", "Cookie", "Expires"};
     const char *name = xmpp_stanza_get_attribute(h, "name");
     for (int i = 0; name && i < 3 && sl->nh < MAX_HEADERS; i++) {
         if (strcasecmp(name, allowed[i]))
@@ -376,12 +379,12 @@ static void slot_header(struct slot *sl, xmpp_stanza_t *h)
 
 static int parse_slot(xmpp_stanza_t *reply, struct slot *sl)
 {
-    xmpp_stanza_t *slot = xmpp_stanza_get_child_by_name_and_ns(reply, "slot",
-                                                              NS_UPLOAD);
-    xmpp_stanza_t *put = slot ? xmpp_stanza_get_child_by_name(slot, "put")
-                              : NULL;
-    xmpp_stanza_t *get = slot ? xmpp_stanza_get_child_by_name(slot, "get")
-                              : NULL;
+    xmpp_stanza_t *slot =
+        xmpp_stanza_get_child_by_name_and_ns(reply, "slot", NS_UPLOAD);
+    xmpp_stanza_t *put =
+        slot ? xmpp_stanza_get_child_by_name(slot, "put") : NULL;
+    xmpp_stanza_t *get =
+        slot ? xmpp_stanza_get_child_by_name(slot, "get") : NULL;
     const char *pu = put ? xmpp_stanza_get_attribute(put, "url") : NULL;
     const char *gu = get ? xmpp_stanza_get_attribute(get, "url") : NULL;
     if (!pu || !gu || !usable_url(pu) || !usable_url(gu))
@@ -436,9 +439,8 @@ static int request_slot(struct session *s, const struct service *svc,
         xmpp_stanza_t *big = err ? xmpp_stanza_get_child_by_name_and_ns(
                                        err, "file-too-large", NS_UPLOAD)
                                  : NULL;
-        xmpp_stanza_t *max = big ? xmpp_stanza_get_child_by_name(
-                                       big, "max-file-size")
-                                 : NULL;
+        xmpp_stanza_t *max =
+            big ? xmpp_stanza_get_child_by_name(big, "max-file-size") : NULL;
         char *text = max ? xmpp_stanza_get_text(max) : NULL;
         char what[1200];
         snprintf(what, sizeof what, "%s: upload slot from %s", u->path,
@@ -447,8 +449,10 @@ static int request_slot(struct session *s, const struct service *svc,
                  : report_stanza_error(what, reply);
         xmpp_free(s->ctx, text);
     } else if (rc == 0 && parse_slot(reply, sl) < 0) {
-        rc = fail(XE_PROTOCOL, "%s: %s sent an unusable upload slot (no "
-                               "http or https URL)", u->path, svc->jid);
+        rc = fail(XE_PROTOCOL,
+                  "%s: %s sent an unusable upload slot (no "
+                  "http or https URL)",
+                  u->path, svc->jid);
     }
     if (reply)
         xmpp_stanza_release(reply);
@@ -465,8 +469,12 @@ static int upload_one(struct session *s, const struct service *svc,
         rc = fail(XE_NOINPUT, "%s: %s", u->path, strerror(errno));
     if (!rc) {
         struct http_put req = {
-            .url = sl.put, .path = u->path, .f = f, .size = u->size,
-            .content_type = u->content_type, .headers = sl.h,
+            .url = sl.put,
+            .path = u->path,
+            .f = f,
+            .size = u->size,
+            .content_type = u->content_type,
+            .headers = sl.h,
             .nheaders = sl.nh,
         };
         rc = http_put(s, &req);

@@ -18,8 +18,8 @@ static const char wrapper_open[] = "<r>\n";
 #define WRAP_LEN (sizeof wrapper_open - 1)
 
 struct level {
-    xmpp_stanza_t *st;  /* NULL: the stream wrapper */
-    const char *ns;     /* the namespace in effect; NULL: none */
+    xmpp_stanza_t *st; /* NULL: the stream wrapper */
+    const char *ns;    /* the namespace in effect; NULL: none */
     bool has_elements;
 };
 
@@ -32,16 +32,16 @@ struct builder {
     size_t depth, cap, top;
     char *text;
     size_t tlen, tcap;
-    size_t max;             /* cap on one top element in bytes; 0: none */
+    size_t max;              /* cap on one top element in bytes; 0: none */
     const char *const *tops; /* names allowed at the top; NULL: any */
-    long long top_start;    /* parser byte index where it began */
+    long long top_start;     /* parser byte index where it began */
     unsigned long top_line, top_col;
-    bool closing;           /* we are closing the wrapper ourselves */
-    bool failed;            /* a handler stopped the parser: */
+    bool closing; /* we are closing the wrapper ourselves */
+    bool failed;  /* a handler stopped the parser: */
     char why[256];
     unsigned long line, col;
     void (*on_top)(struct builder *b, xmpp_stanza_t *st);
-    xmpp_stanza_t *result;  /* one-element mode */
+    xmpp_stanza_t *result; /* one-element mode */
 };
 
 static void stop(struct builder *b, const char *why)
@@ -72,8 +72,7 @@ static void flush_text(struct builder *b, bool child_follows)
     struct level *l = &b->stack[b->depth - 1];
     size_t n = b->tlen;
     b->tlen = 0;
-    if (!l->st ||
-        ((child_follows || l->has_elements) && all_blank(b->text, n)))
+    if (!l->st || ((child_follows || l->has_elements) && all_blank(b->text, n)))
         return;
     xmpp_stanza_t *t = xmpp_stanza_new(b->ctx);
     xmpp_stanza_set_text_with_size(t, b->text, n);
@@ -189,8 +188,8 @@ static bool top_allowed(struct builder *b, const char *name)
                               "%s%s", i ? ", " : "", b->tops[i]);
     }
     char msg[200];
-    snprintf(msg, sizeof msg, "<%.40s> is not allowed here (expected %s)",
-             name, why);
+    snprintf(msg, sizeof msg, "<%.40s> is not allowed here (expected %s)", name,
+             why);
     stop(b, msg);
     return false;
 }
@@ -268,8 +267,8 @@ static void on_end(void *ud, const XML_Char *name)
     flush_text(b, false);
     if (b->depth - 1 != b->top)
         return (void)b->depth--;
-    if (b->max && XML_GetCurrentByteIndex(b->p) - b->top_start >
-                      (long long)b->max) {
+    if (b->max &&
+        XML_GetCurrentByteIndex(b->p) - b->top_start > (long long)b->max) {
         char why[96];
         snprintf(why, sizeof why, "element larger than %zu bytes", b->max);
         stop(b, why);
@@ -354,8 +353,8 @@ int xmlin_parse_one(xmpp_ctx_t *ctx, const char *what, const char *buf,
     if (XML_Parse(b.p, buf, (int)len, 1) != XML_STATUS_OK || b.failed) {
         unsigned long line, col;
         const char *why = error_at(&b, &line, &col);
-        rc = fail(XE_DATA, "%s: line %lu, column %lu: %s", what, line, col,
-                  why);
+        rc =
+            fail(XE_DATA, "%s: line %lu, column %lu: %s", what, line, col, why);
         if (b.result)
             xmpp_stanza_release(b.result);
     } else {
@@ -372,11 +371,11 @@ struct xmlin {
     char *what;
     xmlin_fn fn;
     void *ud;
-    bool started;       /* b.p is live */
-    bool seeking;       /* after an error: looking for a resync line */
-    bool skip_line;     /* after an error: dropping the rest of a line */
-    bool seen_input;    /* past a leading XML declaration */
-    char *pending;      /* seeking: the current line so far */
+    bool started;    /* b.p is live */
+    bool seeking;    /* after an error: looking for a resync line */
+    bool skip_line;  /* after an error: dropping the rest of a line */
+    bool seen_input; /* past a leading XML declaration */
+    char *pending;   /* seeking: the current line so far */
     size_t plen, pcap;
     unsigned long lines; /* newlines consumed */
     unsigned long base;  /* input line of parser line 2 */
@@ -396,8 +395,8 @@ struct xmlin *xmlin_new(xmpp_ctx_t *ctx, const char *what, size_t max,
     struct xmlin *x = calloc(1, sizeof *x);
     if (!x)
         return NULL;
-    x->b = (struct builder){.ctx = ctx, .top = 1, .max = max,
-                            .tops = tops, .on_top = hand_on};
+    x->b = (struct builder){
+        .ctx = ctx, .top = 1, .max = max, .tops = tops, .on_top = hand_on};
     x->what = strdup(what);
     x->fn = fn;
     x->ud = ud;
@@ -421,8 +420,7 @@ void xmlin_free(struct xmlin *x)
 static unsigned long count_lines(const char *p, size_t n)
 {
     unsigned long k = 0;
-    for (const char *e = p + n; (p = memchr(p, '\n', (size_t)(e - p)));
-         p++)
+    for (const char *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))); p++)
         k++;
     return k;
 }
@@ -435,8 +433,7 @@ static bool start_parser(struct xmlin *x)
     x->started = true;
     x->base = x->lines + 1;
     x->fed = 0;
-    return XML_Parse(x->b.p, wrapper_open, (int)WRAP_LEN, 0) ==
-           XML_STATUS_OK;
+    return XML_Parse(x->b.p, wrapper_open, (int)WRAP_LEN, 0) == XML_STATUS_OK;
 }
 
 static void report(struct xmlin *x, unsigned long line, unsigned long col,
@@ -473,8 +470,8 @@ static const char *parse(struct xmlin *x, const char *p, const char *end)
         unsigned long line, col;
         const char *why = error_at(b, &line, &col);
         report(x, line, col, why);
-        long long at = XML_GetCurrentByteIndex(b->p) - (long long)WRAP_LEN -
-                       before;
+        long long at =
+            XML_GetCurrentByteIndex(b->p) - (long long)WRAP_LEN - before;
         /* Expat may see an error only once more input comes: if it lies
          * on a line that ended in an earlier chunk, that line is gone
          * already; skipping to the next newline here would drop a line
@@ -514,8 +511,8 @@ static int resync_here(const struct xmlin *x, const char *s, size_t n,
                        bool complete)
 {
     size_t i = 0;
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
-                     s[i] == '\n'))
+    while (i < n &&
+           (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
         i++;
     if (i == n)
         return complete ? 0 : -1;
@@ -661,8 +658,7 @@ int xmlin_feed(struct xmlin *x, const char *buf, size_t len, bool final)
         buf = copy;
     }
     const char *p = buf, *end = buf + len;
-    if (!x->started && !x->seeking && !x->skip_line && len &&
-        !start_parser(x))
+    if (!x->started && !x->seeking && !x->skip_line && len && !start_parser(x))
         p = abandon(x, p, end);
     while (p < end) {
         if (x->skip_line) {

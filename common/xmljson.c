@@ -142,10 +142,9 @@ static size_t path_push(struct where *w, const char *fmt, const char *key,
                         size_t index)
 {
     size_t was = w->len;
-    int n = key ? snprintf(w->path + w->len, sizeof w->path - w->len, fmt,
-                           key)
-                : snprintf(w->path + w->len, sizeof w->path - w->len, fmt,
-                           index);
+    int n =
+        key ? snprintf(w->path + w->len, sizeof w->path - w->len, fmt, key)
+            : snprintf(w->path + w->len, sizeof w->path - w->len, fmt, index);
     if (n > 0)
         w->len += (size_t)n;
     if (w->len >= sizeof w->path)
@@ -249,20 +248,20 @@ static int check_attr_name(const struct where *w, const char *name,
     if (!ncname(name, plen) || !ncname(colon + 1, strlen(colon + 1)))
         return bad(w, "not an XML name");
     if ((plen == 3 && !strncmp(name, "xml", 3)) ||
-        (plen == 5 && !strncmp(name, "xmlns", 5)) ||
-        declared(sc, name, plen))
+        (plen == 5 && !strncmp(name, "xmlns", 5)) || declared(sc, name, plen))
         return 0;
     return bad(w, "prefix not declared: add an xmlns:PREFIX attribute");
 }
 
-static int build_attrs(struct where *w, json_t *attrs,
-                       const struct scope *sc, xmpp_stanza_t *st)
+static int build_attrs(struct where *w, json_t *attrs, const struct scope *sc,
+                       xmpp_stanza_t *st)
 {
     if (!json_is_object(attrs))
         return bad(w, "must be an object of strings");
     const char *k;
     json_t *v;
-    json_object_foreach(attrs, k, v) {
+    json_object_foreach(attrs, k, v)
+    {
         size_t was = path_push(w, ".%s", k, 0);
         int rc = check_attr_name(w, k, sc);
         if (!rc && !json_is_string(v))
@@ -301,7 +300,8 @@ static int build_children(xmpp_ctx_t *ctx, struct where *w, json_t *a,
         return bad(w, "must be an array of elements and strings");
     size_t i;
     json_t *c;
-    json_array_foreach(a, i, c) {
+    json_array_foreach(a, i, c)
+    {
         size_t was = path_push(w, "[%zu]", NULL, i);
         int rc = 0;
         xmpp_stanza_t *child = NULL;
@@ -319,21 +319,24 @@ static int build_children(xmpp_ctx_t *ctx, struct where *w, json_t *a,
     return 0;
 }
 
-static const char *const known_keys[] = {"name", "ns", "attrs", "text",
-                                         "children", NULL};
+static const char *const known_keys[] = {"name", "ns",       "attrs",
+                                         "text", "children", NULL};
 
 static int check_keys(struct where *w, json_t *j)
 {
     const char *k;
     json_t *v;
-    json_object_foreach(j, k, v) {
+    json_object_foreach(j, k, v)
+    {
         int i = 0;
         while (known_keys[i] && strcmp(known_keys[i], k))
             i++;
         if (!known_keys[i]) {
             char msg[160];
-            snprintf(msg, sizeof msg, "unknown key \"%.60s\" (an element has "
-                     "name, ns, attrs, text and children)", k);
+            snprintf(msg, sizeof msg,
+                     "unknown key \"%.60s\" (an element has "
+                     "name, ns, attrs, text and children)",
+                     k);
             return bad(w, msg);
         }
     }
@@ -360,9 +363,9 @@ static int check_element(struct where *w, json_t *j)
     path_pop(w, was);
     if (!rc && ns) {
         was = path_push(w, ".%s", "ns", 0);
-        rc = json_is_string(ns) ? check_text(w, json_string_value(ns),
-                                             json_string_length(ns))
-                                : bad(w, "must be a string");
+        rc = json_is_string(ns)
+                 ? check_text(w, json_string_value(ns), json_string_length(ns))
+                 : bad(w, "must be a string");
         if (!rc && reserved_ns(ns))
             rc = bad(w, "an element cannot be in the xml or xmlns namespace");
         path_pop(w, was);
@@ -388,8 +391,7 @@ static int build(xmpp_ctx_t *ctx, struct where *w, json_t *j,
     json_t *attrs = json_object_get(j, "attrs");
     json_t *text = json_object_get(j, "text");
     json_t *children = json_object_get(j, "children");
-    struct scope sc = {.attrs = json_is_object(attrs) ? attrs : NULL,
-                       .up = up};
+    struct scope sc = {.attrs = json_is_object(attrs) ? attrs : NULL, .up = up};
     xmpp_stanza_t *st = xmpp_stanza_new(ctx);
     xmpp_stanza_set_name(st, json_string_value(json_object_get(j, "name")));
     if (ns)
@@ -426,8 +428,8 @@ json_t *xmljson_load(const char *what, const char *buf, size_t len)
     json_error_t err;
     json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
     if (!j)
-        fail(XE_DATA, "%s: line %d, column %d: %s", what, err.line,
-             err.column, err.text);
+        fail(XE_DATA, "%s: line %d, column %d: %s", what, err.line, err.column,
+             err.text);
     return j;
 }
 

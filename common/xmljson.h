@@ -35,7 +35,7 @@
 #include <strophe.h>
 
 /* The stream's namespace for a client or a component (XEP-0114). */
-#define NS_CLIENT "jabber:client"
+#define NS_CLIENT    "jabber:client"
 #define NS_COMPONENT "jabber:component:accept"
 
 /* st as a new JSON object; `ns` is the namespace in effect around it
@@ -62,6 +62,5 @@ json_t *xmljson_load(const char *what, const char *buf, size_t len);
  * XE_DATA, as xmljson_to_stanza. */
 int xmljson_parse(xmpp_ctx_t *ctx, const char *what, const char *buf,
                   size_t len, xmpp_stanza_t **out);
-
 
 #endif

@@ -42,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (want)
             CHECK(a.name && strcmp(a.name, want) == 0);
         /* Every value came from a line "key = value" of the input. */
-        const char *vals[] = {a.jid, a.password, a.password_cmd, a.server,
-                              a.ca_file, a.resource};
+        const char *vals[] = {a.jid,    a.password, a.password_cmd,
+                              a.server, a.ca_file,  a.resource};
         for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
             CHECK(!vals[i] || memmem(text, n, vals[i], strlen(vals[i])));
     } else {

@@ -11,10 +11,10 @@
 
 /* An invariant: on failure print it (to the real stderr) and abort, so
  * libFuzzer saves the input as a crash. */
-#define CHECK(cond)                                                         \
-    do {                                                                    \
-        if (!(cond))                                                        \
-            fuzz_failed(__FILE__, __LINE__, #cond);                         \
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            fuzz_failed(__FILE__, __LINE__, #cond);                            \
     } while (0)
 
 void fuzz_failed(const char *file, int line, const char *what)

@@ -62,8 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (i == 3)
             CHECK(json_integer_value(v) == (long long)strlen(vals[i]) - 3);
         else if (valid_utf8(vals[i]))
-            CHECK(json_is_string(v) && strcmp(json_string_value(v),
-                                              vals[i]) == 0);
+            CHECK(json_is_string(v) &&
+                  strcmp(json_string_value(v), vals[i]) == 0);
     }
     json_decref(obj);
     capture_free(&c);

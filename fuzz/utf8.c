@@ -28,8 +28,7 @@ static int reference_valid(const uint8_t *s, size_t n)
     CHECK(out);
     char *in = (char *)s, *o = (char *)out;
     size_t inleft = n, outleft = 4 * n + 4;
-    int ok = iconv(cd, &in, &inleft, &o, &outleft) != (size_t)-1 &&
-             inleft == 0;
+    int ok = iconv(cd, &in, &inleft, &o, &outleft) != (size_t)-1 && inleft == 0;
     size_t count = (size_t)((uint32_t *)o - out);
     for (size_t i = 0; ok && i < count; i++)
         ok = xml_char(out[i]);

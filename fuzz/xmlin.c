@@ -62,8 +62,8 @@ enum split { WHOLE, LINES, PIECES };
 
 /* Feed data whole, a line at a time, or in pieces of 1..7 bytes whose
  * sizes come from seed. Returns the number of errors. */
-static int feed(const uint8_t *data, size_t size, enum split how,
-                unsigned seed, struct got *g)
+static int feed(const uint8_t *data, size_t size, enum split how, unsigned seed,
+                struct got *g)
 {
     struct xmlin *x = xmlin_new(ctx, "fuzz", 4096, NULL, collect, g);
     CHECK(x);

@@ -25,9 +25,8 @@ static void drop_ns(xmpp_stanza_t *st, const char *in_force, bool inherited)
     if (xmpp_stanza_is_text(st))
         return;
     const char *own = xmpp_stanza_get_attribute(st, "xmlns");
-    bool redundant =
-        own && (inherited ? in_force && !strcmp(own, in_force)
-                          : !*own && (!in_force || !*in_force));
+    bool redundant = own && (inherited ? in_force && !strcmp(own, in_force)
+                                       : !*own && (!in_force || !*in_force));
     char *keep = own ? strdup(own) : NULL;
     if (redundant)
         xmpp_stanza_del_attribute(st, "xmlns");
