@@ -12,17 +12,18 @@ DISTDIR ?= .
 DEPS := libstrophe:libstrophe-dev expat:libexpat1-dev openssl:libssl-dev \
 	inih:libinih-dev libcurl:libcurl4-openssl-dev jansson:libjansson-dev
 PKGS := $(foreach d,$(DEPS),$(firstword $(subst :, ,$(d))))
-VERSION := $(shell sed -n 's/^\#define XMPP_VERSION "\(.*\)"/\1/p' common/version.h)
+VERSION := $(shell sed -n 's/^\#define XMPP_VERSION "\(.*\)"/\1/p' common/cli/version.h)
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libcurl is opened at run time, for uploads only (common/httpput.c).
+# libcurl is opened at run time, for uploads only (common/net/httpput.c).
 PKG_LIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(PKG_CFLAGS)
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS)
 
-SRC := main.c $(wildcard common/*.c) $(wildcard cmd/*.c)
+SRC := main.c $(wildcard common/*/*.c) $(wildcard cmd/*.c)
+HDR := $(wildcard common/*/*.h)
 OBJ := $(SRC:.c=.o)
 TOOLS := $(sort $(basename $(notdir $(wildcard cmd/*.c))))
 MANPAGES := $(wildcard man/*.1)
@@ -61,11 +62,11 @@ $(SAN_DIR)/%.o: %.c | pkgcheck
 # coverage under ASan+UBSan: build/fuzz/TARGET.
 FUZZ_CC ?= clang-14
 FUZZ_DIR := build/fuzz
-FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra $(PKG_CFLAGS) \
+FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -I. $(PKG_CFLAGS) \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_TARGETS := $(filter-out fuzz,$(basename $(notdir $(wildcard fuzz/*.c))))
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
-FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(wildcard common/*.c))
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(wildcard common/*/*.c))
 
 fuzz: $(FUZZ_BINS)
 
@@ -149,11 +150,11 @@ bench: deps
 
 lint:
 	mandoc -Tlint -W warning $(MANPAGES)
-	clang-format --dry-run -Werror $(SRC) $(wildcard common/*.h fuzz/*.[ch])
+	clang-format --dry-run -Werror $(SRC) $(HDR) $(wildcard fuzz/*.[ch])
 
 # The one C style (.clang-format), applied in place.
 format:
-	clang-format -i $(SRC) $(wildcard common/*.h fuzz/*.[ch])
+	clang-format -i $(SRC) $(HDR) $(wildcard fuzz/*.[ch])
 
 # bash-completion loads a completion by command name, so each xmpp-TOOL
 # gets a link to the one script.

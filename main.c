@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/completion.h"
-#include "common/die.h"
-#include "common/exitcode.h"
-#include "common/tool.h"
-#include "common/version.h"
+#include "common/cli/completion.h"
+#include "common/cli/die.h"
+#include "common/cli/exitcode.h"
+#include "common/cli/tool.h"
+#include "common/cli/version.h"
 
 extern const struct tool tool_send, tool_recv, tool_roster, tool_presence,
     tool_iq, tool_disco, tool_ping, tool_version, tool_time, tool_vcard,

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/die.h"
-#include "../common/exitcode.h"
-#include "../common/query.h"
-#include "../common/session.h"
+#include "common/cli/die.h"
+#include "common/cli/exitcode.h"
+#include "common/net/session.h"
+#include "common/xmpp/query.h"
 
 #define NS_INFO  "http://jabber.org/protocol/disco#info"
 #define NS_ITEMS "http://jabber.org/protocol/disco#items"

@@ -8,17 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/die.h"
-#include "../common/exitcode.h"
-#include "../common/form.h"
-#include "../common/jid.h"
-#include "../common/muc.h"
-#include "../common/output.h"
-#include "../common/query.h"
-#include "../common/session.h"
-#include "../common/stanza.h"
-#include "../common/subcmd.h"
-#include "../common/utf8.h"
+#include "common/cli/die.h"
+#include "common/cli/exitcode.h"
+#include "common/cli/subcmd.h"
+#include "common/io/output.h"
+#include "common/io/utf8.h"
+#include "common/net/session.h"
+#include "common/xmpp/form.h"
+#include "common/xmpp/jid.h"
+#include "common/xmpp/muc.h"
+#include "common/xmpp/query.h"
+#include "common/xmpp/stanza.h"
 
 static const char help[] =
     "Subcommands (ROOM is ROOM@SERVICE):\n"

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "../common/die.h"
-#include "../common/exitcode.h"
-#include "../common/output.h"
-#include "../common/query.h"
+#include "common/cli/die.h"
+#include "common/cli/exitcode.h"
+#include "common/io/output.h"
+#include "common/xmpp/query.h"
 
 #define NS_PING "urn:xmpp:ping"
 #define PING_ID "xmpp-ping-"

@@ -8,14 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/die.h"
-#include "../common/exitcode.h"
-#include "../common/jid.h"
-#include "../common/muc.h"
-#include "../common/output.h"
-#include "../common/presence.h"
-#include "../common/session.h"
-#include "../common/stanza.h"
+#include "common/cli/die.h"
+#include "common/cli/exitcode.h"
+#include "common/io/output.h"
+#include "common/net/session.h"
+#include "common/xmpp/jid.h"
+#include "common/xmpp/muc.h"
+#include "common/xmpp/presence.h"
+#include "common/xmpp/stanza.h"
 
 static const char help[] =
     "Receiving:\n"

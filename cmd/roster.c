@@ -8,17 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/die.h"
-#include "../common/exitcode.h"
-#include "../common/input.h"
-#include "../common/jid.h"
-#include "../common/jsonl.h"
-#include "../common/output.h"
-#include "../common/presence.h"
-#include "../common/roster.h"
-#include "../common/session.h"
-#include "../common/stanza.h"
-#include "../common/utf8.h"
+#include "common/cli/die.h"
+#include "common/cli/exitcode.h"
+#include "common/io/input.h"
+#include "common/io/jsonl.h"
+#include "common/io/output.h"
+#include "common/io/utf8.h"
+#include "common/net/session.h"
+#include "common/xmpp/jid.h"
+#include "common/xmpp/presence.h"
+#include "common/xmpp/roster.h"
+#include "common/xmpp/stanza.h"
 
 static const char synopsis[] =
     "[options] [list | pending | export]\n"

@@ -8,15 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/die.h"
-#include "../common/exitcode.h"
-#include "../common/input.h"
-#include "../common/jid.h"
-#include "../common/mimetype.h"
-#include "../common/muc.h"
-#include "../common/session.h"
-#include "../common/stanza.h"
-#include "../common/upload.h"
+#include "common/cli/die.h"
+#include "common/cli/exitcode.h"
+#include "common/io/input.h"
+#include "common/io/mimetype.h"
+#include "common/net/session.h"
+#include "common/xmpp/jid.h"
+#include "common/xmpp/muc.h"
+#include "common/xmpp/stanza.h"
+#include "common/xmpp/upload.h"
 
 static const char help[] =
     "Message:\n"

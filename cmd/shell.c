@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/die.h"
-#include "../common/exitcode.h"
-#include "../common/input.h"
-#include "../common/output.h"
-#include "../common/query.h"
-#include "../common/xmlin.h"
-#include "../common/xmljson.h"
+#include "common/cli/die.h"
+#include "common/cli/exitcode.h"
+#include "common/io/input.h"
+#include "common/io/output.h"
+#include "common/io/xmlin.h"
+#include "common/io/xmljson.h"
+#include "common/xmpp/query.h"
 
 static const char help[] =
     "Pipe:\n"

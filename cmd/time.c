@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../common/output.h"
-#include "../common/query.h"
+#include "common/io/output.h"
+#include "common/xmpp/query.h"
 
 static const char help[] =
     "JID defaults to your server. Output: the entity's local time, its UTC\n"

@@ -4,8 +4,8 @@
  */
 #include <string.h>
 
-#include "../common/output.h"
-#include "../common/query.h"
+#include "common/io/output.h"
+#include "common/xmpp/query.h"
 
 static const char help[] =
     "JID defaults to your server. Output: NAME TAB VERSION TAB OS (empty\n"

@@ -1,11 +1,11 @@
-/* The parsers of option values (common/options.c, credentials.c):
+/* The parsers of option values (common/cli/options.c, credentials.c):
  * --server HOST[:PORT] and the numbers of --timeout, --count, --port. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/credentials.h"
-#include "../common/exitcode.h"
-#include "../common/options.h"
+#include "common/cli/credentials.h"
+#include "common/cli/exitcode.h"
+#include "common/cli/options.h"
 #include "fuzz.h"
 
 static void server(const char *spec)

@@ -1,12 +1,12 @@
-/* config_parse (common/config.c, over inih) on arbitrary files. An
+/* config_parse (common/cli/config.c, over inih) on arbitrary files. An
  * input starting "want=NAME\n" asks for account NAME, as -a NAME does,
  * and "jid=JID\n" for the account of that JID, as -j JID does;
  * otherwise the default account is chosen. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/config.h"
-#include "../common/exitcode.h"
+#include "common/cli/config.h"
+#include "common/cli/exitcode.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/output.h"
-#include "../common/tool.h"
+#include "common/cli/tool.h"
+#include "common/io/output.h"
 
 /* main.c's, which the targets do not link. */
 const struct tool *current_tool;

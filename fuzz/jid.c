@@ -1,12 +1,12 @@
-/* jid_check, jid_bare_len and jid_matches (common/jid.c) on arbitrary
+/* jid_check, jid_bare_len and jid_matches (common/xmpp/jid.c) on arbitrary
  * strings: what a user types after -j or as a recipient, and what a
  * server puts in from=. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/jid.h"
-#include "../common/utf8.h"
+#include "common/io/utf8.h"
+#include "common/xmpp/jid.h"
 #include "fuzz.h"
 
 /* What jid_check promises about a JID it accepts. */

@@ -1,4 +1,4 @@
-/* common/jsonl.c: JSON Lines input (roster import), as a file. Every
+/* common/io/jsonl.c: JSON Lines input (roster import), as a file. Every
  * non-blank line reaches the callback as an object, or the read fails
  * with 65 at the first that is not one; strings that jsonl_string hands
  * out are UTF-8 that XML allows. */
@@ -7,9 +7,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../common/exitcode.h"
-#include "../common/jsonl.h"
-#include "../common/utf8.h"
+#include "common/cli/exitcode.h"
+#include "common/io/jsonl.h"
+#include "common/io/utf8.h"
 #include "fuzz.h"
 
 static int on_object(json_t *obj, const char *where, void *ud)

@@ -1,12 +1,12 @@
-/* The JSON Lines writer (common/output.c) with arbitrary keys and values,
+/* The JSON Lines writer (common/io/output.c) with arbitrary keys and values,
  * read back with jansson: one object per line, valid JSON whatever the
  * bytes (invalid UTF-8 included), and every valid string back intact. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/output.h"
-#include "../common/utf8.h"
+#include "common/io/output.h"
+#include "common/io/utf8.h"
 #include "fuzz.h"
 
 #define MAX_MEMBERS 8

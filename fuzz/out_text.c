@@ -1,9 +1,9 @@
-/* out_text (common/output.c): whatever a field holds, one record stays
+/* out_text (common/io/output.c): whatever a field holds, one record stays
  * one line, and the escaping can be undone exactly. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/output.h"
+#include "common/io/output.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,4 +1,4 @@
-/* out_xml (common/output.c), the --xml writer. Two ways in:
+/* out_xml (common/io/output.c), the --xml writer. Two ways in:
  *   input starting with '<': XML as a server would send it, parsed by
  *   libstrophe (expat), written out, parsed again and written again;
  *   anything else: fields (NUL-separated) made into attribute values
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <strophe.h>
 
-#include "../common/output.h"
-#include "../common/utf8.h"
+#include "common/io/output.h"
+#include "common/io/utf8.h"
 #include "fuzz.h"
 
 static xmpp_ctx_t *ctx;

@@ -1,4 +1,4 @@
-/* utf8_check and utf8_sanitize (common/utf8.c) on arbitrary bytes, and
+/* utf8_check and utf8_sanitize (common/io/utf8.c) on arbitrary bytes, and
  * against glibc's UTF-8 decoder: every message body and stdin line goes
  * through them before it is put in a stanza. */
 #include <iconv.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/utf8.h"
+#include "common/io/utf8.h"
 #include "fuzz.h"
 
 /* XML 1.0 §2.2 Char. */

@@ -1,4 +1,4 @@
-/* common/xmlin.c: user XML (iq payloads, shell stdin) into stanzas.
+/* common/io/xmlin.c: user XML (iq payloads, shell stdin) into stanzas.
  *   xmlin_parse_one: what it accepts, written by out_xml, reads back as
  *   the same stanza;
  *   xmlin_new/xmlin_feed: fed a line at a time (as from a pipe) or in
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/exitcode.h"
-#include "../common/xmlin.h"
+#include "common/cli/exitcode.h"
+#include "common/io/xmlin.h"
 #include "fuzz.h"
 
 #define MAX_ELEMENTS 64

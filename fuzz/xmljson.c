@@ -1,4 +1,4 @@
-/* common/xmljson.c: the JSON form of stanzas, both ways.
+/* common/io/xmljson.c: the JSON form of stanzas, both ways.
  *   JSON in (input not starting with '<'): what xmljson_parse accepts,
  *   turned back into JSON and parsed again, is the same stanza, and its
  *   XML (out_xml) read by xmlin is that stanza too;
@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/exitcode.h"
-#include "../common/xmlin.h"
-#include "../common/xmljson.h"
+#include "common/cli/exitcode.h"
+#include "common/io/xmlin.h"
+#include "common/io/xmljson.h"
 #include "fuzz.h"
 
 static xmpp_ctx_t *ctx;

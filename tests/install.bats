@@ -78,8 +78,8 @@ tools() { "$XMPP" --help | sed -n '/^Tools:/,/^$/s/^  \([a-z][a-z0-9-]*\) .*/\1/
 @test "dist: outside a git checkout it says so" {
     mkdir -p "$BATS_TEST_TMPDIR/tree"
     cp "$ROOT/Makefile" "$BATS_TEST_TMPDIR/tree/"
-    mkdir -p "$BATS_TEST_TMPDIR/tree/common"
-    cp "$ROOT/common/version.h" "$BATS_TEST_TMPDIR/tree/common/"
+    mkdir -p "$BATS_TEST_TMPDIR/tree/common/cli"
+    cp "$ROOT/common/cli/version.h" "$BATS_TEST_TMPDIR/tree/common/cli/"
     run make -C "$BATS_TEST_TMPDIR/tree" dist
     assert_failure
     assert_output --partial "make dist needs a git checkout, not a tarball"

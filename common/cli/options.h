@@ -1,0 +1,71 @@
+/* Options every tool accepts, parsed from one shared table so that
+ * --jid, --timeout, -v, TLS and credentials behave alike everywhere. */
+#ifndef XMPP_OPTIONS_H
+#define XMPP_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/cli/tool.h"
+
+enum output_format { OUT_TEXT, OUT_JSON, OUT_XML };
+
+struct session_opts {
+    const char *jid;
+    const char *account;
+    const char *password_file;
+    const char *password_cmd;
+    const char *server; /* HOST[:PORT], skips SRV */
+    const char *ca_file;
+    const char *resource;
+    const char *component;   /* XEP-0114: connect as this component domain */
+    const char *secret_file; /* the component's shared secret */
+    bool direct_tls;
+    bool insecure;
+    double timeout;     /* seconds; < 0 means none */
+    bool timeout_given; /* -t was on the command line */
+    int verbose;
+    enum output_format format;
+    bool reconnect;  /* set by a tool: it will call session_reconnect */
+    bool tells_loss; /* set by a tool: it reports a lost session
+                      * itself, with session_tell_loss() */
+};
+
+/* The deadline, in seconds, of a tool that does a job and exits. */
+#define OPTS_DEFAULT_TIMEOUT 30
+
+/* Returned by opts_parse when the tool should go on with its job. */
+#define OPTS_CONTINUE (-1)
+
+/* Called for each of the tool's own options (c is the getopt value). */
+typedef int (*tool_opt_fn)(int c, const char *arg, void *ud);
+
+/* Parse argv against the shared options and the current tool's own.
+ * On success sets *first to the index of the first operand and returns
+ * OPTS_CONTINUE; after --help or --version returns XE_OK; on a usage
+ * error prints it and returns XE_USAGE. */
+int opts_parse(int argc, char **argv, struct session_opts *o,
+               tool_opt_fn on_opt, void *ud, int *first);
+
+/* The shared options as opts_parse() knows them, for completions. */
+struct opts_table {
+    const struct option *options; /* NULL-terminated */
+    const char *shortopts;
+    const char *help;
+};
+struct opts_table opts_common(void);
+
+/* Print "usage: xmpp TOOL SYNOPSIS" and the option help to f. */
+void opts_usage(const struct tool *t, int to_stderr);
+
+/* Parse a non-negative number of seconds ("2", "0.5"). */
+int opts_seconds(const char *arg, double *out);
+
+/* Parse --max-size: a number of bytes, 1 to 1 GiB; a usage error is
+ * printed. Returns OPTS_CONTINUE or XE_USAGE. */
+int opts_size(const char *arg, size_t *out);
+
+/* Parse an integer in [min, max]. */
+int opts_int(const char *arg, long min, long max, long *out);
+
+#endif

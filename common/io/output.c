@@ -1,0 +1,189 @@
+#include "common/io/output.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/io/utf8.h"
+
+#define XML_NS "http://www.w3.org/XML/1998/namespace"
+
+void out_text(FILE *f, const char *s)
+{
+    if (!s)
+        return;
+    for (; *s; s++) {
+        switch (*s) {
+        case '\\': fputs("\\\\", f); break;
+        case '\t': fputs("\\t", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        default: putc(*s, f);
+        }
+    }
+}
+
+void out_json_string(FILE *f, const char *s)
+{
+    if (!s) {
+        fputs("null", f);
+        return;
+    }
+    putc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        case '\b': fputs("\\b", f); break;
+        case '\f': fputs("\\f", f); break;
+        default:
+            if (*p < 0x20) {
+                fprintf(f, "\\u%04x", *p);
+            } else if (*p < 0x80) {
+                putc(*p, f);
+            } else {
+                /* RFC 8259 §8.1: JSON text is UTF-8. */
+                unsigned long cp;
+                size_t n = utf8_decode((const char *)p, 4, &cp);
+                if (n) {
+                    fwrite(p, 1, n, f);
+                    p += n - 1;
+                } else {
+                    fputs("\\ufffd", f);
+                }
+            }
+        }
+    }
+    putc('"', f);
+}
+
+void json_begin(struct json_obj *j, FILE *f)
+{
+    j->f = f;
+    j->members = 0;
+    putc('{', f);
+}
+
+static void key(struct json_obj *j, const char *k)
+{
+    if (j->members++)
+        putc(',', j->f);
+    out_json_string(j->f, k);
+    putc(':', j->f);
+}
+
+void json_str(struct json_obj *j, const char *k, const char *val)
+{
+    if (!val)
+        return;
+    key(j, k);
+    out_json_string(j->f, val);
+}
+
+void json_int(struct json_obj *j, const char *k, long long val)
+{
+    key(j, k);
+    fprintf(j->f, "%lld", val);
+}
+
+void json_raw(struct json_obj *j, const char *k, const char *raw)
+{
+    key(j, k);
+    fputs(raw, j->f);
+}
+
+void json_end(struct json_obj *j)
+{
+    fputs("}\n", j->f);
+}
+
+/* XML escaping for text (attr = 0) or attribute values (attr = 1). */
+static void xml_escaped(FILE *f, const char *s, int attr)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '\n': fputs("&#10;", f); break;
+        case '\r': fputs("&#13;", f); break;
+        case '"': fputs(attr ? "&quot;" : "\"", f); break;
+        case '\t': fputs(attr ? "&#9;" : "\t", f); break;
+        default: putc(*s, f);
+        }
+    }
+}
+
+/* Attributes come out of the library's hash in no order; print them
+ * in a stable one: namespace declarations first, then by name. */
+static int attr_order(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    int dx = !strncmp(x, "xmlns", 5), dy = !strncmp(y, "xmlns", 5);
+    return dx != dy ? dy - dx : strcmp(x, y);
+}
+
+/* An xmlns equal to the one in force is left out: the parser repeats it
+ * on every child element. */
+void out_xml_in(FILE *f, xmpp_stanza_t *st, const char *ns)
+{
+    if (xmpp_stanza_is_text(st)) {
+        const char *t = xmpp_stanza_get_text_ptr(st);
+        if (t)
+            xml_escaped(f, t, 0);
+        return;
+    }
+    const char *name = xmpp_stanza_get_name(st);
+    const char *own = xmpp_stanza_get_ns(st);
+    /* An element in the xml namespace (<xml:x/> from the server) can
+     * only be written with the prefix: xmlns="...XML/1998/namespace"
+     * is not well-formed. The default namespace stays as it was. */
+    bool xml_ns = own && !strcmp(own, XML_NS);
+    if (xml_ns)
+        own = NULL;
+    fprintf(f, xml_ns ? "<xml:%s" : "<%s", name);
+    int n = xmpp_stanza_get_attribute_count(st);
+    if (n > 0) {
+        const char *attrs[2 * n];
+        xmpp_stanza_get_attributes(st, attrs, 2 * n);
+        qsort(attrs, (size_t)n, 2 * sizeof *attrs, attr_order);
+        for (int i = 0; i < 2 * n; i += 2) {
+            if (!strcmp(attrs[i], "xmlns") &&
+                (xml_ns || (ns && !strcmp(attrs[i + 1], ns))))
+                continue;
+            /* libstrophe's parser keeps the local name of a namespaced
+             * attribute only: "lang" is xml:lang (RFC 6120 §8.1.5), the
+             * one such attribute stanzas carry; unless the element has
+             * an xml:lang as well (ours keep the prefix), when it can
+             * only be a plain lang. */
+            const char *name = attrs[i];
+            bool xml_lang = !strcmp(name, "lang") &&
+                            !xmpp_stanza_get_attribute(st, "xml:lang");
+            fprintf(f, " %s=\"", xml_lang ? "xml:lang" : name);
+            xml_escaped(f, attrs[i + 1], 1);
+            putc('"', f);
+        }
+    }
+    xmpp_stanza_t *c = xmpp_stanza_get_children(st);
+    if (!c) {
+        fputs("/>", f);
+        return;
+    }
+    putc('>', f);
+    for (; c; c = xmpp_stanza_get_next(c))
+        out_xml_in(f, c, own ? own : ns);
+    fprintf(f, xml_ns ? "</xml:%s>" : "</%s>", name);
+}
+
+void out_xml(FILE *f, xmpp_stanza_t *st)
+{
+    out_xml_in(f, st, NULL);
+}
+
+int out_flush(FILE *f)
+{
+    return (fflush(f) == 0 && !ferror(f)) ? 0 : -1;
+}

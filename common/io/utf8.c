@@ -1,0 +1,92 @@
+#include "common/io/utf8.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+size_t utf8_decode(const char *str, size_t n, unsigned long *cp)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    unsigned char c = s[0];
+    size_t len;
+    unsigned long v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if ((c & 0xE0) == 0xC0) {
+        len = 2, v = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        len = 3, v = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+        len = 4, v = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+/* XML 1.0 §2.2: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] |
+ * [#x10000-#x10FFFF]. Surrogates never decode, so only these remain. */
+static int xml_char(unsigned long cp)
+{
+    if (cp < 0x20)
+        return cp == 0x9 || cp == 0xA || cp == 0xD;
+    return cp != 0xFFFE && cp != 0xFFFF;
+}
+
+const char *utf8_check(const char *s, size_t len, size_t *at)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        unsigned long cp;
+        if (p[i] < 0x80 && p[i] >= 0x20) { /* the common case, fast */
+            i++;
+            continue;
+        }
+        size_t n = utf8_decode(s + i, len - i, &cp);
+        *at = i;
+        if (!n)
+            return "invalid UTF-8";
+        if (!xml_char(cp))
+            return "character not allowed in XML";
+        i += n;
+    }
+    return NULL;
+}
+
+char *utf8_sanitize(const char *s, size_t len, size_t *outlen)
+{
+    /* U+FFFD is 3 bytes and replaces at least one byte. */
+    char *out = malloc(len * 3 + 1);
+    if (!out)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, o = 0;
+    while (i < len) {
+        unsigned long cp;
+        size_t n = utf8_decode(s + i, len - i, &cp);
+        if (n && xml_char(cp)) {
+            memcpy(out + o, p + i, n);
+            o += n;
+            i += n;
+        } else {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i += n ? n : 1;
+        }
+    }
+    out[o] = '\0';
+    if (outlen)
+        *outlen = o;
+    return out;
+}

@@ -1,0 +1,147 @@
+/* The one place a connection is made: options -> credentials -> connect
+ * -> session established -> the tool's job -> clean disconnect, all
+ * under one deadline. Tools never parse host/port/password themselves. */
+#ifndef XMPP_SESSION_H
+#define XMPP_SESSION_H
+
+#include <stdbool.h>
+#include <strophe.h>
+
+#include "common/cli/credentials.h"
+#include "common/cli/options.h"
+
+/* session.status while the session goes on. */
+#define SESSION_RUNNING (-1)
+
+struct session {
+    xmpp_ctx_t *ctx;
+    xmpp_conn_t *conn;
+    const struct session_opts *opt;
+    struct creds creds;
+    xmpp_log_t log;
+    long long deadline; /* CLOCK_MONOTONIC ms; 0: none */
+    int status;         /* SESSION_RUNNING, or how it ended */
+    bool ready;         /* authenticated and bound */
+    bool closing;       /* we asked for the disconnect */
+    bool presence_sent; /* so we owe an unavailable at the end */
+    /* Delivery accounting. Every stanza we send gets an ordinal (1, 2,
+     * ...); `confirmed` is the highest ordinal the server is known to
+     * have processed, from XEP-0198 acks or from any IQ reply (RFC 6120
+     * §10.1: a server processes a stream's stanzas in order). */
+    unsigned long out;       /* stanzas sent this session */
+    unsigned long confirmed; /* of those, processed by the server */
+    unsigned long in;        /* stanzas received and handled (XEP-0198 h) */
+    enum { SM_OFF, SM_OFFERED, SM_ASKED, SM_ON } sm;
+    /* Features to advertise (caps.h), NULL-terminated: when set,
+     * session_answer_iqs() answers disco#info with them. */
+    const char *const *features;
+    bool handlers_added;    /* accounting handlers, once per connection */
+    bool reconnecting;      /* failures are kept in why, not printed */
+    bool loss_untold;       /* lost quietly, and not reported yet */
+    bool resumed;           /* the last reconnect resumed the session */
+    int sock;               /* the TCP socket once made (0: none yet) */
+    unsigned long received; /* stanzas the library logged as received */
+    int sock_error;         /* errno of a failed connect, from the log */
+    enum {
+        AT_CONNECTING,
+        AT_STREAM,
+        AT_SASL,
+        AT_BIND
+    } stage;               /* from the log */
+    int auth_hint;         /* what the library's log said went wrong */
+    char why[256];         /* its words, or the certificate error */
+    char tls_reason[160];  /* OpenSSL's last error, from the log */
+    char confirm_to[1024]; /* a component's confirming pings go here */
+    char stream_id[128];   /* XEP-0114: the server's, for the handshake */
+};
+
+/* Resolve credentials and connect; returns 0 once the session is
+ * established, else an exit status (the message printed). s must be
+ * released with session_close() in either case. */
+int session_open(struct session *s, const struct session_opts *o);
+
+/* Run the event loop once for at most ms milliseconds. Returns
+ * SESSION_RUNNING, or the status the session ended with: XE_TIMEOUT at
+ * the deadline, XE_CONNLOST when the server went away, 128+N on signal
+ * N (SIGINT, SIGTERM), or what session_stop() set. */
+int session_step(struct session *s, unsigned long ms);
+
+/* Run until *done turns true (returns 0) or the session ends (returns
+ * its status). With done NULL, run until the session ends. */
+int session_wait(struct session *s, const bool *done);
+
+/* After XE_CONNLOST, with opt->reconnect set before session_open: try
+ * again with exponential backoff (1 s doubling to 60 s, jittered),
+ * saying so on stderr, until connected, the deadline (XE_TIMEOUT), a
+ * signal (128+N) or an authentication failure (XE_AUTH). With
+ * opt->reconnect the library runs XEP-0198 with resumption, so a
+ * session the server kept is resumed (s->resumed) and what was
+ * addressed to us meanwhile arrives; otherwise the tool must announce
+ * itself again (presence, rooms). Returns 0 once connected. */
+int session_reconnect(struct session *s);
+
+/* After SIGINT or SIGTERM ended the loop (status 128+N): carry on, to
+ * finish cleanly (confirm what was sent). Another signal ends it again.
+ * Returns N. */
+int session_clear_signal(struct session *s);
+
+/* End the loop with this status. */
+void session_stop(struct session *s, int status);
+
+/* Send a stanza (the caller keeps its reference) and return its ordinal
+ * (see session.confirmed). Every stanza must go through here, never
+ * straight to xmpp_send(), or the accounting is wrong. Available
+ * presence is remembered so that session_close() can say goodbye. */
+unsigned long session_send(struct session *s, xmpp_stanza_t *st);
+
+/* Ask the server to confirm everything sent so far, without waiting:
+ * an XEP-0198 <r/> when Stream Management is on, else an IQ ping whose
+ * reply covers what came before it. session.confirmed rises when the
+ * answer comes. */
+void session_request_ack(struct session *s);
+
+/* Send an IQ and wait for the reply from the entity it was sent to.
+ * Gives an id when it has none. Returns 0 with *reply the result,
+ * XE_STANZA with *reply the error stanza (unreported), or the session's
+ * status with *reply NULL. The caller releases *reply. */
+int session_iq(struct session *s, xmpp_stanza_t *iq, xmpp_stanza_t **reply);
+
+/* Could a reply to an IQ sent to `to` (NULL: no 'to') come from
+ * `from`? RFC 6120 §8.1.2.1; anything else is a forgery. */
+int session_reply_from(struct session *s, const char *to, const char *from);
+
+/* Answer the IQ requests addressed to us that the tool does not handle
+ * itself, as RFC 6120 §8.2.3 requires: a result to XEP-0199 pings and
+ * to roster pushes from our own account (RFC 6121 §2.1.6), our
+ * features to disco#info when session.features is set (XEP-0030),
+ * service-unavailable to the rest. */
+void session_answer_iqs(struct session *s);
+
+/* Make sure the server has processed everything sent so far (see
+ * session_request_ack) and wait for it. Returns 0 or the session's
+ * status; then out - confirmed stanzas are unconfirmed. */
+int session_confirm(struct session *s);
+
+/* Describe a stanza error as "type/condition (text)" into buf. */
+const char *stanza_error_text(xmpp_stanza_t *st, char *buf, size_t n);
+
+/* Print the stanza error of an IQ reply on stderr: "xmpp TOOL: WHAT:
+ * cancel/item-not-found". Returns XE_STANZA. */
+int report_stanza_error(const char *what, xmpp_stanza_t *reply);
+
+/* A fresh id for an outgoing stanza, malloc'd by the library. */
+char *session_id(struct session *s);
+
+/* Why the session was lost, for a tool that reports it itself
+ * (opts tells_loss): from now on it counts as told. */
+const char *session_tell_loss(struct session *s);
+
+/* Close cleanly (unavailable presence if we sent presence, then
+ * </stream:stream>) and free everything; a loss nobody told is said
+ * here. Returns status. */
+int session_close(struct session *s, int status);
+
+/* Milliseconds on the monotonic clock. */
+long long now_ms(void);
+
+#endif

@@ -1,0 +1,192 @@
+#include "common/xmpp/query.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cli/die.h"
+#include "common/cli/exitcode.h"
+#include "common/io/output.h"
+#include "common/io/xmljson.h"
+#include "common/xmpp/jid.h"
+
+const char *stream_ns(const struct session *s)
+{
+    return s->creds.component ? NS_COMPONENT : NS_CLIENT;
+}
+
+int query_check_target(const struct session_opts *o, const char *jid)
+{
+    const char *why;
+    if (jid && (why = jid_check(jid)))
+        return fail(XE_DATA, "%s: invalid JID: %s", jid, why);
+    if (!jid && o->component)
+        return fail(XE_USAGE, "a component has no server of its own to "
+                              "ask: give the JID");
+    return 0;
+}
+
+int query_jid_operand(const struct session_opts *o, int argc, char **argv,
+                      int first, const char **jid)
+{
+    *jid = first < argc ? argv[first++] : NULL;
+    if (first < argc)
+        return fail(XE_USAGE, "unexpected argument '%s'; usage: xmpp %s %s",
+                    argv[first], current_tool->name, current_tool->synopsis);
+    return query_check_target(o, *jid);
+}
+
+const char *query_target(const struct session *s, const char *jid)
+{
+    if (jid)
+        return jid;
+    const char *me = s->creds.jid, *at = strchr(me, '@');
+    static char domain[1024];
+    const char *d = at ? at + 1 : me;
+    snprintf(domain, sizeof domain, "%.*s", (int)jid_bare_len(d), d);
+    return domain;
+}
+
+xmpp_stanza_t *query_new(struct session *s, const char *type, const char *to,
+                         const char *name, const char *ns,
+                         xmpp_stanza_t **payload)
+{
+    xmpp_stanza_t *iq = xmpp_iq_new(s->ctx, type, NULL);
+    if (to)
+        xmpp_stanza_set_to(iq, to);
+    xmpp_stanza_t *q = xmpp_stanza_new(s->ctx);
+    xmpp_stanza_set_name(q, name);
+    xmpp_stanza_set_ns(q, ns);
+    xmpp_stanza_add_child_ex(iq, q, 0);
+    if (payload)
+        *payload = q;
+    return iq;
+}
+
+int query_ask(struct session *s, xmpp_stanza_t *iq, xmpp_stanza_t **reply)
+{
+    const char *to = xmpp_stanza_get_to(iq);
+    char *who = strdup(to ? to : query_target(s, NULL));
+    int rc = session_iq(s, iq, reply);
+    xmpp_stanza_release(iq);
+    if (rc == XE_STANZA) {
+        report_stanza_error(who ? who : "server", *reply);
+        xmpp_stanza_release(*reply);
+        *reply = NULL;
+    } else if (rc == XE_TIMEOUT) {
+        fail(XE_TIMEOUT, "%s: no answer by the deadline (--timeout)",
+             who ? who : "server");
+    }
+    free(who);
+    return rc;
+}
+
+static xmpp_stanza_t *first_element(xmpp_stanza_t *st)
+{
+    xmpp_stanza_t *c = xmpp_stanza_get_children(st);
+    while (c && !xmpp_stanza_is_tag(c))
+        c = xmpp_stanza_get_next(c);
+    return c;
+}
+
+static xmpp_stanza_t *build(struct session *s, struct query *q, const char *to)
+{
+    xmpp_stanza_t *iq, *el;
+    if (!q->payload) {
+        iq = query_new(s, q->type, to, q->name, q->ns, &el);
+        if (q->node)
+            xmpp_stanza_set_attribute(el, "node", q->node);
+        return iq;
+    }
+    iq = xmpp_iq_new(s->ctx, q->type, NULL);
+    if (to)
+        xmpp_stanza_set_to(iq, to);
+    xmpp_stanza_add_child_ex(iq, q->payload, 0);
+    q->payload = NULL;
+    return iq;
+}
+
+static void show(struct session *s, const struct query *q, xmpp_stanza_t *reply,
+                 const char *from)
+{
+    struct answer a = {.el = first_element(reply),
+                       .from = from,
+                       .ns = stream_ns(s),
+                       .fmt = s->opt->format};
+    if (!a.el || !q->print)
+        return;
+    if (a.fmt == OUT_XML)
+        print_element(stdout, a.el, a.ns, OUT_XML);
+    else
+        q->print(&a, q->ud);
+}
+
+int query_run(const struct session_opts *o, struct query *q)
+{
+    struct session s;
+    int rc = session_open(&s, o);
+    if (!rc) {
+        const char *to = q->to        ? q->to
+                         : q->to_self ? NULL
+                                      : query_target(&s, NULL);
+        char *from = strdup(to ? to : query_target(&s, NULL));
+        xmpp_stanza_t *reply;
+        if (!(rc = query_ask(&s, build(&s, q, to), &reply))) {
+            show(&s, q, reply, from);
+            xmpp_stanza_release(reply);
+        }
+        free(from);
+    }
+    if (q->payload)
+        xmpp_stanza_release(q->payload);
+    q->payload = NULL;
+    fflush(stdout);
+    return session_close(&s, rc);
+}
+
+int query_tool(int argc, char **argv, const char *name, const char *ns,
+               void (*print)(const struct answer *a, void *ud))
+{
+    struct session_opts o = {0};
+    const char *jid;
+    int first, rc = opts_parse(argc, argv, &o, NULL, NULL, &first);
+    if (rc != OPTS_CONTINUE)
+        return rc;
+    if ((rc = query_jid_operand(&o, argc, argv, first, &jid)))
+        return rc;
+    struct query q = {
+        .type = "get", .to = jid, .name = name, .ns = ns, .print = print};
+    return query_run(&o, &q);
+}
+
+int print_element(FILE *f, xmpp_stanza_t *el, const char *ns,
+                  enum output_format fmt)
+{
+    if (fmt == OUT_JSON)
+        return xmljson_write(f, el, ns);
+    out_xml_in(f, el, ns);
+    return putc('\n', f) == EOF ? -1 : 0;
+}
+
+char *child_text(xmpp_stanza_t *st, const char *name)
+{
+    xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(st, name);
+    return c ? xmpp_stanza_get_text(c) : NULL;
+}
+
+xmpp_stanza_t *next_named(xmpp_stanza_t *c, const char *name)
+{
+    while ((c = xmpp_stanza_get_next(c)))
+        if (xmpp_stanza_is_tag(c) && !strcmp(xmpp_stanza_get_name(c), name))
+            return c;
+    return NULL;
+}
+
+void print_fields(FILE *f, int n, const char *const *fields)
+{
+    for (int i = 0; i < n; i++) {
+        if (i)
+            putc('\t', f);
+        out_text(f, fields[i]);
+    }
+    putc('\n', f);
+}
