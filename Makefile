@@ -19,7 +19,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. $(PKG_CFLAGS)
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers -I. $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS)
 
 SRC := main.c $(wildcard common/*/*.c) $(wildcard cmd/*.c)
@@ -62,7 +62,7 @@ $(SAN_DIR)/%.o: %.c | pkgcheck
 # coverage under ASan+UBSan: build/fuzz/TARGET.
 FUZZ_CC ?= clang-14
 FUZZ_DIR := build/fuzz
-FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -I. $(PKG_CFLAGS) \
+FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-missing-field-initializers -I. $(PKG_CFLAGS) \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_TARGETS := $(filter-out fuzz,$(basename $(notdir $(wildcard fuzz/*.c))))
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)

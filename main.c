@@ -1,5 +1,6 @@
 /* xmpp: XMPP for shell scripts. One binary, many tools, chosen by the
  * name it was run as (xmpp-send) or by its first argument (xmpp send). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,8 +8,12 @@
 #include "common/cli/completion.h"
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
+#include "common/cli/options.h"
+#include "common/cli/subcmd.h"
 #include "common/cli/tool.h"
 #include "common/cli/version.h"
+#include "common/io/output.h"
+#include "common/net/session.h"
 
 extern const struct tool tool_send, tool_recv, tool_roster, tool_presence,
     tool_iq, tool_disco, tool_ping, tool_version, tool_time, tool_vcard,
@@ -43,13 +48,54 @@ static int list_tools(FILE *f)
     return 0;
 }
 
+/* Both phases, with the session open in between (tool.h). */
+static int prepare_and_run(const struct tool *t, void *st,
+                           struct session_opts *o, int argc, char **argv)
+{
+    int first;
+    opts_given given;
+    int rc = opts_parse(argc, argv, o, st, &first, &given);
+    if (rc != OPTS_CONTINUE)
+        return rc;
+    struct tool_args a = {NULL, argc - first, argv + first};
+    if (t->subs && (rc = subcmd_pick(t, argc, argv, first, given, &a)))
+        return rc;
+    if (t->prepare && (rc = t->prepare(st, o, &a)))
+        return rc;
+    struct session s;
+    if (!(rc = session_open(&s, o)))
+        rc = t->run ? t->run(st, &s) : a.sub->run(st, &s);
+    return session_close(&s, rc);
+}
+
+/* Whatever the tool printed must have reached stdout: a full disk or a
+ * closed pipe is an error, not a success. */
+static int check_stdout(int rc)
+{
+    if (out_flush(stdout) < 0 && !rc)
+        return fail(XE_IOERR, "stdout: %s", strerror(errno));
+    return rc;
+}
+
 static int run(const struct tool *t, int argc, char **argv)
 {
     static char name[64];
     snprintf(name, sizeof name, "xmpp %s", t->name);
     progname = name;
     current_tool = t;
-    return t->run(argc, argv);
+    if (t->legacy_main) /* TRANSITION */
+        return check_stdout(t->legacy_main(argc, argv));
+    void *st = calloc(1, t->size ? t->size : 1);
+    if (!st)
+        return fail(XE_USAGE, "out of memory");
+    if (t->init)
+        t->init(st);
+    struct session_opts o = {0};
+    int rc = prepare_and_run(t, st, &o, argc, argv);
+    if (t->release)
+        t->release(st);
+    free(st);
+    return check_stdout(rc);
 }
 
 int main(int argc, char **argv)

@@ -54,7 +54,7 @@ static int cmd_command(int argc, char **argv);
 
 const struct tool tool_command = {
     .name = "command",
-    .run = cmd_command,
+    .legacy_main = cmd_command,
     .summary = "List and run ad-hoc commands",
     .synopsis = "[options] list [JID] | show JID NODE | "
                 "run JID NODE [--field VAR=VALUE]... [--form FILE]",
@@ -378,7 +378,7 @@ static const char *server_of(struct session *s)
 static int cmd_command(int argc, char **argv)
 {
     struct command cm = {0};
-    int first, rc = opts_parse(argc, argv, &cm.o, on_opt, &cm, &first);
+    int first, rc = opts_parse_legacy(argc, argv, &cm.o, on_opt, &cm, &first);
     if (rc == OPTS_CONTINUE && !(rc = parse_operands(&cm, argc, argv, first))) {
         cm.notes = json_array();
         snprintf(cm.what, sizeof cm.what, "%s %s", cm.jid ? cm.jid : "",

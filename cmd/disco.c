@@ -36,7 +36,7 @@ static int cmd_disco(int argc, char **argv);
 
 const struct tool tool_disco = {
     .name = "disco",
-    .run = cmd_disco,
+    .legacy_main = cmd_disco,
     .summary = "Discover an entity's features or items (XEP-0030)",
     .synopsis = "[options] [--node NODE] [info|items] [JID]",
     .help = help,
@@ -226,7 +226,7 @@ static void print_answer(const struct answer *a, void *ud)
 static int cmd_disco(int argc, char **argv)
 {
     struct disco d = {0};
-    int first, rc = opts_parse(argc, argv, &d.o, on_opt, &d, &first);
+    int first, rc = opts_parse_legacy(argc, argv, &d.o, on_opt, &d, &first);
     if (rc != OPTS_CONTINUE)
         return rc;
     if (first < argc &&

@@ -38,7 +38,7 @@ static int cmd_iq(int argc, char **argv);
 
 const struct tool tool_iq = {
     .name = "iq",
-    .run = cmd_iq,
+    .legacy_main = cmd_iq,
     .summary = "Send an IQ request with a raw payload",
     .synopsis = "[options] [--to JID] [--json-in] [--max-size BYTES] get|set "
                 "[PAYLOAD]",
@@ -101,7 +101,7 @@ static void print_answer(const struct answer *a, void *ud)
 static int cmd_iq(int argc, char **argv)
 {
     struct iq q = {.max = INPUT_MAX_DEFAULT};
-    int first, rc = opts_parse(argc, argv, &q.o, on_opt, &q, &first);
+    int first, rc = opts_parse_legacy(argc, argv, &q.o, on_opt, &q, &first);
     if (rc != OPTS_CONTINUE)
         return rc;
     if (first == argc)

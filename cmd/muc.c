@@ -66,7 +66,7 @@ static int cmd_muc(int argc, char **argv);
 
 const struct tool tool_muc = {
     .name = "muc",
-    .run = cmd_muc,
+    .legacy_main = cmd_muc,
     .summary = "Manage group chat rooms",
     .synopsis = "[options] subject ROOM [TEXT] | occupants ROOM | "
                 "invite ROOM JID... | create ROOM | config ROOM | "
@@ -451,7 +451,7 @@ static int run(struct muc_cmd *mc, const struct sub *sub)
 static int cmd_muc(int argc, char **argv)
 {
     struct muc_cmd mc = {0};
-    int first, rc = opts_parse(argc, argv, &mc.o, on_opt, &mc, &first);
+    int first, rc = opts_parse_legacy(argc, argv, &mc.o, on_opt, &mc, &first);
     const struct sub *sub = NULL;
     if (rc == OPTS_CONTINUE)
         sub = parse_operands(&mc, argc, argv, first, &rc);

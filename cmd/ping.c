@@ -37,7 +37,7 @@ static int cmd_ping(int argc, char **argv);
 
 const struct tool tool_ping = {
     .name = "ping",
-    .run = cmd_ping,
+    .legacy_main = cmd_ping,
     .summary = "Ping an entity and time its answers (XEP-0199)",
     .synopsis = "[options] [-c COUNT] [-i INTERVAL] [JID]",
     .help = help,
@@ -252,7 +252,7 @@ static int cmd_ping(int argc, char **argv)
 {
     struct ping p = {.count = 1, .interval = 1};
     const char *jid;
-    int first, rc = opts_parse(argc, argv, &p.o, on_opt, &p, &first);
+    int first, rc = opts_parse_legacy(argc, argv, &p.o, on_opt, &p, &first);
     if (rc != OPTS_CONTINUE)
         return rc;
     if ((rc = query_jid_operand(&p.o, argc, argv, first, &jid)))

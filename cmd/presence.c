@@ -85,7 +85,7 @@ static int cmd_presence(int argc, char **argv);
 
 const struct tool tool_presence = {
     .name = "presence",
-    .run = cmd_presence,
+    .legacy_main = cmd_presence,
     .summary = "Set, list, wait for and watch presence",
     .synopsis = synopsis,
     .help = help,
@@ -735,7 +735,7 @@ static int check_args(struct presence_cmd *c, const struct command *cmd,
 static int cmd_presence(int argc, char **argv)
 {
     struct presence_cmd c = {.priority = -1, .wait_s = 2};
-    int first, rc = opts_parse(argc, argv, &c.o, on_opt, &c, &first);
+    int first, rc = opts_parse_legacy(argc, argv, &c.o, on_opt, &c, &first);
     if (rc != OPTS_CONTINUE)
         return rc;
     const char *name = first < argc ? argv[first++] : "list";

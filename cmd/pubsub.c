@@ -87,7 +87,7 @@ static int cmd_pubsub(int argc, char **argv);
 
 const struct tool tool_pubsub = {
     .name = "pubsub",
-    .run = cmd_pubsub,
+    .legacy_main = cmd_pubsub,
     .summary = "Publish and subscribe (XEP-0060, PEP)",
     .synopsis = "[options] [--service JID] nodes | create [NODE] | "
                 "delete NODE | publish NODE [PAYLOAD] | items NODE | "
@@ -736,7 +736,7 @@ static const struct sub *parse_operands(struct pubsub *p, int argc, char **argv,
 static int cmd_pubsub(int argc, char **argv)
 {
     struct pubsub p = {0};
-    int first, rc = opts_parse(argc, argv, &p.o, on_opt, &p, &first);
+    int first, rc = opts_parse_legacy(argc, argv, &p.o, on_opt, &p, &first);
     const struct sub *sub = NULL;
     if (rc == OPTS_CONTINUE)
         sub = parse_operands(&p, argc, argv, first, &rc);

@@ -78,7 +78,7 @@ static int cmd_recv(int argc, char **argv);
 
 const struct tool tool_recv = {
     .name = "recv",
-    .run = cmd_recv,
+    .legacy_main = cmd_recv,
     .summary = "Print incoming messages",
     .synopsis = "[options]",
     .help = help,
@@ -287,7 +287,7 @@ static int listen(struct recv *r)
 /* The job; the rooms are freed by cmd_recv, whichever way it ends. */
 static int run_recv(struct recv *r, int argc, char **argv)
 {
-    int first, rc = opts_parse(argc, argv, &r->o, on_opt, r, &first);
+    int first, rc = opts_parse_legacy(argc, argv, &r->o, on_opt, r, &first);
     if (rc != OPTS_CONTINUE)
         return rc;
     if (first < argc)

@@ -82,7 +82,7 @@ static int cmd_roster(int argc, char **argv);
 
 const struct tool tool_roster = {
     .name = "roster",
-    .run = cmd_roster,
+    .legacy_main = cmd_roster,
     .summary = "List and change contacts and subscriptions",
     .synopsis = synopsis,
     .help = help,
@@ -678,7 +678,7 @@ static int cmd_roster(int argc, char **argv)
     c.groups = calloc((size_t)argc, sizeof *c.groups);
     if (!c.groups)
         return fail(XE_USAGE, "out of memory");
-    int first, rc = opts_parse(argc, argv, &c.o, on_opt, &c, &first);
+    int first, rc = opts_parse_legacy(argc, argv, &c.o, on_opt, &c, &first);
     if (rc != OPTS_CONTINUE) {
         free(c.groups);
         return rc;

@@ -86,7 +86,7 @@ static int cmd_send(int argc, char **argv);
 
 const struct tool tool_send = {
     .name = "send",
-    .run = cmd_send,
+    .legacy_main = cmd_send,
     .summary = "Send messages",
     .synopsis = "[options] JID... [-m TEXT | -f FILE | -l] [--attach FILE]...",
     .help = help,
@@ -718,7 +718,7 @@ static int check_attachments(struct send *sd)
  * ends. */
 static int run_send(struct send *sd, int argc, char **argv)
 {
-    int first, rc = opts_parse(argc, argv, &sd->o, on_opt, sd, &first);
+    int first, rc = opts_parse_legacy(argc, argv, &sd->o, on_opt, sd, &first);
     if (rc != OPTS_CONTINUE)
         return rc;
     sd->to = argv + first;

@@ -42,7 +42,7 @@ static int cmd_shell(int argc, char **argv);
 
 const struct tool tool_shell = {
     .name = "shell",
-    .run = cmd_shell,
+    .legacy_main = cmd_shell,
     .summary = "Pipe raw stanzas to and from the server",
     .synopsis = "[options] [--json-in] [--max-size BYTES]",
     .help = help,
@@ -298,7 +298,7 @@ static int report(struct shell *sh, int rc)
 static int cmd_shell(int argc, char **argv)
 {
     struct shell sh = {.max = INPUT_MAX_DEFAULT};
-    int first, rc = opts_parse(argc, argv, &sh.o, on_opt, &sh, &first);
+    int first, rc = opts_parse_legacy(argc, argv, &sh.o, on_opt, &sh, &first);
     if (rc != OPTS_CONTINUE)
         return rc;
     if (first < argc)

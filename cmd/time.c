@@ -1,7 +1,4 @@
-/* xmpp time: an entity's clock (XEP-0202).
- *
- * usage: xmpp time [options] [JID]
- */
+/* xmpp time: an entity's clock (XEP-0202). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,19 +7,21 @@
 #include "common/io/output.h"
 #include "common/xmpp/query.h"
 
-static const char help[] =
+static const char notes[] =
     "JID defaults to your server. Output: the entity's local time, its UTC\n"
     "time shifted by its offset (2024-05-01T14:00:00+02:00); --json: {jid,\n"
     "utc, tzo, local}.\n";
 
-static int cmd_time(int argc, char **argv);
+static int run(void *tool, struct session *s);
 
 const struct tool tool_time = {
     .name = "time",
-    .run = cmd_time,
     .summary = "Show an entity's time (XEP-0202)",
-    .synopsis = "[options] [JID]",
-    .help = help,
+    .operands = "[JID]",
+    .notes = notes,
+    .size = sizeof(struct query_jid),
+    .prepare = query_jid_prepare,
+    .run = run,
 };
 
 /* XEP-0082 offset "+hh:mm", "-hh:mm" or "Z", in seconds. */
@@ -94,7 +93,13 @@ static void print_answer(const struct answer *a, void *ud)
     xmpp_free(ctx, tzo);
 }
 
-static int cmd_time(int argc, char **argv)
+static int run(void *tool, struct session *s)
 {
-    return query_tool(argc, argv, "time", "urn:xmpp:time", print_answer);
+    struct query_jid *t = tool;
+    struct query q = {.type = "get",
+                      .to = t->jid,
+                      .name = "time",
+                      .ns = "urn:xmpp:time",
+                      .print = print_answer};
+    return query_once(s, &q);
 }

@@ -29,7 +29,7 @@ static int cmd_vcard(int argc, char **argv);
 
 const struct tool tool_vcard = {
     .name = "vcard",
-    .run = cmd_vcard,
+    .legacy_main = cmd_vcard,
     .summary = "Show or set a vCard (XEP-0054)",
     .synopsis = "[options] [get] [JID]\n"
                 "       xmpp vcard [options] set [FILE]",
@@ -268,7 +268,7 @@ static int vcard_set(struct session_opts *o, const char *file)
 static int cmd_vcard(int argc, char **argv)
 {
     struct session_opts o = {0};
-    int first, rc = opts_parse(argc, argv, &o, NULL, NULL, &first);
+    int first, rc = opts_parse_legacy(argc, argv, &o, NULL, NULL, &first);
     if (rc != OPTS_CONTINUE)
         return rc;
     bool set = first < argc && !strcmp(argv[first], "set");

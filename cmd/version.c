@@ -1,24 +1,23 @@
-/* xmpp version: the software an entity runs (XEP-0092).
- *
- * usage: xmpp version [options] [JID]
- */
+/* xmpp version: the software an entity runs (XEP-0092). */
 #include <string.h>
 
 #include "common/io/output.h"
 #include "common/xmpp/query.h"
 
-static const char help[] =
+static const char notes[] =
     "JID defaults to your server. Output: NAME TAB VERSION TAB OS (empty\n"
     "when not told); --json: {jid, name, version, os}.\n";
 
-static int cmd_version(int argc, char **argv);
+static int run(void *tool, struct session *s);
 
 const struct tool tool_version = {
     .name = "version",
-    .run = cmd_version,
     .summary = "Show the software an entity runs (XEP-0092)",
-    .synopsis = "[options] [JID]",
-    .help = help,
+    .operands = "[JID]",
+    .notes = notes,
+    .size = sizeof(struct query_jid),
+    .prepare = query_jid_prepare,
+    .run = run,
 };
 
 static void print_answer(const struct answer *a, void *ud)
@@ -45,7 +44,13 @@ static void print_answer(const struct answer *a, void *ud)
     xmpp_free(ctx, os);
 }
 
-static int cmd_version(int argc, char **argv)
+static int run(void *tool, struct session *s)
 {
-    return query_tool(argc, argv, "query", "jabber:iq:version", print_answer);
+    struct query_jid *t = tool;
+    struct query q = {.type = "get",
+                      .to = t->jid,
+                      .name = "query",
+                      .ns = "jabber:iq:version",
+                      .print = print_answer};
+    return query_once(s, &q);
 }

@@ -12,151 +12,52 @@
 
 /* One option as a shell sees it. */
 struct spec {
-    const char *lng;  /* "message"; NULL: short only */
-    char shrt;        /* 'm'; 0: long only */
-    bool arg;         /* takes a value */
-    bool repeat;      /* its help says "repeatable" */
-    char argname[24]; /* the help's placeholder: FILE, JID, ... */
-    char desc[200];
+    const char *lng;    /* "message"; NULL: short only */
+    char shrt;          /* 'm'; 0: long only */
+    bool arg;           /* takes a value */
+    bool repeat;        /* may be given again */
+    const char *values; /* the values it takes, space-separated; or NULL */
+    char argname[24];   /* the placeholder: FILE, JID, ... */
+    char desc[200];     /* its help on one line */
 };
 
 #define MAX_SPECS 96
 
-/* ---- reading the --help text ---- */
-
-/* Is p, inside help, where an option line names flag ("  -m, --message
- * TEXT  the body")? Only spaces and a short flag may precede it. */
-static bool at_option(const char *help, const char *p, size_t flen)
+static int add_table(struct spec *s, int n, const struct tool_opt *opts)
 {
-    char after = p[flen];
-    if (after && after != ' ' && after != ',' && after != '\n')
-        return false;
-    const char *bol = p;
-    while (bol > help && bol[-1] != '\n')
-        bol--;
-    if (p - bol > 12)
-        return false;
-    for (const char *q = bol; q < p; q++)
-        if (*q != ' ' && *q != ',' && *q != '-' && !isalnum((unsigned char)*q))
-            return false;
-    return p == bol || p[-1] == ' ';
-}
-
-static void append_words(char *dst, size_t n, const char *s, size_t len)
-{
-    size_t have = strlen(dst);
-    if (have && have + 1 < n)
-        dst[have++] = ' ', dst[have] = '\0';
-    if (len > n - 1 - have)
-        len = n - 1 - have;
-    memcpy(dst + have, s, len);
-    dst[have + len] = '\0';
-}
-
-/* The description: the rest of the option's line, then continuation
- * lines (deeply indented, no option of their own). */
-static void read_desc(struct spec *o, const char *q)
-{
-    for (;;) {
-        while (*q == ' ')
-            q++;
-        size_t len = strcspn(q, "\n");
-        append_words(o->desc, sizeof o->desc, q, len);
-        if (q[len] != '\n' || strncmp(q + len + 1, "                    ", 20))
-            break;
-        q += len + 1;
-    }
-    if (strstr(o->desc, "repeatable"))
-        o->repeat = true;
-}
-
-/* Fill o's placeholder and description from the help line naming
- * flag ("--message" or "-m"). Returns false when no line does. */
-static bool from_help(struct spec *o, const char *help, const char *flag)
-{
-    size_t flen = strlen(flag);
-    const char *p = help;
-    while (p && (p = strstr(p, flag)) && !at_option(help, p, flen))
-        p += flen;
-    if (!p)
-        return false;
-    const char *q = p + flen;
-    if (*q == ',') { /* "-m, --message": step over the long form */
-        q++;
-        while (*q == ' ')
-            q++;
-        q += strcspn(q, " \n");
-    }
-    if (o->arg && *q == ' ' && q[1] != ' ') {
-        size_t len = strcspn(q + 1, " \n");
-        snprintf(o->argname, sizeof o->argname, "%.*s", (int)len, q + 1);
-        q += 1 + len;
-    }
-    read_desc(o, q);
-    return true;
-}
-
-static void describe(struct spec *o, const char *own, const char *common)
-{
-    char flag[64];
-    if (o->lng)
-        snprintf(flag, sizeof flag, "--%s", o->lng);
-    else
-        snprintf(flag, sizeof flag, "-%c", o->shrt);
-    if (!(own && from_help(o, own, flag)))
-        from_help(o, common, flag);
-    if (o->arg && !o->argname[0])
-        snprintf(o->argname, sizeof o->argname, "VALUE");
-}
-
-/* ---- one tool's options: its own, then the shared ones ---- */
-
-static bool takes_arg(const char *shortopts, char c)
-{
-    const char *p = strchr(shortopts, c);
-    return p && p[1] == ':';
-}
-
-static int add_table(struct spec *s, int n, const struct option *opts,
-                     const char *shortopts, const char *own, const char *common)
-{
-    for (const struct option *o = opts; o && o->name && n < MAX_SPECS; o++) {
+    for (const struct tool_opt *o = opts; o && (o->name || o->key || o->help);
+         o++) {
+        if (opts_is_heading(o) || n >= MAX_SPECS)
+            continue;
         struct spec *sp = &s[n++];
-        *sp = (struct spec){.lng = o->name, .arg = o->has_arg != no_argument};
-        if (o->val > 0 && o->val < 128 && isalnum(o->val) &&
-            strchr(shortopts, o->val))
-            sp->shrt = (char)o->val;
-        describe(sp, own, common);
-    }
-    /* Short options without a long name. */
-    for (const char *c = shortopts; *c && n < MAX_SPECS; c++) {
-        if (!isalnum((unsigned char)*c))
-            continue;
-        bool named = false;
-        for (const struct option *o = opts; o && o->name; o++)
-            named = named || o->val == *c;
-        if (named)
-            continue;
-        s[n] = (struct spec){.shrt = *c, .arg = takes_arg(shortopts, *c)};
-        describe(&s[n++], own, common);
+        *sp = (struct spec){.lng = o->name,
+                            .arg = o->arg != NULL,
+                            .repeat = o->flags & OPT_REPEAT,
+                            .values = o->values};
+        if (o->key > 0 && o->key < 128 && isalnum(o->key))
+            sp->shrt = (char)o->key;
+        snprintf(sp->argname, sizeof sp->argname, "%s", o->arg ? o->arg : "");
+        snprintf(sp->desc, sizeof sp->desc, "%s", o->help ? o->help : "");
+        for (char *c = sp->desc; (c = strchr(c, '\n'));)
+            *c = ' ';
     }
     return n;
 }
 
 static int tool_specs(const struct tool *t, struct spec *s)
 {
-    struct opts_table c = opts_common();
-    int n = add_table(s, 0, t->options, t->shortopts ? t->shortopts : "",
-                      t->help, c.help);
-    return add_table(s, n, c.options, c.shortopts, NULL, c.help);
+    return add_table(s, add_table(s, 0, t->opts), opts_common());
 }
 
 /* What a value is, from its placeholder: f file, d directory, c
- * command, - anything (nothing to offer). */
+ * command, w one of the option's values, - anything (nothing to
+ * offer). */
 static char arg_kind(const struct spec *o)
 {
     if (!o->arg)
         return 0;
+    if (o->values)
+        return 'w';
     if (strstr(o->argname, "FILE"))
         return 'f';
     if (strstr(o->argname, "DIR"))
@@ -213,11 +114,33 @@ static void bash_args(FILE *f, const struct tool *t, const struct spec *s,
             fprintf(f, "%s:--%s", t->name, s[i].lng);
         if (s[i].shrt)
             fprintf(f, "%s%s:-%c", s[i].lng ? "|" : "", t->name, s[i].shrt);
-        fprintf(f, ") echo %c ;;\n", kind);
+        if (kind == 'w')
+            fprintf(f, ") echo 'w %s' ;;\n", s[i].values);
+        else
+            fprintf(f, ") echo %c ;;\n", kind);
     }
 }
 
+/* The subcommands of tools that have them. */
+static void bash_subs(FILE *f, const struct tool *t)
+{
+    if (!t->subs)
+        return;
+    fprintf(f, "    %s) echo '", t->name);
+    for (const struct tool_sub *c = t->subs; c->name; c++)
+        fprintf(f, "%s%s", c == t->subs ? "" : " ", c->name);
+    fprintf(f, "' ;;\n");
+}
+
 static const char bash_main[] =
+    "# Has a subcommand of tool $1 been typed before the current word?\n"
+    "_xmpp_sub_given() {\n"
+    "    local subs=\" $(_xmpp_subs \"$1\") \" i\n"
+    "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
+    "        [[ $subs == *\" ${COMP_WORDS[i]} \"* ]] && return 0\n"
+    "    done\n"
+    "    return 1\n"
+    "}\n\n"
     "_xmpp() {\n"
     "    local cur=${COMP_WORDS[COMP_CWORD]} prev= tool\n"
     "    local cmd=${COMP_WORDS[0]##*/}\n"
@@ -249,10 +172,16 @@ static const char bash_main[] =
     "    d) compopt -o filenames 2>/dev/null\n"
     "       mapfile -t COMPREPLY < <(compgen -d -- \"$cur\") ;;\n"
     "    c) mapfile -t COMPREPLY < <(compgen -c -- \"$cur\") ;;\n"
+    "    w\\ *) local values=$(_xmpp_arg \"$tool\" \"$prev\")\n"
+    "       mapfile -t COMPREPLY < <(compgen -W \"${values#w }\" -- \"$cur\") ;;\n"
     "    -) ;;\n"
-    "    *) [[ $cur == -* ]] &&\n"
+    "    *) if [[ $cur == -* ]]; then\n"
     "           mapfile -t COMPREPLY < <(compgen -W \"$(_xmpp_opts "
-    "\"$tool\")\" -- \"$cur\") ;;\n"
+    "\"$tool\")\" -- \"$cur\")\n"
+    "       elif ! _xmpp_sub_given \"$tool\"; then\n"
+    "           mapfile -t COMPREPLY < <(compgen -W \"$(_xmpp_subs "
+    "\"$tool\")\" -- \"$cur\")\n"
+    "       fi ;;\n"
     "    esac\n"
     "    return 0\n"
     "}\n";
@@ -276,6 +205,10 @@ static void print_bash(FILE *f)
                "flag.\n_xmpp_arg() {\n    case $1:$2 in\n");
     for (int i = 0; tools[i]; i++)
         bash_args(f, tools[i], s, tool_specs(tools[i], s));
+    fprintf(f, "    esac\n}\n\n# The subcommands of tool $1.\n_xmpp_subs() {\n"
+               "    case $1 in\n");
+    for (int i = 0; tools[i]; i++)
+        bash_subs(f, tools[i]);
     fprintf(f, "    esac\n}\n\n%s\ncomplete -F _xmpp xmpp", bash_main);
     for (int i = 0; tools[i]; i++)
         fprintf(f, " xmpp-%s", tools[i]->name);
@@ -322,7 +255,13 @@ static void zsh_spec(FILE *f, const struct spec *o)
     if (o->arg) {
         fputc(':', f);
         zsh_text(f, o->argname, "\\:");
-        fprintf(f, ":%s", action[(int)arg_kind(o)]);
+        if (o->values) {
+            fputs(":(", f);
+            zsh_text(f, o->values, "\\:()");
+            fputc(')', f);
+        } else {
+            fprintf(f, ":%s", action[(int)arg_kind(o)]);
+        }
     }
     fputc('\'', f);
 }
@@ -335,8 +274,16 @@ static void zsh_tool(FILE *f, const struct tool *t)
     fprintf(f, "_xmpp_%s() {\n    _arguments -s -S :", t->name);
     for (int i = 0; i < n; i++)
         zsh_spec(f, &s[i]);
-    if (operand_name(t->synopsis, operand, sizeof operand))
+    if (t->subs) {
+        fputs(" \\\n        '1:command:(", f);
+        for (const struct tool_sub *c = t->subs; c->name; c++)
+            fprintf(f, "%s%s", c == t->subs ? "" : " ", c->name);
+        fputs(")'", f);
+    }
+    if (operand_name(t->operands, operand, sizeof operand))
         fprintf(f, " \\\n        '*:%s: '", operand);
+    else if (t->subs)
+        fputs(" \\\n        '*:argument: '", f);
     fputs("\n}\n\n", f);
 }
 

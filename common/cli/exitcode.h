@@ -11,6 +11,7 @@ enum exit_status {
     XE_NOINPUT = 66,     /* input file missing or unreadable */
     XE_UNAVAILABLE = 69, /* cannot resolve or connect */
     XE_CONNLOST = 74,    /* connection lost */
+    XE_IOERR = 74,       /* a write to stdout failed (EX_IOERR) */
     XE_TIMEOUT = 75,     /* deadline reached */
     XE_PROTOCOL = 76,    /* stream or protocol error from the server */
     XE_AUTH = 77,        /* authentication failed or certificate rejected */

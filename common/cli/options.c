@@ -1,6 +1,8 @@
 #include "common/cli/options.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,66 +25,200 @@ enum {
     OPT_SECRET_FILE,
 };
 
-#define COMMON_SHORTOPTS "j:a:t:vqhV"
-
-static const struct option common_options[] = {
-    {"jid", required_argument, NULL, 'j'},
-    {"account", required_argument, NULL, 'a'},
-    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-    {"password-cmd", required_argument, NULL, OPT_PASSWORD_CMD},
-    {"server", required_argument, NULL, OPT_SERVER},
-    {"direct-tls", no_argument, NULL, OPT_DIRECT_TLS},
-    {"ca-file", required_argument, NULL, OPT_CA_FILE},
-    {"insecure", no_argument, NULL, OPT_INSECURE},
-    {"resource", required_argument, NULL, OPT_RESOURCE},
-    {"component", required_argument, NULL, OPT_COMPONENT},
-    {"secret-file", required_argument, NULL, OPT_SECRET_FILE},
-    {"timeout", required_argument, NULL, 't'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"xml", no_argument, NULL, OPT_XML},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+static const struct tool_opt common_opts[] = {
+    {.help = "Connection (shared by every tool):"},
+    {"jid", 'j', "JID", "account to log in as (env XMPP_JID)"},
+    {"account", 'a', "NAME", "config file section to use (env XMPP_ACCOUNT)"},
+    {"password-file", OPT_PASSWORD_FILE, "FILE",
+     "read the password from FILE's first line"},
+    {"password-cmd", OPT_PASSWORD_CMD, "CMD",
+     "run CMD, use its first output line as password\n"
+     "(else env XMPP_PASSWORD, else the config file)"},
+    {"server", OPT_SERVER, "HOST[:PORT]",
+     "connect here instead of looking up SRV records"},
+    {"direct-tls", OPT_DIRECT_TLS, NULL,
+     "TLS from the first byte (XEP-0368), port 5223"},
+    {"ca-file", OPT_CA_FILE, "FILE", "trust the certificates in FILE"},
+    {"insecure", OPT_INSECURE, NULL,
+     "do not verify the server certificate (tests)"},
+    {"resource", OPT_RESOURCE, "RES",
+     "resource to bind (default: server-assigned)"},
+    {"component", OPT_COMPONENT, "DOMAIN",
+     "connect as an external component (XEP-0114)"},
+    {"secret-file", OPT_SECRET_FILE, "FILE", "the component's shared secret"},
+    {"timeout", 't', "SECONDS", "deadline for the whole run (0: none)"},
+    {"verbose", 'v', NULL, "XML console on stderr, secrets redacted",
+     OPT_REPEAT},
+    {"quiet", 'q', NULL, "no warnings or progress on stderr"},
+    {"json", OPT_JSON, NULL, "output JSON Lines"},
+    {"xml", OPT_XML, NULL, "output raw stanza XML, one per line"},
+    {"help", 'h', NULL, "this help"},
+    {"version", 'V', NULL, "print the version"},
+    {0},
 };
 
-#define N_COMMON (sizeof common_options / sizeof common_options[0] - 1)
-
-static const char common_help[] =
-    "Connection (shared by every tool):\n"
-    "  -j, --jid JID            account to log in as (env XMPP_JID)\n"
-    "  -a, --account NAME       config file section to use (env XMPP_ACCOUNT)\n"
-    "      --password-file FILE read the password from FILE's first line\n"
-    "      --password-cmd CMD   run CMD, use its first output line as password\n"
-    "                           (else env XMPP_PASSWORD, else the config file)\n"
-    "      --server HOST[:PORT] connect here instead of looking up SRV records\n"
-    "      --direct-tls         TLS from the first byte (XEP-0368), port 5223\n"
-    "      --ca-file FILE       trust the certificates in FILE\n"
-    "      --insecure           do not verify the server certificate (tests)\n"
-    "      --resource RES       resource to bind (default: server-assigned)\n"
-    "      --component DOMAIN   connect as an external component (XEP-0114)\n"
-    "      --secret-file FILE   the component's shared secret\n"
-    "  -t, --timeout SECONDS    deadline for the whole run (0: none)\n"
-    "  -v, --verbose            XML console on stderr, secrets redacted\n"
-    "  -q, --quiet              no warnings or progress on stderr\n"
-    "      --json               output JSON Lines\n"
-    "      --xml                output raw stanza XML, one per line\n"
-    "  -h, --help               this help\n"
-    "  -V, --version            print the version\n";
-
-struct opts_table opts_common(void)
+const struct tool_opt *opts_common(void)
 {
-    return (struct opts_table){common_options, COMMON_SHORTOPTS, common_help};
+    return common_opts;
+}
+
+bool opts_is_heading(const struct tool_opt *opt)
+{
+    return !opt->name && !opt->key;
+}
+
+static bool has_short(const struct tool_opt *opt)
+{
+    return opt->key > 0 && opt->key < 128 && isalnum(opt->key);
+}
+
+static bool table_end(const struct tool_opt *opt)
+{
+    return !opt->name && !opt->key && !opt->help;
+}
+
+const char *opts_flag(const struct tool_opt *opt, char *buf, size_t n)
+{
+    if (opt->name)
+        snprintf(buf, n, "--%s", opt->name);
+    else
+        snprintf(buf, n, "-%c", opt->key);
+    return buf;
+}
+
+/* ---- --help ---- */
+
+/* Help lines: the first after `left` (padded to the help column), the
+ * rest under it. */
+#define HELP_COLUMN 27
+
+static void print_help_text(FILE *f, const char *left, const char *help)
+{
+    int used = fprintf(f, "%s", left);
+    for (const char *line = help; line && *line;) {
+        size_t len = strcspn(line, "\n");
+        int pad = used < HELP_COLUMN ? HELP_COLUMN - used : 2;
+        fprintf(f, "%*s%.*s\n", pad, "", (int)len, line);
+        used = 0;
+        line += len + (line[len] == '\n');
+    }
+    if (!help || !*help)
+        fputc('\n', f);
+}
+
+static void print_opts(FILE *f, const struct tool_opt *opts)
+{
+    for (const struct tool_opt *o = opts; o && !table_end(o); o++) {
+        if (opts_is_heading(o)) {
+            fprintf(f, "%s\n", o->help);
+            continue;
+        }
+        char left[80];
+        char shrt[8] = "    ";
+        if (has_short(o))
+            snprintf(shrt, sizeof shrt, "-%c%s", o->key, o->name ? ", " : "");
+        snprintf(left, sizeof left, "  %s%s%s%s%s", shrt, o->name ? "--" : "",
+                 o->name ? o->name : "", o->arg ? " " : "",
+                 o->arg ? o->arg : "");
+        print_help_text(f, left, o->help);
+    }
+}
+
+static const struct tool_opt *find_opt(const struct tool_opt *opts,
+                                       const char *name)
+{
+    for (const struct tool_opt *o = opts; o && !table_end(o); o++)
+        if (o->name && !strcmp(o->name, name))
+            return o;
+    return NULL;
+}
+
+/* " [--name NAME] [-g GROUP]..." for the options a subcommand takes. */
+static void append_takes(FILE *f, const struct tool *t,
+                         const struct tool_sub *sub)
+{
+    const char *p = sub->takes;
+    while (p && *p) {
+        size_t len = strcspn(p, " ");
+        char name[48];
+        snprintf(name, sizeof name, "%.*s", (int)len, p);
+        const struct tool_opt *o = find_opt(t->opts, name);
+        if (o && has_short(o))
+            fprintf(f, " [-%c%s%s]", o->key, o->arg ? " " : "",
+                    o->arg ? o->arg : "");
+        else if (o)
+            fprintf(f, " [--%s%s%s]", o->name, o->arg ? " " : "",
+                    o->arg ? o->arg : "");
+        if (o && (o->flags & OPT_REPEAT))
+            fputs("...", f);
+        p += len + (p[len] == ' ');
+    }
+}
+
+void opts_synopsis(const struct tool *t, const struct tool_sub *sub, char *buf,
+                   size_t n)
+{
+    FILE *f = fmemopen(buf, n, "w");
+    if (!f) {
+        snprintf(buf, n, "[options]");
+        return;
+    }
+    fputs("[options]", f);
+    if (sub) {
+        bool dflt = t->default_sub && !strcmp(t->default_sub, sub->name);
+        fprintf(f, dflt ? " [%s]" : " %s", sub->name);
+        if (sub->operands && *sub->operands)
+            fprintf(f, " %s", sub->operands);
+        append_takes(f, t, sub);
+    } else if (t->operands && *t->operands) {
+        fprintf(f, " %s", t->operands);
+    }
+    fclose(f);
+}
+
+static void print_subs(FILE *f, const struct tool *t)
+{
+    fputs("Commands:\n", f);
+    for (const struct tool_sub *c = t->subs; c->name; c++) {
+        char left[80];
+        snprintf(left, sizeof left, "  %s%s%s", c->name,
+                 c->operands && *c->operands ? " " : "",
+                 c->operands ? c->operands : "");
+        print_help_text(f, left, c->help);
+    }
 }
 
 void opts_usage(const struct tool *t, int to_stderr)
 {
     FILE *f = to_stderr ? stderr : stdout;
-    fprintf(f, "usage: xmpp %s %s\n%s\n\n", t->name, t->synopsis, t->summary);
-    if (t->help && *t->help)
-        fprintf(f, "%s\n", t->help);
-    fputs(common_help, f);
+    char syn[512];
+    if (t->legacy_main) { /* TRANSITION */
+        fprintf(f, "usage: xmpp %s %s\n%s\n\n", t->name, t->synopsis,
+                t->summary);
+        if (t->help && *t->help)
+            fprintf(f, "%s\n", t->help);
+        print_opts(f, common_opts);
+        return;
+    }
+    if (t->subs) {
+        for (const struct tool_sub *c = t->subs; c->name; c++) {
+            opts_synopsis(t, c, syn, sizeof syn);
+            fprintf(f, "%s xmpp %s %s\n", c == t->subs ? "usage:" : "      ",
+                    t->name, syn);
+        }
+    } else {
+        opts_synopsis(t, NULL, syn, sizeof syn);
+        fprintf(f, "usage: xmpp %s %s\n", t->name, syn);
+    }
+    fprintf(f, "%s\n\n", t->summary);
+    if (t->subs)
+        print_subs(f, t);
+    print_opts(f, t->opts);
+    if (t->notes && *t->notes)
+        fputs(t->notes, f);
+    if (t->subs || t->opts || (t->notes && *t->notes))
+        fputc('\n', f);
+    print_opts(f, common_opts);
 }
 
 int opts_seconds(const char *arg, double *out)
@@ -151,59 +287,146 @@ static int common_opt(struct session_opts *o, int c, const char *arg)
     return OPTS_CONTINUE;
 }
 
-/* The merged long-option table: the tool's own, then the shared ones. */
-static struct option *merge_options(const struct option *own)
+/* getopt's view of both tables: the tool's options first (their index in
+ * its table, counted without headings, is the getopt flag value's
+ * offset), then the shared ones. */
+struct getopt_tables {
+    struct option *longs;
+    char shorts[128];
+};
+
+#define TOOL_INDEX 0x10000 /* getopt values of the tool's options */
+
+static int add_table(struct getopt_tables *g, int n,
+                     const struct tool_opt *opts, int base)
+{
+    int i = 0;
+    for (const struct tool_opt *o = opts; o && !table_end(o); o++) {
+        if (opts_is_heading(o))
+            continue;
+        int val = base >= 0 ? base + i : o->key;
+        if (o->name)
+            g->longs[n++] = (struct option){o->name, o->arg ? 1 : 0, NULL, val};
+        if (has_short(o)) {
+            size_t len = strlen(g->shorts);
+            if (len + 3 < sizeof g->shorts) {
+                g->shorts[len] = (char)o->key;
+                strcpy(g->shorts + len + 1, o->arg ? ":" : "");
+            }
+        }
+        i++;
+    }
+    return n;
+}
+
+static size_t count_opts(const struct tool_opt *opts)
 {
     size_t n = 0;
-    while (own && own[n].name)
-        n++;
-    struct option *all = calloc(n + N_COMMON + 1, sizeof *all);
-    if (!all)
-        return NULL;
-    if (n)
-        memcpy(all, own, n * sizeof *all);
-    memcpy(all + n, common_options, N_COMMON * sizeof *all);
-    return all;
+    for (const struct tool_opt *o = opts; o && !table_end(o); o++)
+        n += !opts_is_heading(o);
+    return n;
 }
 
-/* Tools number their long-only options from 1000, so these cannot clash. */
-static int is_common(int c)
+/* The tool's option with this short key, by index. */
+static int short_index(const struct tool_opt *opts, int key)
 {
-    if (c >= 256 && c <= OPT_SECRET_FILE)
-        return 1;
-    return c > 0 && c < 256 && strchr(COMMON_SHORTOPTS, c) != NULL;
+    int i = 0;
+    for (const struct tool_opt *o = opts; o && !table_end(o); o++) {
+        if (opts_is_heading(o))
+            continue;
+        if (o->key == key)
+            return i;
+        i++;
+    }
+    return -1;
 }
 
-int opts_parse(int argc, char **argv, struct session_opts *o,
-               tool_opt_fn on_opt, void *ud, int *first)
+static const struct tool_opt *nth_opt(const struct tool_opt *opts, int n)
+{
+    for (const struct tool_opt *o = opts; o && !table_end(o); o++)
+        if (!opts_is_heading(o) && n-- == 0)
+            return o;
+    return NULL;
+}
+
+int opts_parse(int argc, char **argv, struct session_opts *o, void *state,
+               int *first, opts_given *given)
 {
     const struct tool *t = current_tool;
-    char shortopts[64];
-    snprintf(shortopts, sizeof shortopts, ":%s%s",
-             t->shortopts ? t->shortopts : "", COMMON_SHORTOPTS);
-    struct option *all = merge_options(t->options);
-    if (!all)
+    struct getopt_tables g = {.shorts = ":"};
+    g.longs = calloc(count_opts(t->opts) + count_opts(common_opts) + 1,
+                     sizeof *g.longs);
+    if (!g.longs)
         return fail(XE_USAGE, "out of memory");
+    /* Short options of the tool are looked up by key below, so both
+     * tables give getopt their keys for them. */
+    add_table(&g, add_table(&g, 0, t->opts, TOOL_INDEX), common_opts, -1);
 
+    o->timeout = (t->flags & TOOL_LISTENER) ? -1 : OPTS_DEFAULT_TIMEOUT;
+    *given = 0;
+    int rc = OPTS_CONTINUE;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while (rc == OPTS_CONTINUE &&
+           (c = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
+        int idx = c >= TOOL_INDEX ? c - TOOL_INDEX : short_index(t->opts, c);
+        if (c == '?' || c == ':') {
+            const char *what = argv[optind - 1];
+            rc = fail(XE_USAGE, "%s: %s; see 'xmpp %s --help'", what,
+                      c == ':' ? "needs an argument" : "unknown option",
+                      t->name);
+        } else if (idx >= 0) {
+            const struct tool_opt *opt = nth_opt(t->opts, idx);
+            if (idx < 64)
+                *given |= 1ULL << idx;
+            rc = t->option ? t->option(state, opt->key, optarg) : XE_USAGE;
+        } else {
+            rc = common_opt(o, c, optarg);
+        }
+    }
+    free(g.longs);
+    *first = optind;
+    return rc;
+}
+
+/* TRANSITION: tools not yet converted to the table. */
+int opts_parse_legacy(int argc, char **argv, struct session_opts *o,
+                      tool_opt_fn on_opt, void *ud, int *first)
+{
+    const struct tool *t = current_tool;
+    struct getopt_tables g = {.shorts = ":"};
+    size_t own = 0;
+    while (t->options && t->options[own].name)
+        own++;
+    g.longs = calloc(own + count_opts(common_opts) + 1, sizeof *g.longs);
+    if (!g.longs)
+        return fail(XE_USAGE, "out of memory");
+    if (own)
+        memcpy(g.longs, t->options, own * sizeof *g.longs);
+    snprintf(g.shorts, sizeof g.shorts, ":%s",
+             t->shortopts ? t->shortopts : "");
+    add_table(&g, (int)own, common_opts, -1);
     o->timeout = (t->flags & TOOL_LISTENER) ? -1 : OPTS_DEFAULT_TIMEOUT;
     int rc = OPTS_CONTINUE;
     optind = 1;
     opterr = 0;
     int c;
     while (rc == OPTS_CONTINUE &&
-           (c = getopt_long(argc, argv, shortopts, all, NULL)) != -1) {
+           (c = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
         if (c == '?' || c == ':') {
             const char *what = argv[optind - 1];
             rc = fail(XE_USAGE, "%s: %s; see 'xmpp %s --help'", what,
                       c == ':' ? "needs an argument" : "unknown option",
                       t->name);
-        } else if (is_common(c)) {
-            rc = common_opt(o, c, optarg);
-        } else {
+        } else if (c >= 1000 ||
+                   (c < 256 && t->shortopts && strchr(t->shortopts, c))) {
             rc = on_opt ? on_opt(c, optarg, ud) : XE_USAGE;
+        } else {
+            rc = common_opt(o, c, optarg);
         }
     }
-    free(all);
+    free(g.longs);
     *first = optind;
     return rc;
 }

@@ -37,26 +37,41 @@ struct session_opts {
 /* Returned by opts_parse when the tool should go on with its job. */
 #define OPTS_CONTINUE (-1)
 
-/* Called for each of the tool's own options (c is the getopt value). */
+/* Which of the tool's own options were given: bit i for the i-th option
+ * of its table (headings not counted). */
+typedef unsigned long long opts_given;
+
+/* Parse argv against the shared options and the current tool's own
+ * (tool->opts, handed to tool->option with `state`). On success sets
+ * *first to the index of the first operand, *given to what was given,
+ * and returns OPTS_CONTINUE; after --help or --version returns XE_OK;
+ * on a usage error prints it and returns XE_USAGE. */
+int opts_parse(int argc, char **argv, struct session_opts *o, void *state,
+               int *first, opts_given *given);
+
+/* TRANSITION: the old interface, for tools not yet converted. */
 typedef int (*tool_opt_fn)(int c, const char *arg, void *ud);
+int opts_parse_legacy(int argc, char **argv, struct session_opts *o,
+                      tool_opt_fn on_opt, void *ud, int *first);
 
-/* Parse argv against the shared options and the current tool's own.
- * On success sets *first to the index of the first operand and returns
- * OPTS_CONTINUE; after --help or --version returns XE_OK; on a usage
- * error prints it and returns XE_USAGE. */
-int opts_parse(int argc, char **argv, struct session_opts *o,
-               tool_opt_fn on_opt, void *ud, int *first);
+/* The shared options, in the tool table's form; ends with {0}. */
+const struct tool_opt *opts_common(void);
 
-/* The shared options as opts_parse() knows them, for completions. */
-struct opts_table {
-    const struct option *options; /* NULL-terminated */
-    const char *shortopts;
-    const char *help;
-};
-struct opts_table opts_common(void);
-
-/* Print "usage: xmpp TOOL SYNOPSIS" and the option help to f. */
+/* Print "usage: xmpp TOOL ..." and the help generated from the tool's
+ * table to stdout (or stderr). */
 void opts_usage(const struct tool *t, int to_stderr);
+
+/* One usage line's operands for t (with sub, for that subcommand):
+ * "[options] JID... [-m TEXT]", into buf. */
+void opts_synopsis(const struct tool *t, const struct tool_sub *sub, char *buf,
+                   size_t n);
+
+/* An option as a user writes it ("--name", or "-g" for a short-only
+ * one), into buf. */
+const char *opts_flag(const struct tool_opt *opt, char *buf, size_t n);
+
+/* Is this table entry a heading rather than an option? */
+bool opts_is_heading(const struct tool_opt *opt);
 
 /* Parse a non-negative number of seconds ("2", "0.5"). */
 int opts_seconds(const char *arg, double *out);

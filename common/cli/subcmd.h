@@ -1,22 +1,26 @@
-/* Tools whose first operand is a subcommand (xmpp muc subject ROOM,
- * xmpp pubsub items NODE): one table per tool names them and how many
- * operands each takes; the lookup and its usage errors live here. */
+/* Subcommands (xmpp roster add JID..., xmpp muc subject ROOM): every
+ * tool that has them declares them in its tool_sub table (tool.h); the
+ * lookup, the operand count, and whether the options given go with the
+ * subcommand are checked here, with one set of usage errors. */
 #ifndef XMPP_SUBCMD_H
 #define XMPP_SUBCMD_H
 
-#include <stddef.h>
+#include "common/cli/options.h"
+#include "common/cli/tool.h"
 
-/* The first member of each entry of a tool's table; the table ends with
- * a NULL name. */
+/* The subcommand named by argv[first] (or t->default_sub), its
+ * operands into *a. Returns 0, or XE_USAGE with the message printed. */
+int subcmd_pick(const struct tool *t, int argc, char **argv, int first,
+                opts_given given, struct tool_args *a);
+
+/* Does sub take the tool's option named `name`? */
+bool subcmd_takes(const struct tool_sub *sub, const char *name);
+
+/* TRANSITION: the old lookup, for tools not yet converted. */
 struct subcmd {
     const char *name;
-    int min, max; /* operands after the subcommand */
+    int min, max;
 };
-
-/* Find argv[first] in table, whose entries are `size` bytes each and
- * begin with a struct subcmd, and check the count of operands after
- * it. Returns the entry, or NULL after printing the usage error (exit
- * status XE_USAGE). */
 const void *subcmd_find(const void *table, size_t size, int argc, char **argv,
                         int first);
 

@@ -29,9 +29,13 @@ int query_jid_operand(const struct session_opts *o, int argc, char **argv,
                       int first, const char **jid)
 {
     *jid = first < argc ? argv[first++] : NULL;
-    if (first < argc)
+    if (first < argc) {
+        char syn[512];
+        opts_synopsis(current_tool, NULL, syn, sizeof syn);
         return fail(XE_USAGE, "unexpected argument '%s'; usage: xmpp %s %s",
-                    argv[first], current_tool->name, current_tool->synopsis);
+                    argv[first], current_tool->name,
+                    current_tool->legacy_main ? current_tool->synopsis : syn);
+    }
     return query_check_target(o, *jid);
 }
 
@@ -120,42 +124,41 @@ static void show(struct session *s, const struct query *q, xmpp_stanza_t *reply,
         q->print(&a, q->ud);
 }
 
+int query_once(struct session *s, struct query *q)
+{
+    const char *to = q->to ? q->to : q->to_self ? NULL : query_target(s, NULL);
+    char *from = strdup(to ? to : query_target(s, NULL));
+    xmpp_stanza_t *reply;
+    int rc = query_ask(s, build(s, q, to), &reply);
+    if (!rc) {
+        show(s, q, reply, from);
+        xmpp_stanza_release(reply);
+    }
+    free(from);
+    if (q->payload)
+        xmpp_stanza_release(q->payload);
+    q->payload = NULL;
+    return rc;
+}
+
 int query_run(const struct session_opts *o, struct query *q)
 {
     struct session s;
     int rc = session_open(&s, o);
-    if (!rc) {
-        const char *to = q->to        ? q->to
-                         : q->to_self ? NULL
-                                      : query_target(&s, NULL);
-        char *from = strdup(to ? to : query_target(&s, NULL));
-        xmpp_stanza_t *reply;
-        if (!(rc = query_ask(&s, build(&s, q, to), &reply))) {
-            show(&s, q, reply, from);
-            xmpp_stanza_release(reply);
-        }
-        free(from);
-    }
-    if (q->payload)
+    if (!rc)
+        rc = query_once(&s, q);
+    else if (q->payload)
         xmpp_stanza_release(q->payload);
     q->payload = NULL;
     fflush(stdout);
     return session_close(&s, rc);
 }
 
-int query_tool(int argc, char **argv, const char *name, const char *ns,
-               void (*print)(const struct answer *a, void *ud))
+int query_jid_prepare(void *tool, struct session_opts *o,
+                      const struct tool_args *a)
 {
-    struct session_opts o = {0};
-    const char *jid;
-    int first, rc = opts_parse(argc, argv, &o, NULL, NULL, &first);
-    if (rc != OPTS_CONTINUE)
-        return rc;
-    if ((rc = query_jid_operand(&o, argc, argv, first, &jid)))
-        return rc;
-    struct query q = {
-        .type = "get", .to = jid, .name = name, .ns = ns, .print = print};
-    return query_run(&o, &q);
+    struct query_jid *q = tool;
+    return query_jid_operand(o, a->argc, a->argv, 0, &q->jid);
 }
 
 int print_element(FILE *f, xmpp_stanza_t *el, const char *ns,

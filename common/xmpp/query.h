@@ -8,6 +8,7 @@
 #include <strophe.h>
 
 #include "common/cli/options.h"
+#include "common/cli/tool.h"
 #include "common/net/session.h"
 
 /* The namespace stanzas are in on this stream: jabber:client, or
@@ -66,14 +67,20 @@ struct query {
     void *ud;
 };
 
-/* The whole job of such a tool: connect, ask, print, disconnect. Exit
+/* The whole job of such a tool, on an open session: ask, print. Exit
  * status as query_ask. */
+int query_once(struct session *s, struct query *q);
+
+/* TRANSITION: connect, query_once, disconnect. */
 int query_run(const struct session_opts *o, struct query *q);
 
-/* The whole of a tool that takes no options of its own and asks one
- * question of [JID] (default: our server): `xmpp version`, `xmpp time`. */
-int query_tool(int argc, char **argv, const char *name, const char *ns,
-               void (*print)(const struct answer *a, void *ud));
+/* A tool whose one operand is [JID] (version, time): its state starts
+ * with this, and query_jid_prepare is its prepare. */
+struct query_jid {
+    const char *jid; /* NULL: our server */
+};
+int query_jid_prepare(void *tool, struct session_opts *o,
+                      const struct tool_args *a);
 
 /* Print an element as one line of XML (xmlns left out where it repeats
  * ns, the namespace around it) or, with OUT_JSON, of JSON (xmljson.h).
