@@ -1,10 +1,5 @@
 /* xmpp roster: the contact list and presence subscriptions (RFC 6121
- * §2, §3): list, change, subscribe and approve, export and import.
- *
- * usage: xmpp roster [options] [list | pending | export]
- *        xmpp roster [options] add JID... [--name NAME] [-g GROUP]...
- *        ...  (the synopsis below)
- */
+ * §2, §3): list, change, subscribe and approve, export and import. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,46 +15,6 @@
 #include "common/xmpp/roster.h"
 #include "common/xmpp/stanza.h"
 
-static const char synopsis[] =
-    "[options] [list | pending | export]\n"
-    "       xmpp roster [options] add JID... [--name NAME] [-g GROUP]...\n"
-    "       xmpp roster [options] set JID [--name NAME] [-g GROUP]... "
-    "[--no-groups]\n"
-    "       xmpp roster [options] remove JID...\n"
-    "       xmpp roster [options] subscribe JID... [--name NAME] "
-    "[-g GROUP]...\n"
-    "       xmpp roster [options] approve JID... | --all-pending\n"
-    "       xmpp roster [options] deny | unsubscribe JID...\n"
-    "       xmpp roster [options] import [FILE] [--subscribe] [--prune]";
-
-static const char help[] =
-    "Commands:\n"
-    "  list                     the roster (the default):\n"
-    "                           JID<TAB>SUBSCRIPTION<TAB>NAME<TAB>GROUPS,\n"
-    "                           \"+ask\" after SUBSCRIPTION while our request\n"
-    "                           is pending; --json: one object per contact;\n"
-    "                           --xml: the server's answer\n"
-    "  pending                  who asks to see our presence, one JID a line\n"
-    "  export                   the whole roster as JSON Lines\n"
-    "  add JID...               add contacts, or add the groups and name to\n"
-    "                           ones already there\n"
-    "  set JID                  replace a contact's name and/or groups\n"
-    "  remove JID...            remove contacts (and the subscriptions)\n"
-    "  subscribe JID...         add contacts and ask to see their presence\n"
-    "  approve JID...           let them see our presence\n"
-    "  deny JID...              refuse a request, or revoke an approval\n"
-    "  unsubscribe JID...       stop seeing their presence\n"
-    "  import [FILE]            apply an export (else stdin); prints\n"
-    "                           ACTION<TAB>JID for each change\n"
-    "Options:\n"
-    "      --name NAME          the contact's name ('' for none)\n"
-    "  -g, --group GROUP        a group; repeat for more\n"
-    "      --no-groups          set: remove the contact from every group\n"
-    "      --all-pending        approve: every request waiting on the server\n"
-    "      --subscribe          import: also ask contacts the file shows as\n"
-    "                           'to' or 'both' when we no longer see them\n"
-    "      --prune              import: remove contacts the file lacks\n";
-
 enum {
     OPT_NAME = 1000,
     OPT_NO_GROUPS,
@@ -68,27 +23,71 @@ enum {
     OPT_PRUNE
 };
 
-static const struct option options[] = {
-    {"name", required_argument, NULL, OPT_NAME},
-    {"group", required_argument, NULL, 'g'},
-    {"no-groups", no_argument, NULL, OPT_NO_GROUPS},
-    {"all-pending", no_argument, NULL, OPT_ALL_PENDING},
-    {"subscribe", no_argument, NULL, OPT_SUBSCRIBE},
-    {"prune", no_argument, NULL, OPT_PRUNE},
-    {NULL, 0, NULL, 0},
+static const struct tool_opt opts[] = {
+    {.help = "Options:"},
+    {"name", OPT_NAME, "NAME", "the contact's name ('' for none)"},
+    {"group", 'g', "GROUP", "a group; repeat for more", OPT_REPEAT},
+    {"no-groups", OPT_NO_GROUPS, NULL,
+     "set: remove the contact from every group"},
+    {"all-pending", OPT_ALL_PENDING, NULL,
+     "approve: every request waiting on the server"},
+    {"subscribe", OPT_SUBSCRIBE, NULL,
+     "import: also ask contacts the file shows as\n"
+     "'to' or 'both' when we no longer see them"},
+    {"prune", OPT_PRUNE, NULL, "import: remove contacts the file lacks"},
+    {0},
 };
 
-static int cmd_roster(int argc, char **argv);
+struct roster_cmd;
+static int run_list(void *tool, struct session *s);
+static int run_pending(void *tool, struct session *s);
+static int run_export(void *tool, struct session *s);
+static int run_add(void *tool, struct session *s);
+static int run_set(void *tool, struct session *s);
+static int run_remove(void *tool, struct session *s);
+static int run_subscribe(void *tool, struct session *s);
+static int run_approve(void *tool, struct session *s);
+static int run_deny(void *tool, struct session *s);
+static int run_unsubscribe(void *tool, struct session *s);
+static int run_import(void *tool, struct session *s);
 
-const struct tool tool_roster = {
-    .name = "roster",
-    .legacy_main = cmd_roster,
-    .summary = "List and change contacts and subscriptions",
-    .synopsis = synopsis,
-    .help = help,
-    .shortopts = "g:",
-    .options = options,
+static const struct tool_sub subs[] = {
+    {"list", "", 0, 0,
+     "the roster (the default):\n"
+     "JID<TAB>SUBSCRIPTION<TAB>NAME<TAB>GROUPS,\n"
+     "\"+ask\" after SUBSCRIPTION while our request\n"
+     "is pending; --json: one object per contact;\n"
+     "--xml: the server's answer",
+     "", run_list},
+    {"pending", "", 0, 0, "who asks to see our presence, one JID a line", "",
+     run_pending},
+    {"export", "", 0, 0, "the whole roster as JSON Lines", "", run_export},
+    {"add", "JID...", 1, -1,
+     "add contacts, or add the groups and name to\nones already there",
+     "name group", run_add},
+    {"set", "JID", 1, 1, "replace a contact's name and/or groups",
+     "name group no-groups", run_set},
+    {"remove", "JID...", 1, -1, "remove contacts (and the subscriptions)", "",
+     run_remove},
+    {"subscribe", "JID...", 1, -1, "add contacts and ask to see their presence",
+     "name group", run_subscribe},
+    {"approve", "JID...", 0, -1, "let them see our presence", "all-pending",
+     run_approve},
+    {"deny", "JID...", 1, -1, "refuse a request, or revoke an approval", "",
+     run_deny},
+    {"unsubscribe", "JID...", 1, -1, "stop seeing their presence", "",
+     run_unsubscribe},
+    {"import", "[FILE]", 0, 1,
+     "apply an export (else stdin); prints\nACTION<TAB>JID for each change",
+     "subscribe prune", run_import},
+    {0},
 };
+
+static int option(void *tool, int key, const char *arg);
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a);
+static int run(void *tool, struct session *s);
+static void release(void *tool);
 
 /* Which of the tool's options a command takes. */
 enum {
@@ -101,14 +100,15 @@ enum {
 };
 
 struct roster_cmd {
-    struct session_opts o;
+    struct session_opts *o;
     const char *name;    /* --name; "" removes it */
     const char **groups; /* --group, in order given */
     int ngroups;
     unsigned given; /* A_* of the options given */
     char **args;    /* operands after the command */
     int nargs;
-    struct session s;
+    const struct tool_sub *sub;
+    struct session *s;
     struct roster r;
     bool bounced; /* a presence of ours came back as an error */
     /* pending: the subscription requests the server delivered. */
@@ -120,18 +120,10 @@ struct roster_cmd {
     size_t nwant;
 };
 
-struct command {
-    const char *name;
-    int (*run)(struct roster_cmd *c);
-    int min, max;   /* operands */
-    unsigned allow; /* A_* */
-    bool jids;      /* the operands are JIDs */
-};
-
-static int on_opt(int c, const char *arg, void *ud)
+static int option(void *tool, int key, const char *arg)
 {
-    struct roster_cmd *rc = ud;
-    switch (c) {
+    struct roster_cmd *rc = tool;
+    switch (key) {
     case OPT_NAME:
         rc->name = arg;
         rc->given |= A_NAME;
@@ -139,6 +131,13 @@ static int on_opt(int c, const char *arg, void *ud)
     case 'g':
         if (!*arg)
             return fail(XE_USAGE, "--group: a group needs a name");
+        if (!(rc->ngroups % 16)) {
+            const char **g =
+                realloc(rc->groups, (size_t)(rc->ngroups + 16) * sizeof *g);
+            if (!g)
+                return fail(XE_USAGE, "out of memory");
+            rc->groups = g;
+        }
         rc->groups[rc->ngroups++] = arg;
         rc->given |= A_GROUP;
         break;
@@ -199,8 +198,8 @@ static int on_presence_error(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 static void send_subscription(struct roster_cmd *c, const char *type,
                               const char *jid)
 {
-    xmpp_stanza_t *p = presence_build(c->s.ctx, type, jid, NULL, NULL, 0);
-    session_send(&c->s, p);
+    xmpp_stanza_t *p = presence_build(c->s->ctx, type, jid, NULL, NULL, 0);
+    session_send(c->s, p);
     xmpp_stanza_release(p);
 }
 
@@ -208,7 +207,7 @@ static void send_subscription(struct roster_cmd *c, const char *type,
  * ours, and an error it bounced at once has arrived by then. */
 static int confirm_presences(struct roster_cmd *c)
 {
-    int rc = session_confirm(&c->s);
+    int rc = session_confirm(c->s);
     return rc ? rc : c->bounced ? XE_STANZA : 0;
 }
 
@@ -244,12 +243,12 @@ static int on_request(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
  * storage, away from this short session. */
 static int collect_requests(struct roster_cmd *c)
 {
-    xmpp_handler_add(c->s.conn, on_request, NULL, "presence", "subscribe", c);
-    xmpp_stanza_t *p = presence_build(c->s.ctx, NULL, NULL, NULL, NULL, -1);
-    session_send(&c->s, p);
+    xmpp_handler_add(c->s->conn, on_request, NULL, "presence", "subscribe", c);
+    xmpp_stanza_t *p = presence_build(c->s->ctx, NULL, NULL, NULL, NULL, -1);
+    session_send(c->s, p);
     xmpp_stanza_release(p);
-    int rc = session_confirm(&c->s);
-    xmpp_handler_delete(c->s.conn, on_request);
+    int rc = session_confirm(c->s);
+    xmpp_handler_delete(c->s->conn, on_request);
     if (c->nrequests)
         qsort(c->requests, c->nrequests, sizeof *c->requests, by_from);
     return rc;
@@ -258,10 +257,10 @@ static int collect_requests(struct roster_cmd *c)
 static void print_request(struct roster_cmd *c, xmpp_stanza_t *st)
 {
     const char *from = xmpp_stanza_get_from(st);
-    if (c->o.format == OUT_XML) {
+    if (c->o->format == OUT_XML) {
         out_xml(stdout, st);
         putchar('\n');
-    } else if (c->o.format == OUT_JSON) {
+    } else if (c->o->format == OUT_JSON) {
         char *status = stanza_child_text(st, "status");
         struct json_obj j;
         json_begin(&j, stdout);
@@ -269,7 +268,7 @@ static void print_request(struct roster_cmd *c, xmpp_stanza_t *st)
         json_str(&j, "status", status);
         json_end(&j);
         if (status)
-            xmpp_free(c->s.ctx, status);
+            xmpp_free(c->s->ctx, status);
     } else {
         out_text(stdout, from);
         putchar('\n');
@@ -280,7 +279,7 @@ static void print_request(struct roster_cmd *c, xmpp_stanza_t *st)
 static void print_change(struct roster_cmd *c, const char *action,
                          const char *jid)
 {
-    if (c->o.format == OUT_JSON) {
+    if (c->o->format == OUT_JSON) {
         struct json_obj j;
         json_begin(&j, stdout);
         json_str(&j, "action", action);
@@ -295,29 +294,35 @@ static void print_change(struct roster_cmd *c, const char *action,
 
 /* ---- the commands ---- */
 
-static int run_list(struct roster_cmd *c)
+static int run_list(void *tool, struct session *s)
 {
-    int rc = roster_fetch(&c->s, &c->r);
+    struct roster_cmd *c = tool;
+    (void)s;
+    int rc = roster_fetch(c->s, &c->r);
     if (rc)
         return rc;
-    if (c->o.format == OUT_XML) {
+    if (c->o->format == OUT_XML) {
         out_xml(stdout, c->r.result);
         putchar('\n');
         return 0;
     }
     for (size_t i = 0; i < c->r.n; i++)
-        roster_item_print(stdout, c->o.format, &c->r.items[i]);
+        roster_item_print(stdout, c->o->format, &c->r.items[i]);
     return 0;
 }
 
-static int run_export(struct roster_cmd *c)
+static int run_export(void *tool, struct session *s)
 {
-    c->o.format = OUT_JSON;
-    return run_list(c);
+    struct roster_cmd *c = tool;
+    (void)s;
+    c->o->format = OUT_JSON;
+    return run_list(c, s);
 }
 
-static int run_pending(struct roster_cmd *c)
+static int run_pending(void *tool, struct session *s)
 {
+    struct roster_cmd *c = tool;
+    (void)s;
     int rc = collect_requests(c);
     for (size_t i = 0; !rc && i < c->nrequests; i++)
         print_request(c, c->requests[i]);
@@ -327,20 +332,24 @@ static int run_pending(struct roster_cmd *c)
 static int add_one(struct roster_cmd *c, const char *jid)
 {
     struct roster_item it;
-    int rc = merged(c, jid, &it) ? roster_set(&c->s, &it) : 0;
+    int rc = merged(c, jid, &it) ? roster_set(c->s, &it) : 0;
     roster_item_free(&it);
     return rc;
 }
 
-static int run_add(struct roster_cmd *c)
+static int run_add(void *tool, struct session *s)
 {
-    int rc = roster_fetch(&c->s, &c->r);
+    struct roster_cmd *c = tool;
+    (void)s;
+    int rc = roster_fetch(c->s, &c->r);
     return rc ? rc : each_jid(c, add_one);
 }
 
-static int run_set(struct roster_cmd *c)
+static int run_set(void *tool, struct session *s)
 {
-    int rc = roster_fetch(&c->s, &c->r);
+    struct roster_cmd *c = tool;
+    (void)s;
+    int rc = roster_fetch(c->s, &c->r);
     if (rc)
         return rc;
     const char *jid = c->args[0];
@@ -356,18 +365,20 @@ static int run_set(struct roster_cmd *c)
     roster_item_set_name(&it, (c->given & A_NAME) ? c->name : have->name);
     for (int i = 0; i < c->ngroups; i++)
         roster_item_add_group(&it, c->groups[i]);
-    rc = roster_item_same(have, &it) ? 0 : roster_set(&c->s, &it);
+    rc = roster_item_same(have, &it) ? 0 : roster_set(c->s, &it);
     roster_item_free(&it);
     return rc;
 }
 
 static int remove_one(struct roster_cmd *c, const char *jid)
 {
-    return roster_remove(&c->s, jid);
+    return roster_remove(c->s, jid);
 }
 
-static int run_remove(struct roster_cmd *c)
+static int run_remove(void *tool, struct session *s)
 {
+    struct roster_cmd *c = tool;
+    (void)s;
     return each_jid(c, remove_one);
 }
 
@@ -378,16 +389,18 @@ static int subscribe_one(struct roster_cmd *c, const char *jid)
     struct roster_item it;
     int rc = 0;
     if (merged(c, jid, &it) && (c->given & (A_NAME | A_GROUP)))
-        rc = roster_set(&c->s, &it);
+        rc = roster_set(c->s, &it);
     roster_item_free(&it);
     if (!rc && !roster_item_sees(roster_find(&c->r, jid)))
         send_subscription(c, "subscribe", jid);
     return rc;
 }
 
-static int run_subscribe(struct roster_cmd *c)
+static int run_subscribe(void *tool, struct session *s)
 {
-    int rc = roster_fetch(&c->s, &c->r);
+    struct roster_cmd *c = tool;
+    (void)s;
+    int rc = roster_fetch(c->s, &c->r);
     if (rc)
         return rc;
     int status = each_jid(c, subscribe_one);
@@ -406,8 +419,10 @@ static int send_each(struct roster_cmd *c, const char *type)
     return confirm_presences(c);
 }
 
-static int run_approve(struct roster_cmd *c)
+static int run_approve(void *tool, struct session *s)
 {
+    struct roster_cmd *c = tool;
+    (void)s;
     if (!(c->given & A_ALL_PENDING))
         return send_each(c, "subscribed");
     int rc = collect_requests(c);
@@ -423,13 +438,17 @@ static int run_approve(struct roster_cmd *c)
     return 0;
 }
 
-static int run_deny(struct roster_cmd *c)
+static int run_deny(void *tool, struct session *s)
 {
+    struct roster_cmd *c = tool;
+    (void)s;
     return send_each(c, "unsubscribed");
 }
 
-static int run_unsubscribe(struct roster_cmd *c)
+static int run_unsubscribe(void *tool, struct session *s)
 {
+    struct roster_cmd *c = tool;
+    (void)s;
     return send_each(c, "unsubscribe");
 }
 
@@ -516,7 +535,7 @@ static int import_one(struct roster_cmd *c, size_t i, bool *asked)
     const struct roster_item *have = roster_find(&c->r, want->jid);
     int rc = 0;
     if (!have || !roster_item_same(have, want)) {
-        if ((rc = roster_set(&c->s, want)))
+        if ((rc = roster_set(c->s, want)))
             return rc;
         print_change(c, have ? "updated" : "added", want->jid);
     }
@@ -529,9 +548,11 @@ static int import_one(struct roster_cmd *c, size_t i, bool *asked)
     return 0;
 }
 
-static int run_import(struct roster_cmd *c)
+static int run_import(void *tool, struct session *s)
 {
-    int rc = roster_fetch(&c->s, &c->r), status = 0;
+    struct roster_cmd *c = tool;
+    (void)s;
+    int rc = roster_fetch(c->s, &c->r), status = 0;
     bool asked = false;
     for (size_t i = 0; !rc && i < c->nwant; i++) {
         rc = import_one(c, i, &asked);
@@ -541,7 +562,7 @@ static int run_import(struct roster_cmd *c)
     for (size_t i = 0; !rc && (c->given & A_PRUNE) && i < c->r.n; i++) {
         if (wanted(c, c->r.items[i].jid))
             continue;
-        rc = roster_remove(&c->s, c->r.items[i].jid);
+        rc = roster_remove(c->s, c->r.items[i].jid);
         if (!rc)
             print_change(c, "removed", c->r.items[i].jid);
         if (rc == XE_STANZA)
@@ -552,48 +573,16 @@ static int run_import(struct roster_cmd *c)
     return rc ? rc : status;
 }
 
-static const struct command commands[] = {
-    {"list", run_list, 0, 0, 0, false},
-    {"pending", run_pending, 0, 0, 0, false},
-    {"export", run_export, 0, 0, 0, false},
-    {"add", run_add, 1, -1, A_NAME | A_GROUP, true},
-    {"set", run_set, 1, 1, A_NAME | A_GROUP | A_NO_GROUPS, true},
-    {"remove", run_remove, 1, -1, 0, true},
-    {"subscribe", run_subscribe, 1, -1, A_NAME | A_GROUP, true},
-    {"approve", run_approve, 0, -1, A_ALL_PENDING, true},
-    {"deny", run_deny, 1, -1, 0, true},
-    {"unsubscribe", run_unsubscribe, 1, -1, 0, true},
-    {"import", run_import, 0, 1, A_SUBSCRIBE | A_PRUNE, false},
-    {NULL, NULL, 0, 0, 0, false},
-};
-
-static const char *const option_names[] = {
-    "--name",        "--group",     "--no-groups",
-    "--all-pending", "--subscribe", "--prune",
-};
-
 /* Everything about the command line that can be wrong, before we
  * connect. */
-static int check_args(struct roster_cmd *c, const struct command *cmd)
+static int check_args(struct roster_cmd *c, const struct tool_sub *cmd)
 {
-    for (int bit = 0; bit < 6; bit++)
-        if ((c->given & (1u << bit)) && !(cmd->allow & (1u << bit)))
-            return fail(XE_USAGE,
-                        "%s does not go with '%s'; see 'xmpp "
-                        "roster --help'",
-                        option_names[bit], cmd->name);
     bool all = c->given & A_ALL_PENDING;
     if (all && c->nargs)
         return fail(XE_USAGE, "approve: give JIDs or --all-pending, not both");
-    if (c->nargs < cmd->min ||
-        (!strcmp(cmd->name, "approve") && !all && !c->nargs))
-        return fail(XE_USAGE,
-                    "%s: which contact? usage: xmpp roster %s "
-                    "JID...",
-                    cmd->name, cmd->name);
-    if (cmd->max >= 0 && c->nargs > cmd->max)
-        return fail(XE_USAGE, "%s: unexpected argument '%s'", cmd->name,
-                    c->args[cmd->max]);
+    if (cmd->run == run_approve && !all && !c->nargs)
+        return fail(XE_USAGE, "approve: which contact? usage: xmpp roster "
+                              "approve JID... | --all-pending");
     if ((c->given & A_NAME) && c->nargs > 1)
         return fail(XE_USAGE, "--name: give one JID with a name");
     if (!strcmp(cmd->name, "set") &&
@@ -606,7 +595,7 @@ static int check_args(struct roster_cmd *c, const struct command *cmd)
 }
 
 /* Names, groups and JIDs go into stanzas: they must be text XML allows. */
-static int check_data(struct roster_cmd *c, const struct command *cmd)
+static int check_data(struct roster_cmd *c, const struct tool_sub *cmd)
 {
     size_t at;
     const char *why;
@@ -615,7 +604,8 @@ static int check_data(struct roster_cmd *c, const struct command *cmd)
     for (int i = 0; i < c->ngroups; i++)
         if ((why = utf8_check(c->groups[i], strlen(c->groups[i]), &at)))
             return fail(XE_DATA, "--group %d: %s at byte %zu", i + 1, why, at);
-    for (int i = 0; cmd->jids && i < c->nargs; i++) {
+    bool jids = cmd->operands && !strncmp(cmd->operands, "JID", 3);
+    for (int i = 0; jids && i < c->nargs; i++) {
         if ((why = jid_check(c->args[i])))
             return fail(XE_DATA, "%s: invalid JID: %s", c->args[i], why);
         if (strchr(c->args[i], '/'))
@@ -644,59 +634,55 @@ static void roster_cmd_free(struct roster_cmd *c)
     c->nrequests = c->nwant = 0;
 }
 
-static int run(struct roster_cmd *c, const struct command *cmd)
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a)
 {
-    int rc = check_args(c, cmd);
+    struct roster_cmd *c = tool;
+    c->o = o;
+    c->sub = a->sub;
+    c->args = a->argv;
+    c->nargs = a->argc;
+    int rc = check_args(c, c->sub);
     if (!rc)
-        rc = check_data(c, cmd);
-    if (!rc && cmd->run == run_import)
+        rc = check_data(c, c->sub);
+    if (!rc && c->sub->run == run_import)
         rc = load_import(c);
-    if (rc) {
-        roster_cmd_free(c);
-        return rc;
-    }
-    if (!(rc = session_open(&c->s, &c->o))) {
-        xmpp_handler_add(c->s.conn, on_presence_error, NULL, "presence",
-                         "error", c);
-        session_answer_iqs(&c->s);
-        rc = cmd->run(c);
-        if (rc == XE_TIMEOUT)
-            fail(XE_TIMEOUT,
-                 "%s: no answer from the server before the "
-                 "deadline (--timeout)",
-                 cmd->name);
-    }
-    fflush(stdout);
-    /* The stanzas are the context's: release them before it goes. */
-    roster_cmd_free(c);
-    return session_close(&c->s, rc);
-}
-
-static int cmd_roster(int argc, char **argv)
-{
-    struct roster_cmd c = {0};
-    c.groups = calloc((size_t)argc, sizeof *c.groups);
-    if (!c.groups)
-        return fail(XE_USAGE, "out of memory");
-    int first, rc = opts_parse_legacy(argc, argv, &c.o, on_opt, &c, &first);
-    if (rc != OPTS_CONTINUE) {
-        free(c.groups);
-        return rc;
-    }
-    const char *name = first < argc ? argv[first++] : "list";
-    const struct command *cmd = commands;
-    while (cmd->name && strcmp(cmd->name, name))
-        cmd++;
-    if (!cmd->name) {
-        free(c.groups);
-        return fail(XE_USAGE,
-                    "'%s' is not a roster command; see 'xmpp "
-                    "roster --help'",
-                    name);
-    }
-    c.args = argv + first;
-    c.nargs = argc - first;
-    rc = run(&c, cmd);
-    free(c.groups);
     return rc;
 }
+
+static int run(void *tool, struct session *s)
+{
+    struct roster_cmd *c = tool;
+    c->s = s;
+    xmpp_handler_add(s->conn, on_presence_error, NULL, "presence", "error", c);
+    session_answer_iqs(s);
+    int rc = c->sub->run(c, s);
+    if (rc == XE_TIMEOUT)
+        fail(XE_TIMEOUT,
+             "%s: no answer from the server before the deadline "
+             "(--timeout)",
+             c->sub->name);
+    /* The stanzas are the context's: release them before it goes. */
+    roster_cmd_free(c);
+    return rc;
+}
+
+static void release(void *tool)
+{
+    struct roster_cmd *c = tool;
+    roster_cmd_free(c);
+    free(c->groups);
+}
+
+const struct tool tool_roster = {
+    .name = "roster",
+    .summary = "List and change contacts and subscriptions",
+    .opts = opts,
+    .subs = subs,
+    .default_sub = "list",
+    .size = sizeof(struct roster_cmd),
+    .option = option,
+    .prepare = prepare,
+    .run = run,
+    .release = release,
+};

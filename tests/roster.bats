@@ -341,7 +341,7 @@ TAB=$'\t'
 @test "roster: usage errors exit 64" {
     run xmpp_as alice roster frobnicate
     assert_failure 64
-    assert_output --partial "'frobnicate' is not a roster command"
+    assert_output --partial "'frobnicate' is not a subcommand"
     run xmpp_as alice roster list --name X
     assert_failure 64
     assert_output --partial "--name does not go with 'list'"
