@@ -550,6 +550,27 @@ has_flag() {
     done
 }
 
+# The SYNOPSIS section of a man page, as mdoc source.
+man_synopsis() { sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$1"; }
+
+@test "common: each man page's SYNOPSIS names every subcommand of the tool, and no option it lacks" {
+    local tools t page sub opt subs opts
+    tools=$("$XMPP" --help | sed -n 's/^  \([a-z][a-z0-9-]*\)  .*/\1/p')
+    for t in $tools; do
+        page="$ROOT/man/xmpp-$t.1"
+        subs=$("$XMPP" "$t" --help | sed -n '/^Commands:/,/^[A-Z]/s/^  \([a-z][a-z0-9-]*\).*/\1/p')
+        for sub in $subs; do
+            man_synopsis "$page" | grep -E '(^|[ .])Cm ' |
+                grep -qE "(^|[ |])$sub([ |]|$)" ||
+                fail "xmpp-$t.1: SYNOPSIS lacks the subcommand $sub"
+        done
+        opts=$("$XMPP" "$t" --help | grep -oE -- '(^|[ [])--?[a-zA-Z][a-z0-9-]*' | tr -d ' [' | sort -u)
+        for opt in $(man_synopsis "$page" | grep -oE 'Fl [a-zA-Z-][a-z0-9-]*' | sed 's/^Fl /-/' | sort -u); do
+            grep -qx -- "$opt" <<<"$opts" || fail "xmpp-$t.1: SYNOPSIS names $opt, which xmpp $t --help does not"
+        done
+    done
+}
+
 # ---- install ----
 
 @test "common: make install puts the binary, a symlink per tool and the man pages under DESTDIR; uninstall removes them" {

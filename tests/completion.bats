@@ -25,6 +25,11 @@ help_long_opts() { "$XMPP" "$1" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -
 # The short options a tool's --help lists at the start of a line.
 help_short_opts() { "$XMPP" "$1" --help | grep -o -- '^  -[a-zA-Z],' | tr -d ' ,' | sort -u; }
 
+# The subcommands a tool's --help lists under "Commands:".
+help_subs() {
+    "$XMPP" "$1" --help | sed -n '/^Commands:/,/^[A-Z]/s/^  \([a-z][a-z0-9-]*\).*/\1/p' | sort -u
+}
+
 # bash_complete WORD...: what bash offers for the command line WORD...,
 # the last word being the one under the cursor (give "" for a new word).
 # Words are split the way bash splits them: "--attach=x" is "--attach" "=" "x".
@@ -147,6 +152,24 @@ zsh_complete() { "$BATS_TEST_DIRNAME/zsh-complete" "$COMPDIR" "$1"; }
     cd "$BATS_TEST_TMPDIR"
     run zsh_complete "xmpp send --attach a.txt --att"
     assert_output "--attach"
+}
+
+@test "completion: bash and zsh offer exactly the subcommands of each tool's --help" {
+    tools=$(help_tools)
+    local n=0
+    for t in $tools; do
+        want=$(help_subs "$t")
+        [ -n "$want" ] || continue
+        n=$((n + 1))
+        got=$(bash_complete xmpp "$t" "" | sort -u)
+        [ "$got" = "$want" ] || { echo "bash, $t:"; diff <(echo "$want") <(echo "$got"); return 1; }
+        got=$(zsh_complete "xmpp $t " | sort -u)
+        [ "$got" = "$want" ] || { echo "zsh, $t:"; diff <(echo "$want") <(echo "$got"); return 1; }
+    done
+    [ "$n" -gt 0 ]
+    # Once a subcommand is there, no other is offered.
+    run bash_complete xmpp roster add ""
+    refute_line list
 }
 
 @test "completion: an unknown shell is a usage error" {
