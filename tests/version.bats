@@ -38,3 +38,12 @@ teardown_file() { server_down; }
     run xmpp_as alice version localhost localhost
     assert_failure 64
 }
+
+# main checks stdout once the tool is done (every tool goes through it).
+version_to_full() { xmpp_as alice version >/dev/full; }
+
+@test "version: an answer that cannot be written (stdout full) exits 74 with one line" {
+    run -74 --separate-stderr version_to_full
+    assert_output ""
+    [ "$stderr" = "xmpp version: stdout: No space left on device" ]
+}
