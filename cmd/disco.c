@@ -1,8 +1,5 @@
 /* xmpp disco: service discovery (XEP-0030): what an entity is and can
- * do (info), or what it offers (items).
- *
- * usage: xmpp disco [options] [info|items] [JID]
- */
+ * do (info), or what it offers (items). */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,43 +13,56 @@
 #define NS_ITEMS "http://jabber.org/protocol/disco#items"
 #define NS_DATA  "jabber:x:data"
 
-static const char help[] =
-    "Discovery:\n"
-    "      --node NODE          ask about this node of the entity\n"
+enum { OPT_NODE = 1000 };
+
+static const struct tool_opt opts[] = {
+    {.help = "Discovery:"},
+    {"node", OPT_NODE, "NODE", "ask about this node of the entity"},
+    {0},
+};
+
+static const char notes[] =
     "JID defaults to your server. Output for info: one line per identity\n"
     "(identity TAB CATEGORY TAB TYPE TAB NAME), feature (feature TAB VAR)\n"
     "and extended-info field value (form TAB FORM_TYPE TAB VAR TAB VALUE);\n"
     "for items: JID TAB NODE TAB NAME. --json: info as one object\n"
     "(jid, node, identities, features, forms), items one object each.\n";
 
-enum { OPT_NODE = 1000 };
+static int run_info(void *tool, struct session *s);
+static int run_items(void *tool, struct session *s);
 
-static const struct option options[] = {
-    {"node", required_argument, NULL, OPT_NODE},
-    {NULL, 0, NULL, 0},
+static const struct tool_sub subs[] = {
+    {"info", "[JID]", 0, 1, "what the entity is and can do (the default)",
+     "node", run_info},
+    {"items", "[JID]", 0, 1, "what the entity offers", "node", run_items},
+    {0},
 };
 
-static int cmd_disco(int argc, char **argv);
-
-const struct tool tool_disco = {
-    .name = "disco",
-    .legacy_main = cmd_disco,
-    .summary = "Discover an entity's features or items (XEP-0030)",
-    .synopsis = "[options] [--node NODE] [info|items] [JID]",
-    .help = help,
-    .options = options,
-};
+static int option(void *tool, int key, const char *arg);
 
 struct disco {
-    struct session_opts o;
+    struct query_jid q; /* first: query_jid_prepare fills it */
     const char *node;
     bool items;
 };
 
-static int on_opt(int c, const char *arg, void *ud)
+const struct tool tool_disco = {
+    .name = "disco",
+    .summary = "Discover an entity's features or items (XEP-0030)",
+    .opts = opts,
+    .subs = subs,
+    .default_sub = "info",
+    .notes = notes,
+    .flags = TOOL_SUB_IMPLIED,
+    .size = sizeof(struct disco),
+    .option = option,
+    .prepare = query_jid_prepare,
+};
+
+static int option(void *tool, int key, const char *arg)
 {
-    struct disco *d = ud;
-    switch (c) {
+    struct disco *d = tool;
+    switch (key) {
     case OPT_NODE: d->node = arg; break;
     default: return XE_USAGE;
     }
@@ -223,24 +233,26 @@ static void print_answer(const struct answer *a, void *ud)
         print_info_text(a->el);
 }
 
-static int cmd_disco(int argc, char **argv)
+static int ask(struct disco *d, struct session *s, const char *ns)
 {
-    struct disco d = {0};
-    int first, rc = opts_parse_legacy(argc, argv, &d.o, on_opt, &d, &first);
-    if (rc != OPTS_CONTINUE)
-        return rc;
-    if (first < argc &&
-        (!strcmp(argv[first], "info") || !strcmp(argv[first], "items")))
-        d.items = !strcmp(argv[first++], "items");
-    const char *jid;
-    if ((rc = query_jid_operand(&d.o, argc, argv, first, &jid)))
-        return rc;
     struct query q = {.type = "get",
-                      .to = jid,
+                      .to = d->q.jid,
                       .name = "query",
-                      .ns = d.items ? NS_ITEMS : NS_INFO,
-                      .node = d.node,
+                      .ns = ns,
+                      .node = d->node,
                       .print = print_answer,
-                      .ud = &d};
-    return query_run(&d.o, &q);
+                      .ud = d};
+    return query_once(s, &q);
+}
+
+static int run_info(void *tool, struct session *s)
+{
+    return ask(tool, s, NS_INFO);
+}
+
+static int run_items(void *tool, struct session *s)
+{
+    struct disco *d = tool;
+    d->items = true;
+    return ask(d, s, NS_ITEMS);
 }

@@ -1,8 +1,5 @@
 /* xmpp iq: send one IQ request with a payload of your own, print the
- * payload of the answer, and exit 0 on a result, 1 on an error.
- *
- * usage: xmpp iq [options] get|set [PAYLOAD]
- */
+ * payload of the answer, and exit 0 on a result, 1 on an error. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,50 +10,73 @@
 #include "common/io/xmljson.h"
 #include "common/xmpp/query.h"
 
-static const char help[] =
-    "Request:\n"
-    "      --to JID             send it to JID (default: no 'to', which the\n"
-    "                           server answers for the account)\n"
-    "      --json-in            the payload is JSON in the --json mapping\n"
-    "      --max-size BYTES     refuse a payload larger than this (default\n"
-    "                           1 MiB)\n"
+enum { OPT_TO = 1000, OPT_JSON_IN, OPT_MAX_SIZE };
+
+static const struct tool_opt opts[] = {
+    {.help = "Request:"},
+    {"to", OPT_TO, "JID",
+     "send it to JID (default: no 'to', which the\n"
+     "server answers for the account)"},
+    {"json-in", OPT_JSON_IN, NULL, "the payload is JSON in the --json mapping"},
+    {"max-size", OPT_MAX_SIZE, "BYTES",
+     "refuse a payload larger than this (default\n1 MiB)"},
+    {0},
+};
+
+static const char notes[] =
     "PAYLOAD is one XML element, from the argument or else from stdin; it is\n"
     "checked before anything is sent. The answer's payload is printed as\n"
     "one line of XML, or with --json as JSON (name, ns, attrs, text,\n"
     "children: see xmpp-iq(1)).\n";
 
-enum { OPT_TO = 1000, OPT_JSON_IN, OPT_MAX_SIZE };
-
-static const struct option options[] = {
-    {"to", required_argument, NULL, OPT_TO},
-    {"json-in", no_argument, NULL, OPT_JSON_IN},
-    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
-    {NULL, 0, NULL, 0},
+static const struct tool_sub subs[] = {
+    {"get", "[PAYLOAD]", 0, 1, "ask for something (type='get')",
+     "to json-in max-size"},
+    {"set", "[PAYLOAD]", 0, 1, "change something (type='set')",
+     "to json-in max-size"},
+    {0},
 };
 
-static int cmd_iq(int argc, char **argv);
-
-const struct tool tool_iq = {
-    .name = "iq",
-    .legacy_main = cmd_iq,
-    .summary = "Send an IQ request with a raw payload",
-    .synopsis = "[options] [--to JID] [--json-in] [--max-size BYTES] get|set "
-                "[PAYLOAD]",
-    .help = help,
-    .options = options,
-};
+static void init(void *tool);
+static int option(void *tool, int key, const char *arg);
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a);
+static int run(void *tool, struct session *s);
+static void release(void *tool);
 
 struct iq {
-    struct session_opts o;
+    const char *type; /* the subcommand: get or set */
     const char *to;
     bool json_in;
     size_t max;
+    xmpp_ctx_t *ctx;        /* the payload's, made before the session's */
+    xmpp_stanza_t *payload; /* until run hands it to the query */
 };
 
-static int on_opt(int c, const char *arg, void *ud)
+const struct tool tool_iq = {
+    .name = "iq",
+    .summary = "Send an IQ request with a raw payload",
+    .opts = opts,
+    .subs = subs,
+    .notes = notes,
+    .size = sizeof(struct iq),
+    .init = init,
+    .option = option,
+    .prepare = prepare,
+    .run = run,
+    .release = release,
+};
+
+static void init(void *tool)
 {
-    struct iq *q = ud;
-    switch (c) {
+    struct iq *q = tool;
+    q->max = INPUT_MAX_DEFAULT;
+}
+
+static int option(void *tool, int key, const char *arg)
+{
+    struct iq *q = tool;
+    switch (key) {
     case OPT_TO: q->to = arg; break;
     case OPT_JSON_IN: q->json_in = true; break;
     case OPT_MAX_SIZE: return opts_size(arg, &q->max);
@@ -98,38 +118,38 @@ static void print_answer(const struct answer *a, void *ud)
     print_element(stdout, a->el, a->ns, a->fmt);
 }
 
-static int cmd_iq(int argc, char **argv)
+/* The payload is parsed in a context of our own: the session's does not
+ * exist yet. */
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a)
 {
-    struct iq q = {.max = INPUT_MAX_DEFAULT};
-    int first, rc = opts_parse_legacy(argc, argv, &q.o, on_opt, &q, &first);
-    if (rc != OPTS_CONTINUE)
+    struct iq *q = tool;
+    q->type = a->sub->name;
+    int rc = query_check_target(o, q->to);
+    if (rc)
         return rc;
-    if (first == argc)
-        return fail(XE_USAGE, "get or set? usage: xmpp iq %s",
-                    tool_iq.synopsis);
-    const char *type = argv[first];
-    if (strcmp(type, "get") && strcmp(type, "set"))
-        return fail(XE_USAGE, "'%s': the request type is get or set", type);
-    if (argc - first > 2)
-        return fail(XE_USAGE,
-                    "unexpected argument '%s': give the payload "
-                    "as one argument",
-                    argv[first + 2]);
-    if ((rc = query_check_target(&q.o, q.to)))
-        return rc;
-    /* Parsed in a context of our own: the session's does not exist yet. */
-    xmpp_ctx_t *ctx = xmpp_ctx_new(NULL, NULL);
-    xmpp_stanza_t *payload;
-    if (!ctx)
+    if (!(q->ctx = xmpp_ctx_new(NULL, NULL)))
         return fail(XE_DATA, "out of memory");
-    if (!(rc = read_payload(&q, ctx, argv[first + 1], &payload))) {
-        struct query qr = {.type = type,
-                           .to = q.to,
-                           .to_self = true,
-                           .payload = payload,
-                           .print = print_answer};
-        rc = query_run(&q.o, &qr);
-    }
-    xmpp_ctx_free(ctx);
-    return rc;
+    return read_payload(q, q->ctx, a->argc ? a->argv[0] : NULL, &q->payload);
+}
+
+static int run(void *tool, struct session *s)
+{
+    struct iq *q = tool;
+    struct query qr = {.type = q->type,
+                       .to = q->to,
+                       .to_self = true,
+                       .payload = q->payload,
+                       .print = print_answer};
+    q->payload = NULL; /* query_once releases it */
+    return query_once(s, &qr);
+}
+
+static void release(void *tool)
+{
+    struct iq *q = tool;
+    if (q->payload)
+        xmpp_stanza_release(q->payload);
+    if (q->ctx)
+        xmpp_ctx_free(q->ctx);
 }

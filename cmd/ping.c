@@ -1,9 +1,6 @@
 /* xmpp ping: XMPP ping (XEP-0199), like ping(1): a line per answer with
  * its round-trip time, then a summary. A monitoring check: exit 0 if
- * anything answered, 1 if only errors did, 75 if nothing did.
- *
- * usage: xmpp ping [options] [-c COUNT] [-i INTERVAL] [JID]
- */
+ * anything answered, 1 if only errors did, 75 if nothing did. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,58 +13,65 @@
 #define NS_PING "urn:xmpp:ping"
 #define PING_ID "xmpp-ping-"
 
-static const char help[] =
-    "Pinging:\n"
-    "  -c, --count N            send N pings (default 1; 0: until interrupted\n"
-    "                           or the deadline)\n"
-    "  -i, --interval SECONDS   wait SECONDS between pings (default 1)\n"
+static const struct tool_opt opts[] = {
+    {.help = "Pinging:"},
+    {"count", 'c', "N",
+     "send N pings (default 1; 0: until interrupted\nor the deadline)"},
+    {"interval", 'i', "SECONDS", "wait SECONDS between pings (default 1)"},
+    {0},
+};
+
+static const char notes[] =
     "JID defaults to your server. Output: a line per answer,\n"
     "\"reply from JID: seq=N time=T ms\" (or \"error from JID: seq=N COND\n"
     "time=T ms\"), then how many were sent, answered and lost, and the\n"
     "min/avg/max round-trip time. --json: {seq, from, time_ms[, error]} per\n"
     "answer, {sent, received, errors, lost[, min_ms, avg_ms, max_ms]} last.\n";
 
-static const struct option options[] = {
-    {"count", required_argument, NULL, 'c'},
-    {"interval", required_argument, NULL, 'i'},
-    {NULL, 0, NULL, 0},
-};
-
-static int cmd_ping(int argc, char **argv);
-
-const struct tool tool_ping = {
-    .name = "ping",
-    .legacy_main = cmd_ping,
-    .summary = "Ping an entity and time its answers (XEP-0199)",
-    .synopsis = "[options] [-c COUNT] [-i INTERVAL] [JID]",
-    .help = help,
-    .shortopts = "c:i:",
-    .options = options,
-};
+static void init(void *tool);
+static int option(void *tool, int key, const char *arg);
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a);
+static int run(void *tool, struct session *s);
+static void release(void *tool);
 
 struct ping {
-    struct session_opts o;
+    struct query_jid q; /* first: query_jid_prepare fills it */
     long count;
     double interval;
-    struct session s;
-    const char *to;
+    const struct session_opts *o;
+    struct session *s;
+    char *to;
     double *sent_at; /* ms, by sequence number - 1; 0: answered */
     long sent, received, errors;
     double min, max, sum;
 };
 
-/* Round trips on a LAN take well under a millisecond. */
-static double now_msf(void)
+const struct tool tool_ping = {
+    .name = "ping",
+    .summary = "Ping an entity and time its answers (XEP-0199)",
+    .operands = "[JID]",
+    .opts = opts,
+    .notes = notes,
+    .size = sizeof(struct ping),
+    .init = init,
+    .option = option,
+    .prepare = prepare,
+    .run = run,
+    .release = release,
+};
+
+static void init(void *tool)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
+    struct ping *p = tool;
+    p->count = 1;
+    p->interval = 1;
 }
 
-static int on_opt(int c, const char *arg, void *ud)
+static int option(void *tool, int key, const char *arg)
 {
-    struct ping *p = ud;
-    switch (c) {
+    struct ping *p = tool;
+    switch (key) {
     case 'c':
         if (opts_int(arg, 0, 1L << 30, &p->count) < 0)
             return fail(XE_USAGE, "--count %s: give a number, 0 for no limit",
@@ -80,6 +84,22 @@ static int on_opt(int c, const char *arg, void *ud)
     default: return XE_USAGE;
     }
     return OPTS_CONTINUE;
+}
+
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a)
+{
+    struct ping *p = tool;
+    p->o = o;
+    return query_jid_prepare(tool, o, a);
+}
+
+/* Round trips on a LAN take well under a millisecond. */
+static double now_msf(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
 }
 
 static void json_ms(struct json_obj *j, const char *key, double ms)
@@ -95,9 +115,9 @@ static void print_answer(struct ping *p, xmpp_stanza_t *st, long seq, double ms,
     const char *from = xmpp_stanza_get_from(st);
     if (!from)
         from = p->to;
-    if (p->o.format == OUT_XML) {
-        print_element(stdout, st, stream_ns(&p->s), OUT_XML);
-    } else if (p->o.format == OUT_JSON) {
+    if (p->o->format == OUT_XML) {
+        print_element(stdout, st, stream_ns(p->s), OUT_XML);
+    } else if (p->o->format == OUT_JSON) {
         struct json_obj j;
         json_begin(&j, stdout);
         json_int(&j, "seq", seq);
@@ -124,7 +144,7 @@ static int on_answer(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     long seq = strtol(xmpp_stanza_get_id(st) + strlen(PING_ID), NULL, 10);
     if (!type || (strcmp(type, "result") && strcmp(type, "error")) || seq < 1 ||
         seq > p->sent || !p->sent_at[seq - 1] ||
-        !session_reply_from(&p->s, p->to, xmpp_stanza_get_from(st)))
+        !session_reply_from(p->s, p->to, xmpp_stanza_get_from(st)))
         return 1;
     double ms = now_msf() - p->sent_at[seq - 1];
     p->sent_at[seq - 1] = 0;
@@ -151,11 +171,11 @@ static int send_ping(struct ping *p)
     p->sent_at = at;
     char id[48];
     snprintf(id, sizeof id, PING_ID "%ld", p->sent + 1);
-    xmpp_stanza_t *iq = query_new(&p->s, "get", p->to, "ping", NS_PING, NULL);
+    xmpp_stanza_t *iq = query_new(p->s, "get", p->to, "ping", NS_PING, NULL);
     xmpp_stanza_set_id(iq, id);
-    xmpp_id_handler_add(p->s.conn, on_answer, id, p);
+    xmpp_id_handler_add(p->s->conn, on_answer, id, p);
     p->sent_at[p->sent++] = now_msf();
-    session_send(&p->s, iq);
+    session_send(p->s, iq);
     xmpp_stanza_release(iq);
     return 0;
 }
@@ -168,7 +188,7 @@ static long unanswered(const struct ping *p)
 /* Send on schedule, as ping(1) does, whether or not earlier pings were
  * answered; stop when all COUNT are answered, at the deadline or on a
  * signal. */
-static int run(struct ping *p)
+static int send_on_schedule(struct ping *p)
 {
     long long next = now_ms(), step = (long long)(p->interval * 1000);
     for (;;) {
@@ -184,9 +204,9 @@ static int run(struct ping *p)
         if (!more && !unanswered(p))
             return 0;
         long long wait = more ? next - now : 1000;
-        if (session_step(&p->s, (unsigned long)(wait > 0 ? wait : 0)) !=
+        if (session_step(p->s, (unsigned long)(wait > 0 ? wait : 0)) !=
             SESSION_RUNNING)
-            return p->s.status;
+            return p->s->status;
     }
 }
 
@@ -194,7 +214,7 @@ static void print_summary(struct ping *p)
 {
     long lost = unanswered(p);
     double avg = p->received ? p->sum / (double)p->received : 0;
-    if (p->o.format == OUT_JSON) {
+    if (p->o->format == OUT_JSON) {
         struct json_obj j;
         json_begin(&j, stdout);
         json_int(&j, "sent", p->sent);
@@ -207,7 +227,7 @@ static void print_summary(struct ping *p)
             json_ms(&j, "max_ms", p->max);
         }
         json_end(&j);
-    } else if (p->o.format == OUT_TEXT) {
+    } else if (p->o->format == OUT_TEXT) {
         printf("--- %s ping statistics ---\n", p->to);
         printf("%ld sent, %ld received, ", p->sent, p->received);
         if (p->errors)
@@ -231,31 +251,23 @@ static int verdict(struct ping *p)
     return fail(XE_TIMEOUT, "%s: no answer to %ld ping(s)", p->to, p->sent);
 }
 
-static int ping(struct ping *p, const char *jid)
+static int run(void *tool, struct session *s)
 {
-    int rc = session_open(&p->s, &p->o);
-    char *to = rc ? NULL : strdup(query_target(&p->s, jid));
-    if (!rc && !(p->to = to))
-        rc = fail(XE_UNAVAILABLE, "out of memory");
-    if (!rc) {
-        rc = run(p);
-        /* The count, the deadline or a signal: the answers decide. */
-        if (!rc || rc == XE_TIMEOUT || rc >= 128)
-            rc = verdict(p);
-    }
-    free(p->sent_at);
-    free(to);
-    return session_close(&p->s, rc);
+    struct ping *p = tool;
+    p->s = s;
+    if (!(p->to = strdup(query_target(s, p->q.jid))))
+        return fail(XE_UNAVAILABLE, "out of memory");
+    int rc = send_on_schedule(p);
+    /* The count, the deadline or a signal: the answers decide. */
+    if (!rc || rc == XE_TIMEOUT || rc >= 128)
+        rc = verdict(p);
+    return rc;
 }
 
-static int cmd_ping(int argc, char **argv)
+/* After the session is closed: no answer can arrive any more. */
+static void release(void *tool)
 {
-    struct ping p = {.count = 1, .interval = 1};
-    const char *jid;
-    int first, rc = opts_parse_legacy(argc, argv, &p.o, on_opt, &p, &first);
-    if (rc != OPTS_CONTINUE)
-        return rc;
-    if ((rc = query_jid_operand(&p.o, argc, argv, first, &jid)))
-        return rc;
-    return ping(&p, jid);
+    struct ping *p = tool;
+    free(p->sent_at);
+    free(p->to);
 }

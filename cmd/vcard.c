@@ -1,8 +1,4 @@
-/* xmpp vcard: read an entity's vCard, or publish your own (XEP-0054).
- *
- * usage: xmpp vcard [options] [get] [JID]
- *        xmpp vcard [options] set [FILE]
- */
+/* xmpp vcard: read an entity's vCard, or publish your own (XEP-0054). */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +13,7 @@
 
 #define NS_VCARD "vcard-temp"
 
-static const char help[] =
+static const char notes[] =
     "get (the default) prints JID's vCard, else your own: a line per field,\n"
     "PATH TAB VALUE (N.GIVEN, EMAIL.USERID; empty flags like EMAIL.HOME);\n"
     "--json: one object, {\"FN\": \"...\", \"N\": {\"GIVEN\": \"...\"}},\n"
@@ -25,15 +21,36 @@ static const char help[] =
     "set publishes FILE (default stdin): that JSON, or the <vCard\n"
     "xmlns='vcard-temp'> element as XML. It replaces the whole vCard.\n";
 
-static int cmd_vcard(int argc, char **argv);
+static int run_get(void *tool, struct session *s);
+static int run_set(void *tool, struct session *s);
+
+static const struct tool_sub subs[] = {
+    {"get", "[JID]", 0, 1, "show JID's vCard, else your own", "", run_get},
+    {"set", "[FILE]", 0, 1, "publish FILE (default stdin) as your vCard", "",
+     run_set},
+    {0},
+};
+
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a);
+static void release(void *tool);
+
+struct vcard {
+    struct query_jid q;     /* get: first, query_jid_prepare fills it */
+    xmpp_ctx_t *ctx;        /* set: the vCard's, made before the session's */
+    xmpp_stanza_t *payload; /* set: until run_set hands it to the query */
+};
 
 const struct tool tool_vcard = {
     .name = "vcard",
-    .legacy_main = cmd_vcard,
     .summary = "Show or set a vCard (XEP-0054)",
-    .synopsis = "[options] [get] [JID]\n"
-                "       xmpp vcard [options] set [FILE]",
-    .help = help,
+    .subs = subs,
+    .default_sub = "get",
+    .notes = notes,
+    .flags = TOOL_SUB_IMPLIED,
+    .size = sizeof(struct vcard),
+    .prepare = prepare,
+    .release = release,
 };
 
 static bool has_elements(xmpp_stanza_t *el)
@@ -113,16 +130,17 @@ static void print_answer(const struct answer *a, void *ud)
     print_text(a->el, path, 0, sizeof path);
 }
 
-static int vcard_get(struct session_opts *o, const char *jid)
+static int run_get(void *tool, struct session *s)
 {
+    struct vcard *v = tool;
     /* XEP-0054 §3.1: one's own vCard is asked for without 'to'. */
     struct query q = {.type = "get",
-                      .to = jid,
+                      .to = v->q.jid,
                       .to_self = true,
                       .name = "vCard",
                       .ns = NS_VCARD,
                       .print = print_answer};
-    return query_run(o, &q);
+    return query_once(s, &q);
 }
 
 /* ---- set ---- */
@@ -249,40 +267,32 @@ static int read_vcard(xmpp_ctx_t *ctx, const char *file, xmpp_stanza_t **out)
     return 0;
 }
 
-static int vcard_set(struct session_opts *o, const char *file)
+static int run_set(void *tool, struct session *s)
 {
-    /* Checked before connecting: the session's context comes later. */
-    xmpp_ctx_t *ctx = xmpp_ctx_new(NULL, NULL);
-    xmpp_stanza_t *vcard;
-    if (!ctx)
-        return fail(XE_DATA, "out of memory");
-    int rc = read_vcard(ctx, file, &vcard);
-    if (!rc) {
-        struct query q = {.type = "set", .to_self = true, .payload = vcard};
-        rc = query_run(o, &q);
-    }
-    xmpp_ctx_free(ctx);
-    return rc;
+    struct vcard *v = tool;
+    struct query q = {.type = "set", .to_self = true, .payload = v->payload};
+    v->payload = NULL; /* query_once releases it */
+    return query_once(s, &q);
 }
 
-static int cmd_vcard(int argc, char **argv)
+/* set: the vCard is read and checked before connecting, in a context of
+ * our own, as the session's comes later. */
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a)
 {
-    struct session_opts o = {0};
-    int first, rc = opts_parse_legacy(argc, argv, &o, NULL, NULL, &first);
-    if (rc != OPTS_CONTINUE)
-        return rc;
-    bool set = first < argc && !strcmp(argv[first], "set");
-    if (set || (first < argc && !strcmp(argv[first], "get")))
-        first++;
-    if (set && argc - first > 1)
-        return fail(XE_USAGE,
-                    "unexpected argument '%s'; usage: xmpp vcard "
-                    "set [FILE]",
-                    argv[first + 1]);
-    if (set)
-        return vcard_set(&o, first < argc ? argv[first] : NULL);
-    const char *jid;
-    if ((rc = query_jid_operand(&o, argc, argv, first, &jid)))
-        return rc;
-    return vcard_get(&o, jid);
+    struct vcard *v = tool;
+    if (strcmp(a->sub->name, "set"))
+        return query_jid_prepare(tool, o, a);
+    if (!(v->ctx = xmpp_ctx_new(NULL, NULL)))
+        return fail(XE_DATA, "out of memory");
+    return read_vcard(v->ctx, a->argc ? a->argv[0] : NULL, &v->payload);
+}
+
+static void release(void *tool)
+{
+    struct vcard *v = tool;
+    if (v->payload)
+        xmpp_stanza_release(v->payload);
+    if (v->ctx)
+        xmpp_ctx_free(v->ctx);
 }

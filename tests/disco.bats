@@ -90,6 +90,7 @@ TAB=$'\t'
 @test "disco: --help shows the synopsis and --node" {
     run "$XMPP" disco --help
     assert_success
-    assert_output --partial "usage: xmpp disco [options] [--node NODE] [info|items] [JID]"
+    assert_output --partial "usage: xmpp disco [options] [info] [JID] [--node NODE]"
+    assert_output --partial "xmpp disco [options] items [JID] [--node NODE]"
     assert_output --partial "--node NODE"
 }

@@ -128,11 +128,13 @@ teardown_file() { server_down; }
 @test "iq: usage errors exit 64, an invalid --to 65" {
     run xmpp_as alice iq
     assert_failure 64
+    assert_output --partial "no subcommand; see 'xmpp iq --help'"
     run xmpp_as alice iq result '<a/>'
     assert_failure 64
-    assert_output --partial "get or set"
+    assert_output --partial "'result' is not a subcommand; see 'xmpp iq --help'"
     run xmpp_as alice iq get '<a/>' '<b/>'
     assert_failure 64
+    assert_output --partial "get: unexpected argument '<b/>'"
     run xmpp_as alice iq get --to 'bob@' '<a/>'
     assert_failure 65
     assert_output --partial "invalid JID"
@@ -141,7 +143,8 @@ teardown_file() { server_down; }
 @test "iq: --help lists every option" {
     run "$XMPP" iq --help
     assert_success
-    assert_output --partial "usage: xmpp iq [options] [--to JID] [--json-in] [--max-size BYTES] get|set [PAYLOAD]"
+    assert_output --partial "usage: xmpp iq [options] get [PAYLOAD] [--to JID] [--json-in] [--max-size BYTES]"
+    assert_output --partial "xmpp iq [options] set [PAYLOAD] [--to JID] [--json-in] [--max-size BYTES]"
     assert_output --partial "--to JID"
     assert_output --partial "--json-in"
     assert_output --partial "--max-size BYTES"
