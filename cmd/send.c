@@ -675,7 +675,7 @@ static int send_lines(struct send *sd)
         sd->s.deadline = now_ms() + OPTS_DEFAULT_TIMEOUT * 1000LL;
     bool ended = sd->s.status != SESSION_RUNNING;
     rc = ended ? sd->s.status : session_confirm(&sd->s);
-    char cause[sizeof sd->s.why + 64] = "";
+    char cause[SESSION_WHY_MAX + 64] = "";
     if (rc == XE_CONNLOST)
         snprintf(cause, sizeof cause, "%s", session_tell_loss(&sd->s));
     else if (rc == XE_TIMEOUT)

@@ -13,46 +13,29 @@
 /* session.status while the session goes on. */
 #define SESSION_RUNNING (-1)
 
+/* Room for the reason session_tell_loss() gives, with its NUL. */
+#define SESSION_WHY_MAX 256
+
+struct session_state; /* the bookkeeping tools do not touch */
+
 struct session {
     xmpp_ctx_t *ctx;
     xmpp_conn_t *conn;
     const struct session_opts *opt;
     struct creds creds;
-    xmpp_log_t log;
     long long deadline; /* CLOCK_MONOTONIC ms; 0: none */
     int status;         /* SESSION_RUNNING, or how it ended */
-    bool ready;         /* authenticated and bound */
-    bool closing;       /* we asked for the disconnect */
-    bool presence_sent; /* so we owe an unavailable at the end */
     /* Delivery accounting. Every stanza we send gets an ordinal (1, 2,
      * ...); `confirmed` is the highest ordinal the server is known to
      * have processed, from XEP-0198 acks or from any IQ reply (RFC 6120
      * §10.1: a server processes a stream's stanzas in order). */
     unsigned long out;       /* stanzas sent this session */
     unsigned long confirmed; /* of those, processed by the server */
-    unsigned long in;        /* stanzas received and handled (XEP-0198 h) */
-    enum { SM_OFF, SM_OFFERED, SM_ASKED, SM_ON } sm;
     /* Features to advertise (caps.h), NULL-terminated: when set,
      * session_answer_iqs() answers disco#info with them. */
     const char *const *features;
-    bool handlers_added;    /* accounting handlers, once per connection */
-    bool reconnecting;      /* failures are kept in why, not printed */
-    bool loss_untold;       /* lost quietly, and not reported yet */
-    bool resumed;           /* the last reconnect resumed the session */
-    int sock;               /* the TCP socket once made (0: none yet) */
-    unsigned long received; /* stanzas the library logged as received */
-    int sock_error;         /* errno of a failed connect, from the log */
-    enum {
-        AT_CONNECTING,
-        AT_STREAM,
-        AT_SASL,
-        AT_BIND
-    } stage;               /* from the log */
-    int auth_hint;         /* what the library's log said went wrong */
-    char why[256];         /* its words, or the certificate error */
-    char tls_reason[160];  /* OpenSSL's last error, from the log */
-    char confirm_to[1024]; /* a component's confirming pings go here */
-    char stream_id[128];   /* XEP-0114: the server's, for the handshake */
+    bool resumed;               /* the last reconnect resumed the session */
+    struct session_state *priv; /* common/net/session_priv.h */
 };
 
 /* Resolve credentials and connect; returns 0 once the session is

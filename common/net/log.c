@@ -1,0 +1,132 @@
+/* The library's log: read for what went wrong before the session was up
+ * (the connection handler is not told), and shown as the XML console
+ * with -v, credentials redacted. */
+#include "common/net/session_priv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cli/exitcode.h"
+
+/* Elements whose text is a credential: SASL (RFC 6120 §6.4), the
+ * component handshake (XEP-0114 §3) and a room password (XEP-0045
+ * §7.2.6). */
+static const char *const secret_tags[] = {
+    "auth", "response", "challenge", "success", "handshake", "password", NULL};
+
+/* If p opens a secret-bearing element, the length of its name. */
+static size_t secret_tag(const char *p)
+{
+    for (int i = 0; secret_tags[i]; i++) {
+        size_t n = strlen(secret_tags[i]);
+        if (!strncmp(p + 1, secret_tags[i], n) &&
+            (p[n + 1] == ' ' || p[n + 1] == '>'))
+            return n;
+    }
+    return 0;
+}
+
+static void print_redacted(const char *msg, const char *secret)
+{
+    size_t slen = secret ? strlen(secret) : 0;
+    const char *p = msg;
+    while (*p) {
+        size_t n;
+        if (*p == '<' && (n = secret_tag(p))) {
+            const char *gt = strchr(p, '>');
+            if (!gt)
+                break;
+            fwrite(p, 1, (size_t)(gt - p + 1), stderr);
+            p = gt + 1;
+            if (gt[-1] == '/')
+                continue;
+            const char *close = strstr(p, "</");
+            if (close > p)
+                fputs("[redacted]", stderr);
+            p = close ? close : p + strlen(p);
+            continue;
+        }
+        if (slen && !strncmp(p, secret, slen)) {
+            fputs("[redacted]", stderr);
+            p += slen;
+            continue;
+        }
+        putc(*p++, stderr);
+    }
+    putc('\n', stderr);
+}
+
+/* XEP-0114 §3: the handshake hashes the id of the server's stream
+ * header, which the library shows only in its log. */
+static void keep_stream_id(struct session *s, const char *msg)
+{
+    struct session_state *p = s->priv;
+    const char *id = strstr(msg, " id=\"");
+    if (!id)
+        return;
+    id += 5;
+    size_t n = strcspn(id, "\"");
+    if (n < sizeof p->stream_id)
+        snprintf(p->stream_id, sizeof p->stream_id, "%.*s", (int)n, id);
+}
+
+/* What the library logs is also our only view of why an attempt failed
+ * before the session was up (its connection handler gets no reason for
+ * a SASL failure), so every message is read, and shown with -v. */
+void on_log(void *ud, xmpp_log_level_t level, const char *area, const char *msg)
+{
+    struct session *s = ud;
+    struct session_state *p = s->priv;
+    int hint = 0;
+    if (strstr(msg, "auth failed") || strstr(msg, "authentication failed") ||
+        strstr(msg, "Cannot authenticate"))
+        hint = XE_AUTH;
+    else if (strstr(msg, "TLS is not supported"))
+        hint = XE_AUTH;
+    else if (strstr(msg, "Handshake failed") && !p->auth_hint)
+        hint = XE_PROTOCOL;
+    else if (!strncmp(msg, "connection failed, error ", 25))
+        p->sock_error = atoi(msg + 25); /* the handler is told 0 */
+    else if (!strcmp(area, "tls") && !strncmp(msg, "error:", 6))
+        snprintf(p->tls_reason, sizeof p->tls_reason, "%s", msg);
+    else if (!strncmp(msg, "Couldn't start TLS", 18) && !p->auth_hint &&
+             !p->ready && !strstr(p->tls_reason, "unexpected eof")) {
+        /* The handler only gets SSL_ERROR_SSL (1), which strerror()
+         * would call "Operation not permitted": give OpenSSL's reason.
+         * (A peer that just hung up is left to classify_failure.) */
+        p->auth_hint = XE_UNAVAILABLE;
+        snprintf(p->why, sizeof p->why, "TLS handshake failed (%s)%s",
+                 *p->tls_reason ? p->tls_reason : "no reason given",
+                 s->creds.direct_tls ? "; is it a direct TLS port?" : "");
+    } else if (!strcmp(msg, "connection successful"))
+        p->stage = AT_STREAM;
+    else if (!strncmp(msg, "SENT: <auth ", 12))
+        p->stage = AT_SASL;
+    else if (strstr(msg, "auth successful"))
+        p->stage = AT_BIND;
+    else if (strstr(msg, "Session resumed successfully"))
+        s->resumed = true;
+    else if (!p->ready && s->creds.component &&
+             !strncmp(msg, "RECV: <stream:stream", 20))
+        keep_stream_id(s, msg);
+    else if (!p->ready && !strncmp(msg, "RECV: <features", 15))
+        /* The library keeps stream features to itself, and its own
+         * XEP-0198 support does not say what was acked; we run Stream
+         * Management ourselves when the server offers it. */
+        p->sm =
+            strstr(msg, "<sm xmlns=\"urn:xmpp:sm:3\"") ? SM_OFFERED : SM_OFF;
+    if (hint && !p->ready) {
+        p->auth_hint = hint;
+        snprintf(p->why, sizeof p->why, "%s", msg);
+    }
+    if (!strncmp(msg, "RECV: ", 6))
+        p->received++;
+    int v = s->opt->verbose;
+    int console = !strncmp(msg, "SENT: ", 6) || !strncmp(msg, "RECV: ", 6);
+    if (v >= 2 || (v == 1 && console) || (v == 1 && level >= XMPP_LEVEL_WARN)) {
+        if (!console)
+            fprintf(stderr, "[%s] ", area);
+        print_redacted(msg, s->creds.password);
+    }
+}

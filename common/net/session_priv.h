@@ -1,0 +1,97 @@
+/* What the files of the session (common/net/) share and tools do not
+ * see: the session's bookkeeping, and the functions one of its files
+ * calls in another. A file a concern: session.c (set-up, connection
+ * handler, close), loop.c, log.c, trust.c, delivery.c, failure.c,
+ * component.c, reconnect.c, iq.c. */
+#ifndef XMPP_SESSION_PRIV_H
+#define XMPP_SESSION_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <strophe.h>
+
+#include "common/cli/credentials.h"
+#include "common/net/session.h"
+
+/* session.priv: allocated by session_open(), freed by session_close(). */
+struct session_state {
+    xmpp_log_t log;
+    bool ready;         /* authenticated and bound */
+    bool closing;       /* we asked for the disconnect */
+    bool presence_sent; /* so we owe an unavailable at the end */
+    unsigned long in;   /* stanzas received and handled (XEP-0198 h) */
+    enum { SM_OFF, SM_OFFERED, SM_ASKED, SM_ON } sm;
+    bool handlers_added;    /* accounting handlers, once per connection */
+    bool reconnecting;      /* failures are kept in why, not printed */
+    bool loss_untold;       /* lost quietly, and not reported yet */
+    int sock;               /* the TCP socket once made (0: none yet) */
+    unsigned long received; /* stanzas the library logged as received */
+    int sock_error;         /* errno of a failed connect, from the log */
+    enum {
+        AT_CONNECTING,
+        AT_STREAM,
+        AT_SASL,
+        AT_BIND
+    } stage;                   /* from the log */
+    int auth_hint;             /* what the library's log said went wrong */
+    char why[SESSION_WHY_MAX]; /* its words, or the certificate error */
+    char tls_reason[160];      /* OpenSSL's last error, from the log */
+    char confirm_to[1024];     /* a component's confirming pings go here */
+    char stream_id[128];       /* XEP-0114: the server's, for the handshake */
+};
+
+/* session.c */
+/* Acknowledge at once until the next wait (TCP_QUICKACK is not sticky). */
+void quickack(const struct session *s);
+/* The session is up (bound, or the component's handshake accepted). */
+void session_ready(struct session *s);
+/* Connect, and wait until the session is up or has failed: 0 or status. */
+int await_ready(struct session *s);
+
+/* loop.c */
+/* Turn SIGINT and SIGTERM into a status, and ignore SIGPIPE. */
+void catch_signals(void);
+/* Sleep ms, cut short by a signal (128+N) or the deadline (XE_TIMEOUT). */
+int pause_ms(struct session *s, long long ms);
+
+/* log.c */
+/* The library's log handler (userdata: the session). */
+void on_log(void *ud, xmpp_log_level_t level, const char *area,
+            const char *msg);
+
+/* trust.c */
+/* Let the hashed directory, not the whole CA bundle, hold the roots. */
+void trim_trust_store(const struct creds *c, bool insecure);
+
+/* delivery.c */
+/* Count from zero, and ask for Stream Management when it is offered. */
+void start_accounting(struct session *s);
+/* XEP-0198 <a/>: tell the server how many stanzas we handled. */
+void send_ack(struct session *s);
+/* The server processed the stanza of this ordinal, and all before it. */
+void confirmed_up_to(struct session *s, unsigned long ordinal);
+
+/* failure.c */
+/* The port dialled when the host is given (--server, config). */
+unsigned short server_port(const struct creds *c);
+/* "host:port" as dialled, or the JID's domain when SRV decides. */
+void describe_server(struct session *s, char *buf, size_t n);
+/* Say why the connection failed, or keep it in why; returns status. */
+int report(struct session *s, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Status and message for a connection that failed before the session. */
+int classify_failure(struct session *s, int error, xmpp_stream_error_t *se);
+/* Words for the error the library gave with a lost connection. */
+const char *lost_reason(int error);
+
+/* component.c */
+/* XEP-0114: open the stream to the component's domain. */
+void component_open(struct session *s);
+/* XEP-0114 §3: send the handshake once the stream is open. */
+void component_handshake(struct session *s);
+
+/* iq.c */
+/* Is this an IQ result or error (an answer, not a request)? */
+int is_reply(xmpp_stanza_t *st);
+
+#endif
