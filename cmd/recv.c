@@ -1,8 +1,5 @@
 /* xmpp recv: print incoming messages, one per line, until a count, an
- * idle spell, the deadline or a signal.
- *
- * usage: xmpp recv [options]
- */
+ * idle spell, the deadline or a signal. */
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,33 +13,6 @@
 #include "common/xmpp/muc.h"
 #include "common/xmpp/presence.h"
 #include "common/xmpp/stanza.h"
-
-static const char help[] =
-    "Receiving:\n"
-    "      --from JID           only messages from JID (bare: any resource)\n"
-    "      --type TYPE          only messages of this type (chat, normal,\n"
-    "                           headline, groupchat, error)\n"
-    "  -n, --count N            stop after N messages\n"
-    "      --idle SECONDS       stop after SECONDS without a message\n"
-    "      --all                also messages without a body (chat states,\n"
-    "                           receipts)\n"
-    "      --priority N         presence priority, -128..127 (default 0)\n"
-    "      --no-presence        send no presence: only messages to our full\n"
-    "                           JID arrive\n"
-    "      --reconnect          when the connection drops, reconnect with\n"
-    "                           backoff and resume the session (XEP-0198)\n"
-    "Group chat (XEP-0045):\n"
-    "      --muc ROOM           join ROOM@SERVICE (repeat for more) and print\n"
-    "                           only the rooms' messages; FROM is ROOM/NICK;\n"
-    "                           our own are skipped unless --all\n"
-    "      --nick NICK          nick in the rooms (default: the JID's localpart;\n"
-    "                           a taken nick becomes NICK-2 ... NICK-5)\n"
-    "      --history N          ask the rooms for their last N messages\n"
-    "                           (default 0)\n"
-    "      --room-password-file FILE  the rooms' password, from FILE's first "
-    "line\n"
-    "Output: FROM<TAB>TYPE<TAB>BODY with \\ TAB LF escaped as \\\\ \\t \\n;\n"
-    "--json: from, to, type, id, thread, subject, body, delay; --xml: stanzas.\n";
 
 enum {
     OPT_FROM = 1000,
@@ -58,52 +28,82 @@ enum {
     OPT_ROOM_PASSWORD_FILE
 };
 
-static const struct option options[] = {
-    {"from", required_argument, NULL, OPT_FROM},
-    {"type", required_argument, NULL, OPT_TYPE},
-    {"count", required_argument, NULL, 'n'},
-    {"idle", required_argument, NULL, OPT_IDLE},
-    {"all", no_argument, NULL, OPT_ALL},
-    {"priority", required_argument, NULL, OPT_PRIORITY},
-    {"no-presence", no_argument, NULL, OPT_NO_PRESENCE},
-    {"reconnect", no_argument, NULL, OPT_RECONNECT},
-    {"muc", required_argument, NULL, OPT_MUC},
-    {"nick", required_argument, NULL, OPT_NICK},
-    {"history", required_argument, NULL, OPT_HISTORY},
-    {"room-password-file", required_argument, NULL, OPT_ROOM_PASSWORD_FILE},
-    {NULL, 0, NULL, 0},
+static const struct tool_opt opts[] = {
+    {.help = "Receiving:"},
+    {"from", OPT_FROM, "JID", "only messages from JID (bare: any resource)"},
+    {"type", OPT_TYPE, "TYPE",
+     "only messages of this type (chat, normal,\n"
+     "headline, groupchat, error)",
+     0, "chat normal headline groupchat error"},
+    {"count", 'n', "N", "stop after N messages"},
+    {"idle", OPT_IDLE, "SECONDS", "stop after SECONDS without a message"},
+    {"all", OPT_ALL, NULL,
+     "also messages without a body (chat states,\n"
+     "receipts)"},
+    {"priority", OPT_PRIORITY, "N", "presence priority, -128..127 (default 0)"},
+    {"no-presence", OPT_NO_PRESENCE, NULL,
+     "send no presence: only messages to our full\n"
+     "JID arrive"},
+    {"reconnect", OPT_RECONNECT, NULL,
+     "when the connection drops, reconnect with\n"
+     "backoff and resume the session (XEP-0198)"},
+    {.help = "Group chat (XEP-0045):"},
+    {"muc", OPT_MUC, "ROOM",
+     "join ROOM@SERVICE (repeat for more) and print\n"
+     "only the rooms' messages; FROM is ROOM/NICK;\n"
+     "our own are skipped unless --all",
+     OPT_REPEAT},
+    {"nick", OPT_NICK, "NICK",
+     "nick in the rooms (default: the JID's localpart;\n"
+     "a taken nick becomes NICK-2 ... NICK-5)"},
+    {"history", OPT_HISTORY, "N",
+     "ask the rooms for their last N messages\n"
+     "(default 0)"},
+    {"room-password-file", OPT_ROOM_PASSWORD_FILE, "FILE",
+     "the rooms' password, from FILE's first line"},
+    {0},
 };
 
-static int cmd_recv(int argc, char **argv);
-
-const struct tool tool_recv = {
-    .name = "recv",
-    .legacy_main = cmd_recv,
-    .summary = "Print incoming messages",
-    .synopsis = "[options]",
-    .help = help,
-    .shortopts = "n:",
-    .options = options,
-    .flags = TOOL_LISTENER,
-};
+static const char notes[] =
+    "Output: FROM<TAB>TYPE<TAB>BODY with \\ TAB LF escaped as \\\\ \\t \\n;\n"
+    "--json: from, to, type, id, thread, subject, body, delay; --xml: stanzas.\n";
 
 struct recv {
-    struct session_opts o;
+    struct session_opts *o;
     const char *from, *type;
     long count, priority;
     double idle;
-    bool all, no_presence;
+    bool all, no_presence, reconnect;
     struct muc muc; /* --muc rooms */
-    struct session s;
+    struct session *s;
     long got;
     long long last_activity;
 };
 
-static int on_opt(int c, const char *arg, void *ud)
+static int option(void *tool, int key, const char *arg);
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a);
+static int run(void *tool, struct session *s);
+static void release(void *tool);
+
+const struct tool tool_recv = {
+    .name = "recv",
+    .summary = "Print incoming messages",
+    .opts = opts,
+    .notes = notes,
+    .flags = TOOL_LISTENER,
+    .size = sizeof(struct recv),
+    .option = option,
+    .prepare = prepare,
+    .run = run,
+    .release = release,
+};
+
+static int option(void *tool, int key, const char *arg)
 {
-    struct recv *r = ud;
+    struct recv *r = tool;
     const char *why;
-    switch (c) {
+    switch (key) {
     case OPT_FROM:
         if ((why = jid_check(arg)))
             return fail(XE_DATA, "--from %s: invalid JID: %s", arg, why);
@@ -121,7 +121,7 @@ static int on_opt(int c, const char *arg, void *ud)
         break;
     case OPT_ALL: r->all = true; break;
     case OPT_NO_PRESENCE: r->no_presence = true; break;
-    case OPT_RECONNECT: r->o.reconnect = true; break;
+    case OPT_RECONNECT: r->reconnect = true; break;
     case OPT_MUC: return muc_add(&r->muc, arg) ? XE_DATA : OPTS_CONTINUE;
     case OPT_NICK:
         r->muc.nick = arg;
@@ -156,10 +156,10 @@ static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
                           const char *body)
 {
     const char *from = xmpp_stanza_get_from(st);
-    if (r->o.format == OUT_XML) {
+    if (r->o->format == OUT_XML) {
         out_xml(stdout, st);
         putchar('\n');
-    } else if (r->o.format == OUT_JSON) {
+    } else if (r->o->format == OUT_JSON) {
         char *subject = stanza_child_text(st, "subject");
         char *thread = stanza_child_text(st, "thread");
         struct json_obj j;
@@ -173,8 +173,8 @@ static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
         json_str(&j, "body", body);
         json_str(&j, "delay", stanza_delay_stamp(st));
         json_end(&j);
-        xmpp_free(r->s.ctx, subject);
-        xmpp_free(r->s.ctx, thread);
+        xmpp_free(r->s->ctx, subject);
+        xmpp_free(r->s->ctx, thread);
     } else {
         out_text(stdout, from);
         putchar('\t');
@@ -195,23 +195,23 @@ static void send_receipt(struct recv *r, xmpp_stanza_t *st, const char *type)
         !xmpp_stanza_get_child_by_name_and_ns(st, "request",
                                               "urn:xmpp:receipts"))
         return;
-    char *rid = session_id(&r->s);
-    xmpp_stanza_t *m = xmpp_message_new(r->s.ctx, NULL, from, rid);
-    xmpp_stanza_t *rc = xmpp_stanza_new(r->s.ctx);
+    char *rid = session_id(r->s);
+    xmpp_stanza_t *m = xmpp_message_new(r->s->ctx, NULL, from, rid);
+    xmpp_stanza_t *rc = xmpp_stanza_new(r->s->ctx);
     xmpp_stanza_set_name(rc, "received");
     xmpp_stanza_set_ns(rc, "urn:xmpp:receipts");
     xmpp_stanza_set_attribute(rc, "id", id);
     xmpp_stanza_add_child_ex(m, rc, 0);
-    session_send(&r->s, m);
+    session_send(r->s, m);
     xmpp_stanza_release(m);
-    xmpp_free(r->s.ctx, rid);
+    xmpp_free(r->s->ctx, rid);
 }
 
 static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     struct recv *r = ud;
     (void)conn;
-    if (r->s.status != SESSION_RUNNING)
+    if (r->s->status != SESSION_RUNNING)
         return 1; /* stopped: left unacked for the server to keep */
     const char *type = xmpp_stanza_get_type(st);
     if (!type)
@@ -229,22 +229,22 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
         print_message(r, st, type, body);
         r->last_activity = now_ms();
         if (out_flush(stdout) < 0) {
-            session_stop(&r->s, XE_OK); /* the reader went away */
+            session_stop(r->s, XE_OK); /* the reader went away */
         } else {
             send_receipt(r, st, type);
             if (r->count && ++r->got >= r->count)
-                session_stop(&r->s, XE_OK);
+                session_stop(r->s, XE_OK);
         }
     }
-    xmpp_free(r->s.ctx, body);
+    xmpp_free(r->s->ctx, body);
     return 1;
 }
 
 static void send_presence(struct recv *r)
 {
     xmpp_stanza_t *p =
-        presence_build(r->s.ctx, NULL, NULL, NULL, NULL, r->priority);
-    session_send(&r->s, p);
+        presence_build(r->s->ctx, NULL, NULL, NULL, NULL, r->priority);
+    session_send(r->s, p);
     xmpp_stanza_release(p);
 }
 
@@ -263,13 +263,13 @@ static int listen(struct recv *r)
     r->last_activity = now_ms();
     long long idle_ms = (long long)(r->idle * 1000);
     for (;;) {
-        int st = session_step(&r->s, 200);
-        if (st == XE_CONNLOST && r->o.reconnect) {
-            if ((st = session_reconnect(&r->s)) == 0) {
+        int st = session_step(r->s, 200);
+        if (st == XE_CONNLOST && r->o->reconnect) {
+            if ((st = session_reconnect(r->s)) == 0) {
                 /* A new session: announce it, or be in the rooms again. */
-                if (!r->s.resumed && r->muc.n)
-                    st = muc_join(&r->muc, &r->s);
-                else if (!r->s.resumed && !r->no_presence)
+                if (!r->s->resumed && r->muc.n)
+                    st = muc_join(&r->muc, r->s);
+                else if (!r->s->resumed && !r->no_presence)
                     send_presence(r);
                 if (!st)
                     continue;
@@ -284,40 +284,43 @@ static int listen(struct recv *r)
     }
 }
 
-/* The job; the rooms are freed by cmd_recv, whichever way it ends. */
-static int run_recv(struct recv *r, int argc, char **argv)
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a)
 {
-    int first, rc = opts_parse_legacy(argc, argv, &r->o, on_opt, r, &first);
-    if (rc != OPTS_CONTINUE)
-        return rc;
-    if (first < argc)
-        return fail(XE_USAGE, "unexpected argument '%s'", argv[first]);
+    struct recv *r = tool;
+    r->o = o;
+    o->reconnect = r->reconnect;
+    if (a->argc)
+        return fail(XE_USAGE, "unexpected argument '%s'", a->argv[0]);
     if (!r->muc.n && (r->muc.nick || r->muc.password || r->muc.history))
         return fail(XE_USAGE, "--nick, --history and --room-password-file "
                               "go with --muc ROOM");
-    if (!(rc = session_open(&r->s, &r->o))) {
-        xmpp_handler_add(r->s.conn, on_message, NULL, "message", NULL, r);
-        session_answer_iqs(&r->s);
-        if (!r->no_presence && !r->muc.n &&
-            !r->o.component) /* XEP-0114: no session */
-            send_presence(r);
-        if (!r->muc.n || !(rc = muc_join(&r->muc, &r->s)))
-            rc = listen(r);
-        if (rc == XE_TIMEOUT && !r->count)
-            rc = XE_OK;
-        else if (rc == XE_TIMEOUT)
-            fail(XE_TIMEOUT, "deadline reached after %ld of %ld messages",
-                 r->got, r->count);
-        muc_leave(&r->muc);
-    }
-    fflush(stdout);
-    return session_close(&r->s, rc);
+    return 0;
 }
 
-static int cmd_recv(int argc, char **argv)
+static int run(void *tool, struct session *s)
 {
-    struct recv r = {0};
-    int rc = run_recv(&r, argc, argv);
-    muc_free(&r.muc);
+    struct recv *r = tool;
+    int rc;
+    r->s = s;
+    xmpp_handler_add(s->conn, on_message, NULL, "message", NULL, r);
+    session_answer_iqs(s);
+    if (!r->no_presence && !r->muc.n &&
+        !r->o->component) /* XEP-0114: no session */
+        send_presence(r);
+    if (!r->muc.n || !(rc = muc_join(&r->muc, s)))
+        rc = listen(r);
+    if (rc == XE_TIMEOUT && !r->count)
+        rc = XE_OK;
+    else if (rc == XE_TIMEOUT)
+        fail(XE_TIMEOUT, "deadline reached after %ld of %ld messages", r->got,
+             r->count);
+    muc_leave(&r->muc);
     return rc;
+}
+
+static void release(void *tool)
+{
+    struct recv *r = tool;
+    muc_free(&r->muc);
 }

@@ -1,8 +1,5 @@
 /* xmpp send: send a message to one or more JIDs, and exit 0 only once
- * the server has taken every one of them.
- *
- * usage: xmpp send [options] JID... [-m TEXT | -f FILE | -l] [--attach FILE]...
- */
+ * the server has taken every one of them. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,35 +15,6 @@
 #include "common/xmpp/stanza.h"
 #include "common/xmpp/upload.h"
 
-static const char help[] =
-    "Message:\n"
-    "  -m, --message TEXT       the body (else --file, else stdin)\n"
-    "  -f, --file FILE          read the body from FILE\n"
-    "  -l, --lines              one message per stdin line, sent as it arrives\n"
-    "      --type TYPE          chat (default), normal or headline\n"
-    "  -s, --subject TEXT       the subject\n"
-    "      --thread ID          the thread\n"
-    "      --id ID              the stanza id (default: a fresh UUID)\n"
-    "      --receipt            ask for delivery receipts (XEP-0184) and wait\n"
-    "                           for every one until the deadline\n"
-    "      --sanitize           replace invalid UTF-8 and forbidden control\n"
-    "                           characters with U+FFFD instead of failing\n"
-    "      --max-size BYTES     refuse a body larger than this (default 1 MiB)\n"
-    "      --attach FILE        upload FILE (XEP-0363) and send its URL as a\n"
-    "                           message of its own; repeatable; any text\n"
-    "                           (-m, -f) goes first; stdin is not read\n"
-    "      --content-type TYPE  MIME type of the attached files (default:\n"
-    "                           from the file name)\n"
-    "Group chat (XEP-0045):\n"
-    "      --muc ROOM           also send to this room (ROOM@SERVICE; repeat for\n"
-    "                           more; the JIDs may then be left out): join,\n"
-    "                           send, wait for the room to pass the message\n"
-    "                           on, leave\n"
-    "      --nick NICK          nick in the rooms (default: the JID's localpart;\n"
-    "                           a taken nick becomes NICK-2 ... NICK-5)\n"
-    "      --room-password-file FILE  the rooms' password, from FILE's first "
-    "line\n";
-
 enum {
     OPT_TYPE = 1000,
     OPT_THREAD,
@@ -61,41 +29,58 @@ enum {
     OPT_ROOM_PASSWORD_FILE,
 };
 
-static const struct option options[] = {
-    {"message", required_argument, NULL, 'm'},
-    {"file", required_argument, NULL, 'f'},
-    {"lines", no_argument, NULL, 'l'},
-    {"type", required_argument, NULL, OPT_TYPE},
-    {"subject", required_argument, NULL, 's'},
-    {"thread", required_argument, NULL, OPT_THREAD},
-    {"id", required_argument, NULL, OPT_ID},
-    {"sanitize", no_argument, NULL, OPT_SANITIZE},
-    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
-    {"receipt", no_argument, NULL, OPT_RECEIPT},
-    {"attach", required_argument, NULL, OPT_ATTACH},
-    {"content-type", required_argument, NULL, OPT_CONTENT_TYPE},
-    {"muc", required_argument, NULL, OPT_MUC},
-    {"nick", required_argument, NULL, OPT_NICK},
-    {"room-password-file", required_argument, NULL, OPT_ROOM_PASSWORD_FILE},
-    {NULL, 0, NULL, 0},
+static const struct tool_opt opts[] = {
+    {.help = "Message:"},
+    {"message", 'm', "TEXT", "the body (else --file, else stdin)"},
+    {"file", 'f', "FILE", "read the body from FILE"},
+    {"lines", 'l', NULL, "one message per stdin line, sent as it arrives"},
+    {"type", OPT_TYPE, "TYPE", "chat (default), normal or headline", 0,
+     "chat normal headline"},
+    {"subject", 's', "TEXT", "the subject"},
+    {"thread", OPT_THREAD, "ID", "the thread"},
+    {"id", OPT_ID, "ID", "the stanza id (default: a fresh UUID)"},
+    {"receipt", OPT_RECEIPT, NULL,
+     "ask for delivery receipts (XEP-0184) and wait\n"
+     "for every one until the deadline"},
+    {"sanitize", OPT_SANITIZE, NULL,
+     "replace invalid UTF-8 and forbidden control\n"
+     "characters with U+FFFD instead of failing"},
+    {"max-size", OPT_MAX_SIZE, "BYTES",
+     "refuse a body larger than this (default 1 MiB)"},
+    {"attach", OPT_ATTACH, "FILE",
+     "upload FILE (XEP-0363) and send its URL as a\n"
+     "message of its own; repeatable; any text\n"
+     "(-m, -f) goes first; stdin is not read",
+     OPT_REPEAT},
+    {"content-type", OPT_CONTENT_TYPE, "TYPE",
+     "MIME type of the attached files (default:\n"
+     "from the file name)"},
+    {.help = "Group chat (XEP-0045):"},
+    {"muc", OPT_MUC, "ROOM",
+     "also send to this room (ROOM@SERVICE; repeat for\n"
+     "more; the JIDs may then be left out): join,\n"
+     "send, wait for the room to pass the message\n"
+     "on, leave",
+     OPT_REPEAT},
+    {"nick", OPT_NICK, "NICK",
+     "nick in the rooms (default: the JID's localpart;\n"
+     "a taken nick becomes NICK-2 ... NICK-5)"},
+    {"room-password-file", OPT_ROOM_PASSWORD_FILE, "FILE",
+     "the rooms' password, from FILE's first line"},
+    {0},
 };
 
-static int cmd_send(int argc, char **argv);
+static void init(void *tool);
+static int option(void *tool, int key, const char *arg);
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a);
+static int run(void *tool, struct session *s);
+static void release(void *tool);
 
 #define MAX_ATTACH 16
 
-const struct tool tool_send = {
-    .name = "send",
-    .legacy_main = cmd_send,
-    .summary = "Send messages",
-    .synopsis = "[options] JID... [-m TEXT | -f FILE | -l] [--attach FILE]...",
-    .help = help,
-    .shortopts = "m:f:ls:",
-    .options = options,
-};
-
 struct send {
-    struct session_opts o;
+    struct session_opts *o;
     const char *message, *file, *type, *subject, *thread, *id;
     bool lines, sanitize, receipt;
     size_t max;
@@ -105,7 +90,9 @@ struct send {
     int nfiles;
     const char *content_type;
     struct muc muc; /* --muc rooms */
-    struct session s;
+    struct session *s;
+    char *body; /* without --lines: read in prepare */
+    size_t len;
     /* --lines bookkeeping: input line numbers, 1-based. */
     unsigned long line_no; /* last line read */
     struct pending *pend;  /* lines sent, not yet confirmed, in order */
@@ -118,6 +105,19 @@ struct send {
     struct receipt *rcpt;
     size_t nrcpt, rcpt_cap, rcpt_got;
     char *rcpt_base;
+};
+
+const struct tool tool_send = {
+    .name = "send",
+    .summary = "Send messages",
+    .operands = "JID... [-m TEXT | -f FILE | -l] [--attach FILE]...",
+    .opts = opts,
+    .size = sizeof(struct send),
+    .init = init,
+    .option = option,
+    .prepare = prepare,
+    .run = run,
+    .release = release,
 };
 
 /* A message that asked for a receipt: to whom, for which input line. */
@@ -133,10 +133,17 @@ struct pending {
     unsigned long line, ordinal;
 };
 
-static int on_opt(int c, const char *arg, void *ud)
+static void init(void *tool)
 {
-    struct send *sd = ud;
-    switch (c) {
+    struct send *sd = tool;
+    sd->type = "chat";
+    sd->max = INPUT_MAX_DEFAULT;
+}
+
+static int option(void *tool, int key, const char *arg)
+{
+    struct send *sd = tool;
+    switch (key) {
     case 'm': sd->message = arg; break;
     case 'f': sd->file = arg; break;
     case 'l': sd->lines = true; break;
@@ -197,9 +204,9 @@ static const char *next_id(struct send *sd, int to, char *buf, size_t n)
     if (sd->id && !sd->receipt)
         return sd->id;
     if (!sd->receipt || !sd->rcpt_base) {
-        char *uuid = session_id(&sd->s);
+        char *uuid = session_id(sd->s);
         snprintf(buf, n, "%s", uuid ? uuid : "");
-        xmpp_free(sd->s.ctx, uuid);
+        xmpp_free(sd->s->ctx, uuid);
         return buf;
     }
     if (sd->nrcpt == sd->rcpt_cap) {
@@ -211,7 +218,7 @@ static const char *next_id(struct send *sd, int to, char *buf, size_t n)
         sd->rcpt_cap = cap;
     }
     sd->rcpt[sd->nrcpt] = (struct receipt){.to = to, .line = sd->line_no};
-    if (sd->id) { /* one message only: see cmd_send */
+    if (sd->id) { /* one message only: see prepare */
         sd->nrcpt++;
         return sd->id;
     }
@@ -291,7 +298,7 @@ static void print_missing_receipts(FILE *f, struct send *sd)
 static int wait_receipts(struct send *sd)
 {
     while (sd->rcpt_got < sd->nrcpt)
-        if (session_step(&sd->s, 1000) != SESSION_RUNNING)
+        if (session_step(sd->s, 1000) != SESSION_RUNNING)
             break;
     if (sd->rcpt_got == sd->nrcpt)
         return 0;
@@ -302,7 +309,7 @@ static int wait_receipts(struct send *sd)
         print_missing_receipts(f, sd);
         fclose(f);
     }
-    int rc = sd->s.status == XE_TIMEOUT ? XE_TIMEOUT : sd->s.status;
+    int rc = sd->s->status == XE_TIMEOUT ? XE_TIMEOUT : sd->s->status;
     fail(rc, "no delivery receipt for %zu of %zu message(s)%s: %s",
          sd->nrcpt - sd->rcpt_got, sd->nrcpt,
          rc == XE_TIMEOUT ? " by the deadline" : "", who ? who : "");
@@ -316,7 +323,7 @@ static xmpp_stanza_t *new_message(struct send *sd, const char *type,
                                   const char *to, const char *id,
                                   const char *body, const char *oob_url)
 {
-    xmpp_ctx_t *ctx = sd->s.ctx;
+    xmpp_ctx_t *ctx = sd->s->ctx;
     xmpp_stanza_t *m = xmpp_message_new(ctx, type, to, id);
     if (sd->subject)
         stanza_add_text_child(m, "subject", sd->subject);
@@ -336,14 +343,14 @@ static unsigned long send_rooms(struct send *sd, const char *body,
 {
     unsigned long ordinal = 0;
     for (int i = 0; i < sd->muc.n; i++) {
-        char *uuid = sd->id ? NULL : session_id(&sd->s);
+        char *uuid = sd->id ? NULL : session_id(sd->s);
         const char *id = sd->id ? sd->id : uuid;
         xmpp_stanza_t *m = new_message(sd, "groupchat", sd->muc.room[i].jid, id,
                                        body, oob_url);
         muc_expect(&sd->muc.room[i], id);
-        ordinal = session_send(&sd->s, m);
+        ordinal = session_send(sd->s, m);
         xmpp_stanza_release(m);
-        xmpp_free(sd->s.ctx, uuid);
+        xmpp_free(sd->s->ctx, uuid);
     }
     return ordinal;
 }
@@ -360,8 +367,8 @@ static unsigned long send_body(struct send *sd, const char *body,
         xmpp_stanza_t *m =
             new_message(sd, sd->type, sd->to[i], id, body, oob_url);
         if (sd->receipt)
-            xmpp_stanza_add_child_ex(m, receipt_request(sd->s.ctx), 0);
-        ordinal = session_send(&sd->s, m);
+            xmpp_stanza_add_child_ex(m, receipt_request(sd->s->ctx), 0);
+        ordinal = session_send(sd->s, m);
         xmpp_stanza_release(m);
     }
     return sd->muc.n ? send_rooms(sd, body, oob_url) : ordinal;
@@ -382,26 +389,22 @@ static int on_bounce(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     return 1;
 }
 
-static int open_session(struct send *sd)
+/* With the session open: the rooms joined, the handlers set. */
+static int start(struct send *sd)
 {
-    /* Said once, with how many messages it leaves unconfirmed; set
-     * before the session is up, as it may be lost at once. */
-    sd->o.tells_loss = true;
-    int rc = session_open(&sd->s, &sd->o);
-    if (rc)
-        return rc;
-    if (sd->muc.n && (rc = muc_join(&sd->muc, &sd->s))) {
+    int rc;
+    if (sd->muc.n && (rc = muc_join(&sd->muc, sd->s))) {
         muc_leave(&sd->muc);
         return rc;
     }
-    xmpp_handler_add(sd->s.conn, on_bounce, NULL, "message", "error", sd);
+    xmpp_handler_add(sd->s->conn, on_bounce, NULL, "message", "error", sd);
     if (sd->receipt) {
-        char *uuid = session_id(&sd->s);
+        char *uuid = session_id(sd->s);
         sd->rcpt_base = uuid ? strdup(uuid) : NULL;
-        xmpp_free(sd->s.ctx, uuid);
+        xmpp_free(sd->s->ctx, uuid);
         if (!sd->rcpt_base)
             return fail(XE_UNAVAILABLE, "out of memory");
-        xmpp_handler_add(sd->s.conn, on_receipt, NULL, "message", NULL, sd);
+        xmpp_handler_add(sd->s->conn, on_receipt, NULL, "message", NULL, sd);
     }
     return 0;
 }
@@ -422,7 +425,9 @@ static int finish(struct send *sd, int rc)
     return sd->receipt ? wait_receipts(sd) : 0;
 }
 
-static int send_once(struct send *sd)
+/* Without --lines, the body (--message, --file or stdin) is read before
+ * connecting: nothing to send is refused without a connection. */
+static int read_body(struct send *sd)
 {
     char *body = NULL;
     size_t len = 0;
@@ -453,30 +458,31 @@ static int send_once(struct send *sd)
         free(body);
         return rc;
     }
-    if (len == 0 && !sd->nfiles) {
-        free(body);
+    sd->body = body;
+    sd->len = len;
+    if (len == 0 && !sd->nfiles)
         return fail(XE_DATA, "%s: empty message; nothing sent", what);
-    }
+    return 0;
+}
+
+static int send_once(struct send *sd)
+{
     /* Files go up first: a failed upload sends no message. */
-    if (!(rc = open_session(sd)) &&
-        !(rc = upload_files(&sd->s, sd->files, sd->nfiles))) {
-        unsigned long first = sd->s.out + 1, last = 0;
-        if (len)
-            last = send_body(sd, body, NULL);
-        for (int i = 0; i < sd->nfiles; i++)
-            last = send_body(sd, sd->files[i].url, sd->files[i].url);
-        if ((rc = session_confirm(&sd->s)))
-            fail(rc, "%s%s%lu of %lu message(s) not confirmed by the server",
-                 rc == XE_CONNLOST ? session_tell_loss(&sd->s) : "",
-                 rc == XE_CONNLOST ? "; " : "",
-                 last > sd->s.confirmed ? last - sd->s.confirmed : 0,
-                 last - first + 1);
-        rc = finish(sd, rc);
-    }
+    int rc = upload_files(sd->s, sd->files, sd->nfiles);
+    if (rc)
+        return rc;
+    unsigned long first = sd->s->out + 1, last = 0;
+    if (sd->len)
+        last = send_body(sd, sd->body, NULL);
     for (int i = 0; i < sd->nfiles; i++)
-        upload_free(&sd->files[i]);
-    free(body);
-    return session_close(&sd->s, rc);
+        last = send_body(sd, sd->files[i].url, sd->files[i].url);
+    if ((rc = session_confirm(sd->s)))
+        fail(rc, "%s%s%lu of %lu message(s) not confirmed by the server",
+             rc == XE_CONNLOST ? session_tell_loss(sd->s) : "",
+             rc == XE_CONNLOST ? "; " : "",
+             last > sd->s->confirmed ? last - sd->s->confirmed : 0,
+             last - first + 1);
+    return finish(sd, rc);
 }
 
 /* ---- --lines: stream stdin, confirming as we go ---- */
@@ -517,7 +523,8 @@ static int remember_line(struct send *sd, unsigned long ordinal)
 /* Drop the lines the server has confirmed. */
 static void forget_confirmed(struct send *sd)
 {
-    while (sd->pend_len && sd->pend[sd->pend_head].ordinal <= sd->s.confirmed) {
+    while (sd->pend_len &&
+           sd->pend[sd->pend_head].ordinal <= sd->s->confirmed) {
         sd->pend_head++;
         sd->pend_len--;
     }
@@ -527,10 +534,10 @@ static void forget_confirmed(struct send *sd)
 
 static void maybe_ask(struct send *sd, bool idle)
 {
-    unsigned long unasked = sd->s.out - sd->asked_at;
+    unsigned long unasked = sd->s->out - sd->asked_at;
     if (unasked && (idle || unasked >= ACK_EVERY)) {
-        session_request_ack(&sd->s);
-        sd->asked_at = sd->s.out;
+        session_request_ack(sd->s);
+        sd->asked_at = sd->s->out;
     }
 }
 
@@ -622,16 +629,14 @@ static void report_unconfirmed(struct send *sd, bool eof, int rc,
 
 static int send_lines(struct send *sd)
 {
-    int rc = open_session(sd);
-    if (rc)
-        return session_close(&sd->s, rc);
+    int rc;
     /* Room for one line at the size limit plus a read's worth. */
     size_t cap = sd->max + 65536, have = 0;
     char *buf = malloc(cap + 1);
     bool eof = false;
     while (buf && !eof) {
         ssize_t n = -1;
-        bool full = xmpp_conn_send_queue_len(sd->s.conn) >= SEND_QUEUE_MAX;
+        bool full = xmpp_conn_send_queue_len(sd->s->conn) >= SEND_QUEUE_MAX;
         if (!full)
             n = input_available(0, buf + have,
                                 cap - have < READ_CHUNK ? cap - have
@@ -651,13 +656,13 @@ static int send_lines(struct send *sd)
         }
         maybe_ask(sd, !full && n < 0); /* idle: stdin has nothing now */
         forget_confirmed(sd);
-        if (session_step(&sd->s, n > 0 ? 0 : 10) != SESSION_RUNNING)
+        if (session_step(sd->s, n > 0 ? 0 : 10) != SESSION_RUNNING)
             break;
     }
     /* SIGINT/SIGTERM is how `tail -f | xmpp send --lines` is stopped:
      * read no more, but confirm what was sent, and exit 0 if all was. */
-    if (sd->s.status > 128 && sd->s.status < 128 + 32) {
-        session_clear_signal(&sd->s);
+    if (sd->s->status > 128 && sd->s->status < 128 + 32) {
+        session_clear_signal(sd->s);
         eof = true;
         if (have)
             warnx("interrupted: the unfinished stdin line %lu was not sent",
@@ -671,13 +676,13 @@ static int send_lines(struct send *sd)
     free(buf);
     /* The input has ended: from now on a one-shot tool's default
      * deadline bounds the wait for confirmations and receipts. */
-    if (!sd->o.timeout_given)
-        sd->s.deadline = now_ms() + OPTS_DEFAULT_TIMEOUT * 1000LL;
-    bool ended = sd->s.status != SESSION_RUNNING;
-    rc = ended ? sd->s.status : session_confirm(&sd->s);
+    if (!sd->o->timeout_given)
+        sd->s->deadline = now_ms() + OPTS_DEFAULT_TIMEOUT * 1000LL;
+    bool ended = sd->s->status != SESSION_RUNNING;
+    rc = ended ? sd->s->status : session_confirm(sd->s);
     char cause[SESSION_WHY_MAX + 64] = "";
     if (rc == XE_CONNLOST)
-        snprintf(cause, sizeof cause, "%s", session_tell_loss(&sd->s));
+        snprintf(cause, sizeof cause, "%s", session_tell_loss(sd->s));
     else if (rc == XE_TIMEOUT)
         snprintf(cause, sizeof cause,
                  "deadline reached (--timeout) after "
@@ -685,11 +690,10 @@ static int send_lines(struct send *sd)
                  sd->line_no);
     forget_confirmed(sd);
     report_unconfirmed(sd, eof, rc, cause);
-    free(sd->pend);
     rc = finish(sd, rc);
     if (!rc && sd->bad_lines)
         rc = fail(XE_DATA, "%d line(s) were not sent", sd->bad_lines);
-    return session_close(&sd->s, rc);
+    return rc;
 }
 
 /* --attach: what cannot work is refused before connecting. */
@@ -699,7 +703,7 @@ static int check_attachments(struct send *sd)
         return fail(XE_USAGE, "--content-type applies to --attach files");
     if (sd->nfiles && sd->lines)
         return fail(XE_USAGE, "--attach cannot be combined with --lines");
-    if (sd->nfiles && sd->o.component)
+    if (sd->nfiles && sd->o->component)
         return fail(XE_USAGE, "--attach needs a client account, not "
                               "--component");
     if (sd->receipt && sd->id && sd->nfiles + !!(sd->message || sd->file) > 1)
@@ -714,18 +718,21 @@ static int check_attachments(struct send *sd)
     return 0;
 }
 
-/* The job; what it allocated is freed by cmd_send, whichever way it
- * ends. */
-static int run_send(struct send *sd, int argc, char **argv)
+/* Everything that can be refused before connecting is, here; without
+ * --lines the body is read too. */
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a)
 {
-    int first, rc = opts_parse_legacy(argc, argv, &sd->o, on_opt, sd, &first);
-    if (rc != OPTS_CONTINUE)
-        return rc;
-    sd->to = argv + first;
-    sd->nto = argc - first;
-    if (sd->nto == 0 && sd->muc.n == 0)
-        return fail(XE_USAGE, "no recipient; usage: xmpp send %s",
-                    tool_send.synopsis);
+    struct send *sd = tool;
+    int rc;
+    sd->o = o;
+    sd->to = a->argv;
+    sd->nto = a->argc;
+    if (sd->nto == 0 && sd->muc.n == 0) {
+        char syn[512];
+        opts_synopsis(&tool_send, NULL, syn, sizeof syn);
+        return fail(XE_USAGE, "no recipient; usage: xmpp send %s", syn);
+    }
     if (!sd->muc.n && (sd->muc.nick || sd->muc.password))
         return fail(XE_USAGE, "--nick and --room-password-file go with "
                               "--muc ROOM");
@@ -741,19 +748,34 @@ static int run_send(struct send *sd, int argc, char **argv)
                               "no --lines: receipts are matched by id");
     if ((rc = check_attachments(sd)))
         return rc;
+    /* Said once, with how many messages it leaves unconfirmed; set
+     * before the session is up, as it may be lost at once. */
+    o->tells_loss = true;
     /* `tail -f log | xmpp send --lines` runs as long as its input does:
      * no deadline while it flows, unless one is asked for. */
-    if (sd->lines && !sd->o.timeout_given)
-        sd->o.timeout = -1;
+    if (sd->lines && !o->timeout_given)
+        o->timeout = -1;
+    return sd->lines ? 0 : read_body(sd);
+}
+
+static int run(void *tool, struct session *s)
+{
+    struct send *sd = tool;
+    sd->s = s;
+    int rc = start(sd);
+    if (rc)
+        return rc;
     return sd->lines ? send_lines(sd) : send_once(sd);
 }
 
-static int cmd_send(int argc, char **argv)
+static void release(void *tool)
 {
-    struct send sd = {.type = "chat", .max = INPUT_MAX_DEFAULT};
-    int rc = run_send(&sd, argc, argv);
-    muc_free(&sd.muc);
-    free(sd.rcpt);
-    free(sd.rcpt_base);
-    return rc;
+    struct send *sd = tool;
+    for (int i = 0; i < sd->nfiles; i++)
+        upload_free(&sd->files[i]);
+    free(sd->body);
+    free(sd->pend);
+    muc_free(&sd->muc);
+    free(sd->rcpt);
+    free(sd->rcpt_base);
 }

@@ -1,9 +1,6 @@
 /* xmpp shell: the raw stanza pipe. Stanzas on stdin go to the server;
  * every stanza that arrives is printed as one line. For scripts and jq
- * pipelines that speak XMPP themselves.
- *
- * usage: xmpp shell [options]
- */
+ * pipelines that speak XMPP themselves. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,12 +12,20 @@
 #include "common/io/xmljson.h"
 #include "common/xmpp/query.h"
 
-static const char help[] =
-    "Pipe:\n"
-    "      --json-in            read JSON Lines in the xmpp-iq(1) mapping,\n"
-    "                           not XML\n"
-    "      --max-size BYTES     refuse a stanza larger than this (default\n"
-    "                           1 MiB)\n"
+enum { OPT_JSON_IN = 1000, OPT_MAX_SIZE };
+
+static const struct tool_opt opts[] = {
+    {.help = "Pipe:"},
+    {"json-in", OPT_JSON_IN, NULL,
+     "read JSON Lines in the xmpp-iq(1) mapping,\n"
+     "not XML"},
+    {"max-size", OPT_MAX_SIZE, "BYTES",
+     "refuse a stanza larger than this (default\n"
+     "1 MiB)"},
+    {0},
+};
+
+static const char notes[] =
     "Input: message, presence and iq stanzas, one or many per line or one\n"
     "over many lines. A malformed one is reported with its line and column\n"
     "and skipped, with the rest of its line; nothing is sent half. 'from' is\n"
@@ -30,24 +35,43 @@ static const char help[] =
     "--json. Runs until stdin ends, every IQ request sent is answered and\n"
     "the server has confirmed everything; -t sets a deadline.\n";
 
-enum { OPT_JSON_IN = 1000, OPT_MAX_SIZE };
-
-static const struct option options[] = {
-    {"json-in", no_argument, NULL, OPT_JSON_IN},
-    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
-    {NULL, 0, NULL, 0},
+struct shell {
+    struct session_opts *o;
+    bool json_in;
+    size_t max;
+    struct session *s;
+    struct xmlin *xml;
+    char **ids; /* IQ requests sent and not answered yet */
+    size_t nids, cap;
+    int bad; /* stanzas not sent */
+    /* --json-in: the current line */
+    char *line;
+    size_t len, line_cap;
+    unsigned long line_no;
+    bool overlong;
+    bool reader_gone; /* stdout was closed: stop, quietly */
 };
 
-static int cmd_shell(int argc, char **argv);
+static void init(void *tool);
+static int option(void *tool, int key, const char *arg);
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a);
+static int run(void *tool, struct session *s);
+static void release(void *tool);
 
 const struct tool tool_shell = {
     .name = "shell",
-    .legacy_main = cmd_shell,
     .summary = "Pipe raw stanzas to and from the server",
-    .synopsis = "[options] [--json-in] [--max-size BYTES]",
-    .help = help,
-    .options = options,
+    .operands = "[--json-in] [--max-size BYTES]",
+    .opts = opts,
+    .notes = notes,
     .flags = TOOL_LISTENER,
+    .size = sizeof(struct shell),
+    .init = init,
+    .option = option,
+    .prepare = prepare,
+    .run = run,
+    .release = release,
 };
 
 /* RFC 6120 §8: all a stream may carry. */
@@ -61,27 +85,16 @@ static bool is_stanza(const char *name)
     return false;
 }
 
-struct shell {
-    struct session_opts o;
-    bool json_in;
-    size_t max;
-    struct session s;
-    struct xmlin *xml;
-    char **ids; /* IQ requests sent and not answered yet */
-    size_t nids, cap;
-    int bad; /* stanzas not sent */
-    /* --json-in: the current line */
-    char *line;
-    size_t len, line_cap;
-    unsigned long line_no;
-    bool overlong;
-    bool reader_gone; /* stdout was closed: stop, quietly */
-};
-
-static int on_opt(int c, const char *arg, void *ud)
+static void init(void *tool)
 {
-    struct shell *sh = ud;
-    switch (c) {
+    struct shell *sh = tool;
+    sh->max = INPUT_MAX_DEFAULT;
+}
+
+static int option(void *tool, int key, const char *arg)
+{
+    struct shell *sh = tool;
+    switch (key) {
     case OPT_JSON_IN: sh->json_in = true; break;
     case OPT_MAX_SIZE: return opts_size(arg, &sh->max);
     default: return XE_USAGE;
@@ -134,13 +147,13 @@ static void send_stanza(xmpp_stanza_t *st, void *ud)
     struct shell *sh = ud;
     if (is_request(st)) {
         if (!xmpp_stanza_get_id(st)) {
-            char *id = session_id(&sh->s);
+            char *id = session_id(sh->s);
             xmpp_stanza_set_id(st, id);
-            xmpp_free(sh->s.ctx, id);
+            xmpp_free(sh->s->ctx, id);
         }
         remember_id(sh, xmpp_stanza_get_id(st));
     }
-    session_send(&sh->s, st);
+    session_send(sh->s, st);
     xmpp_stanza_release(st);
 }
 
@@ -162,7 +175,7 @@ static void json_line(struct shell *sh, char *line, size_t len)
              err.column, err.text);
         return;
     }
-    int rc = xmljson_to_stanza(sh->s.ctx, what, j, &st);
+    int rc = xmljson_to_stanza(sh->s->ctx, what, j, &st);
     json_decref(j);
     if (rc) {
         sh->bad++;
@@ -248,11 +261,11 @@ static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
         (!strcmp(type, "result") || !strcmp(type, "error")) &&
         !answered(sh, xmpp_stanza_get_id(st)))
         return 1;
-    enum output_format fmt = sh->o.format == OUT_JSON ? OUT_JSON : OUT_XML;
-    if (print_element(stdout, st, stream_ns(&sh->s), fmt) < 0 ||
+    enum output_format fmt = sh->o->format == OUT_JSON ? OUT_JSON : OUT_XML;
+    if (print_element(stdout, st, stream_ns(sh->s), fmt) < 0 ||
         out_flush(stdout) < 0) {
         sh->reader_gone = true;
-        session_stop(&sh->s, XE_OK);
+        session_stop(sh->s, XE_OK);
     }
     return 1;
 }
@@ -264,18 +277,18 @@ static int pipe_through(struct shell *sh)
     bool eof = false;
     while (!eof) {
         ssize_t n = -1;
-        if (xmpp_conn_send_queue_len(sh->s.conn) < 1000)
+        if (xmpp_conn_send_queue_len(sh->s->conn) < 1000)
             n = input_available(0, buf, sizeof buf);
         eof = n == 0;
         if (n >= 0)
             feed(sh, buf, n > 0 ? (size_t)n : 0, eof);
-        if (session_step(&sh->s, n > 0 ? 0 : 10) != SESSION_RUNNING)
-            return sh->s.status;
+        if (session_step(sh->s, n > 0 ? 0 : 10) != SESSION_RUNNING)
+            return sh->s->status;
     }
     while (sh->nids)
-        if (session_step(&sh->s, 1000) != SESSION_RUNNING)
-            return sh->s.status;
-    return session_confirm(&sh->s);
+        if (session_step(sh->s, 1000) != SESSION_RUNNING)
+            return sh->s->status;
+    return session_confirm(sh->s);
 }
 
 static int report(struct shell *sh, int rc)
@@ -287,37 +300,46 @@ static int report(struct shell *sh, int rc)
         fail(rc, "deadline reached");
     if (rc >= 128 || sh->reader_gone) /* how an interactive shell ends */
         return XE_OK;
-    if (!rc && sh->s.out > sh->s.confirmed)
+    if (!rc && sh->s->out > sh->s->confirmed)
         rc = fail(XE_CONNLOST, "%lu stanza(s) not confirmed by the server",
-                  sh->s.out - sh->s.confirmed);
+                  sh->s->out - sh->s->confirmed);
     if (!rc && sh->bad)
         rc = fail(XE_DATA, "%d stanza(s) were not sent", sh->bad);
     return rc;
 }
 
-static int cmd_shell(int argc, char **argv)
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a)
 {
-    struct shell sh = {.max = INPUT_MAX_DEFAULT};
-    int first, rc = opts_parse_legacy(argc, argv, &sh.o, on_opt, &sh, &first);
-    if (rc != OPTS_CONTINUE)
-        return rc;
-    if (first < argc)
+    struct shell *sh = tool;
+    sh->o = o;
+    if (a->argc)
         return fail(XE_USAGE,
                     "unexpected argument '%s': stanzas come from "
                     "stdin",
-                    argv[first]);
-    if (!(rc = session_open(&sh.s, &sh.o))) {
-        sh.xml =
-            xmlin_new(sh.s.ctx, "stdin", sh.max, stanzas, send_stanza, &sh);
-        xmpp_handler_add(sh.s.conn, on_stanza, NULL, NULL, NULL, &sh);
-        rc = sh.xml ? pipe_through(&sh) : fail(XE_DATA, "out of memory");
-        rc = report(&sh, rc);
-    }
-    fflush(stdout);
-    xmlin_free(sh.xml);
-    for (size_t i = 0; i < sh.nids; i++)
-        free(sh.ids[i]);
-    free(sh.ids);
-    free(sh.line);
-    return session_close(&sh.s, rc);
+                    a->argv[0]);
+    return 0;
+}
+
+static int run(void *tool, struct session *s)
+{
+    struct shell *sh = tool;
+    sh->s = s;
+    sh->xml = xmlin_new(s->ctx, "stdin", sh->max, stanzas, send_stanza, sh);
+    xmpp_handler_add(s->conn, on_stanza, NULL, NULL, NULL, sh);
+    int rc = sh->xml ? pipe_through(sh) : fail(XE_DATA, "out of memory");
+    rc = report(sh, rc);
+    /* It was made with the session's context: gone before the session. */
+    xmlin_free(sh->xml);
+    sh->xml = NULL;
+    return rc;
+}
+
+static void release(void *tool)
+{
+    struct shell *sh = tool;
+    for (size_t i = 0; i < sh->nids; i++)
+        free(sh->ids[i]);
+    free(sh->ids);
+    free(sh->line);
 }

@@ -87,13 +87,24 @@ zsh_complete() { "$BATS_TEST_DIRNAME/zsh-complete" "$COMPDIR" "$1"; }
     assert_output report.pdf
 }
 
-@test "completion: bash offers nothing after an option whose value is not a file" {
+@test "completion: bash offers nothing after an option whose value is free text" {
     cd "$BATS_TEST_TMPDIR"
     touch chat.txt
-    run bash_complete xmpp send --type ""
+    run bash_complete xmpp send --subject ""
     assert_output ""
     run bash_complete xmpp send -m c
     assert_output ""
+}
+
+@test "completion: bash and zsh offer the values of an option that takes one of a set" {
+    cd "$BATS_TEST_TMPDIR"
+    touch chat.txt
+    run bash_complete xmpp send --type ""
+    assert_output "$(printf 'chat\nnormal\nheadline')"
+    run bash_complete xmpp send --type = h
+    assert_output headline
+    run zsh_complete "xmpp send --type "
+    assert_output "$(printf 'chat\nheadline\nnormal')"
 }
 
 @test "completion: bash completes the shell after xmpp --completion" {
@@ -137,14 +148,14 @@ zsh_complete() { "$BATS_TEST_DIRNAME/zsh-complete" "$COMPDIR" "$1"; }
     [ "$got" = "$(help_long_opts recv)" ]
 }
 
-@test "completion: zsh completes file names after --attach and none after --type" {
+@test "completion: zsh completes file names after --attach and none after --subject" {
     cd "$BATS_TEST_TMPDIR"
     touch report.pdf
     run zsh_complete "xmpp send --attach rep"
     assert_output report.pdf
     run zsh_complete "xmpp send --attach=rep"
     assert_output report.pdf
-    run zsh_complete "xmpp send --type "
+    run zsh_complete "xmpp send --subject "
     assert_output ""
 }
 
