@@ -104,7 +104,7 @@ zsh_complete() { "$BATS_TEST_DIRNAME/zsh-complete" "$COMPDIR" "$1"; }
     run bash_complete xmpp send --type = h
     assert_output headline
     run zsh_complete "xmpp send --type "
-    assert_output "$(printf 'chat\nheadline\nnormal')"
+    assert_output "$(printf 'chat\nnormal\nheadline')"
 }
 
 @test "completion: bash completes the shell after xmpp --completion" {
