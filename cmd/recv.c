@@ -22,10 +22,6 @@ enum {
     OPT_PRIORITY,
     OPT_NO_PRESENCE,
     OPT_RECONNECT,
-    OPT_MUC,
-    OPT_NICK,
-    OPT_HISTORY,
-    OPT_ROOM_PASSWORD_FILE
 };
 
 static const struct tool_opt opts[] = {
@@ -48,19 +44,14 @@ static const struct tool_opt opts[] = {
      "when the connection drops, reconnect with\n"
      "backoff and resume the session (XEP-0198)"},
     {.help = "Group chat (XEP-0045):"},
-    {"muc", OPT_MUC, "ROOM",
+    {"muc", MUC_OPT_MUC, "ROOM",
      "join ROOM@SERVICE (repeat for more) and print\n"
      "only the rooms' messages; FROM is ROOM/NICK;\n"
      "our own are skipped unless --all",
      OPT_REPEAT},
-    {"nick", OPT_NICK, "NICK",
-     "nick in the rooms (default: the JID's localpart;\n"
-     "a taken nick becomes NICK-2 ... NICK-5)"},
-    {"history", OPT_HISTORY, "N",
-     "ask the rooms for their last N messages\n"
-     "(default 0)"},
-    {"room-password-file", OPT_ROOM_PASSWORD_FILE, "FILE",
-     "the rooms' password, from FILE's first line"},
+    MUC_OPT_NICK_ENTRY,
+    MUC_OPT_HISTORY_ENTRY,
+    MUC_OPT_ROOM_PASSWORD_FILE_ENTRY,
     {0},
 };
 
@@ -122,19 +113,10 @@ static int option(void *tool, int key, const char *arg)
     case OPT_ALL: r->all = true; break;
     case OPT_NO_PRESENCE: r->no_presence = true; break;
     case OPT_RECONNECT: r->reconnect = true; break;
-    case OPT_MUC: return muc_add(&r->muc, arg) ? XE_DATA : OPTS_CONTINUE;
-    case OPT_NICK:
-        r->muc.nick = arg;
-        return muc_check_nick(arg) ? XE_DATA : OPTS_CONTINUE;
-    case OPT_HISTORY:
-        if (opts_int(arg, 0, 1000000, &r->muc.history) < 0)
-            return fail(XE_USAGE, "--history %s: give a number of messages",
-                        arg);
-        break;
-    case OPT_ROOM_PASSWORD_FILE: {
-        int rc = muc_read_password(&r->muc, arg);
-        return rc ? rc : OPTS_CONTINUE;
-    }
+    case MUC_OPT_MUC:
+    case MUC_OPT_NICK:
+    case MUC_OPT_HISTORY:
+    case MUC_OPT_ROOM_PASSWORD_FILE: return muc_option(&r->muc, key, arg);
     case 'n':
         if (opts_int(arg, 1, 1L << 40, &r->count) < 0)
             return fail(XE_USAGE, "--count %s: give a positive number", arg);
@@ -292,10 +274,7 @@ static int prepare(void *tool, struct session_opts *o,
     o->reconnect = r->reconnect;
     if (a->argc)
         return fail(XE_USAGE, "unexpected argument '%s'", a->argv[0]);
-    if (!r->muc.n && (r->muc.nick || r->muc.password || r->muc.history))
-        return fail(XE_USAGE, "--nick, --history and --room-password-file "
-                              "go with --muc ROOM");
-    return 0;
+    return muc_check_options(&r->muc);
 }
 
 static int run(void *tool, struct session *s)

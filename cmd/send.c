@@ -24,9 +24,6 @@ enum {
     OPT_RECEIPT,
     OPT_ATTACH,
     OPT_CONTENT_TYPE,
-    OPT_MUC,
-    OPT_NICK,
-    OPT_ROOM_PASSWORD_FILE,
 };
 
 static const struct tool_opt opts[] = {
@@ -56,17 +53,14 @@ static const struct tool_opt opts[] = {
      "MIME type of the attached files (default:\n"
      "from the file name)"},
     {.help = "Group chat (XEP-0045):"},
-    {"muc", OPT_MUC, "ROOM",
+    {"muc", MUC_OPT_MUC, "ROOM",
      "also send to this room (ROOM@SERVICE; repeat for\n"
      "more; the JIDs may then be left out): join,\n"
      "send, wait for the room to pass the message\n"
      "on, leave",
      OPT_REPEAT},
-    {"nick", OPT_NICK, "NICK",
-     "nick in the rooms (default: the JID's localpart;\n"
-     "a taken nick becomes NICK-2 ... NICK-5)"},
-    {"room-password-file", OPT_ROOM_PASSWORD_FILE, "FILE",
-     "the rooms' password, from FILE's first line"},
+    MUC_OPT_NICK_ENTRY,
+    MUC_OPT_ROOM_PASSWORD_FILE_ENTRY,
     {0},
 };
 
@@ -152,14 +146,9 @@ static int option(void *tool, int key, const char *arg)
     case OPT_ID: sd->id = arg; break;
     case OPT_SANITIZE: sd->sanitize = true; break;
     case OPT_RECEIPT: sd->receipt = true; break;
-    case OPT_MUC: return muc_add(&sd->muc, arg) ? XE_DATA : OPTS_CONTINUE;
-    case OPT_NICK:
-        sd->muc.nick = arg;
-        return muc_check_nick(arg) ? XE_DATA : OPTS_CONTINUE;
-    case OPT_ROOM_PASSWORD_FILE: {
-        int rc = muc_read_password(&sd->muc, arg);
-        return rc ? rc : OPTS_CONTINUE;
-    }
+    case MUC_OPT_MUC:
+    case MUC_OPT_NICK:
+    case MUC_OPT_ROOM_PASSWORD_FILE: return muc_option(&sd->muc, key, arg);
     case OPT_TYPE:
         if (strcmp(arg, "chat") && strcmp(arg, "normal") &&
             strcmp(arg, "headline"))
@@ -733,9 +722,8 @@ static int prepare(void *tool, struct session_opts *o,
         opts_synopsis(&tool_send, NULL, syn, sizeof syn);
         return fail(XE_USAGE, "no recipient; usage: xmpp send %s", syn);
     }
-    if (!sd->muc.n && (sd->muc.nick || sd->muc.password))
-        return fail(XE_USAGE, "--nick and --room-password-file go with "
-                              "--muc ROOM");
+    if ((rc = muc_check_options(&sd->muc)))
+        return rc;
     if ((sd->message != NULL) + (sd->file != NULL) + sd->lines > 1)
         return fail(XE_USAGE, "choose one of --message, --file and --lines");
     for (int i = 0; i < sd->nto; i++) {

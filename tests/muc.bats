@@ -238,7 +238,7 @@ muc_recv_bg() {
     assert_failure 65
     run xmpp_as alice send --nick ci "$(jid_of bob)" -m x
     assert_failure 64
-    assert_output "xmpp send: --nick and --room-password-file go with --muc ROOM"
+    assert_output "xmpp send: --nick goes with --muc ROOM"
     run xmpp_as alice recv --history 3
     assert_failure 64
     run xmpp_as alice recv --muc "r@conference.localhost" --history many

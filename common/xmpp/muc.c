@@ -7,6 +7,7 @@
 #include "common/cli/credentials.h"
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
+#include "common/cli/options.h"
 #include "common/xmpp/jid.h"
 #include "common/xmpp/stanza.h"
 
@@ -285,6 +286,37 @@ static int on_groupchat(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
         r->has_subject = true;
     }
     return 1;
+}
+
+int muc_option(struct muc *m, int key, const char *arg)
+{
+    int rc;
+    switch (key) {
+    case MUC_OPT_MUC: return muc_add(m, arg) ? XE_DATA : OPTS_CONTINUE;
+    case MUC_OPT_NICK:
+        m->nick = arg;
+        return muc_check_nick(arg) ? XE_DATA : OPTS_CONTINUE;
+    case MUC_OPT_HISTORY:
+        if (opts_int(arg, 0, 1000000, &m->history) < 0)
+            return fail(XE_USAGE, "--history %s: give a number of messages",
+                        arg);
+        return OPTS_CONTINUE;
+    case MUC_OPT_ROOM_PASSWORD_FILE:
+        rc = muc_read_password(m, arg);
+        return rc ? rc : OPTS_CONTINUE;
+    default: return XE_USAGE;
+    }
+}
+
+int muc_check_options(const struct muc *m)
+{
+    if (m->n)
+        return 0;
+    const char *given = m->nick       ? "--nick"
+                        : m->password ? "--room-password-file"
+                        : m->history  ? "--history"
+                                      : NULL;
+    return given ? fail(XE_USAGE, "%s goes with --muc ROOM", given) : 0;
 }
 
 void muc_watch(struct muc *m, struct session *s)

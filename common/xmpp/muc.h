@@ -61,6 +61,40 @@ int muc_check_nick(const char *nick);
  * an exit status, the message printed. */
 int muc_read_password(struct muc *m, const char *path);
 
+/* The --muc option group that send and recv share: their tables list
+ * the entries (each tool words --muc for what it does with the rooms),
+ * their option() hands these keys to muc_option(). */
+enum {
+    MUC_OPT_MUC = 900,
+    MUC_OPT_NICK,
+    MUC_OPT_HISTORY,
+    MUC_OPT_ROOM_PASSWORD_FILE,
+};
+#define MUC_OPT_NICK_ENTRY                                                     \
+    {                                                                          \
+        "nick", MUC_OPT_NICK, "NICK",                                          \
+            "nick in the rooms (default: the JID's localpart;\n"               \
+            "a taken nick becomes NICK-2 ... NICK-5)"                          \
+    }
+#define MUC_OPT_HISTORY_ENTRY                                                  \
+    {                                                                          \
+        "history", MUC_OPT_HISTORY, "N",                                       \
+            "ask the rooms for their last N messages\n(default 0)"             \
+    }
+#define MUC_OPT_ROOM_PASSWORD_FILE_ENTRY                                       \
+    {                                                                          \
+        "room-password-file", MUC_OPT_ROOM_PASSWORD_FILE, "FILE",              \
+            "the rooms' password, from FILE's first line"                      \
+    }
+
+/* Apply one of the group's options (key MUC_OPT_*). Returns
+ * OPTS_CONTINUE or an exit status, the message printed. */
+int muc_option(struct muc *m, int key, const char *arg);
+
+/* The group's other options without --muc are a usage error (XE_USAGE,
+ * printed); else 0. */
+int muc_check_options(const struct muc *m);
+
 /* Follow the rooms' presence and errors on this session (muc_join does
  * it too); enough to send to a room without joining it. */
 void muc_watch(struct muc *m, struct session *s);
