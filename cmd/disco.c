@@ -9,8 +9,10 @@
 
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
+#include "common/io/output.h"
 #include "common/net/session.h"
 #include "common/xmpp/query.h"
+#include "common/xmpp/stanza.h"
 
 #define NS_INFO  "http://jabber.org/protocol/disco#info"
 #define NS_ITEMS "http://jabber.org/protocol/disco#items"
@@ -93,7 +95,7 @@ static char *form_type(xmpp_stanza_t *x)
          f = next_named(f, "field")) {
         const char *var = xmpp_stanza_get_attribute(f, "var");
         if (var && !strcmp(var, "FORM_TYPE"))
-            return child_text(f, "value");
+            return stanza_child_text(f, "value");
     }
     return NULL;
 }

@@ -9,6 +9,7 @@
 
 #include "common/io/output.h"
 #include "common/xmpp/query.h"
+#include "common/xmpp/stanza.h"
 
 static const char help[] =
     "JID defaults to your server. Output: the entity's local time, its UTC\n"
@@ -74,8 +75,8 @@ static void print_answer(const struct answer *a, void *ud)
 {
     (void)ud;
     xmpp_ctx_t *ctx = xmpp_stanza_get_context(a->el);
-    char *utc = child_text(a->el, "utc");
-    char *tzo = child_text(a->el, "tzo");
+    char *utc = stanza_child_text(a->el, "utc");
+    char *tzo = stanza_child_text(a->el, "tzo");
     char buf[96];
     const char *local = local_time(utc, tzo, buf, sizeof buf);
     if (a->fmt == OUT_JSON) {

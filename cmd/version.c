@@ -6,6 +6,7 @@
 
 #include "common/io/output.h"
 #include "common/xmpp/query.h"
+#include "common/xmpp/stanza.h"
 
 static const char help[] =
     "JID defaults to your server. Output: NAME TAB VERSION TAB OS (empty\n"
@@ -25,9 +26,9 @@ static void print_answer(const struct answer *a, void *ud)
 {
     (void)ud;
     xmpp_ctx_t *ctx = xmpp_stanza_get_context(a->el);
-    char *name = child_text(a->el, "name");
-    char *version = child_text(a->el, "version");
-    char *os = child_text(a->el, "os");
+    char *name = stanza_child_text(a->el, "name");
+    char *version = stanza_child_text(a->el, "version");
+    char *os = stanza_child_text(a->el, "os");
     if (a->fmt == OUT_JSON) {
         struct json_obj j;
         json_begin(&j, stdout);

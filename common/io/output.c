@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/io/utf8.h"
+#include "common/io/xmljson.h"
 
 #define XML_NS "http://www.w3.org/XML/1998/namespace"
 
@@ -21,6 +22,16 @@ void out_text(FILE *f, const char *s)
         default: putc(*s, f);
         }
     }
+}
+
+void print_fields(FILE *f, int n, const char *const *fields)
+{
+    for (int i = 0; i < n; i++) {
+        if (i)
+            putc('\t', f);
+        out_text(f, fields[i]);
+    }
+    putc('\n', f);
 }
 
 void out_json_string(FILE *f, const char *s)
@@ -181,6 +192,15 @@ void out_xml_in(FILE *f, xmpp_stanza_t *st, const char *ns)
 void out_xml(FILE *f, xmpp_stanza_t *st)
 {
     out_xml_in(f, st, NULL);
+}
+
+int print_element(FILE *f, xmpp_stanza_t *el, const char *ns,
+                  enum output_format fmt)
+{
+    if (fmt == OUT_JSON)
+        return xmljson_write(f, el, ns);
+    out_xml_in(f, el, ns);
+    return putc('\n', f) == EOF ? -1 : 0;
 }
 
 int out_flush(FILE *f)

@@ -5,9 +5,15 @@
 #include <stdio.h>
 #include <strophe.h>
 
+#include "common/cli/options.h"
+
 /* A text field with \ TAB LF CR written as \\ \t \n \r, so that one
  * record is always one line. NULL writes nothing. */
 void out_text(FILE *f, const char *s);
+
+/* Print n fields separated by tabs, each escaped (out_text; NULL is
+ * empty), then a newline: one text record. */
+void print_fields(FILE *f, int n, const char *const *fields);
 
 /* A JSON string literal, quotes included (NULL writes null). Bytes
  * that are not UTF-8 become U+FFFD, so the line is always valid JSON. */
@@ -33,6 +39,12 @@ void out_xml(FILE *f, xmpp_stanza_t *st);
 /* The same, for an element printed on its own that sits within namespace
  * ns (NULL: none): an xmlns equal to ns is left out. */
 void out_xml_in(FILE *f, xmpp_stanza_t *st, const char *ns);
+
+/* Print an element as one line of XML (xmlns left out where it repeats
+ * ns, the namespace around it) or, with OUT_JSON, of JSON (xmljson.h).
+ * Returns 0, or -1 on a write error. */
+int print_element(FILE *f, xmpp_stanza_t *el, const char *ns,
+                  enum output_format fmt);
 
 /* Flush f; on a write error (a closed pipe) return -1. */
 int out_flush(FILE *f);
