@@ -80,13 +80,12 @@ static void print_answer(const struct answer *a, void *ud)
     char buf[96];
     const char *local = local_time(utc, tzo, buf, sizeof buf);
     if (a->fmt == OUT_JSON) {
-        struct json_obj j;
-        json_begin(&j, stdout);
-        json_str(&j, "jid", a->from);
-        json_str(&j, "utc", utc);
-        json_str(&j, "tzo", tzo);
-        json_str(&j, "local", local);
-        json_end(&j);
+        json_t *j = json_object();
+        out_json_set(j, "jid", a->from);
+        out_json_set(j, "utc", utc);
+        out_json_set(j, "tzo", tzo);
+        out_json_set(j, "local", local);
+        out_json(stdout, j);
     } else {
         const char *fields[] = {local ? local : utc};
         print_fields(stdout, 1, fields);

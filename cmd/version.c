@@ -30,13 +30,12 @@ static void print_answer(const struct answer *a, void *ud)
     char *version = stanza_child_text(a->el, "version");
     char *os = stanza_child_text(a->el, "os");
     if (a->fmt == OUT_JSON) {
-        struct json_obj j;
-        json_begin(&j, stdout);
-        json_str(&j, "jid", a->from);
-        json_str(&j, "name", name);
-        json_str(&j, "version", version);
-        json_str(&j, "os", os);
-        json_end(&j);
+        json_t *j = json_object();
+        out_json_set(j, "jid", a->from);
+        out_json_set(j, "name", name);
+        out_json_set(j, "version", version);
+        out_json_set(j, "os", os);
+        out_json(stdout, j);
     } else {
         const char *fields[] = {name, version, os};
         print_fields(stdout, 3, fields);

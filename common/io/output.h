@@ -2,6 +2,7 @@
 #ifndef XMPP_OUTPUT_H
 #define XMPP_OUTPUT_H
 
+#include <jansson.h>
 #include <stdio.h>
 #include <strophe.h>
 
@@ -15,22 +16,18 @@ void out_text(FILE *f, const char *s);
  * empty), then a newline: one text record. */
 void print_fields(FILE *f, int n, const char *const *fields);
 
-/* A JSON string literal, quotes included (NULL writes null). Bytes
- * that are not UTF-8 become U+FFFD, so the line is always valid JSON. */
-void out_json_string(FILE *f, const char *s);
+/* One JSON Lines record: obj (jansson) compact on one line, then a
+ * newline. Takes obj over; NULL (out of memory) prints nothing. Returns
+ * 0, or -1 on a write error. */
+int out_json(FILE *f, json_t *obj);
 
-/* One JSON object on one line, built a member at a time. */
-struct json_obj {
-    FILE *f;
-    int members;
-};
-void json_begin(struct json_obj *j, FILE *f);
-void json_str(struct json_obj *j, const char *key,
-              const char *val); /* NULL: skipped */
-void json_int(struct json_obj *j, const char *key, long long val);
-void json_raw(struct json_obj *j, const char *key,
-              const char *raw);    /* raw JSON value */
-void json_end(struct json_obj *j); /* closes, newline */
+/* s as a JSON string, bytes that are not UTF-8 replaced by U+FFFD, so
+ * that any input makes valid JSON; NULL makes JSON null. */
+json_t *out_json_str(const char *s);
+
+/* Add the member key (UTF-8) to obj with the string val (as
+ * out_json_str); a NULL val adds nothing. */
+void out_json_set(json_t *obj, const char *key, const char *val);
 
 /* The stanza as XML on one line: newlines in text and attributes are
  * written as character references. */
