@@ -92,12 +92,11 @@ static void print_item(struct command *cm, xmpp_stanza_t *item)
     const char *node = xmpp_stanza_get_attribute(item, "node");
     const char *name = xmpp_stanza_get_attribute(item, "name");
     if (cm->o.format == OUT_JSON) {
-        struct json_obj j;
-        json_begin(&j, stdout);
-        json_str(&j, "jid", xmpp_stanza_get_attribute(item, "jid"));
-        json_str(&j, "node", node);
-        json_str(&j, "name", name);
-        json_end(&j);
+        json_t *j = json_object();
+        out_json_set(j, "jid", xmpp_stanza_get_attribute(item, "jid"));
+        out_json_set(j, "node", node);
+        out_json_set(j, "name", name);
+        out_json(stdout, j);
         return;
     }
     out_text(stdout, node);
@@ -227,9 +226,7 @@ static void print_answer(struct command *cm, xmpp_stanza_t *reply,
         json_object_set(j, "notes", cm->notes);
         if (form)
             json_object_set_new(j, "form", form_json(form));
-        json_dumpf(j, stdout, JSON_COMPACT);
-        putchar('\n');
-        json_decref(j);
+        out_json(stdout, j);
     } else if (form) {
         form_print_text(stdout, form);
     }

@@ -6,8 +6,10 @@
 
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
+#include "common/io/output.h"
 #include "common/net/session.h"
 #include "common/xmpp/query.h"
+#include "common/xmpp/stanza.h"
 
 #define NS_INFO  "http://jabber.org/protocol/disco#info"
 #define NS_ITEMS "http://jabber.org/protocol/disco#items"
@@ -69,25 +71,6 @@ static int option(void *tool, int key, const char *arg)
     return OPTS_CONTINUE;
 }
 
-static json_t *jstr(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static void put(json_t *o, const char *key, const char *val)
-{
-    if (val)
-        json_object_set_new(o, key, json_string(val));
-}
-
-static void print_json(json_t *j)
-{
-    if (j)
-        json_dumpf(j, stdout, JSON_COMPACT);
-    putchar('\n');
-    json_decref(j);
-}
-
 /* ---- info ---- */
 
 static bool is_data_form(xmpp_stanza_t *x)
@@ -103,7 +86,7 @@ static char *form_type(xmpp_stanza_t *x)
          f = next_named(f, "field")) {
         const char *var = xmpp_stanza_get_attribute(f, "var");
         if (var && !strcmp(var, "FORM_TYPE"))
-            return child_text(f, "value");
+            return stanza_child_text(f, "value");
     }
     return NULL;
 }
@@ -152,7 +135,7 @@ static json_t *form_json(xmpp_stanza_t *x)
 {
     json_t *o = json_object(), *fields = json_object();
     char *type = form_type(x);
-    json_object_set_new(o, "FORM_TYPE", jstr(type));
+    json_object_set_new(o, "FORM_TYPE", out_json_str(type));
     xmpp_free(xmpp_stanza_get_context(x), type);
     for (xmpp_stanza_t *f = xmpp_stanza_get_child_by_name(x, "field"); f;
          f = next_named(f, "field")) {
@@ -176,20 +159,21 @@ static void print_info_json(xmpp_stanza_t *q, const char *jid, const char *node)
 {
     json_t *o = json_object(), *ids = json_array(), *feats = json_array(),
            *forms = json_array();
-    put(o, "jid", jid);
-    put(o, "node", node);
+    out_json_set(o, "jid", jid);
+    out_json_set(o, "node", node);
     for (xmpp_stanza_t *i = xmpp_stanza_get_child_by_name(q, "identity"); i;
          i = next_named(i, "identity")) {
         json_t *id = json_object();
-        put(id, "category", xmpp_stanza_get_attribute(i, "category"));
-        put(id, "type", xmpp_stanza_get_attribute(i, "type"));
-        put(id, "name", xmpp_stanza_get_attribute(i, "name"));
-        put(id, "lang", xmpp_stanza_get_attribute(i, "lang"));
+        out_json_set(id, "category", xmpp_stanza_get_attribute(i, "category"));
+        out_json_set(id, "type", xmpp_stanza_get_attribute(i, "type"));
+        out_json_set(id, "name", xmpp_stanza_get_attribute(i, "name"));
+        out_json_set(id, "lang", xmpp_stanza_get_attribute(i, "lang"));
         json_array_append_new(ids, id);
     }
     for (xmpp_stanza_t *f = xmpp_stanza_get_child_by_name(q, "feature"); f;
          f = next_named(f, "feature"))
-        json_array_append_new(feats, jstr(xmpp_stanza_get_attribute(f, "var")));
+        json_array_append_new(
+            feats, out_json_str(xmpp_stanza_get_attribute(f, "var")));
     for (xmpp_stanza_t *x = xmpp_stanza_get_child_by_name(q, "x"); x;
          x = next_named(x, "x"))
         if (is_data_form(x))
@@ -197,7 +181,7 @@ static void print_info_json(xmpp_stanza_t *q, const char *jid, const char *node)
     json_object_set_new(o, "identities", ids);
     json_object_set_new(o, "features", feats);
     json_object_set_new(o, "forms", forms);
-    print_json(o);
+    out_json(stdout, o);
 }
 
 /* ---- items ---- */
@@ -211,10 +195,10 @@ static void print_items(xmpp_stanza_t *q, enum output_format fmt)
         const char *name = xmpp_stanza_get_attribute(i, "name");
         if (fmt == OUT_JSON) {
             json_t *o = json_object();
-            put(o, "jid", jid);
-            put(o, "node", node);
-            put(o, "name", name);
-            print_json(o);
+            out_json_set(o, "jid", jid);
+            out_json_set(o, "node", node);
+            out_json_set(o, "name", name);
+            out_json(stdout, o);
         } else {
             const char *fields[] = {jid, node, name};
             print_fields(stdout, 3, fields);

@@ -6,6 +6,7 @@
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
 #include "common/io/input.h"
+#include "common/io/output.h"
 #include "common/io/xmlin.h"
 #include "common/io/xmljson.h"
 #include "common/xmpp/query.h"

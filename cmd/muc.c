@@ -122,14 +122,10 @@ static int on_opt(int c, const char *arg, void *ud)
 static void print_subject(struct muc_cmd *mc, struct muc_room *r)
 {
     if (mc->o.format == OUT_JSON) {
-        struct json_obj j;
-        json_begin(&j, stdout);
-        json_str(&j, "room", r->jid);
-        if (r->subject)
-            json_str(&j, "subject", r->subject);
-        else
-            json_raw(&j, "subject", "null");
-        json_end(&j);
+        json_t *j = json_object();
+        out_json_set(j, "room", r->jid);
+        json_object_set_new(j, "subject", out_json_str(r->subject));
+        out_json(stdout, j);
     } else if (mc->o.format == OUT_XML) {
         xmpp_stanza_t *m = xmpp_message_new(mc->s.ctx, "groupchat", NULL, NULL);
         xmpp_stanza_set_from(m, r->jid);
@@ -234,14 +230,13 @@ static void print_occupant(struct muc_cmd *mc, struct occupant *o)
     if (mc->o.format == OUT_XML) {
         print_element(stdout, o->presence, stream_ns(&mc->s), OUT_XML);
     } else if (mc->o.format == OUT_JSON) {
-        struct json_obj j;
-        json_begin(&j, stdout);
-        json_str(&j, "room", mc->m.room[0].jid);
-        json_str(&j, "nick", o->nick);
-        json_str(&j, "role", o->role);
-        json_str(&j, "affiliation", o->affiliation);
-        json_str(&j, "jid", o->jid);
-        json_end(&j);
+        json_t *j = json_object();
+        out_json_set(j, "room", mc->m.room[0].jid);
+        out_json_set(j, "nick", o->nick);
+        out_json_set(j, "role", o->role);
+        out_json_set(j, "affiliation", o->affiliation);
+        out_json_set(j, "jid", o->jid);
+        out_json(stdout, j);
     } else {
         out_text(stdout, o->nick);
         putchar('\t');
@@ -361,9 +356,7 @@ static int do_config(struct muc_cmd *mc)
     } else if (mc->o.format == OUT_JSON) {
         json_t *j = form_json(form);
         json_object_set_new(j, "room", json_string(room));
-        json_dumpf(j, stdout, JSON_COMPACT);
-        putchar('\n');
-        json_decref(j);
+        out_json(stdout, j);
     } else {
         form_print_text(stdout, form);
     }

@@ -102,11 +102,12 @@ static double now_msf(void)
     return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
 }
 
-static void json_ms(struct json_obj *j, const char *key, double ms)
+/* Milliseconds to the microsecond, as the text output gives them. */
+static void set_ms(json_t *j, const char *key, double ms)
 {
     char t[32];
     snprintf(t, sizeof t, "%.3f", ms);
-    json_raw(j, key, t);
+    json_object_set_new(j, key, json_real(strtod(t, NULL)));
 }
 
 static void print_answer(struct ping *p, xmpp_stanza_t *st, long seq, double ms,
@@ -118,13 +119,12 @@ static void print_answer(struct ping *p, xmpp_stanza_t *st, long seq, double ms,
     if (p->o->format == OUT_XML) {
         print_element(stdout, st, stream_ns(p->s), OUT_XML);
     } else if (p->o->format == OUT_JSON) {
-        struct json_obj j;
-        json_begin(&j, stdout);
-        json_int(&j, "seq", seq);
-        json_str(&j, "from", from);
-        json_ms(&j, "time_ms", ms);
-        json_str(&j, "error", error);
-        json_end(&j);
+        json_t *j = json_object();
+        json_object_set_new(j, "seq", json_integer(seq));
+        out_json_set(j, "from", from);
+        set_ms(j, "time_ms", ms);
+        out_json_set(j, "error", error);
+        out_json(stdout, j);
     } else if (error) {
         printf("error from %s: seq=%ld %s time=%.3f ms\n", from, seq, error,
                ms);
@@ -215,18 +215,17 @@ static void print_summary(struct ping *p)
     long lost = unanswered(p);
     double avg = p->received ? p->sum / (double)p->received : 0;
     if (p->o->format == OUT_JSON) {
-        struct json_obj j;
-        json_begin(&j, stdout);
-        json_int(&j, "sent", p->sent);
-        json_int(&j, "received", p->received);
-        json_int(&j, "errors", p->errors);
-        json_int(&j, "lost", lost);
+        json_t *j = json_object();
+        json_object_set_new(j, "sent", json_integer(p->sent));
+        json_object_set_new(j, "received", json_integer(p->received));
+        json_object_set_new(j, "errors", json_integer(p->errors));
+        json_object_set_new(j, "lost", json_integer(lost));
         if (p->received) {
-            json_ms(&j, "min_ms", p->min);
-            json_ms(&j, "avg_ms", avg);
-            json_ms(&j, "max_ms", p->max);
+            set_ms(j, "min_ms", p->min);
+            set_ms(j, "avg_ms", avg);
+            set_ms(j, "max_ms", p->max);
         }
-        json_end(&j);
+        out_json(stdout, j);
     } else if (p->o->format == OUT_TEXT) {
         printf("--- %s ping statistics ---\n", p->to);
         printf("%ld sent, %ld received, ", p->sent, p->received);

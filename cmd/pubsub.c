@@ -208,13 +208,12 @@ static void print_result(struct pubsub *p, const char *node, const char *key,
                          const char *text)
 {
     if (p->o.format == OUT_JSON) {
-        struct json_obj j;
-        json_begin(&j, stdout);
-        json_str(&j, "service", service_name(p));
-        json_str(&j, "node", node);
+        json_t *j = json_object();
+        out_json_set(j, "service", service_name(p));
+        out_json_set(j, "node", node);
         if (key)
-            json_str(&j, key, text);
-        json_end(&j);
+            out_json_set(j, key, text);
+        out_json(stdout, j);
     } else {
         out_text(stdout, text);
         putchar('\n');
@@ -323,15 +322,14 @@ static int do_subscribe(struct pubsub *p)
     if (p->o.format == OUT_XML) {
         print_xml_answer(p, reply);
     } else if (p->o.format == OUT_JSON) {
-        struct json_obj j;
-        json_begin(&j, stdout);
-        json_str(&j, "service", service_name(p));
-        json_str(&j, "node", node);
-        json_str(&j, "jid", bare_me(p));
-        json_str(&j, "subscription", state ? state : "subscribed");
-        json_str(&j, "subid",
-                 sub ? xmpp_stanza_get_attribute(sub, "subid") : NULL);
-        json_end(&j);
+        json_t *j = json_object();
+        out_json_set(j, "service", service_name(p));
+        out_json_set(j, "node", node);
+        out_json_set(j, "jid", bare_me(p));
+        out_json_set(j, "subscription", state ? state : "subscribed");
+        out_json_set(j, "subid",
+                     sub ? xmpp_stanza_get_attribute(sub, "subid") : NULL);
+        out_json(stdout, j);
     } else {
         puts(state ? state : "subscribed");
     }
@@ -404,23 +402,18 @@ struct record {
 static void print_record(struct pubsub *p, const struct record *r)
 {
     if (p->o.format == OUT_JSON) {
-        struct json_obj j;
-        json_begin(&j, stdout);
-        json_str(&j, "from", r->from);
-        json_str(&j, "service", r->service);
-        json_str(&j, "node", r->node);
-        json_str(&j, "event", r->event);
-        json_str(&j, "id", r->id);
-        json_str(&j, "publisher", r->publisher);
-        json_t *pl =
-            r->payload ? xmljson_from_stanza(r->payload, NS_PUBSUB) : NULL;
-        char *raw = pl ? json_dumps(pl, JSON_COMPACT) : NULL;
-        if (raw)
-            json_raw(&j, "payload", raw);
-        free(raw);
-        json_decref(pl);
-        json_str(&j, "delay", r->delay);
-        json_end(&j);
+        json_t *j = json_object();
+        out_json_set(j, "from", r->from);
+        out_json_set(j, "service", r->service);
+        out_json_set(j, "node", r->node);
+        out_json_set(j, "event", r->event);
+        out_json_set(j, "id", r->id);
+        out_json_set(j, "publisher", r->publisher);
+        if (r->payload)
+            json_object_set_new(j, "payload",
+                                xmljson_from_stanza(r->payload, NS_PUBSUB));
+        out_json_set(j, "delay", r->delay);
+        out_json(stdout, j);
         return;
     }
     char *xml = r->payload ? payload_xml(r->payload, NS_PUBSUB) : NULL;
@@ -498,12 +491,11 @@ static int do_nodes(struct pubsub *p)
         if (!node)
             continue;
         if (p->o.format == OUT_JSON) {
-            struct json_obj j;
-            json_begin(&j, stdout);
-            json_str(&j, "service", to);
-            json_str(&j, "node", node);
-            json_str(&j, "name", name);
-            json_end(&j);
+            json_t *j = json_object();
+            out_json_set(j, "service", to);
+            out_json_set(j, "node", node);
+            out_json_set(j, "name", name);
+            out_json(stdout, j);
         } else {
             const char *f[] = {node, name};
             print_fields(stdout, 2, f);

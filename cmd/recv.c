@@ -144,17 +144,16 @@ static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
     } else if (r->o->format == OUT_JSON) {
         char *subject = stanza_child_text(st, "subject");
         char *thread = stanza_child_text(st, "thread");
-        struct json_obj j;
-        json_begin(&j, stdout);
-        json_str(&j, "from", from);
-        json_str(&j, "to", xmpp_stanza_get_to(st));
-        json_str(&j, "type", type);
-        json_str(&j, "id", xmpp_stanza_get_id(st));
-        json_str(&j, "thread", thread);
-        json_str(&j, "subject", subject);
-        json_str(&j, "body", body);
-        json_str(&j, "delay", stanza_delay_stamp(st));
-        json_end(&j);
+        json_t *j = json_object();
+        out_json_set(j, "from", from);
+        out_json_set(j, "to", xmpp_stanza_get_to(st));
+        out_json_set(j, "type", type);
+        out_json_set(j, "id", xmpp_stanza_get_id(st));
+        out_json_set(j, "thread", thread);
+        out_json_set(j, "subject", subject);
+        out_json_set(j, "body", body);
+        out_json_set(j, "delay", stanza_delay_stamp(st));
+        out_json(stdout, j);
         xmpp_free(r->s->ctx, subject);
         xmpp_free(r->s->ctx, thread);
     } else {

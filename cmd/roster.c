@@ -262,11 +262,10 @@ static void print_request(struct roster_cmd *c, xmpp_stanza_t *st)
         putchar('\n');
     } else if (c->o->format == OUT_JSON) {
         char *status = stanza_child_text(st, "status");
-        struct json_obj j;
-        json_begin(&j, stdout);
-        json_str(&j, "jid", from);
-        json_str(&j, "status", status);
-        json_end(&j);
+        json_t *j = json_object();
+        out_json_set(j, "jid", from);
+        out_json_set(j, "status", status);
+        out_json(stdout, j);
         if (status)
             xmpp_free(c->s->ctx, status);
     } else {
@@ -280,11 +279,10 @@ static void print_change(struct roster_cmd *c, const char *action,
                          const char *jid)
 {
     if (c->o->format == OUT_JSON) {
-        struct json_obj j;
-        json_begin(&j, stdout);
-        json_str(&j, "action", action);
-        json_str(&j, "jid", jid);
-        json_end(&j);
+        json_t *j = json_object();
+        out_json_set(j, "action", action);
+        out_json_set(j, "jid", jid);
+        out_json(stdout, j);
     } else {
         printf("%s\t", action);
         out_text(stdout, jid);

@@ -6,6 +6,7 @@
 
 #include "common/io/output.h"
 #include "common/xmpp/query.h"
+#include "common/xmpp/stanza.h"
 
 static const char notes[] =
     "JID defaults to your server. Output: the entity's local time, its UTC\n"
@@ -73,18 +74,17 @@ static void print_answer(const struct answer *a, void *ud)
 {
     (void)ud;
     xmpp_ctx_t *ctx = xmpp_stanza_get_context(a->el);
-    char *utc = child_text(a->el, "utc");
-    char *tzo = child_text(a->el, "tzo");
+    char *utc = stanza_child_text(a->el, "utc");
+    char *tzo = stanza_child_text(a->el, "tzo");
     char buf[96];
     const char *local = local_time(utc, tzo, buf, sizeof buf);
     if (a->fmt == OUT_JSON) {
-        struct json_obj j;
-        json_begin(&j, stdout);
-        json_str(&j, "jid", a->from);
-        json_str(&j, "utc", utc);
-        json_str(&j, "tzo", tzo);
-        json_str(&j, "local", local);
-        json_end(&j);
+        json_t *j = json_object();
+        out_json_set(j, "jid", a->from);
+        out_json_set(j, "utc", utc);
+        out_json_set(j, "tzo", tzo);
+        out_json_set(j, "local", local);
+        out_json(stdout, j);
     } else {
         const char *fields[] = {local ? local : utc};
         print_fields(stdout, 1, fields);

@@ -121,9 +121,7 @@ static void print_answer(const struct answer *a, void *ud)
     (void)ud;
     if (a->fmt == OUT_JSON) {
         json_t *j = has_elements(a->el) ? to_json(a->el) : json_object();
-        json_dumpf(j, stdout, JSON_COMPACT);
-        putchar('\n');
-        json_decref(j);
+        out_json(stdout, j);
         return;
     }
     char path[1024] = "";

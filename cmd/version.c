@@ -3,6 +3,7 @@
 
 #include "common/io/output.h"
 #include "common/xmpp/query.h"
+#include "common/xmpp/stanza.h"
 
 static const char notes[] =
     "JID defaults to your server. Output: NAME TAB VERSION TAB OS (empty\n"
@@ -24,17 +25,16 @@ static void print_answer(const struct answer *a, void *ud)
 {
     (void)ud;
     xmpp_ctx_t *ctx = xmpp_stanza_get_context(a->el);
-    char *name = child_text(a->el, "name");
-    char *version = child_text(a->el, "version");
-    char *os = child_text(a->el, "os");
+    char *name = stanza_child_text(a->el, "name");
+    char *version = stanza_child_text(a->el, "version");
+    char *os = stanza_child_text(a->el, "os");
     if (a->fmt == OUT_JSON) {
-        struct json_obj j;
-        json_begin(&j, stdout);
-        json_str(&j, "jid", a->from);
-        json_str(&j, "name", name);
-        json_str(&j, "version", version);
-        json_str(&j, "os", os);
-        json_end(&j);
+        json_t *j = json_object();
+        out_json_set(j, "jid", a->from);
+        out_json_set(j, "name", name);
+        out_json_set(j, "version", version);
+        out_json_set(j, "os", os);
+        out_json(stdout, j);
     } else {
         const char *fields[] = {name, version, os};
         print_fields(stdout, 3, fields);

@@ -1,10 +1,12 @@
 #include "common/io/output.h"
 
+#include <float.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/io/utf8.h"
+#include "common/io/xmljson.h"
 
 #define XML_NS "http://www.w3.org/XML/1998/namespace"
 
@@ -23,81 +25,46 @@ void out_text(FILE *f, const char *s)
     }
 }
 
-void out_json_string(FILE *f, const char *s)
+void print_fields(FILE *f, int n, const char *const *fields)
 {
-    if (!s) {
-        fputs("null", f);
-        return;
+    for (int i = 0; i < n; i++) {
+        if (i)
+            putc('\t', f);
+        out_text(f, fields[i]);
     }
-    putc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        case '\b': fputs("\\b", f); break;
-        case '\f': fputs("\\f", f); break;
-        default:
-            if (*p < 0x20) {
-                fprintf(f, "\\u%04x", *p);
-            } else if (*p < 0x80) {
-                putc(*p, f);
-            } else {
-                /* RFC 8259 §8.1: JSON text is UTF-8. */
-                unsigned long cp;
-                size_t n = utf8_decode((const char *)p, 4, &cp);
-                if (n) {
-                    fwrite(p, 1, n, f);
-                    p += n - 1;
-                } else {
-                    fputs("\\ufffd", f);
-                }
-            }
-        }
-    }
-    putc('"', f);
+    putc('\n', f);
 }
 
-void json_begin(struct json_obj *j, FILE *f)
+/* Compact; non-ASCII as it is (RFC 8259 §8.1: JSON text is UTF-8) and
+ * '/' unescaped; reals to DBL_DIG digits, so that a decimal such as
+ * ping's 12.345 comes out as written, not as 12.345000000000001. */
+int out_json(FILE *f, json_t *obj)
 {
-    j->f = f;
-    j->members = 0;
-    putc('{', f);
+    if (!obj)
+        return -1;
+    int rc = json_dumpf(obj, f, JSON_COMPACT | JSON_REAL_PRECISION(DBL_DIG));
+    json_decref(obj);
+    return putc('\n', f) == EOF ? -1 : rc;
 }
 
-static void key(struct json_obj *j, const char *k)
+json_t *out_json_str(const char *s)
 {
-    if (j->members++)
-        putc(',', j->f);
-    out_json_string(j->f, k);
-    putc(':', j->f);
+    if (!s)
+        return json_null();
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    /* jansson refuses what is not UTF-8: repair it rather than lose it. */
+    char *fixed = utf8_repair(s, strlen(s), NULL);
+    j = fixed ? json_string(fixed) : NULL;
+    free(fixed);
+    return j;
 }
 
-void json_str(struct json_obj *j, const char *k, const char *val)
+void out_json_set(json_t *obj, const char *key, const char *val)
 {
-    if (!val)
-        return;
-    key(j, k);
-    out_json_string(j->f, val);
-}
-
-void json_int(struct json_obj *j, const char *k, long long val)
-{
-    key(j, k);
-    fprintf(j->f, "%lld", val);
-}
-
-void json_raw(struct json_obj *j, const char *k, const char *raw)
-{
-    key(j, k);
-    fputs(raw, j->f);
-}
-
-void json_end(struct json_obj *j)
-{
-    fputs("}\n", j->f);
+    if (val)
+        json_object_set_new(obj, key, out_json_str(val));
 }
 
 /* XML escaping for text (attr = 0) or attribute values (attr = 1). */
@@ -181,6 +148,15 @@ void out_xml_in(FILE *f, xmpp_stanza_t *st, const char *ns)
 void out_xml(FILE *f, xmpp_stanza_t *st)
 {
     out_xml_in(f, st, NULL);
+}
+
+int print_element(FILE *f, xmpp_stanza_t *el, const char *ns,
+                  enum output_format fmt)
+{
+    if (fmt == OUT_JSON)
+        return xmljson_write(f, el, ns);
+    out_xml_in(f, el, ns);
+    return putc('\n', f) == EOF ? -1 : 0;
 }
 
 int out_flush(FILE *f)

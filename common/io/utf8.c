@@ -1,5 +1,6 @@
 #include "common/io/utf8.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,7 +65,8 @@ const char *utf8_check(const char *s, size_t len, size_t *at)
     return NULL;
 }
 
-char *utf8_sanitize(const char *s, size_t len, size_t *outlen)
+/* utf8_sanitize, or with xml false utf8_repair. */
+static char *replace_bad(const char *s, size_t len, size_t *outlen, bool xml)
 {
     /* U+FFFD is 3 bytes and replaces at least one byte. */
     char *out = malloc(len * 3 + 1);
@@ -75,7 +77,7 @@ char *utf8_sanitize(const char *s, size_t len, size_t *outlen)
     while (i < len) {
         unsigned long cp;
         size_t n = utf8_decode(s + i, len - i, &cp);
-        if (n && xml_char(cp)) {
+        if (n && (!xml || xml_char(cp))) {
             memcpy(out + o, p + i, n);
             o += n;
             i += n;
@@ -89,4 +91,14 @@ char *utf8_sanitize(const char *s, size_t len, size_t *outlen)
     if (outlen)
         *outlen = o;
     return out;
+}
+
+char *utf8_sanitize(const char *s, size_t len, size_t *outlen)
+{
+    return replace_bad(s, len, outlen, true);
+}
+
+char *utf8_repair(const char *s, size_t len, size_t *outlen)
+{
+    return replace_bad(s, len, outlen, false);
 }

@@ -21,4 +21,8 @@ const char *utf8_check(const char *s, size_t len, size_t *at);
  * forbidden character replaced by U+FFFD; NUL-terminated. */
 char *utf8_sanitize(const char *s, size_t len, size_t *outlen);
 
+/* The same, replacing only invalid sequences: for JSON, which can carry
+ * any character (escaped) but must be UTF-8. */
+char *utf8_repair(const char *s, size_t len, size_t *outlen);
+
 #endif

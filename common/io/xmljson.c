@@ -8,6 +8,7 @@
 
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
+#include "common/io/output.h"
 #include "common/io/utf8.h"
 
 static bool same_ns(const char *a, const char *b)
@@ -115,12 +116,7 @@ json_t *xmljson_from_stanza(xmpp_stanza_t *st, const char *ns)
 
 int xmljson_write(FILE *f, xmpp_stanza_t *st, const char *ns)
 {
-    json_t *j = xmljson_from_stanza(st, ns);
-    int rc = j ? json_dumpf(j, f, JSON_COMPACT) : -1;
-    json_decref(j);
-    if (putc('\n', f) == EOF)
-        rc = -1;
-    return rc;
+    return out_json(f, xmljson_from_stanza(st, ns));
 }
 
 /* ---- JSON -> stanza ---- */

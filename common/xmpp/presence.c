@@ -86,15 +86,14 @@ void presence_print(FILE *f, enum output_format fmt, xmpp_stanza_t *st)
     long priority = presence_priority(st);
     char *status = stanza_child_text(st, "status");
     if (fmt == OUT_JSON) {
-        struct json_obj j;
-        json_begin(&j, f);
-        json_str(&j, "jid", jid);
-        json_str(&j, "show", state);
+        json_t *j = json_object();
+        out_json_set(j, "jid", jid);
+        out_json_set(j, "show", state);
         if (available)
-            json_int(&j, "priority", priority);
-        json_str(&j, "status", status);
-        json_str(&j, "delay", stanza_delay_stamp(st));
-        json_end(&j);
+            json_object_set_new(j, "priority", json_integer(priority));
+        out_json_set(j, "status", status);
+        out_json_set(j, "delay", stanza_delay_stamp(st));
+        out_json(f, j);
     } else {
         out_text(f, jid);
         fprintf(f, "\t%s\t", state);

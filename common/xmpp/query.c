@@ -160,36 +160,3 @@ int query_jid_prepare(void *tool, struct session_opts *o,
     struct query_jid *q = tool;
     return query_jid_operand(o, a->argc, a->argv, 0, &q->jid);
 }
-
-int print_element(FILE *f, xmpp_stanza_t *el, const char *ns,
-                  enum output_format fmt)
-{
-    if (fmt == OUT_JSON)
-        return xmljson_write(f, el, ns);
-    out_xml_in(f, el, ns);
-    return putc('\n', f) == EOF ? -1 : 0;
-}
-
-char *child_text(xmpp_stanza_t *st, const char *name)
-{
-    xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(st, name);
-    return c ? xmpp_stanza_get_text(c) : NULL;
-}
-
-xmpp_stanza_t *next_named(xmpp_stanza_t *c, const char *name)
-{
-    while ((c = xmpp_stanza_get_next(c)))
-        if (xmpp_stanza_is_tag(c) && !strcmp(xmpp_stanza_get_name(c), name))
-            return c;
-    return NULL;
-}
-
-void print_fields(FILE *f, int n, const char *const *fields)
-{
-    for (int i = 0; i < n; i++) {
-        if (i)
-            putc('\t', f);
-        out_text(f, fields[i]);
-    }
-    putc('\n', f);
-}

@@ -4,7 +4,6 @@
 #ifndef XMPP_QUERY_H
 #define XMPP_QUERY_H
 
-#include <stdio.h>
 #include <strophe.h>
 
 #include "common/cli/options.h"
@@ -81,24 +80,5 @@ struct query_jid {
 };
 int query_jid_prepare(void *tool, struct session_opts *o,
                       const struct tool_args *a);
-
-/* Print an element as one line of XML (xmlns left out where it repeats
- * ns, the namespace around it) or, with OUT_JSON, of JSON (xmljson.h).
- * Returns 0, or -1 on a write error. */
-int print_element(FILE *f, xmpp_stanza_t *el, const char *ns,
-                  enum output_format fmt);
-
-/* The text of the child element `name` of st, or NULL; malloc'd by the
- * library (xmpp_free it). */
-char *child_text(xmpp_stanza_t *st, const char *name);
-
-/* The next sibling element of c named `name`, or NULL. Children by
- * name: for (c = xmpp_stanza_get_child_by_name(st, n); c;
- * c = next_named(c, n)). */
-xmpp_stanza_t *next_named(xmpp_stanza_t *c, const char *name);
-
-/* Print n fields separated by tabs, each escaped (out_text; NULL is
- * empty), then a newline: one text record. */
-void print_fields(FILE *f, int n, const char *const *fields);
 
 #endif

@@ -237,28 +237,16 @@ static void print_group(FILE *f, const char *g)
 
 static void print_json(FILE *f, const struct roster_item *it)
 {
-    char *groups = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&groups, &len);
-    if (!m)
-        abort();
-    putc('[', m);
-    for (size_t i = 0; i < it->ngroups; i++) {
-        if (i)
-            putc(',', m);
-        out_json_string(m, it->groups[i]);
-    }
-    putc(']', m);
-    fclose(m);
-    struct json_obj j;
-    json_begin(&j, f);
-    json_str(&j, "jid", it->jid);
-    json_str(&j, "subscription", it->subscription);
-    json_str(&j, "ask", it->ask);
-    json_str(&j, "name", it->name);
-    json_raw(&j, "groups", groups);
-    json_end(&j);
-    free(groups);
+    json_t *groups = json_array();
+    for (size_t i = 0; i < it->ngroups; i++)
+        json_array_append_new(groups, out_json_str(it->groups[i]));
+    json_t *j = json_object();
+    out_json_set(j, "jid", it->jid);
+    out_json_set(j, "subscription", it->subscription);
+    out_json_set(j, "ask", it->ask);
+    out_json_set(j, "name", it->name);
+    json_object_set_new(j, "groups", groups);
+    out_json(f, j);
 }
 
 void roster_item_print(FILE *f, enum output_format fmt,

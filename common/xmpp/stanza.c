@@ -1,5 +1,7 @@
 #include "common/xmpp/stanza.h"
 
+#include <string.h>
+
 xmpp_stanza_t *stanza_text_child(xmpp_ctx_t *ctx, const char *name,
                                  const char *text)
 {
@@ -22,6 +24,14 @@ char *stanza_child_text(xmpp_stanza_t *parent, const char *name)
 {
     xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(parent, name);
     return c ? xmpp_stanza_get_text(c) : NULL;
+}
+
+xmpp_stanza_t *next_named(xmpp_stanza_t *c, const char *name)
+{
+    while ((c = xmpp_stanza_get_next(c)))
+        if (xmpp_stanza_is_tag(c) && !strcmp(xmpp_stanza_get_name(c), name))
+            return c;
+    return NULL;
 }
 
 const char *stanza_delay_stamp(xmpp_stanza_t *st)

@@ -16,6 +16,11 @@ void stanza_add_text_child(xmpp_stanza_t *parent, const char *name,
  * library (xmpp_free it); NULL when there is no such child. */
 char *stanza_child_text(xmpp_stanza_t *parent, const char *name);
 
+/* The next sibling element of c named `name`, or NULL. Children by
+ * name: for (c = xmpp_stanza_get_child_by_name(st, n); c;
+ * c = next_named(c, n)). */
+xmpp_stanza_t *next_named(xmpp_stanza_t *c, const char *name);
+
 /* XEP-0203: when the stanza was first sent (a stored message, a
  * presence set earlier); NULL when it carries no <delay/>. */
 const char *stanza_delay_stamp(xmpp_stanza_t *st);
