@@ -14,25 +14,6 @@
 #include "common/xmpp/query.h"
 #include "common/xmpp/stanza.h"
 
-/* Someone in the room, as their presence says (§7.2.3). */
-struct occupant {
-    char *nick, *role, *affiliation, *jid;
-    xmpp_stanza_t *presence; /* for --xml */
-};
-
-struct muc_cmd {
-    struct session_opts *o;
-    const struct tool_sub *sub;
-    struct muc m;
-    struct form_input fields;
-    const char *reason, *alternate;
-    char **args; /* its operands after ROOM */
-    int nargs;
-    struct session *s;
-    struct occupant *occ;
-    int nocc;
-};
-
 enum {
     O_NICK = 1000,
     O_ROOM_PASSWORD_FILE,
@@ -100,6 +81,25 @@ static int prepare(void *tool, struct session_opts *o,
                    const struct tool_args *a);
 static int run(void *tool, struct session *s);
 static void release(void *tool);
+
+/* Someone in the room, as their presence says (§7.2.3). */
+struct occupant {
+    char *nick, *role, *affiliation, *jid;
+    xmpp_stanza_t *presence; /* for --xml */
+};
+
+struct muc_cmd {
+    struct session_opts *o;
+    const struct tool_sub *sub;
+    struct muc m;
+    struct form_input fields;
+    const char *reason, *alternate;
+    char **args; /* its operands after ROOM */
+    int nargs;
+    struct session *s;
+    struct occupant *occ;
+    int nocc;
+};
 
 const struct tool tool_muc = {
     .name = "muc",

@@ -14,39 +14,6 @@
 #include "common/xmpp/presence.h"
 #include "common/xmpp/roster.h"
 
-/* Presences by JID: what each resource said last. */
-struct entry {
-    char *jid;
-    xmpp_stanza_t *st;
-};
-struct table {
-    struct entry *v;
-    size_t n;
-};
-
-struct presence_cmd {
-    struct session_opts *o;
-    const struct tool_sub *sub;
-    const char *show, *status;
-    long priority, count;
-    double for_s, wait_s;
-    bool has_for, use_stdin, all, online, offline; /* the options given */
-    const char *target; /* wait, probe, watch: the contact */
-    struct session *s;
-    const char *me; /* our full JID, whose echo we skip */
-    struct roster r;
-    struct table avail; /* available resources, by full JID */
-    struct table gone;  /* the last unavailable, by bare JID */
-    bool heard;         /* wait, probe: the target said something */
-    bool synced;        /* wait: the initial presences are in */
-    bool done;          /* wait: the condition holds */
-    bool explained;     /* a deadline was reported in its own words */
-    long printed;
-    int bad_lines;
-    /* Called for each presence after the tables are updated. */
-    void (*on_change)(struct presence_cmd *c, xmpp_stanza_t *st);
-};
-
 enum {
     O_SHOW = 1000,
     O_STATUS,
@@ -118,6 +85,39 @@ static int option(void *tool, int key, const char *arg);
 static int prepare(void *tool, struct session_opts *o,
                    const struct tool_args *a);
 static int run(void *tool, struct session *s);
+
+/* Presences by JID: what each resource said last. */
+struct entry {
+    char *jid;
+    xmpp_stanza_t *st;
+};
+struct table {
+    struct entry *v;
+    size_t n;
+};
+
+struct presence_cmd {
+    struct session_opts *o;
+    const struct tool_sub *sub;
+    const char *show, *status;
+    long priority, count;
+    double for_s, wait_s;
+    bool has_for, use_stdin, all, online, offline; /* the options given */
+    const char *target; /* wait, probe, watch: the contact */
+    struct session *s;
+    const char *me; /* our full JID, whose echo we skip */
+    struct roster r;
+    struct table avail; /* available resources, by full JID */
+    struct table gone;  /* the last unavailable, by bare JID */
+    bool heard;         /* wait, probe: the target said something */
+    bool synced;        /* wait: the initial presences are in */
+    bool done;          /* wait: the condition holds */
+    bool explained;     /* a deadline was reported in its own words */
+    long printed;
+    int bad_lines;
+    /* Called for each presence after the tables are updated. */
+    void (*on_change)(struct presence_cmd *c, xmpp_stanza_t *st);
+};
 
 const struct tool tool_presence = {
     .name = "presence",

@@ -22,23 +22,6 @@
 #define NS_PUBSUB_OWNER NS_PUBSUB "#owner"
 #define NS_PUBSUB_EVENT NS_PUBSUB "#event"
 
-struct pubsub {
-    struct session_opts *o;
-    const struct tool_sub *sub;
-    const char *service; /* NULL: our PEP */
-    const char *id;
-    long max, count;
-    bool notify, json_in;
-    struct form_input fields;
-    char **args; /* operands after the subcommand */
-    int nargs;
-    xmpp_ctx_t *pctx; /* where the payload was parsed */
-    xmpp_stanza_t *payload;
-    struct session *s;
-    char **features; /* listen: NODE+notify for PEP */
-    long got;
-};
-
 enum { O_SERVICE = 1000, O_ID, O_MAX, O_NOTIFY, O_JSON_IN, O_FIELD, O_FORM };
 
 static const struct tool_opt opts[] = {
@@ -113,6 +96,23 @@ static int prepare(void *tool, struct session_opts *o,
                    const struct tool_args *a);
 static int run(void *tool, struct session *s);
 static void release(void *tool);
+
+struct pubsub {
+    struct session_opts *o;
+    const struct tool_sub *sub;
+    const char *service; /* NULL: our PEP */
+    const char *id;
+    long max, count;
+    bool notify, json_in;
+    struct form_input fields;
+    char **args; /* operands after the subcommand */
+    int nargs;
+    xmpp_ctx_t *pctx; /* where the payload was parsed */
+    xmpp_stanza_t *payload;
+    struct session *s;
+    char **features; /* listen: NODE+notify for PEP */
+    long got;
+};
 
 const struct tool tool_pubsub = {
     .name = "pubsub",
