@@ -83,8 +83,6 @@ static int run(const struct tool *t, int argc, char **argv)
     snprintf(name, sizeof name, "xmpp %s", t->name);
     progname = name;
     current_tool = t;
-    if (t->legacy_main) /* TRANSITION */
-        return check_stdout(t->legacy_main(argc, argv));
     void *st = calloc(1, t->size ? t->size : 1);
     if (!st)
         return fail(XE_USAGE, "out of memory");

@@ -1,15 +1,10 @@
 /* xmpp command: list and run ad-hoc commands (XEP-0050), filling their
- * data forms (XEP-0004) from the command line or a JSON file.
- *
- * usage: xmpp command [options] list [JID] | show JID NODE |
- *                     run JID NODE [--field VAR=VALUE]... [--form FILE]
- */
+ * data forms (XEP-0004) from the command line or a JSON file. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
-#include "common/cli/subcmd.h"
 #include "common/io/output.h"
 #include "common/io/utf8.h"
 #include "common/net/session.h"
@@ -24,62 +19,84 @@
 /* A command that keeps asking stops here (a loop, most likely). */
 #define MAX_STAGES 32
 
-static const char help[] =
-    "Subcommands:\n"
-    "  list [JID]               the commands JID offers (default: our\n"
-    "                           server): NODE<TAB>NAME\n"
-    "  show JID NODE            print the form the command asks to fill in\n"
-    "                           first, then cancel it\n"
-    "  run JID NODE             run the command: fill each form it sends from\n"
-    "                           --field and --form (defaults elsewhere), print\n"
-    "                           its notes and its result form\n"
-    "Options:\n"
-    "      --field VAR=VALUE    a field's value; repeat for more fields, or for\n"
-    "                           more values of a multi-valued field\n"
-    "      --form FILE          field values from a JSON object file\n"
-    "                           ({\"VAR\": \"VALUE\" | [...] | true}; - for stdin)\n"
+enum { O_FIELD = 1000, O_FORM };
+
+static const struct tool_opt opts[] = {
+    {.help = "Options:"},
+    {"field", O_FIELD, "VAR=VALUE",
+     "a field's value; repeat for more fields, or for\n"
+     "more values of a multi-valued field",
+     OPT_REPEAT},
+    {"form", O_FORM, "FILE",
+     "field values from a JSON object file\n"
+     "({\"VAR\": \"VALUE\" | [...] | true}; - for stdin)"},
+    {0},
+};
+
+static int do_list(void *tool, struct session *s);
+static int do_show(void *tool, struct session *s);
+static int do_run(void *tool, struct session *s);
+
+static const struct tool_sub subs[] = {
+    {"list", "[JID]", 0, 1,
+     "the commands JID offers (default: our\n"
+     "server): NODE<TAB>NAME",
+     "", do_list},
+    {"show", "JID NODE", 2, 2,
+     "print the form the command asks to fill in\n"
+     "first, then cancel it",
+     "", do_show},
+    {"run", "JID NODE", 2, 2,
+     "run the command: fill each form it sends from\n"
+     "--field and --form (defaults elsewhere), print\n"
+     "its notes and its result form",
+     "field form", do_run},
+    {0},
+};
+
+static const char notes[] =
     "Output: note<TAB>TYPE<TAB>TEXT and the form's lines (field<TAB>VAR<TAB>\n"
     "TYPE<TAB>VALUE<TAB>LABEL, ...; see xmpp-command(1)); --json: one object\n"
     "with jid, node, status, notes and form; --xml: the answer stanza.\n";
 
-enum { OPT_FIELD = 1000, OPT_FORM };
-
-static const struct option options[] = {
-    {"field", required_argument, NULL, OPT_FIELD},
-    {"form", required_argument, NULL, OPT_FORM},
-    {NULL, 0, NULL, 0},
-};
-
-static int cmd_command(int argc, char **argv);
-
-const struct tool tool_command = {
-    .name = "command",
-    .legacy_main = cmd_command,
-    .summary = "List and run ad-hoc commands",
-    .synopsis = "[options] list [JID] | show JID NODE | "
-                "run JID NODE [--field VAR=VALUE]... [--form FILE]",
-    .help = help,
-    .options = options,
-};
+static int option(void *tool, int key, const char *arg);
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a);
+static int run(void *tool, struct session *s);
+static void release(void *tool);
 
 struct command {
-    struct session_opts o;
+    struct session_opts *o;
+    const struct tool_sub *sub;
     struct form_input fields;
-    const char *sub, *jid, *node;
-    struct session s;
+    const char *jid, *node;
+    struct session *s;
     char *sessionid;
     json_t *notes;    /* every note so far, for --json */
     char *error_note; /* the first note of type error */
     char what[1200];  /* "JID NODE", for messages */
 };
 
-static int on_opt(int c, const char *arg, void *ud)
+const struct tool tool_command = {
+    .name = "command",
+    .summary = "List and run ad-hoc commands",
+    .opts = opts,
+    .subs = subs,
+    .notes = notes,
+    .size = sizeof(struct command),
+    .option = option,
+    .prepare = prepare,
+    .run = run,
+    .release = release,
+};
+
+static int option(void *tool, int key, const char *arg)
 {
-    struct command *cm = ud;
+    struct command *cm = tool;
     int rc;
-    switch (c) {
-    case OPT_FIELD: rc = form_input_arg(&cm->fields, arg); break;
-    case OPT_FORM: rc = form_input_file(&cm->fields, arg); break;
+    switch (key) {
+    case O_FIELD: rc = form_input_arg(&cm->fields, arg); break;
+    case O_FORM: rc = form_input_file(&cm->fields, arg); break;
     default: return XE_USAGE;
     }
     return rc ? rc : OPTS_CONTINUE;
@@ -91,7 +108,7 @@ static void print_item(struct command *cm, xmpp_stanza_t *item)
 {
     const char *node = xmpp_stanza_get_attribute(item, "node");
     const char *name = xmpp_stanza_get_attribute(item, "name");
-    if (cm->o.format == OUT_JSON) {
+    if (cm->o->format == OUT_JSON) {
         json_t *j = json_object();
         out_json_set(j, "jid", xmpp_stanza_get_attribute(item, "jid"));
         out_json_set(j, "node", node);
@@ -106,22 +123,23 @@ static void print_item(struct command *cm, xmpp_stanza_t *item)
 }
 
 /* §3.2: the commands are the disco#items of the commands node. */
-static int do_list(struct command *cm)
+static int do_list(void *tool, struct session *s)
 {
-    xmpp_stanza_t *iq = xmpp_iq_new(cm->s.ctx, "get", NULL);
+    struct command *cm = tool;
+    xmpp_stanza_t *iq = xmpp_iq_new(s->ctx, "get", NULL);
     xmpp_stanza_set_to(iq, cm->jid);
     xmpp_stanza_t *q = stanza_add_el(iq, "query", NS_DISCO_ITEMS);
     xmpp_stanza_set_attribute(q, "node", NS_COMMANDS);
     xmpp_stanza_t *reply;
-    int rc = session_iq(&cm->s, iq, &reply);
+    int rc = session_iq(s, iq, &reply);
     xmpp_stanza_release(iq);
     if (rc == XE_STANZA) {
         char what[1100];
         snprintf(what, sizeof what, "%s: cannot list commands", cm->jid);
         rc = report_stanza_error(what, reply);
     }
-    if (!rc && cm->o.format == OUT_XML) {
-        print_element(stdout, reply, stream_ns(&cm->s), OUT_XML);
+    if (!rc && cm->o->format == OUT_XML) {
+        print_element(stdout, reply, stream_ns(s), OUT_XML);
     } else if (!rc) {
         q = xmpp_stanza_get_child_by_name_and_ns(reply, "query",
                                                  NS_DISCO_ITEMS);
@@ -142,7 +160,7 @@ static int do_list(struct command *cm)
 static int execute(struct command *cm, const char *action, xmpp_stanza_t *x,
                    xmpp_stanza_t **reply)
 {
-    xmpp_stanza_t *iq = xmpp_iq_new(cm->s.ctx, "set", NULL);
+    xmpp_stanza_t *iq = xmpp_iq_new(cm->s->ctx, "set", NULL);
     xmpp_stanza_set_to(iq, cm->jid);
     xmpp_stanza_t *c = stanza_add_el(iq, "command", NS_COMMANDS);
     xmpp_stanza_set_attribute(c, "node", cm->node);
@@ -151,7 +169,7 @@ static int execute(struct command *cm, const char *action, xmpp_stanza_t *x,
         xmpp_stanza_set_attribute(c, "sessionid", cm->sessionid);
     if (x)
         xmpp_stanza_add_child_ex(c, x, 0);
-    int rc = session_iq(&cm->s, iq, reply);
+    int rc = session_iq(cm->s, iq, reply);
     xmpp_stanza_release(iq);
     if (rc == XE_STANZA) {
         report_stanza_error(cm->what, *reply);
@@ -167,16 +185,16 @@ static int execute(struct command *cm, const char *action, xmpp_stanza_t *x,
  * beyond what session_close() flushes. */
 static void cancel(struct command *cm)
 {
-    if (!cm->sessionid || cm->s.status != SESSION_RUNNING)
+    if (!cm->sessionid || cm->s->status != SESSION_RUNNING)
         return;
-    xmpp_stanza_t *iq = xmpp_iq_new(cm->s.ctx, "set", NULL);
+    xmpp_stanza_t *iq = xmpp_iq_new(cm->s->ctx, "set", NULL);
     xmpp_stanza_set_to(iq, cm->jid);
     xmpp_stanza_t *c = stanza_add_el(iq, "command", NS_COMMANDS);
     xmpp_stanza_set_attribute(c, "node", cm->node);
     xmpp_stanza_set_attribute(c, "sessionid", cm->sessionid);
     xmpp_stanza_set_attribute(c, "action", "cancel");
     xmpp_stanza_t *reply;
-    if (session_iq(&cm->s, iq, &reply) != XE_TIMEOUT && reply)
+    if (session_iq(cm->s, iq, &reply) != XE_TIMEOUT && reply)
         xmpp_stanza_release(reply);
     xmpp_stanza_release(iq);
 }
@@ -199,14 +217,14 @@ static void take_notes(struct command *cm, xmpp_stanza_t *cmd)
             json_array_append_new(cm->notes, note);
         if (!strcmp(type, "error") && !cm->error_note)
             cm->error_note = strdup(text ? text : "");
-        else if (strcmp(type, "error") && cm->o.format == OUT_TEXT) {
+        else if (strcmp(type, "error") && cm->o->format == OUT_TEXT) {
             printf("note\t");
             out_text(stdout, type);
             putchar('\t');
             out_text(stdout, text);
             putchar('\n');
         }
-        xmpp_free(cm->s.ctx, text);
+        xmpp_free(cm->s->ctx, text);
     }
 }
 
@@ -214,9 +232,9 @@ static void print_answer(struct command *cm, xmpp_stanza_t *reply,
                          xmpp_stanza_t *cmd)
 {
     xmpp_stanza_t *form = form_find(cmd);
-    if (cm->o.format == OUT_XML) {
-        print_element(stdout, reply, stream_ns(&cm->s), OUT_XML);
-    } else if (cm->o.format == OUT_JSON) {
+    if (cm->o->format == OUT_XML) {
+        print_element(stdout, reply, stream_ns(cm->s), OUT_XML);
+    } else if (cm->o->format == OUT_JSON) {
         json_t *j = json_object();
         json_object_set_new(j, "jid", json_string(cm->jid));
         json_object_set_new(j, "node", json_string(cm->node));
@@ -334,31 +352,36 @@ static int run_stages(struct command *cm, bool show)
 
 /* ---- the job ---- */
 
-static const struct subcmd subs[] = {
-    {"list", 0, 1},
-    {"show", 2, 2},
-    {"run", 2, 2},
-    {NULL, 0, 0},
-};
-
-static int parse_operands(struct command *cm, int argc, char **argv, int first)
+static int do_show(void *tool, struct session *s)
 {
-    const struct subcmd *sub =
-        subcmd_find(subs, sizeof *subs, argc, argv, first);
-    if (!sub)
-        return XE_USAGE;
-    cm->sub = sub->name;
-    bool list = sub == &subs[0];
-    if (strcmp(cm->sub, "run") && !form_input_empty(&cm->fields))
-        return fail(XE_USAGE, "--field and --form go with run");
-    cm->jid = first + 1 < argc ? argv[first + 1] : NULL;
-    cm->node = list ? NULL : argv[first + 2];
+    (void)s;
+    return run_stages(tool, true);
+}
+
+static int do_run(void *tool, struct session *s)
+{
+    (void)s;
+    return run_stages(tool, false);
+}
+
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a)
+{
+    struct command *cm = tool;
+    cm->o = o;
+    cm->sub = a->sub;
+    cm->jid = a->argc ? a->argv[0] : NULL;
+    cm->node = a->argc > 1 ? a->argv[1] : NULL;
     const char *why = cm->jid ? jid_check(cm->jid) : NULL;
     if (why)
         return fail(XE_DATA, "%s: invalid JID: %s", cm->jid, why);
     size_t at;
     if (cm->node && (!*cm->node || utf8_check(cm->node, strlen(cm->node), &at)))
         return fail(XE_DATA, "'%s': not a command node", cm->node);
+    if (!(cm->notes = json_array()))
+        return fail(XE_DATA, "out of memory");
+    snprintf(cm->what, sizeof cm->what, "%s %s", cm->jid ? cm->jid : "",
+             cm->node ? cm->node : "");
     return 0;
 }
 
@@ -372,27 +395,23 @@ static const char *server_of(struct session *s)
     return domain;
 }
 
-static int cmd_command(int argc, char **argv)
+static int run(void *tool, struct session *s)
 {
-    struct command cm = {0};
-    int first, rc = opts_parse_legacy(argc, argv, &cm.o, on_opt, &cm, &first);
-    if (rc == OPTS_CONTINUE && !(rc = parse_operands(&cm, argc, argv, first))) {
-        cm.notes = json_array();
-        snprintf(cm.what, sizeof cm.what, "%s %s", cm.jid ? cm.jid : "",
-                 cm.node ? cm.node : "");
-        if (!(rc = session_open(&cm.s, &cm.o))) {
-            session_answer_iqs(&cm.s);
-            if (!cm.jid)
-                cm.jid = server_of(&cm.s);
-            rc = cm.node ? run_stages(&cm, !strcmp(cm.sub, "show"))
-                         : do_list(&cm);
-        }
-        fflush(stdout);
-        rc = session_close(&cm.s, rc);
-    }
-    json_decref(cm.notes);
-    free(cm.error_note);
-    free(cm.sessionid);
-    form_input_free(&cm.fields);
-    return rc == OPTS_CONTINUE ? XE_USAGE : rc;
+    struct command *cm = tool;
+    cm->s = s;
+    session_answer_iqs(s);
+    if (!cm->jid)
+        cm->jid = server_of(s);
+    int rc = cm->sub->run(cm, s);
+    fflush(stdout);
+    return rc;
+}
+
+static void release(void *tool)
+{
+    struct command *cm = tool;
+    json_decref(cm->notes);
+    free(cm->error_note);
+    free(cm->sessionid);
+    form_input_free(&cm->fields);
 }

@@ -1,16 +1,10 @@
 /* xmpp muc: look after group chat rooms (XEP-0045): read or set the
- * subject, list the occupants, invite, create, configure, destroy.
- *
- * usage: xmpp muc [options] subject ROOM [TEXT] | occupants ROOM |
- *                 invite ROOM JID... | create ROOM | config ROOM |
- *                 destroy ROOM
- */
+ * subject, list the occupants, invite, create, configure, destroy. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
-#include "common/cli/subcmd.h"
 #include "common/io/output.h"
 #include "common/io/utf8.h"
 #include "common/net/session.h"
@@ -20,60 +14,73 @@
 #include "common/xmpp/query.h"
 #include "common/xmpp/stanza.h"
 
-static const char help[] =
-    "Subcommands (ROOM is ROOM@SERVICE):\n"
-    "  subject ROOM [TEXT]      print the room's subject, or set it to TEXT\n"
-    "                           (\"\" clears it)\n"
-    "  occupants ROOM           NICK<TAB>ROLE<TAB>AFFILIATION<TAB>JID per\n"
-    "                           occupant (JID empty when the room hides it)\n"
-    "  invite ROOM JID...       invite through the room (mediated, §7.8.2)\n"
-    "  create ROOM              create the room, persistent unless the form\n"
-    "                           says otherwise; fails if it exists\n"
-    "  config ROOM              print the room's configuration form, or with\n"
-    "                           --field/--form change it (owners only)\n"
-    "  destroy ROOM             destroy the room (owners only)\n"
-    "Options:\n"
-    "      --nick NICK          nick for joining (default: the JID's localpart)\n"
-    "      --room-password-file FILE  the room's password (FILE's first line);\n"
-    "                           with create, protect the new room with it\n"
-    "      --field VAR=VALUE    a configuration field for create and config;\n"
-    "                           repeat for more fields or values\n"
-    "      --form FILE          configuration fields from a JSON object file\n"
-    "                           ({\"VAR\": \"VALUE\" | [...] | true}; - for stdin)\n"
-    "      --reason TEXT        the reason given with invite and destroy\n"
-    "      --alternate ROOM     with destroy: where the occupants should go\n";
-
 enum {
-    OPT_NICK = 1000,
-    OPT_ROOM_PASSWORD_FILE,
-    OPT_FIELD,
-    OPT_FORM,
-    OPT_REASON,
-    OPT_ALTERNATE
+    O_NICK = 1000,
+    O_ROOM_PASSWORD_FILE,
+    O_FIELD,
+    O_FORM,
+    O_REASON,
+    O_ALTERNATE
 };
 
-static const struct option options[] = {
-    {"nick", required_argument, NULL, OPT_NICK},
-    {"room-password-file", required_argument, NULL, OPT_ROOM_PASSWORD_FILE},
-    {"field", required_argument, NULL, OPT_FIELD},
-    {"form", required_argument, NULL, OPT_FORM},
-    {"reason", required_argument, NULL, OPT_REASON},
-    {"alternate", required_argument, NULL, OPT_ALTERNATE},
-    {NULL, 0, NULL, 0},
+static const struct tool_opt opts[] = {
+    {.help = "Options:"},
+    {"nick", O_NICK, "NICK", "nick for joining (default: the JID's localpart)"},
+    {"room-password-file", O_ROOM_PASSWORD_FILE, "FILE",
+     "the room's password (FILE's first line);\n"
+     "with create, protect the new room with it"},
+    {"field", O_FIELD, "VAR=VALUE",
+     "a configuration field for create and config;\n"
+     "repeat for more fields or values",
+     OPT_REPEAT},
+    {"form", O_FORM, "FILE",
+     "configuration fields from a JSON object file\n"
+     "({\"VAR\": \"VALUE\" | [...] | true}; - for stdin)"},
+    {"reason", O_REASON, "TEXT", "the reason given with invite and destroy"},
+    {"alternate", O_ALTERNATE, "ROOM",
+     "with destroy: where the occupants should go"},
+    {0},
 };
 
-static int cmd_muc(int argc, char **argv);
+static int do_subject(void *tool, struct session *s);
+static int do_occupants(void *tool, struct session *s);
+static int do_invite(void *tool, struct session *s);
+static int do_create(void *tool, struct session *s);
+static int do_config(void *tool, struct session *s);
+static int do_destroy(void *tool, struct session *s);
 
-const struct tool tool_muc = {
-    .name = "muc",
-    .legacy_main = cmd_muc,
-    .summary = "Manage group chat rooms",
-    .synopsis = "[options] subject ROOM [TEXT] | occupants ROOM | "
-                "invite ROOM JID... | create ROOM | config ROOM | "
-                "destroy ROOM",
-    .help = help,
-    .options = options,
+/* Those that join the room take --nick and --room-password-file. */
+static const struct tool_sub subs[] = {
+    {"subject", "ROOM [TEXT]", 1, 2,
+     "print the room's subject, or set it to TEXT\n"
+     "(\"\" clears it)",
+     "nick room-password-file", do_subject},
+    {"occupants", "ROOM", 1, 1,
+     "NICK<TAB>ROLE<TAB>AFFILIATION<TAB>JID per\n"
+     "occupant (JID empty when the room hides it)",
+     "nick room-password-file", do_occupants},
+    {"invite", "ROOM JID...", 2, -1,
+     "invite through the room (mediated, §7.8.2)", "reason", do_invite},
+    {"create", "ROOM", 1, 1,
+     "create the room, persistent unless the form\n"
+     "says otherwise; fails if it exists",
+     "nick room-password-file field form", do_create},
+    {"config", "ROOM", 1, 1,
+     "print the room's configuration form, or with\n"
+     "--field/--form change it (owners only)",
+     "field form", do_config},
+    {"destroy", "ROOM", 1, 1, "destroy the room (owners only)",
+     "reason alternate", do_destroy},
+    {0},
 };
+
+static const char notes[] = "ROOM is ROOM@SERVICE.\n";
+
+static int option(void *tool, int key, const char *arg);
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a);
+static int run(void *tool, struct session *s);
+static void release(void *tool);
 
 /* Someone in the room, as their presence says (§7.2.3). */
 struct occupant {
@@ -82,32 +89,46 @@ struct occupant {
 };
 
 struct muc_cmd {
-    struct session_opts o;
+    struct session_opts *o;
+    const struct tool_sub *sub;
     struct muc m;
     struct form_input fields;
     const char *reason, *alternate;
     char **args; /* its operands after ROOM */
     int nargs;
-    struct session s;
+    struct session *s;
     struct occupant *occ;
     int nocc;
 };
 
-static int on_opt(int c, const char *arg, void *ud)
+const struct tool tool_muc = {
+    .name = "muc",
+    .summary = "Manage group chat rooms",
+    .opts = opts,
+    .subs = subs,
+    .notes = notes,
+    .size = sizeof(struct muc_cmd),
+    .option = option,
+    .prepare = prepare,
+    .run = run,
+    .release = release,
+};
+
+static int option(void *tool, int key, const char *arg)
 {
-    struct muc_cmd *mc = ud;
+    struct muc_cmd *mc = tool;
     int rc = 0;
     const char *why;
-    switch (c) {
-    case OPT_NICK:
+    switch (key) {
+    case O_NICK:
         mc->m.nick = arg;
         rc = muc_check_nick(arg);
         break;
-    case OPT_ROOM_PASSWORD_FILE: rc = muc_read_password(&mc->m, arg); break;
-    case OPT_FIELD: rc = form_input_arg(&mc->fields, arg); break;
-    case OPT_FORM: rc = form_input_file(&mc->fields, arg); break;
-    case OPT_REASON: mc->reason = arg; break;
-    case OPT_ALTERNATE:
+    case O_ROOM_PASSWORD_FILE: rc = muc_read_password(&mc->m, arg); break;
+    case O_FIELD: rc = form_input_arg(&mc->fields, arg); break;
+    case O_FORM: rc = form_input_file(&mc->fields, arg); break;
+    case O_REASON: mc->reason = arg; break;
+    case O_ALTERNATE:
         if ((why = jid_check(arg)))
             return fail(XE_DATA, "--alternate %s: invalid JID: %s", arg, why);
         mc->alternate = arg;
@@ -121,16 +142,17 @@ static int on_opt(int c, const char *arg, void *ud)
 
 static void print_subject(struct muc_cmd *mc, struct muc_room *r)
 {
-    if (mc->o.format == OUT_JSON) {
+    if (mc->o->format == OUT_JSON) {
         json_t *j = json_object();
         out_json_set(j, "room", r->jid);
         json_object_set_new(j, "subject", out_json_str(r->subject));
         out_json(stdout, j);
-    } else if (mc->o.format == OUT_XML) {
-        xmpp_stanza_t *m = xmpp_message_new(mc->s.ctx, "groupchat", NULL, NULL);
+    } else if (mc->o->format == OUT_XML) {
+        xmpp_stanza_t *m =
+            xmpp_message_new(mc->s->ctx, "groupchat", NULL, NULL);
         xmpp_stanza_set_from(m, r->jid);
         stanza_add_text_child(m, "subject", r->subject ? r->subject : "");
-        print_element(stdout, m, stream_ns(&mc->s), OUT_XML);
+        print_element(stdout, m, stream_ns(mc->s), OUT_XML);
         xmpp_stanza_release(m);
     } else if (r->subject) {
         out_text(stdout, r->subject);
@@ -143,33 +165,34 @@ static void print_subject(struct muc_cmd *mc, struct muc_room *r)
  * it has handled it. */
 static int set_subject(struct muc_cmd *mc, struct muc_room *r, const char *text)
 {
-    char *id = session_id(&mc->s);
-    xmpp_stanza_t *m = xmpp_message_new(mc->s.ctx, "groupchat", r->jid, id);
+    char *id = session_id(mc->s);
+    xmpp_stanza_t *m = xmpp_message_new(mc->s->ctx, "groupchat", r->jid, id);
     stanza_add_text_child(m, "subject", text);
     muc_expect(r, id);
-    session_send(&mc->s, m);
+    session_send(mc->s, m);
     xmpp_stanza_release(m);
-    xmpp_free(mc->s.ctx, id);
+    xmpp_free(mc->s->ctx, id);
     int rc = muc_round_trip(&mc->m, r);
     if (rc == XE_STANZA)
         fail(rc, "%s: cannot set the subject: %s", r->jid, r->why);
     return rc;
 }
 
-static int do_subject(struct muc_cmd *mc)
+static int do_subject(void *tool, struct session *s)
 {
+    struct muc_cmd *mc = tool;
     struct muc_room *r = &mc->m.room[0];
     if (mc->nargs)
         return set_subject(mc, r, mc->args[0]);
     /* §7.2.15: the subject comes right after we are in. */
     while (!r->has_subject)
-        if (session_step(&mc->s, 1000) != SESSION_RUNNING) {
-            if (mc->s.status == XE_TIMEOUT)
+        if (session_step(s, 1000) != SESSION_RUNNING) {
+            if (s->status == XE_TIMEOUT)
                 fail(XE_TIMEOUT,
                      "%s: the room sent no subject by the "
                      "deadline",
                      r->jid);
-            return mc->s.status;
+            return s->status;
         }
     print_subject(mc, r);
     return 0;
@@ -227,9 +250,9 @@ static void on_occupant(struct muc *m, struct muc_room *r, xmpp_stanza_t *pres)
 
 static void print_occupant(struct muc_cmd *mc, struct occupant *o)
 {
-    if (mc->o.format == OUT_XML) {
-        print_element(stdout, o->presence, stream_ns(&mc->s), OUT_XML);
-    } else if (mc->o.format == OUT_JSON) {
+    if (mc->o->format == OUT_XML) {
+        print_element(stdout, o->presence, stream_ns(mc->s), OUT_XML);
+    } else if (mc->o->format == OUT_JSON) {
         json_t *j = json_object();
         out_json_set(j, "room", mc->m.room[0].jid);
         out_json_set(j, "nick", o->nick);
@@ -255,8 +278,10 @@ static int by_nick(const void *a, const void *b)
                   ((const struct occupant *)b)->nick);
 }
 
-static int do_occupants(struct muc_cmd *mc)
+static int do_occupants(void *tool, struct session *s)
 {
+    struct muc_cmd *mc = tool;
+    (void)s;
     if (mc->nocc)
         qsort(mc->occ, (size_t)mc->nocc, sizeof *mc->occ, by_nick);
     for (int i = 0; i < mc->nocc; i++)
@@ -268,23 +293,24 @@ static int do_occupants(struct muc_cmd *mc)
 
 /* §7.8.2: <message to=ROOM><x muc#user><invite to=JID/></x></message>,
  * one per invitee, all with one id so that a refusal of any is seen. */
-static int do_invite(struct muc_cmd *mc)
+static int do_invite(void *tool, struct session *s)
 {
+    struct muc_cmd *mc = tool;
     struct muc_room *r = &mc->m.room[0];
-    char *id = session_id(&mc->s);
-    muc_watch(&mc->m, &mc->s);
+    char *id = session_id(s);
+    muc_watch(&mc->m, s);
     muc_expect(r, id);
     for (int i = 0; i < mc->nargs; i++) {
-        xmpp_stanza_t *m = xmpp_message_new(mc->s.ctx, NULL, r->jid, id);
+        xmpp_stanza_t *m = xmpp_message_new(s->ctx, NULL, r->jid, id);
         xmpp_stanza_t *x = stanza_add_el(m, "x", NS_MUC_USER);
         xmpp_stanza_t *inv = stanza_add_el(x, "invite", NULL);
         xmpp_stanza_set_attribute(inv, "to", mc->args[i]);
         if (mc->reason)
             stanza_add_text_child(inv, "reason", mc->reason);
-        session_send(&mc->s, m);
+        session_send(s, m);
         xmpp_stanza_release(m);
     }
-    xmpp_free(mc->s.ctx, id);
+    xmpp_free(s->ctx, id);
     int rc = muc_round_trip(&mc->m, r);
     if (rc == XE_STANZA)
         fail(rc, "%s: invitation refused: %s", r->jid, r->why);
@@ -297,7 +323,7 @@ static int do_invite(struct muc_cmd *mc)
 static int configure(struct muc_cmd *mc, const char *room, bool creating)
 {
     xmpp_stanza_t *reply, *form, *submit;
-    int rc = muc_config_form(&mc->s, room, &reply, &form);
+    int rc = muc_config_form(mc->s, room, &reply, &form);
     if (rc)
         return rc;
     /* Where the form has them: a room that outlives our leaving, and
@@ -320,12 +346,13 @@ static int configure(struct muc_cmd *mc, const char *room, bool creating)
     rc = form_fill(form, &mc->fields, true, what, &submit);
     xmpp_stanza_release(reply);
     if (!rc)
-        rc = muc_config_submit(&mc->s, room, submit);
+        rc = muc_config_submit(mc->s, room, submit);
     return rc;
 }
 
-static int do_create(struct muc_cmd *mc)
+static int do_create(void *tool, struct session *s)
 {
+    struct muc_cmd *mc = tool;
     struct muc_room *r = &mc->m.room[0];
     if (!r->created) {
         return fail(XE_STANZA,
@@ -335,25 +362,26 @@ static int do_create(struct muc_cmd *mc)
     }
     /* §10.1.3: a new room is locked until its owner configures it. */
     int rc = configure(mc, r->jid, true);
-    if (rc && mc->s.status == SESSION_RUNNING) {
+    if (rc && s->status == SESSION_RUNNING) {
         r->state = MUC_OUT; /* not "removed": we take it down */
-        muc_destroy(&mc->s, r->jid, "configuration failed", NULL);
+        muc_destroy(s, r->jid, "configuration failed", NULL);
     }
     return rc;
 }
 
-static int do_config(struct muc_cmd *mc)
+static int do_config(void *tool, struct session *s)
 {
+    struct muc_cmd *mc = tool;
     const char *room = mc->m.room[0].jid;
     if (!form_input_empty(&mc->fields))
         return configure(mc, room, false);
     xmpp_stanza_t *reply, *form;
-    int rc = muc_config_form(&mc->s, room, &reply, &form);
+    int rc = muc_config_form(s, room, &reply, &form);
     if (rc)
         return rc;
-    if (mc->o.format == OUT_XML) {
+    if (mc->o->format == OUT_XML) {
         print_element(stdout, form, NS_MUC_OWNER, OUT_XML);
-    } else if (mc->o.format == OUT_JSON) {
+    } else if (mc->o->format == OUT_JSON) {
         json_t *j = form_json(form);
         json_object_set_new(j, "room", json_string(room));
         out_json(stdout, j);
@@ -366,97 +394,74 @@ static int do_config(struct muc_cmd *mc)
 
 /* ---- the job ---- */
 
-struct sub {
-    struct subcmd sc; /* operands: ROOM and the rest */
-    int (*run)(struct muc_cmd *mc);
-    bool join;   /* must be in the room */
-    bool fields; /* takes --field/--form */
-};
-
-static int do_destroy(struct muc_cmd *mc)
+static int do_destroy(void *tool, struct session *s)
 {
-    return muc_destroy(&mc->s, mc->m.room[0].jid, mc->reason, mc->alternate);
+    struct muc_cmd *mc = tool;
+    return muc_destroy(s, mc->m.room[0].jid, mc->reason, mc->alternate);
 }
 
-static const struct sub subs[] = {
-    {{"subject", 1, 2}, do_subject, true, false},
-    {{"occupants", 1, 1}, do_occupants, true, false},
-    {{"invite", 2, 1000}, do_invite, false, false},
-    {{"create", 1, 1}, do_create, true, true},
-    {{"config", 1, 1}, do_config, false, true},
-    {{"destroy", 1, 1}, do_destroy, false, false},
-    {{NULL, 0, 0}, NULL, false, false},
-};
-
 /* Operands after ROOM: texts checked, JIDs for invite. */
-static int check_args(struct muc_cmd *mc, const struct sub *sub)
+static int check_args(struct muc_cmd *mc, const struct tool_sub *sub)
 {
     for (int i = 0; i < mc->nargs; i++) {
         const char *a = mc->args[i];
         size_t at;
-        const char *why = !strcmp(sub->sc.name, "invite")
-                              ? jid_check(a)
-                              : utf8_check(a, strlen(a), &at);
+        const char *why = sub->run == do_invite ? jid_check(a)
+                                                : utf8_check(a, strlen(a), &at);
         if (why)
             return fail(XE_DATA, "%s: %s", a, why);
     }
     if (mc->reason && utf8_check(mc->reason, strlen(mc->reason), &(size_t){0}))
         return fail(XE_DATA, "--reason: invalid UTF-8 or forbidden "
                              "characters");
-    if (!sub->fields && !form_input_empty(&mc->fields))
-        return fail(XE_USAGE, "--field and --form go with create and config");
     return 0;
 }
 
-static const struct sub *parse_operands(struct muc_cmd *mc, int argc,
-                                        char **argv, int first, int *rc)
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a)
 {
-    const struct sub *sub = subcmd_find(subs, sizeof *subs, argc, argv, first);
-    *rc = XE_USAGE;
-    if (!sub)
-        return NULL;
-    mc->args = argv + first + 2;
-    mc->nargs = argc - first - 2;
-    if ((*rc = muc_add(&mc->m, argv[first + 1])) || (*rc = check_args(mc, sub)))
-        return NULL;
-    return sub;
+    struct muc_cmd *mc = tool;
+    mc->o = o;
+    mc->sub = a->sub;
+    mc->args = a->argv + 1;
+    mc->nargs = a->argc - 1;
+    int rc = muc_add(&mc->m, a->argv[0]);
+    return rc ? rc : check_args(mc, a->sub);
 }
 
-static int run(struct muc_cmd *mc, const struct sub *sub)
+/* Those that act as an occupant: in the room first. */
+static bool joins(const struct tool_sub *sub)
 {
-    int rc = session_open(&mc->s, &mc->o);
-    if (rc)
-        return rc;
-    session_answer_iqs(&mc->s);
-    mc->m.may_create = sub->run == do_create;
+    return sub->run == do_subject || sub->run == do_occupants ||
+           sub->run == do_create;
+}
+
+static int run(void *tool, struct session *s)
+{
+    struct muc_cmd *mc = tool;
+    mc->s = s;
+    session_answer_iqs(s);
+    mc->m.may_create = mc->sub->run == do_create;
     mc->m.on_presence = on_occupant;
     mc->m.ud = mc;
-    if (sub->join)
-        rc = muc_join(&mc->m, &mc->s);
+    int rc = joins(mc->sub) ? muc_join(&mc->m, s) : 0;
     if (!rc)
-        rc = sub->run(mc);
+        rc = mc->sub->run(mc, s);
     muc_leave(&mc->m);
-    if (!rc && mc->s.status == SESSION_RUNNING)
-        rc = session_confirm(&mc->s);
+    if (!rc && s->status == SESSION_RUNNING)
+        rc = session_confirm(s);
+    fflush(stdout);
+    for (int i = 0; i < mc->nocc; i++) /* before their ctx goes */
+        occupant_free(&mc->occ[i]);
+    free(mc->occ);
+    mc->occ = NULL;
+    mc->nocc = 0;
     return rc;
 }
 
-static int cmd_muc(int argc, char **argv)
+static void release(void *tool)
 {
-    struct muc_cmd mc = {0};
-    int first, rc = opts_parse_legacy(argc, argv, &mc.o, on_opt, &mc, &first);
-    const struct sub *sub = NULL;
-    if (rc == OPTS_CONTINUE)
-        sub = parse_operands(&mc, argc, argv, first, &rc);
-    if (sub) {
-        rc = run(&mc, sub);
-        fflush(stdout);
-        for (int i = 0; i < mc.nocc; i++) /* before their ctx goes */
-            occupant_free(&mc.occ[i]);
-        free(mc.occ);
-        rc = session_close(&mc.s, rc);
-    }
-    form_input_free(&mc.fields);
-    muc_free(&mc.m);
-    return rc == OPTS_CONTINUE ? XE_USAGE : rc;
+    struct muc_cmd *mc = tool;
+    form_input_free(&mc->fields);
+    muc_free(&mc->m);
 }

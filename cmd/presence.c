@@ -1,9 +1,5 @@
 /* xmpp presence: be online with a show and status, see who is online,
- * wait for a contact to come or go, watch the changes (RFC 6121 §4).
- *
- * usage: xmpp presence [options] set [--show SHOW] [--status TEXT] ...
- *        ...  (the synopsis below)
- */
+ * wait for a contact to come or go, watch the changes (RFC 6121 §4). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,100 +14,77 @@
 #include "common/xmpp/presence.h"
 #include "common/xmpp/roster.h"
 
-static const char synopsis[] =
-    "[options] set [--show SHOW] [--status TEXT] [--priority N] "
-    "[--for SECONDS] [--stdin]\n"
-    "       xmpp presence [options] [list] [--wait SECONDS] [--all]\n"
-    "       xmpp presence [options] wait JID [--online | --offline]\n"
-    "       xmpp presence [options] watch [JID] [-n N]\n"
-    "       xmpp presence [options] probe JID [--wait SECONDS]";
+enum {
+    O_SHOW = 1000,
+    O_STATUS,
+    O_PRIORITY,
+    O_FOR,
+    O_STDIN,
+    O_WAIT,
+    O_ALL,
+    O_ONLINE,
+    O_OFFLINE
+};
 
-static const char help[] =
-    "Commands:\n"
-    "  set                      be online until --for, a signal or, with\n"
-    "                           --stdin, the end of stdin; then unavailable\n"
-    "  list                     who is online (the default):\n"
-    "                           JID/RESOURCE<TAB>SHOW<TAB>PRIORITY<TAB>STATUS\n"
-    "  wait JID                 until JID is available (bare: any resource)\n"
-    "  watch [JID]              print presence changes as they come\n"
-    "  probe JID                ask the server for a contact's presence\n"
-    "Options:\n"
-    "      --show SHOW          away, chat, dnd or xa (default: available)\n"
-    "      --status TEXT        the status message\n"
-    "      --priority N         -128..127 (default -1: messages to the bare\n"
-    "                           JID and offline messages are left to other\n"
-    "                           clients)\n"
-    "      --for SECONDS        set: go unavailable after SECONDS\n"
-    "      --stdin              set: stay until stdin closes; each line read\n"
-    "                           becomes the status\n"
-    "      --wait SECONDS       list, probe: how long presences may take to\n"
-    "                           arrive (default 2)\n"
-    "      --all                list: also contacts with no resource online,\n"
-    "                           as 'unavailable'\n"
-    "      --online             wait: until available (the default)\n"
-    "      --offline            wait: until no resource is available\n"
-    "  -n, --count N            watch: stop after N presences\n"
+static const struct tool_opt opts[] = {
+    {.help = "Options:"},
+    {"show", O_SHOW, "SHOW", "away, chat, dnd or xa (default: available)", 0,
+     "away chat dnd xa"},
+    {"status", O_STATUS, "TEXT", "the status message"},
+    {"priority", O_PRIORITY, "N",
+     "-128..127 (default -1: messages to the bare\n"
+     "JID and offline messages are left to other\n"
+     "clients)"},
+    {"for", O_FOR, "SECONDS", "set: go unavailable after SECONDS"},
+    {"stdin", O_STDIN, NULL,
+     "set: stay until stdin closes; each line read\n"
+     "becomes the status"},
+    {"wait", O_WAIT, "SECONDS",
+     "list, probe: how long presences may take to\n"
+     "arrive (default 2)"},
+    {"all", O_ALL, NULL,
+     "list: also contacts with no resource online,\n"
+     "as 'unavailable'"},
+    {"online", O_ONLINE, NULL, "wait: until available (the default)"},
+    {"offline", O_OFFLINE, NULL, "wait: until no resource is available"},
+    {"count", 'n', "N", "watch: stop after N presences"},
+    {0},
+};
+
+static const char notes[] =
     "SHOW is available, away, chat, dnd, xa or unavailable (watch: also\n"
     "subscribe, subscribed, unsubscribe, unsubscribed). The deadline\n"
     "(--timeout) ends wait with status 75; a signal ends set and watch with 0.\n";
 
-enum {
-    OPT_SHOW = 1000,
-    OPT_STATUS,
-    OPT_PRIORITY,
-    OPT_FOR,
-    OPT_STDIN,
-    OPT_WAIT,
-    OPT_ALL,
-    OPT_ONLINE,
-    OPT_OFFLINE
+static int run_set(void *tool, struct session *s);
+static int run_list(void *tool, struct session *s);
+static int run_wait(void *tool, struct session *s);
+static int run_watch(void *tool, struct session *s);
+static int run_probe(void *tool, struct session *s);
+
+static const struct tool_sub subs[] = {
+    {"set", NULL, 0, 0,
+     "be online until --for, a signal or, with\n"
+     "--stdin, the end of stdin; then unavailable",
+     "show status priority for stdin", run_set},
+    {"list", NULL, 0, 0,
+     "who is online (the default):\n"
+     "JID/RESOURCE<TAB>SHOW<TAB>PRIORITY<TAB>STATUS",
+     "wait all", run_list},
+    {"wait", "JID", 1, 1, "until JID is available (bare: any resource)",
+     "online offline", run_wait},
+    {"watch", "[JID]", 0, 1, "print presence changes as they come", "count",
+     run_watch},
+    {"probe", "JID", 1, 1, "ask the server for a contact's presence", "wait",
+     run_probe},
+    {0},
 };
 
-static const struct option options[] = {
-    {"show", required_argument, NULL, OPT_SHOW},
-    {"status", required_argument, NULL, OPT_STATUS},
-    {"priority", required_argument, NULL, OPT_PRIORITY},
-    {"for", required_argument, NULL, OPT_FOR},
-    {"stdin", no_argument, NULL, OPT_STDIN},
-    {"wait", required_argument, NULL, OPT_WAIT},
-    {"all", no_argument, NULL, OPT_ALL},
-    {"online", no_argument, NULL, OPT_ONLINE},
-    {"offline", no_argument, NULL, OPT_OFFLINE},
-    {"count", required_argument, NULL, 'n'},
-    {NULL, 0, NULL, 0},
-};
-
-static int cmd_presence(int argc, char **argv);
-
-const struct tool tool_presence = {
-    .name = "presence",
-    .legacy_main = cmd_presence,
-    .summary = "Set, list, wait for and watch presence",
-    .synopsis = synopsis,
-    .help = help,
-    .shortopts = "n:",
-    .options = options,
-    .flags = TOOL_LISTENER,
-};
-
-/* Which options were given; each command takes some. */
-enum {
-    G_SHOW = 1,
-    G_STATUS = 2,
-    G_PRIORITY = 4,
-    G_FOR = 8,
-    G_STDIN = 16,
-    G_WAIT = 32,
-    G_ALL = 64,
-    G_ONLINE = 128,
-    G_OFFLINE = 256,
-    G_COUNT = 512
-};
-
-static const char *const option_names[] = {
-    "--show", "--status", "--priority", "--for",     "--stdin",
-    "--wait", "--all",    "--online",   "--offline", "--count",
-};
+static void init(void *tool);
+static int option(void *tool, int key, const char *arg);
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a);
+static int run(void *tool, struct session *s);
 
 /* Presences by JID: what each resource said last. */
 struct entry {
@@ -124,13 +97,14 @@ struct table {
 };
 
 struct presence_cmd {
-    struct session_opts o;
-    unsigned given;
+    struct session_opts *o;
+    const struct tool_sub *sub;
     const char *show, *status;
     long priority, count;
     double for_s, wait_s;
+    bool has_for, use_stdin, all, online, offline; /* the options given */
     const char *target; /* wait, probe, watch: the contact */
-    struct session s;
+    struct session *s;
     const char *me; /* our full JID, whose echo we skip */
     struct roster r;
     struct table avail; /* available resources, by full JID */
@@ -145,51 +119,59 @@ struct presence_cmd {
     void (*on_change)(struct presence_cmd *c, xmpp_stanza_t *st);
 };
 
-struct command {
-    const char *name;
-    int (*run)(struct presence_cmd *c);
-    int min, max;   /* JID operands */
-    unsigned allow; /* G_* */
+const struct tool tool_presence = {
+    .name = "presence",
+    .summary = "Set, list, wait for and watch presence",
+    .opts = opts,
+    .subs = subs,
+    .default_sub = "list",
+    .notes = notes,
+    .flags = TOOL_LISTENER,
+    .size = sizeof(struct presence_cmd),
+    .init = init,
+    .option = option,
+    .prepare = prepare,
+    .run = run,
 };
 
-static int on_opt(int c, const char *arg, void *ud)
+static void init(void *tool)
 {
-    struct presence_cmd *p = ud;
-    switch (c) {
-    case OPT_SHOW:
+    struct presence_cmd *c = tool;
+    c->priority = -1;
+    c->wait_s = 2;
+}
+
+static int option(void *tool, int key, const char *arg)
+{
+    struct presence_cmd *c = tool;
+    switch (key) {
+    case O_SHOW:
         if (!presence_show_valid(arg))
             return fail(XE_USAGE, "--show %s: use away, chat, dnd or xa", arg);
-        p->show = arg;
-        p->given |= G_SHOW;
+        c->show = arg;
         break;
-    case OPT_STATUS:
-        p->status = arg;
-        p->given |= G_STATUS;
-        break;
-    case OPT_PRIORITY:
-        if (opts_int(arg, -128, 127, &p->priority) < 0)
+    case O_STATUS: c->status = arg; break;
+    case O_PRIORITY:
+        if (opts_int(arg, -128, 127, &c->priority) < 0)
             return fail(XE_USAGE, "--priority %s: give -128..127", arg);
-        p->given |= G_PRIORITY;
         break;
-    case OPT_FOR:
-        if (opts_seconds(arg, &p->for_s) < 0)
+    case O_FOR:
+        if (opts_seconds(arg, &c->for_s) < 0)
             return fail(XE_USAGE, "--for %s: give seconds", arg);
-        p->given |= G_FOR;
+        c->has_for = true;
         break;
-    case OPT_WAIT:
-        if (opts_seconds(arg, &p->wait_s) < 0)
+    case O_WAIT:
+        if (opts_seconds(arg, &c->wait_s) < 0)
             return fail(XE_USAGE, "--wait %s: give seconds", arg);
-        p->given |= G_WAIT;
         break;
     case 'n':
-        if (opts_int(arg, 1, 1L << 40, &p->count) < 0)
+        if (opts_int(arg, 1, 1L << 40, &c->count) < 0)
             return fail(XE_USAGE, "--count %s: give a positive number", arg);
-        p->given |= G_COUNT;
         break;
-    case OPT_STDIN: p->given |= G_STDIN; break;
-    case OPT_ALL: p->given |= G_ALL; break;
-    case OPT_ONLINE: p->given |= G_ONLINE; break;
-    case OPT_OFFLINE: p->given |= G_OFFLINE; break;
+    case O_STDIN: c->use_stdin = true; break;
+    case O_ALL: c->all = true; break;
+    case O_ONLINE: c->online = true; break;
+    case O_OFFLINE: c->offline = true; break;
     default: return XE_USAGE;
     }
     return OPTS_CONTINUE;
@@ -309,8 +291,8 @@ static int on_presence(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 static void send_own(struct presence_cmd *c, const char *status)
 {
     xmpp_stanza_t *p =
-        presence_build(c->s.ctx, NULL, NULL, c->show, status, c->priority);
-    session_send(&c->s, p);
+        presence_build(c->s->ctx, NULL, NULL, c->show, status, c->priority);
+    session_send(c->s, p);
     xmpp_stanza_release(p);
 }
 
@@ -321,9 +303,9 @@ static void send_own(struct presence_cmd *c, const char *status)
  * Remote contacts answer later. */
 static int go_online(struct presence_cmd *c)
 {
-    xmpp_handler_add(c->s.conn, on_presence, NULL, "presence", NULL, c);
+    xmpp_handler_add(c->s->conn, on_presence, NULL, "presence", NULL, c);
     send_own(c, NULL);
-    return session_confirm(&c->s);
+    return session_confirm(c->s);
 }
 
 /* Run the loop until ms have passed or *done; 0, or how it ended. */
@@ -334,8 +316,7 @@ static int run_for(struct presence_cmd *c, long long ms, const bool *done)
         long long left = until - now_ms();
         if (left <= 0)
             return 0;
-        int st =
-            session_step(&c->s, (unsigned long)(left < 1000 ? left : 1000));
+        int st = session_step(c->s, (unsigned long)(left < 1000 ? left : 1000));
         if (st != SESSION_RUNNING)
             return st;
     }
@@ -350,7 +331,7 @@ static bool is_own_account(struct presence_cmd *c, const char *jid)
 
 static int print_flush(struct presence_cmd *c, xmpp_stanza_t *st)
 {
-    presence_print(stdout, c->o.format, st);
+    presence_print(stdout, c->o->format, st);
     c->printed++;
     return out_flush(stdout);
 }
@@ -420,13 +401,13 @@ static bool pump_stdin(struct presence_cmd *c, struct lines *l)
 
 /* Online until --for, the end of stdin (--stdin), a signal or the
  * deadline; each is a normal end. session_close() says unavailable. */
-static int run_set(struct presence_cmd *c)
+static int run_set(void *tool, struct session *s)
 {
+    struct presence_cmd *c = tool;
     send_own(c, c->status);
-    long long until =
-        (c->given & G_FOR) ? now_ms() + (long long)(c->for_s * 1000) : 0;
-    struct lines *l = (c->given & G_STDIN) ? calloc(1, sizeof *l) : NULL;
-    if ((c->given & G_STDIN) && !l)
+    long long until = c->has_for ? now_ms() + (long long)(c->for_s * 1000) : 0;
+    struct lines *l = c->use_stdin ? calloc(1, sizeof *l) : NULL;
+    if (c->use_stdin && !l)
         return fail(XE_DATA, "stdin: out of memory");
     int rc = 0;
     for (;;) {
@@ -437,7 +418,7 @@ static int run_set(struct presence_cmd *c)
             step = until - now_ms();
         if (until && step <= 0)
             break;
-        int st = session_step(&c->s, (unsigned long)step);
+        int st = session_step(s, (unsigned long)step);
         if (st != SESSION_RUNNING) {
             rc = st >= 128 || st == XE_TIMEOUT ? 0 : st;
             break;
@@ -464,7 +445,7 @@ static void put_unavailable(struct presence_cmd *c, struct table *out,
 {
     xmpp_stanza_t *p =
         gone ? xmpp_stanza_copy(gone->st)
-             : presence_build(c->s.ctx, "unavailable", NULL, NULL, NULL, 0);
+             : presence_build(c->s->ctx, "unavailable", NULL, NULL, NULL, 0);
     xmpp_stanza_set_from(p, jid);
     table_put(out, jid, p);
     xmpp_stanza_release(p);
@@ -480,9 +461,10 @@ static void add_unavailable(struct presence_cmd *c, struct table *out)
     }
 }
 
-static int run_list(struct presence_cmd *c)
+static int run_list(void *tool, struct session *s)
 {
-    int rc = (c->given & G_ALL) ? roster_fetch(&c->s, &c->r) : 0;
+    struct presence_cmd *c = tool;
+    int rc = c->all ? roster_fetch(s, &c->r) : 0;
     long long start = now_ms();
     if (rc || (rc = go_online(c)))
         return rc;
@@ -492,12 +474,12 @@ static int run_list(struct presence_cmd *c)
     struct table out = {0};
     for (size_t i = 0; i < c->avail.n; i++)
         table_put(&out, c->avail.v[i].jid, c->avail.v[i].st);
-    if (c->given & G_ALL)
+    if (c->all)
         add_unavailable(c, &out);
     if (out.n)
         qsort(out.v, out.n, sizeof *out.v, by_entry_jid);
     for (size_t i = 0; i < out.n; i++)
-        presence_print(stdout, c->o.format, out.v[i].st);
+        presence_print(stdout, c->o->format, out.v[i].st);
     table_free(&out);
     return 0;
 }
@@ -517,7 +499,7 @@ static void check_wait(struct presence_cmd *c)
     if (!c->synced || c->done)
         return;
     struct entry *e = table_match(&c->avail, c->target);
-    if (!(c->given & G_OFFLINE)) {
+    if (!c->offline) {
         if (e) {
             print_flush(c, e->st);
             c->done = true;
@@ -555,9 +537,10 @@ static void warn_unobservable(struct presence_cmd *c)
           c->target, it ? it->subscription : "none");
 }
 
-static int run_wait(struct presence_cmd *c)
+static int run_wait(void *tool, struct session *s)
 {
-    int rc = is_own_account(c, c->target) ? 0 : roster_fetch(&c->s, &c->r);
+    struct presence_cmd *c = tool;
+    int rc = is_own_account(c, c->target) ? 0 : roster_fetch(s, &c->r);
     if (!rc) {
         warn_unobservable(c);
         c->on_change = on_wait_change;
@@ -566,9 +549,9 @@ static int run_wait(struct presence_cmd *c)
     if (!rc) {
         c->synced = true;
         check_wait(c);
-        rc = session_wait(&c->s, &c->done);
+        rc = session_wait(s, &c->done);
     }
-    const char *what = (c->given & G_OFFLINE) ? "went offline" : "came online";
+    const char *what = c->offline ? "went offline" : "came online";
     if (rc == XE_TIMEOUT || rc >= 128)
         c->explained = true;
     if (rc == XE_TIMEOUT)
@@ -588,17 +571,18 @@ static void on_watch_change(struct presence_cmd *c, xmpp_stanza_t *st)
         (c->target && !jid_matches(xmpp_stanza_get_from(st), c->target)))
         return;
     if (print_flush(c, st) < 0)
-        session_stop(&c->s, XE_OK); /* the reader went away */
+        session_stop(c->s, XE_OK); /* the reader went away */
     else if (c->count && c->printed >= c->count)
-        session_stop(&c->s, XE_OK);
+        session_stop(c->s, XE_OK);
 }
 
-static int run_watch(struct presence_cmd *c)
+static int run_watch(void *tool, struct session *s)
 {
+    struct presence_cmd *c = tool;
     c->on_change = on_watch_change;
-    xmpp_handler_add(c->s.conn, on_presence, NULL, "presence", NULL, c);
+    xmpp_handler_add(s->conn, on_presence, NULL, "presence", NULL, c);
     send_own(c, NULL);
-    int rc = session_wait(&c->s, NULL);
+    int rc = session_wait(s, NULL);
     if (rc >= 128 || (rc == XE_TIMEOUT && !c->count))
         return 0;
     if (rc == XE_TIMEOUT) {
@@ -617,7 +601,7 @@ static void on_probe_error(struct presence_cmd *c, xmpp_stanza_t *st)
     if (type && !strcmp(type, "error") &&
         about_target(c, xmpp_stanza_get_from(st))) {
         report_stanza_error(c->target, st);
-        session_stop(&c->s, XE_STANZA);
+        session_stop(c->s, XE_STANZA);
     }
 }
 
@@ -631,7 +615,7 @@ static int probe_allowed(struct presence_cmd *c, const char *bare)
                     "probe: %s is our own account; 'xmpp presence "
                     "list' shows its other resources",
                     bare);
-    int rc = roster_fetch(&c->s, &c->r);
+    int rc = roster_fetch(c->s, &c->r);
     if (rc)
         return rc;
     const struct roster_item *it = roster_find(&c->r, bare);
@@ -655,13 +639,14 @@ static void print_probed(struct presence_cmd *c, const char *bare)
     else
         put_unavailable(c, &out, c->target, table_find(&c->gone, bare));
     for (size_t i = 0; i < out.n; i++)
-        presence_print(stdout, c->o.format, out.v[i].st);
+        presence_print(stdout, c->o->format, out.v[i].st);
     table_free(&out);
 }
 
 /* No initial presence: the answer comes to our full JID all the same. */
-static int run_probe(struct presence_cmd *c)
+static int run_probe(void *tool, struct session *s)
 {
+    struct presence_cmd *c = tool;
     char *bare = bare_of(c->target);
     if (!bare)
         return fail(XE_DATA, "out of memory");
@@ -671,12 +656,12 @@ static int run_probe(struct presence_cmd *c)
         return rc;
     }
     c->on_change = on_probe_error;
-    xmpp_handler_add(c->s.conn, on_presence, NULL, "presence", NULL, c);
-    xmpp_stanza_t *p = presence_build(c->s.ctx, "probe", bare, NULL, NULL, 0);
-    session_send(&c->s, p);
+    xmpp_handler_add(s->conn, on_presence, NULL, "presence", NULL, c);
+    xmpp_stanza_t *p = presence_build(s->ctx, "probe", bare, NULL, NULL, 0);
+    session_send(s, p);
     xmpp_stanza_release(p);
     long long start = now_ms();
-    if (!(rc = session_confirm(&c->s)) && !c->heard)
+    if (!(rc = session_confirm(s)) && !c->heard)
         rc = run_for(c, start + (long long)(c->wait_s * 1000) - now_ms(),
                      &c->heard);
     if (!rc && !c->heard) {
@@ -692,84 +677,48 @@ static int run_probe(struct presence_cmd *c)
     return rc;
 }
 
-/* ---- command line ---- */
+/* ---- the job ---- */
 
-static const struct command commands[] = {
-    {"list", run_list, 0, 0, G_WAIT | G_ALL},
-    {"set", run_set, 0, 0, G_SHOW | G_STATUS | G_PRIORITY | G_FOR | G_STDIN},
-    {"wait", run_wait, 1, 1, G_ONLINE | G_OFFLINE},
-    {"watch", run_watch, 0, 1, G_COUNT},
-    {"probe", run_probe, 1, 1, G_WAIT},
-    {NULL, NULL, 0, 0, 0},
-};
-
-static int check_args(struct presence_cmd *c, const struct command *cmd,
-                      int nargs, char **args)
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a)
 {
-    for (int bit = 0; bit < 10; bit++)
-        if ((c->given & (1u << bit)) && !(cmd->allow & (1u << bit)))
-            return fail(XE_USAGE,
-                        "%s does not go with '%s'; see 'xmpp "
-                        "presence --help'",
-                        option_names[bit], cmd->name);
-    if (nargs < cmd->min)
-        return fail(XE_USAGE,
-                    "%s: which contact? usage: xmpp presence %s "
-                    "JID",
-                    cmd->name, cmd->name);
-    if (nargs > cmd->max)
-        return fail(XE_USAGE, "%s: unexpected argument '%s'", cmd->name,
-                    args[cmd->max]);
-    if ((c->given & G_ONLINE) && (c->given & G_OFFLINE))
+    struct presence_cmd *c = tool;
+    if (c->online && c->offline)
         return fail(XE_USAGE, "choose one of --online and --offline");
     const char *why;
     size_t at;
-    if (nargs && (why = jid_check(args[0])))
-        return fail(XE_DATA, "%s: invalid JID: %s", args[0], why);
+    if (a->argc && (why = jid_check(a->argv[0])))
+        return fail(XE_DATA, "%s: invalid JID: %s", a->argv[0], why);
     if (c->status && (why = utf8_check(c->status, strlen(c->status), &at)))
         return fail(XE_DATA, "--status: %s at byte %zu", why, at);
-    c->target = nargs ? args[0] : NULL;
+    c->target = a->argc ? a->argv[0] : NULL;
+    c->sub = a->sub;
+    c->o = o;
+    /* list and probe end by themselves; like any one-shot tool they get
+     * a deadline unless -t gives one. */
+    if (o->timeout < 0 && (a->sub->run == run_list || a->sub->run == run_probe))
+        o->timeout = 30 + c->wait_s;
     return 0;
 }
 
-static int cmd_presence(int argc, char **argv)
+static int run(void *tool, struct session *s)
 {
-    struct presence_cmd c = {.priority = -1, .wait_s = 2};
-    int first, rc = opts_parse_legacy(argc, argv, &c.o, on_opt, &c, &first);
-    if (rc != OPTS_CONTINUE)
-        return rc;
-    const char *name = first < argc ? argv[first++] : "list";
-    const struct command *cmd = commands;
-    while (cmd->name && strcmp(cmd->name, name))
-        cmd++;
-    if (!cmd->name)
-        return fail(XE_USAGE,
-                    "'%s' is not a presence command; see 'xmpp "
-                    "presence --help'",
-                    name);
-    if ((rc = check_args(&c, cmd, argc - first, argv + first)))
-        return rc;
-    /* list and probe end by themselves; like any one-shot tool they get
-     * a deadline unless -t gives one. */
-    if (c.o.timeout < 0 && (cmd->run == run_list || cmd->run == run_probe))
-        c.o.timeout = 30 + c.wait_s;
-    if (!(rc = session_open(&c.s, &c.o))) {
-        c.me = xmpp_conn_get_bound_jid(c.s.conn);
-        session_answer_iqs(&c.s);
-        rc = cmd->run(&c);
-        if (rc == XE_TIMEOUT && !c.explained)
-            fail(XE_TIMEOUT,
-                 "%s: no answer from the server before the "
-                 "deadline (--timeout)",
-                 cmd->name);
-    }
+    struct presence_cmd *c = tool;
+    c->s = s;
+    c->me = xmpp_conn_get_bound_jid(s->conn);
+    session_answer_iqs(s);
+    int rc = c->sub->run(c, s);
+    if (rc == XE_TIMEOUT && !c->explained)
+        fail(XE_TIMEOUT,
+             "%s: no answer from the server before the "
+             "deadline (--timeout)",
+             c->sub->name);
     fflush(stdout);
     /* session_close() runs the loop once more: nothing may land in the
      * tables once they are freed (their stanzas are the context's). */
-    if (c.s.conn)
-        xmpp_handler_delete(c.s.conn, on_presence);
-    table_free(&c.avail);
-    table_free(&c.gone);
-    roster_free(&c.r);
-    return session_close(&c.s, rc);
+    xmpp_handler_delete(s->conn, on_presence);
+    table_free(&c->avail);
+    table_free(&c->gone);
+    roster_free(&c->r);
+    return rc;
 }

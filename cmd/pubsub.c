@@ -1,18 +1,11 @@
 /* xmpp pubsub: publish-subscribe (XEP-0060) on a service, or on the
- * account's own PEP service (XEP-0163) when no --service is given.
- *
- * usage: xmpp pubsub [options] [--service JID] nodes | create [NODE] |
- *                    delete NODE | publish NODE [PAYLOAD] | items NODE |
- *                    retract NODE ID | subscribe NODE | unsubscribe NODE |
- *                    listen [NODE...]
- */
+ * account's own PEP service (XEP-0163) when no --service is given. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
-#include "common/cli/subcmd.h"
 #include "common/io/input.h"
 #include "common/io/output.h"
 #include "common/io/utf8.h"
@@ -29,77 +22,84 @@
 #define NS_PUBSUB_OWNER NS_PUBSUB "#owner"
 #define NS_PUBSUB_EVENT NS_PUBSUB "#event"
 
-static const char help[] =
-    "Subcommands (nodes of --service, else of our own PEP service):\n"
-    "  nodes                    the service's nodes: NODE<TAB>NAME\n"
-    "  create [NODE]            create NODE (none: the service names it) and\n"
-    "                           print its name\n"
-    "  delete NODE              delete NODE and its items\n"
-    "  publish NODE [PAYLOAD]   publish one XML element (else read from\n"
-    "                           stdin) as an item; print the item's id\n"
-    "  items NODE               the node's items: ID<TAB>PAYLOAD as one line\n"
-    "                           of XML\n"
-    "  retract NODE ID          remove an item\n"
-    "  subscribe NODE           subscribe our bare JID; print the state\n"
-    "                           (subscribed, pending, unconfigured)\n"
-    "  unsubscribe NODE         end our subscription\n"
-    "  listen [NODE...]         print notifications (of these nodes) until\n"
-    "                           --count, the deadline or a signal:\n"
-    "                           FROM<TAB>NODE<TAB>EVENT<TAB>ID<TAB>PAYLOAD,\n"
-    "                           EVENT item, retract, delete or purge\n"
-    "Options:\n"
-    "      --service JID        the pubsub service (default: our account's\n"
-    "                           PEP; another account's PEP is its bare JID)\n"
-    "      --id ID              publish: the item's id; items: only this item\n"
-    "      --max N              items: at most the N newest\n"
-    "      --notify             retract: notify the subscribers\n"
-    "      --json-in            publish: the payload is JSON (see xmpp-iq(1))\n"
-    "      --field VAR=VALUE    create: node configuration; publish: publish\n"
-    "                           options (e.g. pubsub#access_model=open)\n"
-    "      --form FILE          the same from a JSON object file\n"
-    "  -n, --count N            listen: stop after N notifications\n"
+enum { O_SERVICE = 1000, O_ID, O_MAX, O_NOTIFY, O_JSON_IN, O_FIELD, O_FORM };
+
+static const struct tool_opt opts[] = {
+    {.help = "Options:"},
+    {"service", O_SERVICE, "JID",
+     "the pubsub service (default: our account's\n"
+     "PEP; another account's PEP is its bare JID)"},
+    {"id", O_ID, "ID", "publish: the item's id; items: only this item"},
+    {"max", O_MAX, "N", "items: at most the N newest"},
+    {"notify", O_NOTIFY, NULL, "retract: notify the subscribers"},
+    {"json-in", O_JSON_IN, NULL,
+     "publish: the payload is JSON (see xmpp-iq(1))"},
+    {"field", O_FIELD, "VAR=VALUE",
+     "create: node configuration; publish: publish\n"
+     "options (e.g. pubsub#access_model=open)",
+     OPT_REPEAT},
+    {"form", O_FORM, "FILE", "the same from a JSON object file"},
+    {"count", 'n', "N", "listen: stop after N notifications"},
+    {0},
+};
+
+static int do_nodes(void *tool, struct session *s);
+static int do_create(void *tool, struct session *s);
+static int do_delete(void *tool, struct session *s);
+static int do_publish(void *tool, struct session *s);
+static int do_items(void *tool, struct session *s);
+static int do_retract(void *tool, struct session *s);
+static int do_subscribe(void *tool, struct session *s);
+static int do_unsubscribe(void *tool, struct session *s);
+static int do_listen(void *tool, struct session *s);
+
+static const struct tool_sub subs[] = {
+    {"nodes", NULL, 0, 0, "the service's nodes: NODE<TAB>NAME", "service",
+     do_nodes},
+    {"create", "[NODE]", 0, 1,
+     "create NODE (none: the service names it) and\n"
+     "print its name",
+     "service field form", do_create},
+    {"delete", "NODE", 1, 1, "delete NODE and its items", "service", do_delete},
+    {"publish", "NODE [PAYLOAD]", 1, 2,
+     "publish one XML element (else read from\n"
+     "stdin) as an item; print the item's id",
+     "service id json-in field form", do_publish},
+    {"items", "NODE", 1, 1,
+     "the node's items: ID<TAB>PAYLOAD as one line\n"
+     "of XML",
+     "service id max", do_items},
+    {"retract", "NODE ID", 2, 2, "remove an item", "service notify",
+     do_retract},
+    {"subscribe", "NODE", 1, 1,
+     "subscribe our bare JID; print the state\n"
+     "(subscribed, pending, unconfigured)",
+     "service", do_subscribe},
+    {"unsubscribe", "NODE", 1, 1, "end our subscription", "service",
+     do_unsubscribe},
+    {"listen", "[NODE...]", 0, -1,
+     "print notifications (of these nodes) until\n"
+     "--count, the deadline or a signal:\n"
+     "FROM<TAB>NODE<TAB>EVENT<TAB>ID<TAB>PAYLOAD,\n"
+     "EVENT item, retract, delete or purge",
+     "service count", do_listen},
+    {0},
+};
+
+static const char notes[] =
+    "Subcommands act on the nodes of --service, else of our own PEP service.\n"
     "--json: objects (service, node, id, payload in the xmpp-iq(1) mapping,\n"
     "...); --xml: the answers' or notifications' XML.\n";
 
-enum {
-    OPT_SERVICE = 1000,
-    OPT_ID,
-    OPT_MAX,
-    OPT_NOTIFY,
-    OPT_JSON_IN,
-    OPT_FIELD,
-    OPT_FORM
-};
-
-static const struct option options[] = {
-    {"service", required_argument, NULL, OPT_SERVICE},
-    {"id", required_argument, NULL, OPT_ID},
-    {"max", required_argument, NULL, OPT_MAX},
-    {"notify", no_argument, NULL, OPT_NOTIFY},
-    {"json-in", no_argument, NULL, OPT_JSON_IN},
-    {"field", required_argument, NULL, OPT_FIELD},
-    {"form", required_argument, NULL, OPT_FORM},
-    {"count", required_argument, NULL, 'n'},
-    {NULL, 0, NULL, 0},
-};
-
-static int cmd_pubsub(int argc, char **argv);
-
-const struct tool tool_pubsub = {
-    .name = "pubsub",
-    .legacy_main = cmd_pubsub,
-    .summary = "Publish and subscribe (XEP-0060, PEP)",
-    .synopsis = "[options] [--service JID] nodes | create [NODE] | "
-                "delete NODE | publish NODE [PAYLOAD] | items NODE | "
-                "retract NODE ID | subscribe NODE | unsubscribe NODE | "
-                "listen [NODE...]",
-    .help = help,
-    .shortopts = "n:",
-    .options = options,
-};
+static int option(void *tool, int key, const char *arg);
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a);
+static int run(void *tool, struct session *s);
+static void release(void *tool);
 
 struct pubsub {
-    struct session_opts o;
+    struct session_opts *o;
+    const struct tool_sub *sub;
     const char *service; /* NULL: our PEP */
     const char *id;
     long max, count;
@@ -109,23 +109,36 @@ struct pubsub {
     int nargs;
     xmpp_ctx_t *pctx; /* where the payload was parsed */
     xmpp_stanza_t *payload;
-    struct session s;
+    struct session *s;
     char **features; /* listen: NODE+notify for PEP */
     long got;
 };
 
-static int on_opt(int c, const char *arg, void *ud)
+const struct tool tool_pubsub = {
+    .name = "pubsub",
+    .summary = "Publish and subscribe (XEP-0060, PEP)",
+    .opts = opts,
+    .subs = subs,
+    .notes = notes,
+    .size = sizeof(struct pubsub),
+    .option = option,
+    .prepare = prepare,
+    .run = run,
+    .release = release,
+};
+
+static int option(void *tool, int key, const char *arg)
 {
-    struct pubsub *p = ud;
+    struct pubsub *p = tool;
     int rc = 0;
-    switch (c) {
-    case OPT_SERVICE: p->service = arg; break;
-    case OPT_ID: p->id = arg; break;
-    case OPT_NOTIFY: p->notify = true; break;
-    case OPT_JSON_IN: p->json_in = true; break;
-    case OPT_FIELD: rc = form_input_arg(&p->fields, arg); break;
-    case OPT_FORM: rc = form_input_file(&p->fields, arg); break;
-    case OPT_MAX:
+    switch (key) {
+    case O_SERVICE: p->service = arg; break;
+    case O_ID: p->id = arg; break;
+    case O_NOTIFY: p->notify = true; break;
+    case O_JSON_IN: p->json_in = true; break;
+    case O_FIELD: rc = form_input_arg(&p->fields, arg); break;
+    case O_FORM: rc = form_input_file(&p->fields, arg); break;
+    case O_MAX:
         if (opts_int(arg, 1, 1000000, &p->max) < 0)
             return fail(XE_USAGE, "--max %s: give a positive number", arg);
         break;
@@ -143,7 +156,7 @@ static int on_opt(int c, const char *arg, void *ud)
 /* Whom we ask, for messages: the service, or our account for PEP. */
 static const char *service_name(struct pubsub *p)
 {
-    return p->service ? p->service : p->s.creds.jid;
+    return p->service ? p->service : p->s->creds.jid;
 }
 
 /* <iq type=TYPE to=SERVICE><pubsub xmlns=NS><VERB node=NODE/></pubsub>;
@@ -155,7 +168,7 @@ static xmpp_stanza_t *pubsub_iq(struct pubsub *p, const char *type,
                                 const char *node, xmpp_stanza_t **el)
 {
     xmpp_stanza_t *ps;
-    xmpp_stanza_t *iq = query_new(&p->s, type, p->service, "pubsub", ns, &ps);
+    xmpp_stanza_t *iq = query_new(p->s, type, p->service, "pubsub", ns, &ps);
     *el = stanza_add_el(ps, verb, NULL);
     if (node)
         xmpp_stanza_set_attribute(*el, "node", node);
@@ -176,7 +189,7 @@ static int ask(struct pubsub *p, xmpp_stanza_t *iq, const char *what,
     char buf[2200];
     snprintf(buf, sizeof buf, "%s%s%s: cannot %s", service_name(p),
              node ? " node " : "", node ? node : "", what);
-    int rc = session_iq(&p->s, iq, reply);
+    int rc = session_iq(p->s, iq, reply);
     xmpp_stanza_release(iq);
     if (rc == XE_STANZA) {
         report_stanza_error(buf, *reply);
@@ -200,14 +213,14 @@ static xmpp_stanza_t *answer_el(xmpp_stanza_t *reply, const char *ns,
 
 static void print_xml_answer(struct pubsub *p, xmpp_stanza_t *reply)
 {
-    print_element(stdout, reply, stream_ns(&p->s), OUT_XML);
+    print_element(stdout, reply, stream_ns(p->s), OUT_XML);
 }
 
 /* One result line: the text, or {"service", "node"[, KEY: text]}. */
 static void print_result(struct pubsub *p, const char *node, const char *key,
                          const char *text)
 {
-    if (p->o.format == OUT_JSON) {
+    if (p->o->format == OUT_JSON) {
         json_t *j = json_object();
         out_json_set(j, "service", service_name(p));
         out_json_set(j, "node", node);
@@ -223,16 +236,17 @@ static void print_result(struct pubsub *p, const char *node, const char *key,
 /* ---- the subcommands ---- */
 
 /* §8.1: create, with the node configuration inline (§8.1.3). */
-static int do_create(struct pubsub *p)
+static int do_create(void *tool, struct session *s)
 {
+    struct pubsub *p = tool;
     const char *node = p->nargs ? p->args[0] : NULL;
     xmpp_stanza_t *create, *reply;
     xmpp_stanza_t *iq = pubsub_iq(p, "set", NS_PUBSUB, "create", node, &create);
     if (!form_input_empty(&p->fields)) {
         xmpp_stanza_t *conf = add_sibling(iq, "configure");
         xmpp_stanza_add_child_ex(
-            conf,
-            form_from_input(p->s.ctx, NS_PUBSUB "#node_config", &p->fields), 0);
+            conf, form_from_input(s->ctx, NS_PUBSUB "#node_config", &p->fields),
+            0);
     }
     int rc = ask(p, iq, "create the node", node, &reply);
     if (rc)
@@ -240,7 +254,7 @@ static int do_create(struct pubsub *p)
     /* §8.1.2: the service names an instant node in its answer. */
     xmpp_stanza_t *c = answer_el(reply, NS_PUBSUB, "create");
     const char *name = c ? xmpp_stanza_get_attribute(c, "node") : NULL;
-    if (p->o.format == OUT_XML)
+    if (p->o->format == OUT_XML)
         print_xml_answer(p, reply);
     else
         print_result(p, name ? name : node, NULL, name ? name : node);
@@ -260,15 +274,17 @@ static int simple(struct pubsub *p, const char *ns, const char *verb,
     if (fill)
         fill(p, el);
     int rc = ask(p, iq, what, node, &reply);
-    if (!rc && p->o.format == OUT_XML)
+    if (!rc && p->o->format == OUT_XML)
         print_xml_answer(p, reply);
     if (reply)
         xmpp_stanza_release(reply);
     return rc;
 }
 
-static int do_delete(struct pubsub *p)
+static int do_delete(void *tool, struct session *s)
 {
+    struct pubsub *p = tool;
+    (void)s;
     return simple(p, NS_PUBSUB_OWNER, "delete", "delete the node", NULL);
 }
 
@@ -281,8 +297,10 @@ static xmpp_stanza_t *retract_item(struct pubsub *p, xmpp_stanza_t *el)
     return el;
 }
 
-static int do_retract(struct pubsub *p)
+static int do_retract(void *tool, struct session *s)
 {
+    struct pubsub *p = tool;
+    (void)s;
     return simple(p, NS_PUBSUB, "retract", "retract the item", retract_item);
 }
 
@@ -290,7 +308,7 @@ static int do_retract(struct pubsub *p)
 static const char *bare_me(struct pubsub *p)
 {
     static char bare[2100];
-    const char *me = p->s.creds.jid;
+    const char *me = p->s->creds.jid;
     snprintf(bare, sizeof bare, "%.*s", (int)jid_bare_len(me), me);
     return bare;
 }
@@ -301,14 +319,18 @@ static xmpp_stanza_t *with_jid(struct pubsub *p, xmpp_stanza_t *el)
     return el;
 }
 
-static int do_unsubscribe(struct pubsub *p)
+static int do_unsubscribe(void *tool, struct session *s)
 {
+    struct pubsub *p = tool;
+    (void)s;
     return simple(p, NS_PUBSUB, "unsubscribe", "unsubscribe", with_jid);
 }
 
 /* §6.1: the answer says subscribed, pending or unconfigured. */
-static int do_subscribe(struct pubsub *p)
+static int do_subscribe(void *tool, struct session *s)
 {
+    struct pubsub *p = tool;
+    (void)s;
     const char *node = p->args[0];
     xmpp_stanza_t *el, *reply;
     xmpp_stanza_t *iq = pubsub_iq(p, "set", NS_PUBSUB, "subscribe", node, &el);
@@ -319,9 +341,9 @@ static int do_subscribe(struct pubsub *p)
     xmpp_stanza_t *sub = answer_el(reply, NS_PUBSUB, "subscription");
     const char *state =
         sub ? xmpp_stanza_get_attribute(sub, "subscription") : NULL;
-    if (p->o.format == OUT_XML) {
+    if (p->o->format == OUT_XML) {
         print_xml_answer(p, reply);
-    } else if (p->o.format == OUT_JSON) {
+    } else if (p->o->format == OUT_JSON) {
         json_t *j = json_object();
         out_json_set(j, "service", service_name(p));
         out_json_set(j, "node", node);
@@ -338,8 +360,9 @@ static int do_subscribe(struct pubsub *p)
 }
 
 /* §7.1: one item; its id comes back when the service chose it. */
-static int do_publish(struct pubsub *p)
+static int do_publish(void *tool, struct session *s)
 {
+    struct pubsub *p = tool;
     const char *node = p->args[0];
     xmpp_stanza_t *pub, *reply;
     xmpp_stanza_t *iq = pubsub_iq(p, "set", NS_PUBSUB, "publish", node, &pub);
@@ -352,7 +375,7 @@ static int do_publish(struct pubsub *p)
         xmpp_stanza_t *po = add_sibling(iq, "publish-options");
         xmpp_stanza_add_child_ex(
             po,
-            form_from_input(p->s.ctx, NS_PUBSUB "#publish-options", &p->fields),
+            form_from_input(s->ctx, NS_PUBSUB "#publish-options", &p->fields),
             0);
     }
     int rc = ask(p, iq, "publish", node, &reply);
@@ -361,7 +384,7 @@ static int do_publish(struct pubsub *p)
     xmpp_stanza_t *got = answer_el(reply, NS_PUBSUB, "publish");
     got = got ? xmpp_stanza_get_child_by_name(got, "item") : NULL;
     const char *id = got ? xmpp_stanza_get_attribute(got, "id") : NULL;
-    if (p->o.format == OUT_XML)
+    if (p->o->format == OUT_XML)
         print_xml_answer(p, reply);
     else if (id || p->id)
         print_result(p, node, "id", id ? id : p->id);
@@ -401,7 +424,7 @@ struct record {
 
 static void print_record(struct pubsub *p, const struct record *r)
 {
-    if (p->o.format == OUT_JSON) {
+    if (p->o->format == OUT_JSON) {
         json_t *j = json_object();
         out_json_set(j, "from", r->from);
         out_json_set(j, "service", r->service);
@@ -433,8 +456,10 @@ static void print_record(struct pubsub *p, const struct record *r)
 }
 
 /* §6.5: the items of a node, the newest --max, or the one --id. */
-static int do_items(struct pubsub *p)
+static int do_items(void *tool, struct session *s)
 {
+    struct pubsub *p = tool;
+    (void)s;
     const char *node = p->args[0];
     xmpp_stanza_t *el, *reply;
     xmpp_stanza_t *iq = pubsub_iq(p, "get", NS_PUBSUB, "items", node, &el);
@@ -449,14 +474,14 @@ static int do_items(struct pubsub *p)
     if (rc)
         return rc;
     xmpp_stanza_t *items = answer_el(reply, NS_PUBSUB, "items");
-    if (p->o.format == OUT_XML)
+    if (p->o->format == OUT_XML)
         print_xml_answer(p, reply);
     for (xmpp_stanza_t *it = items ? xmpp_stanza_get_children(items) : NULL;
-         it && p->o.format != OUT_XML; it = xmpp_stanza_get_next(it)) {
+         it && p->o->format != OUT_XML; it = xmpp_stanza_get_next(it)) {
         if (!xmpp_stanza_is_tag(it) || strcmp(xmpp_stanza_get_name(it), "item"))
             continue;
         struct record r = {
-            .service = p->o.format == OUT_JSON ? service_name(p) : NULL,
+            .service = p->o->format == OUT_JSON ? service_name(p) : NULL,
             .node = node,
             .id = xmpp_stanza_get_attribute(it, "id"),
             .publisher = xmpp_stanza_get_attribute(it, "publisher"),
@@ -469,28 +494,28 @@ static int do_items(struct pubsub *p)
 }
 
 /* §5.2 (XEP-0030 items): the nodes the service has. */
-static int do_nodes(struct pubsub *p)
+static int do_nodes(void *tool, struct session *s)
 {
+    struct pubsub *p = tool;
     const char *to = p->service ? p->service : bare_me(p);
-    xmpp_stanza_t *iq =
-        query_new(&p->s, "get", to, "query",
-                  "http://jabber.org/protocol/disco#items", NULL);
+    xmpp_stanza_t *iq = query_new(
+        s, "get", to, "query", "http://jabber.org/protocol/disco#items", NULL);
     xmpp_stanza_t *reply;
     int rc = ask(p, iq, "list the nodes", NULL, &reply);
     if (rc)
         return rc;
-    if (p->o.format == OUT_XML)
+    if (p->o->format == OUT_XML)
         print_xml_answer(p, reply);
     xmpp_stanza_t *q = first_element(reply);
     for (xmpp_stanza_t *it = q ? xmpp_stanza_get_children(q) : NULL;
-         it && p->o.format != OUT_XML; it = xmpp_stanza_get_next(it)) {
+         it && p->o->format != OUT_XML; it = xmpp_stanza_get_next(it)) {
         if (!xmpp_stanza_is_tag(it) || strcmp(xmpp_stanza_get_name(it), "item"))
             continue;
         const char *node = xmpp_stanza_get_attribute(it, "node");
         const char *name = xmpp_stanza_get_attribute(it, "name");
         if (!node)
             continue;
-        if (p->o.format == OUT_JSON) {
+        if (p->o->format == OUT_JSON) {
             json_t *j = json_object();
             out_json_set(j, "service", to);
             out_json_set(j, "node", node);
@@ -520,14 +545,14 @@ static bool wanted_node(struct pubsub *p, const char *node)
 /* Print one event; stop at --count. */
 static void event(struct pubsub *p, struct record *r)
 {
-    if (p->s.status != SESSION_RUNNING)
+    if (p->s->status != SESSION_RUNNING)
         return;
-    if (p->o.format != OUT_XML)
+    if (p->o->format != OUT_XML)
         print_record(p, r);
     if (out_flush(stdout) < 0)
-        session_stop(&p->s, XE_OK); /* the reader went away */
+        session_stop(p->s, XE_OK); /* the reader went away */
     else if (p->count && ++p->got >= p->count)
-        session_stop(&p->s, XE_OK);
+        session_stop(p->s, XE_OK);
 }
 
 /* The events of one <items/>: published items and retractions. */
@@ -564,8 +589,8 @@ static int on_event(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
         const char *node = xmpp_stanza_get_attribute(c, "node");
         if (!wanted_node(p, node))
             continue;
-        if (p->o.format == OUT_XML && !printed_xml) {
-            print_element(stdout, st, stream_ns(&p->s), OUT_XML);
+        if (p->o->format == OUT_XML && !printed_xml) {
+            print_element(stdout, st, stream_ns(p->s), OUT_XML);
             printed_xml = true;
         }
         struct record r = {
@@ -595,19 +620,20 @@ static int notify_features(struct pubsub *p)
     return 0;
 }
 
-static int do_listen(struct pubsub *p)
+static int do_listen(void *tool, struct session *s)
 {
+    struct pubsub *p = tool;
     if (notify_features(p))
         return XE_DATA;
-    p->s.features = (const char *const *)p->features;
-    xmpp_handler_add(p->s.conn, on_event, NULL, "message", NULL, p);
+    s->features = (const char *const *)p->features;
+    xmpp_handler_add(s->conn, on_event, NULL, "message", NULL, p);
     /* Available presence: notifications to our bare JID reach us. */
-    xmpp_stanza_t *pres = xmpp_presence_new(p->s.ctx);
+    xmpp_stanza_t *pres = xmpp_presence_new(s->ctx);
     xmpp_stanza_add_child_ex(
-        pres, caps_element(p->s.ctx, (const char *const *)p->features), 0);
-    session_send(&p->s, pres);
+        pres, caps_element(s->ctx, (const char *const *)p->features), 0);
+    session_send(s, pres);
     xmpp_stanza_release(pres);
-    int rc = session_wait(&p->s, NULL);
+    int rc = session_wait(s, NULL);
     if (rc >= 128) /* a signal is how a listener is meant to stop */
         return 0;
     if (rc == XE_TIMEOUT && p->count)
@@ -619,49 +645,6 @@ static int do_listen(struct pubsub *p)
 }
 
 /* ---- the job ---- */
-
-struct sub {
-    struct subcmd sc;
-    int (*run)(struct pubsub *p);
-    const char *opts; /* which of its own options it takes: letters
-                         i(d) m(ax) N(otify) j(son-in) f(ield) c(ount) */
-};
-
-static const struct sub subs[] = {
-    {{"nodes", 0, 0}, do_nodes, ""},
-    {{"create", 0, 1}, do_create, "f"},
-    {{"delete", 1, 1}, do_delete, ""},
-    {{"publish", 1, 2}, do_publish, "ijf"},
-    {{"items", 1, 1}, do_items, "im"},
-    {{"retract", 2, 2}, do_retract, "N"},
-    {{"subscribe", 1, 1}, do_subscribe, ""},
-    {{"unsubscribe", 1, 1}, do_unsubscribe, ""},
-    {{"listen", 0, 1000}, do_listen, "c"},
-    {{NULL, 0, 0}, NULL, NULL},
-};
-
-/* An option given to a subcommand that does not take it is an error,
- * not silently ignored. */
-static int check_opts(struct pubsub *p, const struct sub *sub)
-{
-    const struct {
-        char letter;
-        bool given;
-        const char *name;
-    } o[] = {
-        {'i', p->id != NULL, "--id"},
-        {'m', p->max != 0, "--max"},
-        {'N', p->notify, "--notify"},
-        {'j', p->json_in, "--json-in"},
-        {'f', !form_input_empty(&p->fields), "--field/--form"},
-        {'c', p->count != 0, "--count"},
-    };
-    for (size_t i = 0; i < sizeof o / sizeof o[0]; i++)
-        if (o[i].given && !strchr(sub->opts, o[i].letter))
-            return fail(XE_USAGE, "%s does not go with %s", o[i].name,
-                        sub->sc.name);
-    return 0;
-}
 
 /* The payload of publish, checked before we connect (xmlin.h). */
 static int read_payload(struct pubsub *p)
@@ -686,7 +669,7 @@ static int read_payload(struct pubsub *p)
     return rc;
 }
 
-static int check_operands(struct pubsub *p, const struct sub *sub)
+static int check_operands(struct pubsub *p, const struct tool_sub *sub)
 {
     for (int i = 0; i < p->nargs; i++) {
         if (sub->run == do_publish && i == 1)
@@ -705,51 +688,45 @@ static int check_operands(struct pubsub *p, const struct sub *sub)
     return 0;
 }
 
-static const struct sub *parse_operands(struct pubsub *p, int argc, char **argv,
-                                        int first, int *rc)
+static int prepare(void *tool, struct session_opts *o,
+                   const struct tool_args *a)
 {
-    const struct sub *sub = subcmd_find(subs, sizeof *subs, argc, argv, first);
-    *rc = XE_USAGE;
-    if (!sub)
-        return NULL;
-    p->args = argv + first + 1;
-    p->nargs = argc - first - 1;
-    if (p->o.component && !p->service)
+    struct pubsub *p = tool;
+    p->o = o;
+    p->sub = a->sub;
+    p->args = a->argv;
+    p->nargs = a->argc;
+    if (o->component && !p->service)
         return fail(XE_USAGE, "a component has no PEP service: give "
-                              "--service"),
-               NULL;
-    if ((*rc = check_opts(p, sub)) || (*rc = check_operands(p, sub)))
-        return NULL;
-    if (sub->run == do_publish && (*rc = read_payload(p)))
-        return NULL;
-    return sub;
+                              "--service");
+    int rc = check_operands(p, a->sub);
+    if (!rc && a->sub->run == do_publish)
+        rc = read_payload(p);
+    /* A listener runs until stopped, unless -t says otherwise. */
+    if (a->sub->run == do_listen && !o->timeout_given)
+        o->timeout = -1;
+    return rc;
 }
 
-static int cmd_pubsub(int argc, char **argv)
+static int run(void *tool, struct session *s)
 {
-    struct pubsub p = {0};
-    int first, rc = opts_parse_legacy(argc, argv, &p.o, on_opt, &p, &first);
-    const struct sub *sub = NULL;
-    if (rc == OPTS_CONTINUE)
-        sub = parse_operands(&p, argc, argv, first, &rc);
-    if (sub) {
-        /* A listener runs until stopped, unless -t says otherwise. */
-        if (sub->run == do_listen && !p.o.timeout_given)
-            p.o.timeout = -1;
-        if (!(rc = session_open(&p.s, &p.o))) {
-            session_answer_iqs(&p.s);
-            rc = sub->run(&p);
-        }
-        fflush(stdout);
-        rc = session_close(&p.s, rc);
-    }
-    if (p.payload)
-        xmpp_stanza_release(p.payload);
-    if (p.pctx)
-        xmpp_ctx_free(p.pctx);
-    for (int i = 0; p.features && i < p.nargs; i++)
-        free(p.features[i]);
-    free(p.features);
-    form_input_free(&p.fields);
-    return rc == OPTS_CONTINUE ? XE_USAGE : rc;
+    struct pubsub *p = tool;
+    p->s = s;
+    session_answer_iqs(s);
+    int rc = p->sub->run(p, s);
+    fflush(stdout);
+    return rc;
+}
+
+static void release(void *tool)
+{
+    struct pubsub *p = tool;
+    if (p->payload)
+        xmpp_stanza_release(p->payload);
+    if (p->pctx)
+        xmpp_ctx_free(p->pctx);
+    for (int i = 0; p->features && i < p->nargs; i++)
+        free(p->features[i]);
+    free(p->features);
+    form_input_free(&p->fields);
 }

@@ -200,7 +200,7 @@ EOF
     assert_failure 64
     run "$XMPP" command show localhost node --field a=b
     assert_failure 64
-    assert_output "xmpp command: --field and --form go with run"
+    assert_output "xmpp command: --field does not go with 'show'; see 'xmpp command --help'"
     run "$XMPP" command run localhost node --field =x
     assert_failure 64
     run "$XMPP" command run "bad@" node

@@ -442,7 +442,7 @@ EOF
     assert_failure 64
     run "$XMPP" muc subject "$(room)" --field a=b
     assert_failure 64
-    assert_output "xmpp muc: --field and --form go with create and config"
+    assert_output "xmpp muc: --field does not go with 'subject'; see 'xmpp muc --help'"
     run "$XMPP" muc subject "not a room"
     assert_failure 65
     run "$XMPP" muc destroy "$(room)" --alternate "@bad"

@@ -253,7 +253,7 @@ listen_bg() {
     assert_failure 64
     run "$XMPP" pubsub publish n --max 3 '<a/>'
     assert_failure 64
-    assert_output "xmpp pubsub: --max does not go with publish"
+    assert_output "xmpp pubsub: --max does not go with 'publish'; see 'xmpp pubsub --help'"
     run "$XMPP" pubsub items n --notify
     assert_failure 64
     run "$XMPP" pubsub listen --json-in

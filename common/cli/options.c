@@ -192,14 +192,6 @@ void opts_usage(const struct tool *t, int to_stderr)
 {
     FILE *f = to_stderr ? stderr : stdout;
     char syn[512];
-    if (t->legacy_main) { /* TRANSITION */
-        fprintf(f, "usage: xmpp %s %s\n%s\n\n", t->name, t->synopsis,
-                t->summary);
-        if (t->help && *t->help)
-            fprintf(f, "%s\n", t->help);
-        print_opts(f, common_opts);
-        return;
-    }
     if (t->subs) {
         for (const struct tool_sub *c = t->subs; c->name; c++) {
             opts_synopsis(t, c, syn, sizeof syn);
@@ -381,47 +373,6 @@ int opts_parse(int argc, char **argv, struct session_opts *o, void *state,
             if (idx < 64)
                 *given |= 1ULL << idx;
             rc = t->option ? t->option(state, opt->key, optarg) : XE_USAGE;
-        } else {
-            rc = common_opt(o, c, optarg);
-        }
-    }
-    free(g.longs);
-    *first = optind;
-    return rc;
-}
-
-/* TRANSITION: tools not yet converted to the table. */
-int opts_parse_legacy(int argc, char **argv, struct session_opts *o,
-                      tool_opt_fn on_opt, void *ud, int *first)
-{
-    const struct tool *t = current_tool;
-    struct getopt_tables g = {.shorts = ":"};
-    size_t own = 0;
-    while (t->options && t->options[own].name)
-        own++;
-    g.longs = calloc(own + count_opts(common_opts) + 1, sizeof *g.longs);
-    if (!g.longs)
-        return fail(XE_USAGE, "out of memory");
-    if (own)
-        memcpy(g.longs, t->options, own * sizeof *g.longs);
-    snprintf(g.shorts, sizeof g.shorts, ":%s",
-             t->shortopts ? t->shortopts : "");
-    add_table(&g, (int)own, common_opts, -1);
-    o->timeout = (t->flags & TOOL_LISTENER) ? -1 : OPTS_DEFAULT_TIMEOUT;
-    int rc = OPTS_CONTINUE;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while (rc == OPTS_CONTINUE &&
-           (c = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
-        if (c == '?' || c == ':') {
-            const char *what = argv[optind - 1];
-            rc = fail(XE_USAGE, "%s: %s; see 'xmpp %s --help'", what,
-                      c == ':' ? "needs an argument" : "unknown option",
-                      t->name);
-        } else if (c >= 1000 ||
-                   (c < 256 && t->shortopts && strchr(t->shortopts, c))) {
-            rc = on_opt ? on_opt(c, optarg, ud) : XE_USAGE;
         } else {
             rc = common_opt(o, c, optarg);
         }

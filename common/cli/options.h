@@ -49,11 +49,6 @@ typedef unsigned long long opts_given;
 int opts_parse(int argc, char **argv, struct session_opts *o, void *state,
                int *first, opts_given *given);
 
-/* TRANSITION: the old interface, for tools not yet converted. */
-typedef int (*tool_opt_fn)(int c, const char *arg, void *ud);
-int opts_parse_legacy(int argc, char **argv, struct session_opts *o,
-                      tool_opt_fn on_opt, void *ud, int *first);
-
 /* The shared options, in the tool table's form; ends with {0}. */
 const struct tool_opt *opts_common(void);
 

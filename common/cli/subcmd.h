@@ -16,12 +16,4 @@ int subcmd_pick(const struct tool *t, int argc, char **argv, int first,
 /* Does sub take the tool's option named `name`? */
 bool subcmd_takes(const struct tool_sub *sub, const char *name);
 
-/* TRANSITION: the old lookup, for tools not yet converted. */
-struct subcmd {
-    const char *name;
-    int min, max;
-};
-const void *subcmd_find(const void *table, size_t size, int argc, char **argv,
-                        int first);
-
 #endif

@@ -5,7 +5,6 @@
 #ifndef XMPP_TOOL_H
 #define XMPP_TOOL_H
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -79,11 +78,6 @@ struct tool {
     /* NULL with subcommands: the subcommand's run. */
     int (*run)(void *tool, struct session *s);
     void (*release)(void *tool); /* after the session is closed */
-    /* TRANSITION: a tool not yet converted to the table; removed once
-     * every tool is. */
-    int (*legacy_main)(int argc, char **argv);
-    const char *synopsis, *help, *shortopts;
-    const struct option *options;
 };
 
 /* Every tool, in --help order; NULL-terminated. Defined in main.c. */

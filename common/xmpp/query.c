@@ -33,8 +33,7 @@ int query_jid_operand(const struct session_opts *o, int argc, char **argv,
         char syn[512];
         opts_synopsis(current_tool, NULL, syn, sizeof syn);
         return fail(XE_USAGE, "unexpected argument '%s'; usage: xmpp %s %s",
-                    argv[first], current_tool->name,
-                    current_tool->legacy_main ? current_tool->synopsis : syn);
+                    argv[first], current_tool->name, syn);
     }
     return query_check_target(o, *jid);
 }
@@ -139,19 +138,6 @@ int query_once(struct session *s, struct query *q)
         xmpp_stanza_release(q->payload);
     q->payload = NULL;
     return rc;
-}
-
-int query_run(const struct session_opts *o, struct query *q)
-{
-    struct session s;
-    int rc = session_open(&s, o);
-    if (!rc)
-        rc = query_once(&s, q);
-    else if (q->payload)
-        xmpp_stanza_release(q->payload);
-    q->payload = NULL;
-    fflush(stdout);
-    return session_close(&s, rc);
 }
 
 int query_jid_prepare(void *tool, struct session_opts *o,

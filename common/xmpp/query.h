@@ -70,9 +70,6 @@ struct query {
  * status as query_ask. */
 int query_once(struct session *s, struct query *q);
 
-/* TRANSITION: connect, query_once, disconnect. */
-int query_run(const struct session_opts *o, struct query *q);
-
 /* A tool whose one operand is [JID] (version, time): its state starts
  * with this, and query_jid_prepare is its prepare. */
 struct query_jid {
