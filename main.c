@@ -15,15 +15,28 @@
 #include "common/io/output.h"
 #include "common/net/session.h"
 
-extern const struct tool tool_send, tool_recv, tool_roster, tool_presence,
-    tool_iq, tool_disco, tool_ping, tool_version, tool_time, tool_vcard,
-    tool_shell, tool_muc, tool_command, tool_pubsub;
+/* Every tool, in --help order: one line each (cmd/NAME.c defines
+ * tool_NAME). */
+#define TOOLS(X)                                                               \
+    X(send)                                                                    \
+    X(recv)                                                                    \
+    X(roster)                                                                  \
+    X(presence)                                                                \
+    X(iq)                                                                      \
+    X(disco)                                                                   \
+    X(ping)                                                                    \
+    X(version)                                                                 \
+    X(time)                                                                    \
+    X(vcard)                                                                   \
+    X(shell)                                                                   \
+    X(muc)                                                                     \
+    X(command)                                                                 \
+    X(pubsub)
 
-const struct tool *const tools[] = {
-    &tool_send,  &tool_recv, &tool_roster,  &tool_presence, &tool_iq,
-    &tool_disco, &tool_ping, &tool_version, &tool_time,     &tool_vcard,
-    &tool_shell, &tool_muc,  &tool_command, &tool_pubsub,   NULL,
-};
+#define DECLARE(name) extern const struct tool tool_##name;
+#define ENTRY(name)   &tool_##name,
+TOOLS(DECLARE)
+const struct tool *const tools[] = {TOOLS(ENTRY) NULL};
 
 const struct tool *current_tool;
 
