@@ -165,7 +165,7 @@ static int option(void *tool, int key, const char *arg)
             return fail(XE_USAGE, "--wait %s: give seconds", arg);
         break;
     case 'n':
-        if (opts_int(arg, 1, 1L << 40, &c->count) < 0)
+        if (opts_int(arg, 1, OPTS_COUNT_MAX, &c->count) < 0)
             return fail(XE_USAGE, "--count %s: give a positive number", arg);
         break;
     case O_STDIN: c->use_stdin = true; break;

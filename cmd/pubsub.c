@@ -143,7 +143,7 @@ static int option(void *tool, int key, const char *arg)
             return fail(XE_USAGE, "--max %s: give a positive number", arg);
         break;
     case 'n':
-        if (opts_int(arg, 1, 1L << 40, &p->count) < 0)
+        if (opts_int(arg, 1, OPTS_COUNT_MAX, &p->count) < 0)
             return fail(XE_USAGE, "--count %s: give a positive number", arg);
         break;
     default: return XE_USAGE;
