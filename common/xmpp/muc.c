@@ -39,11 +39,17 @@ int muc_add(struct muc *m, const char *room)
         if (jid_matches(room, m->room[i].jid) &&
             strlen(room) == strlen(m->room[i].jid))
             return 0;
-    struct muc_room *r = realloc(m->room, (size_t)(m->n + 1) * sizeof *r);
-    if (!r || !(room = strdup(room)))
-        return fail(XE_DATA, "out of memory");
+    /* The copy first: once realloc has moved the rooms, m->room must
+     * follow it whatever happens next. */
+    char *copy = strdup(room);
+    struct muc_room *r =
+        copy ? realloc(m->room, (size_t)(m->n + 1) * sizeof *r) : NULL;
+    if (!r) {
+        free(copy);
+        return fail_oom(NULL);
+    }
     m->room = r;
-    m->room[m->n++] = (struct muc_room){.jid = (char *)room};
+    m->room[m->n++] = (struct muc_room){.jid = copy};
     return 0;
 }
 
@@ -292,7 +298,7 @@ int muc_option(struct muc *m, int key, const char *arg)
 {
     int rc;
     switch (key) {
-    case MUC_OPT_MUC: return muc_add(m, arg) ? XE_DATA : OPTS_CONTINUE;
+    case MUC_OPT_MUC: return (rc = muc_add(m, arg)) ? rc : OPTS_CONTINUE;
     case MUC_OPT_NICK:
         m->nick = arg;
         return muc_check_nick(arg) ? XE_DATA : OPTS_CONTINUE;
@@ -383,8 +389,13 @@ int muc_join(struct muc *m, struct session *s)
         r->nick = strdup(m->nick);
         r->conflicts = 0;
         r->created = false;
-        if (!r->nick)
-            return fail(XE_DATA, "out of memory");
+        if (!r->nick) {
+            if (nick) {
+                m->nick = NULL;
+                free(nick);
+            }
+            return fail_oom(NULL);
+        }
         send_join(m, r);
     }
     while (any_joining(m))
