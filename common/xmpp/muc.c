@@ -116,19 +116,6 @@ static void send_join(struct muc *m, struct muc_room *r)
     xmpp_stanza_release(p);
 }
 
-/* The name of the defined condition in a stanza's <error/>. */
-static const char *error_condition(xmpp_stanza_t *st)
-{
-    xmpp_stanza_t *err = xmpp_stanza_get_child_by_name(st, "error");
-    for (xmpp_stanza_t *c = err ? xmpp_stanza_get_children(err) : NULL; c;
-         c = xmpp_stanza_get_next(c)) {
-        const char *name = xmpp_stanza_get_name(c);
-        if (!xmpp_stanza_is_text(c) && name && strcmp(name, "text"))
-            return name;
-    }
-    return "";
-}
-
 /* What a join error means for the user (§7.2.6-§7.2.11). */
 static const char *join_hint(const char *cond)
 {
@@ -153,7 +140,7 @@ static const char *join_hint(const char *cond)
 
 static void join_error(struct muc *m, struct muc_room *r, xmpp_stanza_t *st)
 {
-    const char *cond = error_condition(st);
+    const char *cond = stanza_error_condition(st);
     if (!strcmp(cond, "conflict") && r->conflicts < NICK_RETRIES) {
         /* §7.2.9: the nick is in use by someone else; try the next. */
         char nick[1100];
