@@ -75,6 +75,10 @@ int opts_seconds(const char *arg, double *out);
  * printed. Returns OPTS_CONTINUE or XE_USAGE. */
 int opts_size(const char *arg, size_t *out);
 
+/* The largest count an option takes (--count): the largest value a long
+ * holds everywhere, so that the bound means the same on 32-bit systems. */
+#define OPTS_COUNT_MAX 2147483647L
+
 /* Parse an integer in [min, max]. */
 int opts_int(const char *arg, long min, long max, long *out);
 
