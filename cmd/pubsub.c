@@ -353,7 +353,8 @@ static int do_subscribe(void *tool, struct session *s)
                      sub ? xmpp_stanza_get_attribute(sub, "subid") : NULL);
         out_json(stdout, j);
     } else {
-        puts(state ? state : "subscribed");
+        out_text(stdout, state ? state : "subscribed");
+        putchar('\n');
     }
     xmpp_stanza_release(reply);
     return 0;
