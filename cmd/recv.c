@@ -194,6 +194,8 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     (void)conn;
     if (r->s->status != SESSION_RUNNING)
         return 1; /* stopped: left unacked for the server to keep */
+    if (!stanza_from_ok(st))
+        return 1;
     const char *type = xmpp_stanza_get_type(st);
     if (!type)
         type = "normal"; /* RFC 6121 §5.2.2 */

@@ -2,6 +2,9 @@
 
 #include <string.h>
 
+#include "common/cli/die.h"
+#include "common/xmpp/jid.h"
+
 xmpp_stanza_t *stanza_text_child(xmpp_ctx_t *ctx, const char *name,
                                  const char *text)
 {
@@ -57,4 +60,15 @@ xmpp_stanza_t *stanza_add_el(xmpp_stanza_t *parent, const char *name,
     xmpp_stanza_t *el = stanza_new_el(ctx, name, ns);
     xmpp_stanza_add_child_ex(parent, el, 0);
     return el;
+}
+
+bool stanza_from_ok(xmpp_stanza_t *st)
+{
+    const char *from = xmpp_stanza_get_from(st);
+    const char *why = from ? jid_check(from) : NULL;
+    if (!why)
+        return true;
+    warnx("ignored a <%s> whose from is not a JID (%s): %s",
+          xmpp_stanza_get_name(st), why, from);
+    return false;
 }
