@@ -56,7 +56,8 @@ static const struct tool_opt opts[] = {
 };
 
 static const char notes[] =
-    "Output: FROM<TAB>TYPE<TAB>BODY with \\ TAB LF escaped as \\\\ \\t \\n;\n"
+    "Output: FROM<TAB>TYPE<TAB>BODY, with \\ TAB LF CR as \\\\ \\t \\n \\r and\n"
+    "other controls as \\xHH or \\uHHHH (xmpp(1), TEXT OUTPUT);\n"
     "--json: from, to, type, id, thread, subject, body, delay; --xml: stanzas.\n";
 
 struct recv {
