@@ -125,11 +125,16 @@ static void print_answer(struct ping *p, xmpp_stanza_t *st, long seq, double ms,
         set_ms(j, "time_ms", ms);
         out_json_set(j, "error", error);
         out_json(stdout, j);
-    } else if (error) {
-        printf("error from %s: seq=%ld %s time=%.3f ms\n", from, seq, error,
-               ms);
     } else {
-        printf("reply from %s: seq=%ld time=%.3f ms\n", from, seq, ms);
+        /* The error's text is the answering entity's: escaped. */
+        fputs(error ? "error from " : "reply from ", stdout);
+        out_text(stdout, from);
+        printf(": seq=%ld ", seq);
+        if (error) {
+            out_text(stdout, error);
+            putchar(' ');
+        }
+        printf("time=%.3f ms\n", ms);
     }
     fflush(stdout);
 }

@@ -13,6 +13,7 @@
 #include "common/xmpp/jid.h"
 #include "common/xmpp/presence.h"
 #include "common/xmpp/roster.h"
+#include "common/xmpp/stanza.h"
 
 enum {
     O_SHOW = 1000,
@@ -266,7 +267,7 @@ static int on_presence(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     (void)conn;
     const char *from = xmpp_stanza_get_from(st);
     const char *type = xmpp_stanza_get_type(st);
-    if (!from || jid_check(from) || (c->me && !strcmp(from, c->me)))
+    if (!from || !stanza_from_ok(st) || (c->me && !strcmp(from, c->me)))
         return 1;
     if (!type) {
         table_put(&c->avail, from, st);

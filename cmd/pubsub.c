@@ -353,7 +353,8 @@ static int do_subscribe(void *tool, struct session *s)
                      sub ? xmpp_stanza_get_attribute(sub, "subid") : NULL);
         out_json(stdout, j);
     } else {
-        puts(state ? state : "subscribed");
+        out_text(stdout, state ? state : "subscribed");
+        putchar('\n');
     }
     xmpp_stanza_release(reply);
     return 0;
@@ -580,7 +581,8 @@ static int on_event(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     xmpp_stanza_t *ev =
         xmpp_stanza_get_child_by_name_and_ns(st, "event", NS_PUBSUB_EVENT);
     const char *from = xmpp_stanza_get_from(st);
-    if (!ev || !from || (p->service && !jid_matches(from, p->service)))
+    if (!ev || !from || !stanza_from_ok(st) ||
+        (p->service && !jid_matches(from, p->service)))
         return 1;
     bool printed_xml = false;
     for (xmpp_stanza_t *c = xmpp_stanza_get_children(ev); c;

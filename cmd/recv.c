@@ -56,7 +56,8 @@ static const struct tool_opt opts[] = {
 };
 
 static const char notes[] =
-    "Output: FROM<TAB>TYPE<TAB>BODY with \\ TAB LF escaped as \\\\ \\t \\n;\n"
+    "Output: FROM<TAB>TYPE<TAB>BODY, with \\ TAB LF CR as \\\\ \\t \\n \\r and\n"
+    "other controls as \\xHH or \\uHHHH (xmpp(1), TEXT OUTPUT);\n"
     "--json: from, to, type, id, thread, subject, body, delay; --xml: stanzas.\n";
 
 struct recv {
@@ -194,6 +195,8 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     (void)conn;
     if (r->s->status != SESSION_RUNNING)
         return 1; /* stopped: left unacked for the server to keep */
+    if (!stanza_from_ok(st))
+        return 1;
     const char *type = xmpp_stanza_get_type(st);
     if (!type)
         type = "normal"; /* RFC 6121 §5.2.2 */

@@ -224,7 +224,7 @@ static int on_request(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     struct roster_cmd *c = ud;
     (void)conn;
     const char *from = xmpp_stanza_get_from(st);
-    if (!from || jid_check(from) || strchr(from, '/'))
+    if (!from || !stanza_from_ok(st) || strchr(from, '/'))
         return 1;
     for (size_t i = 0; i < c->nrequests; i++)
         if (!strcmp(xmpp_stanza_get_from(c->requests[i]), from))

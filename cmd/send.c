@@ -558,10 +558,11 @@ static int send_once(struct send *sd)
     if (!sd->oom)
         sd->oom = routes_check(&sd->routes, sd->s, sd->to, sd->nto,
                                sd->s->creds.jid) != 0;
-    if ((rc = session_confirm(sd->s)))
+    rc = session_confirm(sd->s);
+    bool lost = rc == XE_CONNLOST || rc == XE_PROTOCOL; /* a stream error */
+    if (rc)
         fail(rc, "%s%s%lu of %lu message(s) not confirmed by the server",
-             rc == XE_CONNLOST ? session_tell_loss(sd->s) : "",
-             rc == XE_CONNLOST ? "; " : "",
+             lost ? session_tell_loss(sd->s) : "", lost ? "; " : "",
              last > sd->s->confirmed ? last - sd->s->confirmed : 0,
              last - first + 1);
     return finish(sd, rc ? rc : sd->oom ? XE_OSERR : 0);
@@ -771,7 +772,7 @@ static int send_lines(struct send *sd)
                                sd->s->creds.jid) != 0;
     rc = ended ? sd->s->status : session_confirm(sd->s);
     char cause[SESSION_WHY_MAX + 64] = "";
-    if (rc == XE_CONNLOST)
+    if (rc == XE_CONNLOST || rc == XE_PROTOCOL) /* lost, or a stream error */
         snprintf(cause, sizeof cause, "%s", session_tell_loss(sd->s));
     else if (rc == XE_TIMEOUT)
         snprintf(cause, sizeof cause,

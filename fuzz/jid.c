@@ -2,6 +2,7 @@
  * strings: what a user types after -j or as a recipient, and what a
  * server puts in from=. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +16,14 @@ static void check_valid(const char *jid)
     size_t len = strlen(jid), bare = jid_bare_len(jid), at;
     CHECK(len > 0 && bare > 0 && bare <= len);
     CHECK(utf8_check(jid, len, &at) == NULL);
-    for (size_t i = 0; i < len; i++)
-        CHECK((unsigned char)jid[i] >= 0x20 && jid[i] != 0x7F);
+    /* No control of any kind, and no space outside the resourcepart. */
+    for (size_t i = 0; i < len;) {
+        unsigned long cp;
+        size_t n = utf8_decode(jid + i, len - i, &cp);
+        CHECK(n && !utf8_is_control(cp));
+        CHECK(cp != ' ' || i > bare);
+        i += n;
+    }
     const char *atsign = memchr(jid, '@', bare);
     const char *dom = atsign ? atsign + 1 : jid;
     size_t dlen = (size_t)(jid + bare - dom);
@@ -24,6 +31,16 @@ static void check_valid(const char *jid)
     if (atsign)
         CHECK(atsign > jid && (size_t)(atsign - jid) <= 1023);
     CHECK(!memchr(dom, ' ', dlen) && !memchr(dom, '/', dlen));
+    /* IDNA2008: ASCII in a domain name is letters, digits, '-' and the
+     * dots between labels, which neither begin nor end with '-' (so a
+     * bare domain never reads as an option). */
+    for (size_t i = 0; dom[0] != '[' && i < dlen; i++) {
+        unsigned char c = (unsigned char)dom[i];
+        CHECK(c >= 0x80 || isalnum(c) || c == '-' || c == '.');
+        if (c == '-')
+            CHECK(i > 0 && dom[i - 1] != '.' && i + 1 < dlen &&
+                  dom[i + 1] != '.');
+    }
     if (dom[0] == '[') { /* RFC 7622 §3.2: an IPv6 address in brackets */
         char addr[64], buf[16];
         CHECK(dlen >= 2 && dlen - 2 < sizeof addr && dom[dlen - 1] == ']');

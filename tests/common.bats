@@ -201,7 +201,7 @@ print(s.getsockname()[1], flush=True); time.sleep(30)' >"$BATS_TEST_TMPDIR/port"
     assert_failure 76
     # Prosody adds "This server does not serve elsewhere.example"; ejabberd
     # gives the condition alone.
-    assert_output --regexp "^xmpp send: server closed the stream: host-unknown(: This server does not serve elsewhere\.example)?$"
+    assert_output --regexp "^xmpp send: the server closed the stream: host-unknown( \(This server does not serve elsewhere\.example\))?$"
 }
 
 @test "common: --direct-tls to a STARTTLS port exits 69 with OpenSSL's reason" {

@@ -94,6 +94,12 @@ slow() {
 # (ejabberd: "(User session not found)"): append to an error regexp.
 ERR_TEXT='( \([^)]*\))?'
 
+# Characters a terminal acts on, as UTF-8 bytes (what printf '\u...'
+# gives depends on the locale): U+009B CSI, a C1 control, and U+202E
+# RIGHT-TO-LEFT OVERRIDE, a bidirectional control.
+CSI=$'\xc2\x9b'
+RLO=$'\xe2\x80\xae'
+
 pass_of() {
     local var="XS_PASS_$1"
     printf '%s' "${!var}"

@@ -34,6 +34,39 @@ teardown() {
     assert_output --regexp '^alice@localhost/[^	]+	chat	a\\\\b\\tc\\nd$'
 }
 
+@test "recv: C1 and bidirectional controls in a body are escaped in text, exact in --json" {
+    # Legal XML characters: real servers deliver them as they are.
+    local body="red ${CSI}31m and ${RLO}txt.exe"
+    xmpp_as alice send --resource ctl "$(jid_of bob)" -m "$body"
+    run --separate-stderr xmpp_as bob recv -n 1 -t 10 -v
+    assert_success
+    assert_output 'alice@localhost/ctl	chat	red \u009b31m and \u202etxt.exe'
+    # The -v console escapes the same way: nothing raw reaches stderr.
+    [[ "$stderr" == *'<body>red \u009b31m and \u202etxt.exe</body>'* ]]
+    [[ "$stderr" != *"$CSI"* && "$stderr" != *"$RLO"* ]]
+    xmpp_as alice send "$(jid_of bob)" -m "$body"
+    run xmpp_as bob recv -n 1 -t 10 --json
+    assert_equal "$(jq -j .body <<<"$output")" "$body"
+    # jq decodes what jansson wrote: JSON keeps them as characters.
+    [[ "$output" == *"$CSI"* ]]
+}
+
+@test "recv: a second login with the same resource ends the first with 76, naming conflict" {
+    # RFC 6120 §4.9.3.3: both servers replace the older session. Not
+    # ridden out by --reconnect: it would throw out the newer one.
+    local opt rc
+    for opt in "" --reconnect; do
+        recv_bg bob "$BATS_TEST_TMPDIR/out" --resource twice $opt
+        run xmpp_as bob recv --resource twice -t "$(slow 1)"
+        rc=0
+        wait "$RECV_PID" || rc=$?
+        RECV_PID=
+        [ "$rc" -eq 76 ]
+        run grep -v -e '^SENT' -e '^RECV' -e '^\[' "$BATS_TEST_TMPDIR/out.err"
+        assert_output "xmpp recv: the server closed the stream: conflict (Replaced by new connection); another login took over this session (give each client its own --resource)"
+    done
+}
+
 @test "recv: output is flushed after every message" {
     recv_bg bob "$BATS_TEST_TMPDIR/out" -n 2 -t 20
     xmpp_as alice send "$(jid_of bob)" -m "first"
@@ -181,23 +214,44 @@ teardown() {
     done
 }
 
-@test "recv: a server that goes away ends it with 74" {
-    # a server of this test's own, as the file's is shared
-    local dir="$BATS_TEST_TMPDIR/other" port ca pass rc=0
-    "$SERVER" start "$dir" bob
-    port=$(. "$dir/env" && echo "$XS_PORT")
-    ca=$(. "$dir/env" && echo "$XS_CA")
-    pass=$(. "$dir/env" && echo "$XS_PASS_bob")
+# own_server_recv: bob's recv on a server of this test's own (the file's
+# is shared), until it has its presence back; OWN_DIR, RECV_PID.
+own_server_recv() {
+    OWN_DIR="$BATS_TEST_TMPDIR/other"
+    local port ca pass
+    "$SERVER" start "$OWN_DIR" bob
+    port=$(. "$OWN_DIR/env" && echo "$XS_PORT")
+    ca=$(. "$OWN_DIR/env" && echo "$XS_CA")
+    pass=$(. "$OWN_DIR/env" && echo "$XS_PASS_bob")
     XMPP_PASSWORD=$pass "$XMPP" recv -j "$(jid_of bob)" --server "127.0.0.1:$port" \
-        --ca-file "$ca" -v >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+        --ca-file "$ca" -v >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
     RECV_PID=$!
     wait_for "$BATS_TEST_TMPDIR/err" "RECV: <presence"
-    "$SERVER" stop "$dir"
+}
+
+@test "recv: a server that dies ends it with 74" {
+    local rc=0
+    own_server_recv
+    kill -9 "$(. "$OWN_DIR/env" && echo "$XS_PID")"
     wait "$RECV_PID" || rc=$?
     RECV_PID=
+    "$SERVER" stop "$OWN_DIR" 2>/dev/null || true
     [ "$rc" -eq 74 ]
     run grep -v -e '^SENT' -e '^RECV' -e '^\[' "$BATS_TEST_TMPDIR/err"
     assert_output --regexp '^xmpp recv: connection lost'
+}
+
+@test "recv: a server that shuts down ends it with 76, naming system-shutdown" {
+    local rc=0
+    own_server_recv
+    "$SERVER" stop "$OWN_DIR"
+    wait "$RECV_PID" || rc=$?
+    RECV_PID=
+    [ "$rc" -eq 76 ]
+    # RFC 6120 §4.9.3.20; Prosody says why ("Received SIGTERM"),
+    # ejabberd gives the condition alone.
+    run grep -v -e '^SENT' -e '^RECV' -e '^\[' "$BATS_TEST_TMPDIR/err"
+    assert_output --regexp '^xmpp recv: the server closed the stream: system-shutdown( \(Received SIGTERM\))?$'
 }
 
 @test "recv: it stops, with 0, when its reader goes away (recv | head -n 1)" {

@@ -243,6 +243,50 @@ print(m.get("{http://www.w3.org/XML/1998/namespace}lang"))' "$output"
     assert_output marker
 }
 
+@test "send: -- ends the options: '--muc=x' after it is a recipient, refused as an invalid JID (65)" {
+    run xmpp_as alice send -m "must not arrive" -- --muc=x
+    assert_failure 65
+    # RFC 7622 §3.2 (IDNA2008): '=' has no place in a domain name.
+    assert_output "xmpp send: --muc=x: invalid JID: forbidden character in domainpart"
+    # Without --, the same word is the option --muc (a room), and fails
+    # as one: the difference is what the bot loop in README.md relies on.
+    run xmpp_as alice send -m "must not arrive" --muc=x
+    assert_failure 65
+    assert_output --partial "invalid room JID"
+}
+
+@test "send: a JID holding a control, a bidirectional control or a label with a leading '-' exits 65" {
+    local jid
+    for jid in "bob${RLO}@localhost" "bob@localhost/a${CSI}31m" \
+        $'bob@localhost/\xe2\x81\xa6x' "bob@-localhost" "bob@local_host"; do
+        run xmpp_as alice send -m "must not arrive" -- "$jid"
+        assert_failure 65
+        assert_output --partial ": invalid JID: "
+    done
+    # The refused JID is shown escaped (xmpp(1), TEXT OUTPUT).
+    assert_output "xmpp send: bob@local_host: invalid JID: forbidden character in domainpart"
+    run xmpp_as alice send -m x -- "bob@localhost/a${CSI}31m"
+    assert_output 'xmpp send: bob@localhost/a\u009b31m: invalid JID: control character in resourcepart'
+}
+
+@test "send: the bot loop of README.md answers a sender whose address reads as an option" {
+    # --muc=x@component.localhost is a valid JID (a component address):
+    # a bot that passed it without -- would send to a room instead.
+    COMPONENT=--muc=x@component.localhost run xmpp_component send "$(jid_of bob)" -m '!uptime'
+    assert_success
+    xmpp_component recv -n 1 -t 20 -v >"$BATS_TEST_TMPDIR/comp" 2>"$BATS_TEST_TMPDIR/comp.err" 3>&- &
+    local comp=$!
+    wait_for "$BATS_TEST_TMPDIR/comp.err" "RECV: <handshake"
+    xmpp_as bob recv -n 1 -t 10 --json |
+        jq --unbuffered -r 'select(.body | startswith("!uptime")) | .from' |
+        while read -r who; do
+            xmpp_as bob send -m "up" -- "$who"
+        done
+    wait "$comp"
+    run cat "$BATS_TEST_TMPDIR/comp"
+    assert_output --regexp "^bob@localhost/[^	]+	chat	up$"
+}
+
 @test "send: invalid UTF-8 exits 65 and sends nothing" {
     run xmpp_as alice send "$(jid_of bob)" < <(printf 'caf\xe9\n')
     assert_failure 65

@@ -32,6 +32,24 @@ teardown_file() { server_down; }
     assert_output --regexp "^xmpp version: nobody@localhost/gone: cancel/service-unavailable$ERR_TEXT$"
 }
 
+@test "version: a peer's error text reaches stderr as one escaped line" {
+    # bob answers by hand (xmpp shell), with a text that tries to forge a
+    # second line and to recolour and reorder the terminal.
+    shell_bg bob "$BATS_TEST_TMPDIR/bob" --resource sh
+    xmpp_as alice version bob@localhost/sh -t "$(slow 10)" \
+        >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+    local v=$! rc=0 id from
+    wait_for "$BATS_TEST_TMPDIR/bob" '<iq [^>]*type="get"'
+    id=$(grep -o '<iq [^>]*type="get"[^>]*>' "$BATS_TEST_TMPDIR/bob" | grep -o ' id="[^"]*"' | cut -d'"' -f2)
+    from=$(grep -o '<iq [^>]*type="get"[^>]*>' "$BATS_TEST_TMPDIR/bob" | grep -o ' from="[^"]*"' | cut -d'"' -f2)
+    shell_in "<iq type='error' id='$id' to='$from'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>gone&#10;xmpp version: ok ${CSI}32m${RLO}</text></error></iq>"
+    wait "$v" || rc=$?
+    shell_stop
+    [ "$rc" -eq 1 ]
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output 'xmpp version: bob@localhost/sh: cancel/item-not-found (gone\nxmpp version: ok \u009b32m\u202e)'
+}
+
 @test "version: an invalid JID exits 65, two JIDs 64" {
     run xmpp_as alice version 'a@'
     assert_failure 65

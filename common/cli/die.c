@@ -2,24 +2,43 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/io/escape.h"
 
 #include "common/cli/exitcode.h"
 
 const char *progname = "xmpp";
 int quiet;
 
-static void vline(const char *fmt, va_list ap)
+/* Messages carry what servers and peers said (error texts, addresses):
+ * escaped like text output, so that each is one line and nothing in it
+ * reaches the terminal as a control. */
+static void vline(const char *prefix, const char *fmt, va_list ap)
 {
-    fprintf(stderr, "%s: ", progname);
-    vfprintf(stderr, fmt, ap);
+    char buf[512], *msg = buf;
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    if (n >= (int)sizeof buf && (msg = malloc((size_t)n + 1)))
+        vsnprintf(msg, (size_t)n + 1, fmt, again);
+    va_end(again);
+    if (!msg) /* out of memory: the message, cut short */
+        msg = buf;
+    if (prefix)
+        fprintf(stderr, "%s: ", prefix);
+    escape_text(stderr, msg, n < 0 ? 0 : strlen(msg));
     fputc('\n', stderr);
+    if (msg != buf)
+        free(msg);
 }
 
 int fail(int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vline(fmt, ap);
+    vline(progname, fmt, ap);
     va_end(ap);
     return status;
 }
@@ -36,6 +55,14 @@ void warnx(const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vline(fmt, ap);
+    vline(progname, fmt, ap);
+    va_end(ap);
+}
+
+void trace(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vline(NULL, fmt, ap);
     va_end(ap);
 }

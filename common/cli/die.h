@@ -6,7 +6,9 @@
 extern const char *progname;
 
 /* Print "xmpp TOOL: fmt..." on stderr and return status, so that a
- * caller can write `return fail(XE_DATA, "...")`. */
+ * caller can write `return fail(XE_DATA, "...")`. The message is
+ * escaped as text output is (common/io/escape.h): one line, whatever
+ * the server's words in it hold. */
 int fail(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -16,6 +18,10 @@ int fail_oom(const char *what);
 
 /* A warning: the same line, no status. Silent under --quiet. */
 void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A line of the -v console on stderr, without the prefix, escaped the
+ * same way. */
+void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Set by --quiet: suppresses warnx and informational lines. */
 extern int quiet;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/io/escape.h"
 #include "common/io/utf8.h"
 #include "common/io/xmljson.h"
 
@@ -12,17 +13,8 @@
 
 void out_text(FILE *f, const char *s)
 {
-    if (!s)
-        return;
-    for (; *s; s++) {
-        switch (*s) {
-        case '\\': fputs("\\\\", f); break;
-        case '\t': fputs("\\t", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        default: putc(*s, f);
-        }
-    }
+    if (s)
+        escape_text(f, s, strlen(s));
 }
 
 void print_fields(FILE *f, int n, const char *const *fields)
@@ -67,10 +59,15 @@ void out_json_set(json_t *obj, const char *key, const char *val)
         json_object_set_new(obj, key, out_json_str(val));
 }
 
-/* XML escaping for text (attr = 0) or attribute values (attr = 1). */
+/* XML escaping for text (attr = 0) or attribute values (attr = 1).
+ * What utf8_is_control() names goes out as a character reference: the
+ * same XML to a parser, nothing a terminal acts on (DEL, C1 and
+ * bidirectional controls are legal XML characters). */
 static void xml_escaped(FILE *f, const char *s, int attr)
 {
     for (; *s; s++) {
+        unsigned long cp;
+        size_t n;
         switch (*s) {
         case '&': fputs("&amp;", f); break;
         case '<': fputs("&lt;", f); break;
@@ -79,7 +76,14 @@ static void xml_escaped(FILE *f, const char *s, int attr)
         case '\r': fputs("&#13;", f); break;
         case '"': fputs(attr ? "&quot;" : "\"", f); break;
         case '\t': fputs(attr ? "&#9;" : "\t", f); break;
-        default: putc(*s, f);
+        default:
+            n = utf8_decode(s, 4, &cp);
+            if (n && cp >= 0x7F && utf8_is_control(cp)) {
+                fprintf(f, "&#x%lx;", cp);
+                s += n - 1;
+            } else {
+                putc(*s, f);
+            }
         }
     }
 }

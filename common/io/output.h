@@ -8,8 +8,9 @@
 
 #include "common/cli/options.h"
 
-/* A text field with \ TAB LF CR written as \\ \t \n \r, so that one
- * record is always one line. NULL writes nothing. */
+/* A text field, escaped (escape.h: \\ \t \n \r, \xHH, \uHHHH), so that one
+ * record is always one line and safe on a terminal. NULL writes
+ * nothing. */
 void out_text(FILE *f, const char *s);
 
 /* Print n fields separated by tabs, each escaped (out_text; NULL is

@@ -102,3 +102,12 @@ char *utf8_repair(const char *s, size_t len, size_t *outlen)
 {
     return replace_bad(s, len, outlen, false);
 }
+
+bool utf8_is_control(unsigned long cp)
+{
+    if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+        return true;
+    return cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+           (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
+           cp == 0x2028 || cp == 0x2029;
+}

@@ -4,6 +4,7 @@
 #ifndef XMPP_UTF8_H
 #define XMPP_UTF8_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Decode the UTF-8 sequence at s (n bytes available; a NUL-terminated
@@ -24,5 +25,13 @@ char *utf8_sanitize(const char *s, size_t len, size_t *outlen);
 /* The same, replacing only invalid sequences: for JSON, which can carry
  * any character (escaped) but must be UTF-8. */
 char *utf8_repair(const char *s, size_t len, size_t *outlen);
+
+/* Is cp a character that acts on a terminal or on the text around it
+ * instead of showing: a C0 or C1 control, DEL, a bidirectional control
+ * (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069) or the line
+ * and paragraph separators U+2028, U+2029? None of them may appear in
+ * a JID (RFC 7622 §3: PRECIS, RFC 8264 §9: Controls and
+ * IgnorableProperties are disallowed, and so are Zl and Zp). */
+bool utf8_is_control(unsigned long cp);
 
 #endif

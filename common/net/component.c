@@ -20,26 +20,15 @@ static int on_handshake(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     return 0;
 }
 
-/* The library handles stream errors only on streams it negotiated. */
+/* The library handles stream errors only on streams it negotiated:
+ * keep it for the connection handler, as the library does a client's. */
 static int on_stream_error(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
-    struct session *s = ud;
-    struct session_state *p = s->priv;
+    struct session_state *p = ((struct session *)ud)->priv;
     (void)conn;
-    xmpp_stanza_t *c = xmpp_stanza_get_children(st);
-    while (c &&
-           (xmpp_stanza_is_text(c) || !strcmp(xmpp_stanza_get_name(c), "text")))
-        c = xmpp_stanza_get_next(c);
-    const char *cond = c ? xmpp_stanza_get_name(c) : "undefined-condition";
-    if (p->ready) {
-        snprintf(p->why, sizeof p->why, "%s", cond);
-        return 1;
-    }
-    p->auth_hint = !strcmp(cond, "not-authorized") ? XE_AUTH : XE_PROTOCOL;
-    snprintf(p->why, sizeof p->why, "server closed the stream: %s%s", cond,
-             !strcmp(cond, "host-unknown")
-                 ? " (is the component configured on the server?)"
-                 : "");
+    if (p->stream_error)
+        xmpp_stanza_release(p->stream_error);
+    p->stream_error = xmpp_stanza_clone(st);
     return 1;
 }
 

@@ -51,19 +51,89 @@ int report(struct session *s, int status, const char *fmt, ...)
     return quiet ? status : fail(status, "%s", msg);
 }
 
-int classify_failure(struct session *s, int error, xmpp_stream_error_t *se)
+#define NS_STREAMS_IETF "urn:ietf:params:xml:ns:xmpp-streams"
+
+/* RFC 6120 §4.9.2: the defined condition is the child in the streams
+ * namespace that is not <text/> (the server's words, optional). */
+static xmpp_stanza_t *stream_error_condition(xmpp_stanza_t *err)
+{
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(err); c;
+         c = xmpp_stanza_get_next(c)) {
+        const char *ns = xmpp_stanza_get_ns(c);
+        if (xmpp_stanza_is_tag(c) && ns && !strcmp(ns, NS_STREAMS_IETF) &&
+            strcmp(xmpp_stanza_get_name(c), "text"))
+            return c;
+    }
+    return NULL;
+}
+
+/* RFC 6120 §4.9.3: after these, connecting again can work: the server
+ * is going down or restarting (system-shutdown), wants a new stream
+ * (reset), dropped an idle one (connection-timeout) or is short of
+ * resources. After the others it would fail the same way again, or
+ * (conflict) throw out the session that replaced ours. */
+static bool stream_error_transient(const char *cond)
+{
+    static const char *const transient[] = {"system-shutdown", "reset",
+                                            "connection-timeout",
+                                            "resource-constraint", NULL};
+    for (int i = 0; transient[i]; i++)
+        if (!strcmp(cond, transient[i]))
+            return true;
+    return false;
+}
+
+/* What to do about a condition, where there is something to say. */
+static void stream_error_hint(struct session *s, const char *cond,
+                              xmpp_stanza_t *el, char *buf, size_t n)
+{
+    char *host = el ? xmpp_stanza_get_text(el) : NULL;
+    *buf = '\0';
+    if (!strcmp(cond, "conflict"))
+        snprintf(buf, n,
+                 "; another login took over this session (give "
+                 "each client its own --resource)");
+    else if (!strcmp(cond, "host-unknown") && s->creds.component)
+        snprintf(buf, n, "; is the component configured on the server?");
+    else if (!strcmp(cond, "see-other-host") && host) /* §4.9.3.19 */
+        snprintf(buf, n, "; connect to %s instead (--server)", host);
+    if (host)
+        xmpp_free(s->ctx, host);
+}
+
+/* RFC 6120 §4.9: the server ended the stream with an error. One line
+ * naming the condition and the server's text; 74 (connection lost) for
+ * a transient condition when the tool reconnects, else 76. */
+int report_stream_error(struct session *s, xmpp_stanza_t *err)
+{
+    xmpp_stanza_t *el = stream_error_condition(err);
+    const char *cond = el ? xmpp_stanza_get_name(el) : "undefined-condition";
+    xmpp_stanza_t *t =
+        xmpp_stanza_get_child_by_name_and_ns(err, "text", NS_STREAMS_IETF);
+    char *text = t ? xmpp_stanza_get_text(t) : NULL;
+    char hint[200];
+    stream_error_hint(s, cond, el, hint, sizeof hint);
+    int status = XE_PROTOCOL;
+    if (s->priv->ready && s->opt->reconnect && stream_error_transient(cond))
+        status = XE_CONNLOST;
+    bool said = text && *text;
+    status = report(s, status, "the server closed the stream: %s%s%s%s%s", cond,
+                    said ? " (" : "", said ? text : "", said ? ")" : "", hint);
+    if (text)
+        xmpp_free(s->ctx, text);
+    return status;
+}
+
+int classify_failure(struct session *s, int error, xmpp_stanza_t *stream_error)
 {
     struct session_state *p = s->priv;
-    if (se) {
-        const char *cond =
-            se->stanza
-                ? xmpp_stanza_get_name(xmpp_stanza_get_children(se->stanza))
-                : NULL;
-        int st = se->type == XMPP_SE_NOT_AUTHORIZED ? XE_AUTH : XE_PROTOCOL;
-        return report(s, st, "server closed the stream: %s%s%s",
-                      cond ? cond : "stream error", se->text ? ": " : "",
-                      se->text ? se->text : "");
-    }
+    xmpp_stanza_t *el =
+        stream_error ? stream_error_condition(stream_error) : NULL;
+    /* A component's handshake is refused with a stream error. */
+    if (el && !strcmp(xmpp_stanza_get_name(el), "not-authorized"))
+        p->auth_hint = XE_AUTH;
+    else if (stream_error)
+        return report_stream_error(s, stream_error);
     if (p->auth_hint == XE_AUTH && strstr(p->why, "certificate"))
         return report(s, XE_AUTH, "%s", p->why);
     if (p->auth_hint == XE_AUTH && strstr(p->why, "TLS is not supported"))

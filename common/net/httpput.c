@@ -381,9 +381,9 @@ int http_put(struct session *s, const struct http_put *req)
         if (t.bar_drawn)
             draw_bar(&t, t.sent, true);
         if (s->opt->verbose) /* the console's view of the HTTP side */
-            fprintf(stderr, "HTTP: PUT %s (%lld bytes, %s): %s\n", req->url,
-                    req->size, req->content_type,
-                    t.status[0] ? t.status : curl_easy_strerror(res));
+            trace("HTTP: PUT %s (%lld bytes, %s): %s", req->url, req->size,
+                  req->content_type,
+                  t.status[0] ? t.status : curl_easy_strerror(res));
         rc = report(&t, res, status, code);
         curl_easy_cleanup(h);
     }

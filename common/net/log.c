@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cli/die.h"
 #include "common/cli/exitcode.h"
 
 /* Elements whose text is a credential: SASL (RFC 6120 §6.4), the
@@ -27,7 +28,7 @@ static size_t secret_tag(const char *p)
     return 0;
 }
 
-static void print_redacted(const char *msg, const char *secret)
+static void write_redacted(FILE *f, const char *msg, const char *secret)
 {
     size_t slen = secret ? strlen(secret) : 0;
     const char *p = msg;
@@ -37,24 +38,41 @@ static void print_redacted(const char *msg, const char *secret)
             const char *gt = strchr(p, '>');
             if (!gt)
                 break;
-            fwrite(p, 1, (size_t)(gt - p + 1), stderr);
+            fwrite(p, 1, (size_t)(gt - p + 1), f);
             p = gt + 1;
             if (gt[-1] == '/')
                 continue;
             const char *close = strstr(p, "</");
             if (close > p)
-                fputs("[redacted]", stderr);
+                fputs("[redacted]", f);
             p = close ? close : p + strlen(p);
             continue;
         }
         if (slen && !strncmp(p, secret, slen)) {
-            fputs("[redacted]", stderr);
+            fputs("[redacted]", f);
             p += slen;
             continue;
         }
-        putc(*p++, stderr);
+        putc(*p++, f);
     }
-    putc('\n', stderr);
+}
+
+/* One line of the console: what the server sent is escaped like any
+ * stderr line (die.h). */
+static void print_redacted(const char *area, const char *msg,
+                           const char *secret)
+{
+    char *line = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&line, &len);
+    if (!f)
+        return;
+    if (area)
+        fprintf(f, "[%s] ", area);
+    write_redacted(f, msg, secret);
+    if (fclose(f) == 0)
+        trace("%s", line);
+    free(line);
 }
 
 /* XEP-0114 §3: the handshake hashes the id of the server's stream
@@ -124,9 +142,6 @@ void on_log(void *ud, xmpp_log_level_t level, const char *area, const char *msg)
         p->received++;
     int v = s->opt->verbose;
     int console = !strncmp(msg, "SENT: ", 6) || !strncmp(msg, "RECV: ", 6);
-    if (v >= 2 || (v == 1 && console) || (v == 1 && level >= XMPP_LEVEL_WARN)) {
-        if (!console)
-            fprintf(stderr, "[%s] ", area);
-        print_redacted(msg, s->creds.password);
-    }
+    if (v >= 2 || (v == 1 && console) || (v == 1 && level >= XMPP_LEVEL_WARN))
+        print_redacted(console ? NULL : area, msg, s->creds.password);
 }

@@ -73,6 +73,9 @@ int session_reconnect(struct session *s)
         s->status = SESSION_RUNNING;
         p->ready = s->resumed = false;
         p->auth_hint = p->sock_error = 0;
+        if (p->stream_error) /* a component's, from the last connection */
+            xmpp_stanza_release(p->stream_error);
+        p->stream_error = NULL;
         p->stage = AT_CONNECTING;
         int err = s->creds.host ? reachable(s) : 0;
         if (err) {

@@ -88,13 +88,13 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
     }
     if (s->status != SESSION_RUNNING)
         return;
+    xmpp_stanza_t *err = se ? se->stanza : s->priv->stream_error;
     if (s->priv->closing)
         s->status = XE_OK;
     else if (!s->priv->ready)
-        s->status = classify_failure(s, error, se);
-    else if (se)
-        s->status = report(s, XE_CONNLOST, "connection lost: stream error%s%s",
-                           se->text ? ": " : "", se->text ? se->text : "");
+        s->status = classify_failure(s, error, err);
+    else if (err)
+        s->status = report_stream_error(s, err);
     else
         s->status =
             report(s, XE_CONNLOST, "connection lost: %s", lost_reason(error));
@@ -189,7 +189,8 @@ int session_close(struct session *s, int status)
     if (!s->priv) /* session_open() ran out of memory */
         return status;
     /* A loss the tool meant to report but did not reach: one line. */
-    if (s->priv->loss_untold && status == XE_CONNLOST)
+    if (s->priv->loss_untold &&
+        (status == XE_CONNLOST || status == XE_PROTOCOL))
         fail(status, "%s", s->priv->why);
     s->priv->loss_untold = false;
     /* Before the session is up there is nothing to say goodbye to, and
@@ -215,6 +216,8 @@ int session_close(struct session *s, int status)
             xmpp_run_once(s->ctx, 50);
         }
     }
+    if (s->priv->stream_error)
+        xmpp_stanza_release(s->priv->stream_error);
     if (s->conn)
         xmpp_conn_release(s->conn);
     if (s->ctx) {

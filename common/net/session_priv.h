@@ -32,12 +32,14 @@ struct session_state {
         AT_STREAM,
         AT_SASL,
         AT_BIND
-    } stage;                   /* from the log */
-    int auth_hint;             /* what the library's log said went wrong */
-    char why[SESSION_WHY_MAX]; /* its words, or the certificate error */
-    char tls_reason[160];      /* OpenSSL's last error, from the log */
-    char confirm_to[1024];     /* a component's confirming pings go here */
-    char stream_id[128];       /* XEP-0114: the server's, for the handshake */
+    } stage;                     /* from the log */
+    int auth_hint;               /* what the library's log said went wrong */
+    char why[SESSION_WHY_MAX];   /* its words, or the certificate error */
+    char tls_reason[160];        /* OpenSSL's last error, from the log */
+    char confirm_to[1024];       /* a component's confirming pings go here */
+    char stream_id[128];         /* XEP-0114: the server's, for the handshake */
+    xmpp_stanza_t *stream_error; /* a component's (the library keeps a
+                                  * client's): for the connection handler */
 };
 
 /* session.c */
@@ -79,8 +81,11 @@ void describe_server(struct session *s, char *buf, size_t n);
 /* Say why the connection failed, or keep it in why; returns status. */
 int report(struct session *s, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Status and message for a connection that failed before the session. */
-int classify_failure(struct session *s, int error, xmpp_stream_error_t *se);
+/* Status and message for a connection that failed before the session;
+ * stream_error: the <stream:error/> the server ended it with, if any. */
+int classify_failure(struct session *s, int error, xmpp_stanza_t *stream_error);
+/* Status and message for a <stream:error/> from the server. */
+int report_stream_error(struct session *s, xmpp_stanza_t *err);
 /* Words for the error the library gave with a lost connection. */
 const char *lost_reason(int error);
 

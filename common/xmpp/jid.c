@@ -1,6 +1,7 @@
 #include "common/xmpp/jid.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
@@ -11,6 +12,22 @@
 
 /* RFC 7622 §3.3.1: these may not appear in a localpart. */
 static const char local_forbidden[] = "\"&'/:<>@";
+
+/* RFC 7622 §3.2-3.4 with PRECIS (RFC 8264 §9): no part holds a
+ * control (C0, DEL, C1), a bidirectional control or a line or paragraph
+ * separator (utf8_is_control); so none can reach a terminal or split a
+ * line through a JID. */
+static bool has_control(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned long cp;
+        size_t len = utf8_decode(p + i, n - i, &cp);
+        if (len && utf8_is_control(cp))
+            return true;
+        i += len ? len : 1;
+    }
+    return false;
+}
 
 static const char *check_part(const char *p, size_t n, const char *name,
                               const char *forbidden)
@@ -27,17 +44,15 @@ static const char *check_part(const char *p, size_t n, const char *name,
         strcat(why, " longer than 1023 bytes");
         return why;
     }
-    if (utf8_check(p, n, &at))
-        return "invalid UTF-8";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c <= 0x20 || c == 0x7F || (forbidden && strchr(forbidden, c))) {
-            strcpy(why, "forbidden character in ");
-            strcat(why, name);
-            return why;
-        }
+    bool bad = has_control(p, n);
+    for (size_t i = 0; !bad && i < n; i++)
+        bad = p[i] == ' ' || (forbidden && strchr(forbidden, p[i]));
+    if (bad) {
+        strcpy(why, "forbidden character in ");
+        strcat(why, name);
+        return why;
     }
-    return NULL;
+    return utf8_check(p, n, &at);
 }
 
 /* "[" IPv6address "]" */
@@ -52,6 +67,31 @@ static int ipv6_literal(const char *d, size_t n)
     return inet_pton(AF_INET6, addr, bin) == 1;
 }
 
+/* IDNA2008 (RFC 5891 §4.2.3, RFC 5892): the ASCII in a domain name is
+ * letters, digits and hyphens, and no label begins or ends with a
+ * hyphen. Non-ASCII labels are taken as they are (no IDNA tables here). */
+static bool ldh(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '-';
+}
+
+static const char *check_labels(const char *d, size_t n)
+{
+    for (size_t i = 0, start = 0; i <= n; i++) {
+        if (i == n || d[i] == '.') {
+            if (i == start)
+                return "empty label in domainpart";
+            if (d[start] == '-' || d[i - 1] == '-')
+                return "a label of the domainpart begins or ends with '-'";
+            start = i + 1;
+        } else if ((unsigned char)d[i] < 0x80 && !ldh(d[i])) {
+            return "forbidden character in domainpart";
+        }
+    }
+    return NULL;
+}
+
 static const char *check_domain(const char *d, size_t n)
 {
     const char *why = check_part(d, n, "domainpart", "@/");
@@ -59,9 +99,7 @@ static const char *check_domain(const char *d, size_t n)
         return why;
     if (d[0] == '[') /* IP-literal, RFC 7622 §3.2 (RFC 3986 §3.2.2) */
         return ipv6_literal(d, n) ? NULL : "invalid IPv6 address";
-    if (d[0] == '.' || d[n - 1] == '.' || memmem(d, n, "..", 2))
-        return "empty label in domainpart";
-    return NULL;
+    return check_labels(d, n);
 }
 
 const char *jid_check(const char *jid)
@@ -85,12 +123,9 @@ const char *jid_check(const char *jid)
         return "empty resourcepart";
     if (n > PART_MAX)
         return "resourcepart longer than 1023 bytes";
-    if (utf8_check(res, n, &bad))
-        return "invalid UTF-8";
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)res[i] < 0x20 || res[i] == 0x7F)
-            return "control character in resourcepart";
-    return NULL;
+    if (has_control(res, n))
+        return "control character in resourcepart";
+    return utf8_check(res, n, &bad);
 }
 
 size_t jid_bare_len(const char *jid)

@@ -219,7 +219,7 @@ static int on_presence(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     (void)conn;
     const char *from = xmpp_stanza_get_from(st);
     struct muc_room *r = muc_room_of(m, from);
-    if (!r)
+    if (!r || !stanza_from_ok(st))
         return 1;
     const char *type = xmpp_stanza_get_type(st);
     if (type && !strcmp(type, "error")) {

@@ -96,7 +96,9 @@ void presence_print(FILE *f, enum output_format fmt, xmpp_stanza_t *st)
         out_json(f, j);
     } else {
         out_text(f, jid);
-        fprintf(f, "\t%s\t", state);
+        putc('\t', f);
+        out_text(f, state); /* the type of a presence is the sender's */
+        putc('\t', f);
         if (available)
             fprintf(f, "%ld", priority);
         putc('\t', f);

@@ -2,6 +2,9 @@
 
 #include <string.h>
 
+#include "common/cli/die.h"
+#include "common/xmpp/jid.h"
+
 xmpp_stanza_t *stanza_text_child(xmpp_ctx_t *ctx, const char *name,
                                  const char *text)
 {
@@ -69,4 +72,15 @@ const char *stanza_error_condition(xmpp_stanza_t *st)
             return name;
     }
     return "";
+}
+
+bool stanza_from_ok(xmpp_stanza_t *st)
+{
+    const char *from = xmpp_stanza_get_from(st);
+    const char *why = from ? jid_check(from) : NULL;
+    if (!why)
+        return true;
+    warnx("ignored a <%s> whose from is not a JID (%s): %s",
+          xmpp_stanza_get_name(st), why, from);
+    return false;
 }

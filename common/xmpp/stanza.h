@@ -2,6 +2,7 @@
 #ifndef XMPP_STANZA_H
 #define XMPP_STANZA_H
 
+#include <stdbool.h>
 #include <strophe.h>
 
 /* <name>text</name>, new; the caller owns the reference. */
@@ -36,5 +37,13 @@ xmpp_stanza_t *stanza_new_el(xmpp_ctx_t *ctx, const char *name, const char *ns);
  * by parent). */
 xmpp_stanza_t *stanza_add_el(xmpp_stanza_t *parent, const char *name,
                              const char *ns);
+
+/* Is the stanza's 'from' a valid JID (RFC 7622), or absent (RFC 6120
+ * §8.1.2.1: then it is from our own account)? Servers stamp and check
+ * it (Prosody and ejabberd refuse an invalid one from a component), so
+ * one that is not a JID comes from a broken or hostile server: say so
+ * on stderr (one line, escaped) and return false, and the caller drops
+ * the stanza, so that nothing prints it as if someone sent it. */
+bool stanza_from_ok(xmpp_stanza_t *st);
 
 #endif
