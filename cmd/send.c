@@ -465,10 +465,11 @@ static int send_once(struct send *sd)
         last = send_body(sd, sd->body, NULL);
     for (int i = 0; i < sd->nfiles; i++)
         last = send_body(sd, sd->files[i].url, sd->files[i].url);
-    if ((rc = session_confirm(sd->s)))
+    rc = session_confirm(sd->s);
+    bool lost = rc == XE_CONNLOST || rc == XE_PROTOCOL;
+    if (rc)
         fail(rc, "%s%s%lu of %lu message(s) not confirmed by the server",
-             rc == XE_CONNLOST ? session_tell_loss(sd->s) : "",
-             rc == XE_CONNLOST ? "; " : "",
+             lost ? session_tell_loss(sd->s) : "", lost ? "; " : "",
              last > sd->s->confirmed ? last - sd->s->confirmed : 0,
              last - first + 1);
     return finish(sd, rc);
@@ -670,7 +671,7 @@ static int send_lines(struct send *sd)
     bool ended = sd->s->status != SESSION_RUNNING;
     rc = ended ? sd->s->status : session_confirm(sd->s);
     char cause[SESSION_WHY_MAX + 64] = "";
-    if (rc == XE_CONNLOST)
+    if (rc == XE_CONNLOST || rc == XE_PROTOCOL)
         snprintf(cause, sizeof cause, "%s", session_tell_loss(sd->s));
     else if (rc == XE_TIMEOUT)
         snprintf(cause, sizeof cause,
