@@ -8,6 +8,8 @@
  *    (text runs joined), up to the fault: the checks never
  *    change an event, only stop them; with no fault, all of them, and
  *    malformed XML is a fault whenever expat finds it so;
+ *  - expat renewed between stanzas (here after a few bytes, in the binary
+ *    after 256 KiB) goes on as if it had not been;
  *  - after a reset (a new stream), the same bytes give the same events.
  * (Expat itself finds some errors sooner or later depending on where its
  * input is cut: the reference is fed the same pieces.)
@@ -218,7 +220,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2)
         return 0;
     static const unsigned long maxes[] = {1024, 4096, 1UL << 20};
-    struct xmlstream_limits limits = {maxes[data[0] % 3], data[0] & 4};
+    /* Renewing expat every few bytes: at nearly every stanza's end. */
+    struct xmlstream_limits limits = {maxes[data[0] % 3], data[0] & 4,
+                                      1 + (data[0] >> 3)};
     max_bytes = limits.max_bytes;
     unsigned seed = data[1];
     const char *s = (const char *)data + 2;

@@ -187,6 +187,16 @@ OPERATOR='; connection closed: report it to the server'"'"'s operator$'
     assert_equal "$(jq -r '.body | length' <<<"$output")" 1000000
 }
 
+@test "hostile: recv reads on across the renewal of its parser (new names, 350 KiB)" {
+    # Expat keeps every name it meets until reset, so the checks renew it
+    # between stanzas every 256 KiB (bounding what a server can make it
+    # keep); the stream goes on as if nothing happened.
+    hostile names 300
+    run against recv -n 1 -t "$(slow 10)"
+    assert_success
+    assert_output $'mallory@localhost/x\tchat\tafter the names'
+}
+
 @test "hostile: send meets malformed XML: 76, one line with the cause and what is unconfirmed" {
     hostile ping
     run --separate-stderr against send bob@localhost -m hi -t "$(slow 6)"

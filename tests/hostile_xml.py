@@ -22,6 +22,8 @@ CONDITION". CASE:
     big ARG        a message with a body of ARG bytes (streamed, never
                    built whole), then a small one
     lines ARG      a message with a body of ARG newlines
+    names ARG      ARG elements with 100 attributes each, all names new,
+                   then a message
     announce ARG   XEP-0478: announce ARG bytes as the limit, then a
                    message of 2 MiB and one of ARG + 1 MiB
     deep ARG       a message nested ARG elements deep
@@ -139,6 +141,14 @@ async def attack(c, case, arg):
     elif case == "big":
         await big(c, int(arg))
         await c.send(message("after the big one"))
+    elif case == "names":
+        # Names expat keeps for the rest of the stream unless renewed:
+        # 100 new attribute names a stanza.
+        for i in range(int(arg)):
+            attrs = "".join(f" a{i}x{j}=''" for j in range(100))
+            c.writer.write(f"<junk{i}{attrs}/>".encode())
+        await c.writer.drain()
+        await c.send(message("after the names"))
     elif case == "lines":
         await c.send(message("\n" * int(arg)))
     elif case == "announce":

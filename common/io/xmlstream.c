@@ -14,6 +14,13 @@
  * than kept for the next one, when it grew past this. */
 #define RUN_KEEP (64UL << 10)
 
+/* Expat keeps every element, attribute and prefix name it meets until it
+ * is reset: over a long stream, a server that names each stanza's
+ * elements anew grows it without end (about 130 bytes a name). So at the
+ * first stanza's end after this many bytes, the parser is reset and
+ * primed with the stream's namespace declarations (renew). */
+#define RENEW_BYTES (256UL << 10)
+
 struct xmlstream {
     XML_Parser p;
     const struct xmlstream_limits *limits;
@@ -26,8 +33,16 @@ struct xmlstream {
      * open ancestors: the stream's root is 0, a stanza 1. */
     int depth;                                  /* open elements */
     unsigned children[XMLSTREAM_MAX_DEPTH + 1]; /* of the open ones */
-    long long fed;  /* bytes given to expat since the stream began */
-    long long mark; /* where the top-level element being read began */
+    /* Positions in the stream (its bytes since it began). */
+    long long fed;     /* the end of what expat was given */
+    long long mark;    /* where the top-level element being read began */
+    long long base;    /* where expat's byte 0 is (before its priming) */
+    long long renewed; /* where expat was last renewed */
+    long long cut;     /* where a stanza's end suspended expat; -1: none */
+    char *prime; /* "<stream:stream xmlns='...' ...>", the root's start tag
+                  * with only its declarations; NULL: no renewing */
+    size_t prime_len;
+    bool priming; /* expat is reading prime: nothing is passed on */
     struct utf8_stream utf8;
     char *run; /* text not handed on yet */
     size_t run_len, run_cap;
@@ -59,7 +74,8 @@ static void stop_expat(struct xmlstream *x)
     else
         stop(x, XMLSTREAM_MALFORMED,
              "malformed XML (%s after %lld bytes of the stream)",
-             XML_ErrorString(e), (long long)XML_GetCurrentByteIndex(x->p));
+             XML_ErrorString(e),
+             x->base + (long long)XML_GetCurrentByteIndex(x->p));
 }
 
 /* RFC 6120 §11.1: none of these may appear in an XMPP stream. Entity
@@ -93,7 +109,7 @@ static void on_pi(void *ud, const XML_Char *target, const XML_Char *data)
 /* Where the event being reported ends, in bytes of the stream. */
 static long long event_end(const struct xmlstream *x)
 {
-    return (long long)XML_GetCurrentByteIndex(x->p) +
+    return x->base + (long long)XML_GetCurrentByteIndex(x->p) +
            XML_GetCurrentByteCount(x->p);
 }
 
@@ -150,6 +166,81 @@ static void announce_end(struct xmlstream *x, int level)
         v = v * 10 + (unsigned long)(x->run[i] - '0');
     }
     x->announced = v;
+}
+
+/* What a character of a namespace name is written as in prime: in an
+ * attribute value, whitespace would be read back as a space. */
+static const char *prime_escape(char c)
+{
+    switch (c) {
+    case '&': return "&amp;";
+    case '<': return "&lt;";
+    case '\'': return "&apos;";
+    case '\t': return "&#9;";
+    case '\n': return "&#10;";
+    case '\r': return "&#13;";
+    default: return NULL;
+    }
+}
+
+/* Append s to the priming text, escaped when asked. */
+static bool prime_add(struct xmlstream *x, const char *s, bool escape)
+{
+    size_t n = strlen(s), need = x->prime_len + 6 * n + 1;
+    char *more = realloc(x->prime, need);
+    if (!more) {
+        stop(x, XMLSTREAM_NOMEM, "out of memory");
+        return false;
+    }
+    x->prime = more;
+    for (; *s; s++) {
+        const char *e = escape ? prime_escape(*s) : NULL;
+        size_t k = e ? strlen(e) : 1;
+        memcpy(x->prime + x->prime_len, e ? e : s, k);
+        x->prime_len += k;
+    }
+    x->prime[x->prime_len] = '\0';
+    return true;
+}
+
+/* The stream root's namespace declarations, which every stanza's names
+ * depend on (jabber:client, the stream: prefix), for renew(). */
+static void on_ns(void *ud, const XML_Char *prefix, const XML_Char *uri)
+{
+    struct xmlstream *x = ud;
+    if (x->fault || x->priming || x->depth > 0)
+        return;
+    if (!prime_add(x, prefix ? " xmlns:" : " xmlns", false) ||
+        !prime_add(x, prefix ? prefix : "", false) ||
+        !prime_add(x, "='", false) || !prime_add(x, uri ? uri : "", true))
+        return;
+    prime_add(x, "'", false);
+}
+
+/* prime: the root's start tag as written (its name with the prefix, for
+ * its end tag to match), with only the declarations. Expat reports the
+ * name without its prefix; its input context holds the tag. Without one
+ * (an expat built without XML_CONTEXT_BYTES), expat is not renewed. */
+static void prime_root(struct xmlstream *x)
+{
+    int at, size;
+    const char *in = XML_GetInputContext(x->p, &at, &size);
+    size_t n = 0;
+    while (in && at + 1 + (int)n < size && !strchr(" \t\r\n/>", in[at + 1 + n]))
+        n++;
+    char *tag = in && in[at] == '<' ? malloc(n + x->prime_len + 3) : NULL;
+    if (tag) {
+        tag[0] = '<';
+        memcpy(tag + 1, in + at + 1, n);
+        if (x->prime_len)
+            memcpy(tag + 1 + n, x->prime, x->prime_len);
+        memcpy(tag + 1 + n + x->prime_len, ">", 2);
+        x->prime_len += n + 2;
+    }
+    free(x->prime);
+    x->prime = tag;
+    if (!tag)
+        x->prime_len = 0;
 }
 
 /* The text collected so far, to the library in one piece: libstrophe
@@ -218,16 +309,23 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
     struct xmlstream *x = ud;
     int level = x->depth;
-    if (x->fault || too_complex(x, level, attrs))
+    if (x->priming || x->fault || too_complex(x, level, attrs))
         return;
     flush_text(x);
     x->children[level] = 0;
     announce_start(x, level, name);
     x->depth++;
-    if (level == 0) /* the stream's root: stanzas are measured after it */
+    if (level == 0) { /* the stream's root: stanzas are measured after it */
         x->mark = event_end(x);
+        prime_root(x);
+    }
     if (x->start)
         x->start(x->ud, name, attrs);
+}
+
+static unsigned long renew_bytes(const struct xmlstream *x)
+{
+    return x->limits->renew_bytes ? x->limits->renew_bytes : RENEW_BYTES;
 }
 
 static void on_end(void *ud, const XML_Char *name)
@@ -251,6 +349,10 @@ static void on_end(void *ud, const XML_Char *name)
             x->run = NULL;
             x->run_cap = 0;
         }
+        if (x->prime && end - x->renewed >= (long long)renew_bytes(x)) {
+            x->cut = end; /* feed() renews expat once this returns */
+            XML_StopParser(x->p, XML_TRUE);
+        }
     }
     if (x->end)
         x->end(x->ud, name);
@@ -264,6 +366,7 @@ struct xmlstream *xmlstream_new(XML_Parser p,
         return NULL;
     x->p = p;
     x->limits = limits;
+    x->cut = -1;
     return x;
 }
 
@@ -272,6 +375,7 @@ void xmlstream_free(struct xmlstream *x)
     if (!x)
         return;
     free(x->run);
+    free(x->prime);
     free(x);
 }
 
@@ -280,9 +384,16 @@ void xmlstream_reset(struct xmlstream *x)
     XML_Parser p = x->p;
     const struct xmlstream_limits *limits = x->limits;
     free(x->run);
+    free(x->prime);
     memset(x, 0, sizeof *x);
     x->p = p;
     x->limits = limits;
+    x->cut = -1;
+}
+
+bool xmlstream_renewing(const struct xmlstream *x)
+{
+    return x->priming;
 }
 
 void xmlstream_set_user_data(struct xmlstream *x, void *ud)
@@ -298,6 +409,7 @@ static void install(struct xmlstream *x)
     XML_SetUserData(p, x);
     XML_SetElementHandler(p, on_start, on_end);
     XML_SetCharacterDataHandler(p, on_text);
+    XML_SetStartNamespaceDeclHandler(p, on_ns);
     XML_SetStartDoctypeDeclHandler(p, on_doctype);
     XML_SetCommentHandler(p, on_comment);
     XML_SetProcessingInstructionHandler(p, on_pi);
@@ -321,11 +433,35 @@ void xmlstream_set_text_handler(struct xmlstream *x,
     x->text = text;
 }
 
+/* A fresh expat in the middle of the stream, between two stanzas: reset
+ * (which clears the names it kept, our handlers and its user data), and
+ * given a root with the stream's namespace declarations, which is not
+ * passed on. Stream positions go on from `at`, the stanza's end. */
+static void renew(struct xmlstream *x, long long at)
+{
+    x->priming = true; /* the reset must not reach xmlstream_reset() */
+    XML_ParserReset(x->p, NULL);
+    install(x);
+    void *buf = XML_GetBuffer(x->p, (int)x->prime_len);
+    if (buf) {
+        memcpy(buf, x->prime, x->prime_len);
+        if (XML_ParseBuffer(x->p, (int)x->prime_len, 0) != XML_STATUS_OK)
+            buf = NULL;
+    }
+    x->priming = false;
+    if (!buf)
+        stop_expat(x);
+    x->base = at - (long long)x->prime_len;
+    x->renewed = at;
+}
+
 /* Through XML_ParseBuffer, not XML_Parse: in the xmpp binary XML_Parse
- * is the library's way in (common/net/xmlhook.c), which leads here. */
+ * is the library's way in (common/net/xmlhook.c), which leads here. When
+ * a stanza's end suspended expat for renewal, what followed it in the
+ * piece goes to the renewed parser. */
 static void feed(struct xmlstream *x, const char *s, size_t n, bool final)
 {
-    do {
+    while (!x->fault) {
         int piece = n > (1U << 20) ? 1 << 20 : (int)n;
         void *buf = XML_GetBuffer(x->p, piece);
         if (!buf) {
@@ -333,13 +469,28 @@ static void feed(struct xmlstream *x, const char *s, size_t n, bool final)
             return;
         }
         memcpy(buf, s, (size_t)piece);
+        long long start = x->fed;
         x->fed += piece;
+        enum XML_Status st =
+            XML_ParseBuffer(x->p, piece, final && (size_t)piece == n);
+        if (st == XML_STATUS_SUSPENDED && x->cut >= 0) {
+            size_t used = (size_t)(x->cut - start);
+            x->fed = x->cut;
+            x->cut = -1;
+            renew(x, x->fed);
+            s += used;
+            n -= used;
+            if (!n && !final)
+                return;
+            continue;
+        }
+        if (st != XML_STATUS_OK && !x->fault)
+            stop_expat(x);
         s += piece;
         n -= (size_t)piece;
-        if (XML_ParseBuffer(x->p, piece, final && !n) != XML_STATUS_OK &&
-            !x->fault)
-            stop_expat(x);
-    } while (n && !x->fault);
+        if (!n)
+            return;
+    }
 }
 
 void xmlstream_parse(struct xmlstream *x, const char *s, size_t n, bool final)

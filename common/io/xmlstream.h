@@ -56,6 +56,9 @@ enum xmlstream_fault {
 struct xmlstream_limits {
     unsigned long max_bytes; /* the largest stanza */
     bool exact; /* given by the user: a server's announcement is ignored */
+    /* Renew expat after about this many bytes (see xmlstream.c); 0: the
+     * default. Small for the fuzz target, so that it renews often. */
+    unsigned long renew_bytes;
 };
 
 struct xmlstream;
@@ -70,6 +73,10 @@ void xmlstream_free(struct xmlstream *x);
 /* The parser was reset (XML_ParserReset: a new stream, RFC 6120
  * §4.3.3): start again, and wait for the library's handlers. */
 void xmlstream_reset(struct xmlstream *x);
+
+/* Is the checker resetting expat itself (to renew it)? Then
+ * XML_ParserReset is not the start of a new stream. */
+bool xmlstream_renewing(const struct xmlstream *x);
 
 /* The library's user data and handlers, put behind ours (which get the
  * checker as their user data). */

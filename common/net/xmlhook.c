@@ -39,7 +39,7 @@ struct watched {
     struct watched *next;
 };
 static struct watched *watched;
-static struct xmlstream_limits limits = {XMLSTREAM_DEFAULT_MAX, false};
+static struct xmlstream_limits limits = {XMLSTREAM_DEFAULT_MAX, false, 0};
 static struct {
     enum xmlstream_fault kind;
     char why[200];
@@ -196,7 +196,7 @@ XML_Bool XML_ParserReset(XML_Parser p, const XML_Char *encoding)
     resolve();
     XML_Bool ok = expat.reset(p, encoding);
     struct watched *w = find(p);
-    if (w) {
+    if (w && !xmlstream_renewing(w->x)) {
         xmlstream_reset(w->x);
         w->told = false;
     }
