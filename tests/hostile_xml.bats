@@ -156,6 +156,17 @@ OPERATOR='; connection closed: report it to the server'"'"'s operator$'
     assert_output --partial "max_stanza 'lots' is not 1024 to 1073741824 bytes"
 }
 
+@test "hostile: recv --reconnect does not retry a server whose stream it refused" {
+    hostile redoctype
+    run --separate-stderr against recv --reconnect -t "$(slow 20)"
+    [ "$status" -eq 76 ]
+    # The drop is retried (once, after about a second); the DOCTYPE not.
+    assert_equal "${#stderr_lines[@]}" 2
+    [[ "${stderr_lines[0]}" == "xmpp recv: connection lost: "*"; reconnecting in "* ]]
+    [[ "${stderr_lines[1]}" =~ ^"xmpp recv: 127.0.0.1:$HX_PORT sent a DOCTYPE, which XMPP forbids (RFC 6120 §11.1)"$OPERATOR ]]
+    assert_equal "$(grep -c '^sent doctype' "$HX_LOG")" 1
+}
+
 @test "hostile: a server's XEP-0478 limit above the default raises it" {
     hostile announce 4194304
     run --separate-stderr against recv --json -t "$(slow 10)"

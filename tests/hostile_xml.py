@@ -31,6 +31,8 @@ CONDITION". CASE:
     ping           after the client's first stanza, a message; after its
                    ping (the confirmation a one-shot tool waits for),
                    a malformed stanza
+    redoctype      the first connection is dropped once the session is
+                   up; every one after it gets the doctype case
 """
 import asyncio
 import re
@@ -161,14 +163,24 @@ async def attack(c, case, arg):
     elif case == "wide":
         await c.send(f"<message from='{PEER}'><body>w</body>"
                      + "<x/>" * int(arg) + "</message>")
+    elif case == "drop":
+        log("dropping")
+        raise ConnectionError("dropped")
     elif case == "ping":
         await c.expect(PING)
         await c.send(f"<iq from='localhost' type='result' id='x'><bad></iq>")
     log(f"sent {case}")
 
 
+connections = 0
+
+
 async def serve(case, arg, reader, writer):
+    global connections
+    connections += 1
     c = Client(reader, writer)
+    if case == "redoctype":
+        case = "doctype" if connections > 1 else "drop"
     try:
         if await handshake(c, case, arg):
             await attack(c, case, arg)
