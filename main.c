@@ -98,7 +98,7 @@ static int run(const struct tool *t, int argc, char **argv)
     current_tool = t;
     void *st = calloc(1, t->size ? t->size : 1);
     if (!st)
-        return fail(XE_USAGE, "out of memory");
+        return fail_oom(NULL);
     if (t->init)
         t->init(st);
     struct session_opts o = {0};

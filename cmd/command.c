@@ -379,7 +379,7 @@ static int prepare(void *tool, struct session_opts *o,
     if (cm->node && (!*cm->node || utf8_check(cm->node, strlen(cm->node), &at)))
         return fail(XE_DATA, "'%s': not a command node", cm->node);
     if (!(cm->notes = json_array()))
-        return fail(XE_DATA, "out of memory");
+        return fail_oom(NULL);
     snprintf(cm->what, sizeof cm->what, "%s %s", cm->jid ? cm->jid : "",
              cm->node ? cm->node : "");
     return 0;

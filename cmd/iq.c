@@ -102,7 +102,7 @@ static int read_payload(struct iq *q, xmpp_ctx_t *ctx, const char *arg,
                         "(--max-size)",
                         q->max);
         if (!(buf = strdup(arg)))
-            return fail(XE_DATA, "payload: out of memory");
+            return fail_oom("payload");
     } else if ((rc = input_read(NULL, q->max, &buf, &len))) {
         return rc;
     }
@@ -130,7 +130,7 @@ static int prepare(void *tool, struct session_opts *o,
     if (rc)
         return rc;
     if (!(q->ctx = xmpp_ctx_new(NULL, NULL)))
-        return fail(XE_DATA, "out of memory");
+        return fail_oom(NULL);
     return read_payload(q, q->ctx, a->argc ? a->argv[0] : NULL, &q->payload);
 }
 

@@ -167,7 +167,7 @@ static int send_ping(struct ping *p)
 {
     double *at = realloc(p->sent_at, (size_t)(p->sent + 1) * sizeof *at);
     if (!at)
-        return fail(XE_UNAVAILABLE, "out of memory");
+        return fail_oom(NULL);
     p->sent_at = at;
     char id[48];
     snprintf(id, sizeof id, PING_ID "%ld", p->sent + 1);
@@ -255,7 +255,7 @@ static int run(void *tool, struct session *s)
     struct ping *p = tool;
     p->s = s;
     if (!(p->to = strdup(query_target(s, p->q.jid))))
-        return fail(XE_UNAVAILABLE, "out of memory");
+        return fail_oom(NULL);
     int rc = send_on_schedule(p);
     /* The count, the deadline or a signal: the answers decide. */
     if (!rc || rc == XE_TIMEOUT || rc >= 128)

@@ -165,7 +165,7 @@ static int option(void *tool, int key, const char *arg)
             return fail(XE_USAGE, "--wait %s: give seconds", arg);
         break;
     case 'n':
-        if (opts_int(arg, 1, 1L << 40, &c->count) < 0)
+        if (opts_int(arg, 1, OPTS_COUNT_MAX, &c->count) < 0)
             return fail(XE_USAGE, "--count %s: give a positive number", arg);
         break;
     case O_STDIN: c->use_stdin = true; break;
@@ -408,7 +408,7 @@ static int run_set(void *tool, struct session *s)
     long long until = c->has_for ? now_ms() + (long long)(c->for_s * 1000) : 0;
     struct lines *l = c->use_stdin ? calloc(1, sizeof *l) : NULL;
     if (c->use_stdin && !l)
-        return fail(XE_DATA, "stdin: out of memory");
+        return fail_oom("stdin");
     int rc = 0;
     for (;;) {
         if (l && !pump_stdin(c, l))
@@ -649,7 +649,7 @@ static int run_probe(void *tool, struct session *s)
     struct presence_cmd *c = tool;
     char *bare = bare_of(c->target);
     if (!bare)
-        return fail(XE_DATA, "out of memory");
+        return fail_oom(NULL);
     int rc = probe_allowed(c, bare);
     if (rc) {
         free(bare);

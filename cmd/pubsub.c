@@ -143,7 +143,7 @@ static int option(void *tool, int key, const char *arg)
             return fail(XE_USAGE, "--max %s: give a positive number", arg);
         break;
     case 'n':
-        if (opts_int(arg, 1, 1L << 40, &p->count) < 0)
+        if (opts_int(arg, 1, OPTS_COUNT_MAX, &p->count) < 0)
             return fail(XE_USAGE, "--count %s: give a positive number", arg);
         break;
     default: return XE_USAGE;
@@ -612,19 +612,22 @@ static int notify_features(struct pubsub *p)
 {
     int n = p->service ? 0 : p->nargs;
     p->features = calloc((size_t)n + 1, sizeof *p->features);
-    for (int i = 0; p->features && i < n; i++)
-        if (asprintf(&p->features[i], "%s+notify", p->args[i]) < 0)
-            p->features[i] = NULL;
     if (!p->features)
-        return fail(XE_DATA, "out of memory");
+        return fail_oom(NULL);
+    for (int i = 0; i < n; i++)
+        if (asprintf(&p->features[i], "%s+notify", p->args[i]) < 0) {
+            p->features[i] = NULL; /* the list ends here: freed as one */
+            return fail_oom(NULL);
+        }
     return 0;
 }
 
 static int do_listen(void *tool, struct session *s)
 {
     struct pubsub *p = tool;
-    if (notify_features(p))
-        return XE_DATA;
+    int rc = notify_features(p);
+    if (rc)
+        return rc;
     s->features = (const char *const *)p->features;
     xmpp_handler_add(s->conn, on_event, NULL, "message", NULL, p);
     /* Available presence: notifications to our bare JID reach us. */
@@ -633,7 +636,7 @@ static int do_listen(void *tool, struct session *s)
         pres, caps_element(s->ctx, (const char *const *)p->features), 0);
     session_send(s, pres);
     xmpp_stanza_release(pres);
-    int rc = session_wait(s, NULL);
+    rc = session_wait(s, NULL);
     if (rc >= 128) /* a signal is how a listener is meant to stop */
         return 0;
     if (rc == XE_TIMEOUT && p->count)
@@ -653,14 +656,14 @@ static int read_payload(struct pubsub *p)
     const char *what = arg ? "payload" : "stdin";
     char *buf;
     size_t len;
-    int rc = arg ? ((buf = strdup(arg)) ? 0 : XE_DATA)
+    int rc = arg ? ((buf = strdup(arg)) ? 0 : fail_oom(what))
                  : input_read(NULL, INPUT_MAX_DEFAULT, &buf, &len);
     if (rc)
         return rc;
     if (arg)
         len = strlen(buf);
     if (!(p->pctx = xmpp_ctx_new(NULL, NULL)))
-        rc = fail(XE_DATA, "out of memory");
+        rc = fail_oom(NULL);
     else if (p->json_in)
         rc = xmljson_parse(p->pctx, what, buf, len, &p->payload);
     else

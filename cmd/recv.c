@@ -118,7 +118,7 @@ static int option(void *tool, int key, const char *arg)
     case MUC_OPT_HISTORY:
     case MUC_OPT_ROOM_PASSWORD_FILE: return muc_option(&r->muc, key, arg);
     case 'n':
-        if (opts_int(arg, 1, 1L << 40, &r->count) < 0)
+        if (opts_int(arg, 1, OPTS_COUNT_MAX, &r->count) < 0)
             return fail(XE_USAGE, "--count %s: give a positive number", arg);
         break;
     case OPT_IDLE:

@@ -135,7 +135,7 @@ static int option(void *tool, int key, const char *arg)
             const char **g =
                 realloc(rc->groups, (size_t)(rc->ngroups + 16) * sizeof *g);
             if (!g)
-                return fail(XE_USAGE, "out of memory");
+                return fail_oom(NULL);
             rc->groups = g;
         }
         rc->groups[rc->ngroups++] = arg;
@@ -169,18 +169,20 @@ static int each_jid(struct roster_cmd *c,
 }
 
 /* The item as it should be after add/subscribe: what is there, plus the
- * given groups and name. Returns true when that differs from now. */
-static bool merged(struct roster_cmd *c, const char *jid,
-                   struct roster_item *out)
+ * given groups and name; *differs when that differs from now. Returns 0
+ * or XE_OSERR (said); *out is to be freed either way. */
+static int merged(struct roster_cmd *c, const char *jid,
+                  struct roster_item *out, bool *differs)
 {
     const struct roster_item *have = roster_find(&c->r, jid);
     struct roster_item none = {.jid = (char *)jid};
-    roster_item_copy(out, have ? have : &none);
-    if (c->given & A_NAME)
-        roster_item_set_name(out, c->name);
-    for (int i = 0; i < c->ngroups; i++)
-        roster_item_add_group(out, c->groups[i]);
-    return !have || !roster_item_same(have, out);
+    int rc = roster_item_copy(out, have ? have : &none);
+    if (!rc && (c->given & A_NAME))
+        rc = roster_item_set_name(out, c->name);
+    for (int i = 0; !rc && i < c->ngroups; i++)
+        rc = roster_item_add_group(out, c->groups[i]);
+    *differs = !have || !roster_item_same(have, out);
+    return rc;
 }
 
 static int on_presence_error(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
@@ -330,7 +332,10 @@ static int run_pending(void *tool, struct session *s)
 static int add_one(struct roster_cmd *c, const char *jid)
 {
     struct roster_item it;
-    int rc = merged(c, jid, &it) ? roster_set(c->s, &it) : 0;
+    bool differs;
+    int rc = merged(c, jid, &it, &differs);
+    if (!rc && differs)
+        rc = roster_set(c->s, &it);
     roster_item_free(&it);
     return rc;
 }
@@ -359,11 +364,15 @@ static int run_set(void *tool, struct session *s)
                     jid);
     struct roster_item it, bare = {.jid = (char *)jid};
     /* --group or --no-groups replaces the groups; else they stay. */
-    roster_item_copy(&it, (c->given & (A_GROUP | A_NO_GROUPS)) ? &bare : have);
-    roster_item_set_name(&it, (c->given & A_NAME) ? c->name : have->name);
-    for (int i = 0; i < c->ngroups; i++)
-        roster_item_add_group(&it, c->groups[i]);
-    rc = roster_item_same(have, &it) ? 0 : roster_set(c->s, &it);
+    rc = roster_item_copy(&it,
+                          (c->given & (A_GROUP | A_NO_GROUPS)) ? &bare : have);
+    if (!rc)
+        rc = roster_item_set_name(&it,
+                                  (c->given & A_NAME) ? c->name : have->name);
+    for (int i = 0; !rc && i < c->ngroups; i++)
+        rc = roster_item_add_group(&it, c->groups[i]);
+    if (!rc && !roster_item_same(have, &it))
+        rc = roster_set(c->s, &it);
     roster_item_free(&it);
     return rc;
 }
@@ -385,8 +394,9 @@ static int run_remove(void *tool, struct session *s)
 static int subscribe_one(struct roster_cmd *c, const char *jid)
 {
     struct roster_item it;
-    int rc = 0;
-    if (merged(c, jid, &it) && (c->given & (A_NAME | A_GROUP)))
+    bool differs;
+    int rc = merged(c, jid, &it, &differs);
+    if (!rc && differs && (c->given & (A_NAME | A_GROUP)))
         rc = roster_set(c->s, &it);
     roster_item_free(&it);
     if (!rc && !roster_item_sees(roster_find(&c->r, jid)))
@@ -473,7 +483,9 @@ static int read_groups(json_t *obj, const char *where, struct roster_item *it)
                         "%s: group %zu: a character XML forbids "
                         "at byte %zu",
                         where, i + 1, at);
-        roster_item_add_group(it, s);
+        int rc = roster_item_add_group(it, s);
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -501,13 +513,14 @@ static int read_contact(json_t *obj, const char *where, void *ud)
     if (t)
         c->want_to = t;
     if (!w || !t)
-        return fail(XE_DATA, "%s: out of memory", where);
+        return fail_oom(where);
     struct roster_item none = {.jid = (char *)jid};
-    roster_item_copy(&c->want[c->nwant], &none);
-    roster_item_set_name(&c->want[c->nwant], name);
+    rc = roster_item_copy(&c->want[c->nwant], &none);
     c->want_to[c->nwant] = sub && (!strcmp(sub, "to") || !strcmp(sub, "both"));
-    c->nwant++;
-    return read_groups(obj, where, &c->want[c->nwant - 1]);
+    c->nwant++; /* freed with the rest, whatever comes next */
+    if (!rc)
+        rc = roster_item_set_name(&c->want[c->nwant - 1], name);
+    return rc ? rc : read_groups(obj, where, &c->want[c->nwant - 1]);
 }
 
 /* The whole file is read and checked before we connect: a bad line

@@ -1,5 +1,6 @@
 /* xmpp send: send a message to one or more JIDs, and exit 0 only once
  * the server has taken every one of them. */
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "common/io/input.h"
 #include "common/io/mimetype.h"
 #include "common/net/session.h"
+#include "common/xmpp/bounce.h"
 #include "common/xmpp/jid.h"
 #include "common/xmpp/muc.h"
 #include "common/xmpp/stanza.h"
@@ -87,6 +89,15 @@ struct send {
     struct session *s;
     char *body; /* without --lines: read in prepare */
     size_t len;
+    /* Ids: "BASE.N" for the N-th message to the JID operands (to
+     * to[N % nto], as each body goes to every one in turn), "BASE.rN"
+     * to the rooms; or --id for all. A bounce or a receipt names its
+     * message, and through it the recipient that may send it. */
+    char *base;
+    unsigned long nmsg, nroom_msg; /* sent so far */
+    bool *refused;                 /* per JID operand: a message bounced */
+    struct routes routes;          /* the other domains pinged */
+    bool oom;                      /* out of memory while sending: said */
     /* --lines bookkeeping: input line numbers, 1-based. */
     unsigned long line_no; /* last line read */
     struct pending *pend;  /* lines sent, not yet confirmed, in order */
@@ -94,11 +105,10 @@ struct send {
     unsigned long asked_at; /* session.out when we last asked for an ack */
     int bad_lines;
     int bounced; /* messages refused with an error */
-    /* --receipt: one entry per message sent, found by the number in its
-     * id ("BASE.N"). */
+    /* --receipt: one entry per message to a JID operand, found by the
+     * number in its id (the same N). */
     struct receipt *rcpt;
     size_t nrcpt, rcpt_cap, rcpt_got;
-    char *rcpt_base;
 };
 
 const struct tool tool_send = {
@@ -186,47 +196,60 @@ static xmpp_stanza_t *receipt_request(xmpp_ctx_t *ctx)
     return r;
 }
 
-/* The id of the next message, to recipient `to`, into buf: --id, or a
- * fresh UUID, or with --receipt "BASE.N", N the message's entry. */
-static const char *next_id(struct send *sd, int to, char *buf, size_t n)
+/* A receipt entry for the next message to JID operand `to`. Returns 0,
+ * or -1 when out of memory (said). */
+static int add_receipt(struct send *sd, int to)
 {
-    if (sd->id && !sd->receipt)
-        return sd->id;
-    if (!sd->receipt || !sd->rcpt_base) {
-        char *uuid = session_id(sd->s);
-        snprintf(buf, n, "%s", uuid ? uuid : "");
-        xmpp_free(sd->s->ctx, uuid);
-        return buf;
-    }
     if (sd->nrcpt == sd->rcpt_cap) {
         size_t cap = sd->rcpt_cap ? sd->rcpt_cap * 2 : 64;
         struct receipt *r = realloc(sd->rcpt, cap * sizeof *r);
-        if (!r)
-            return "untracked"; /* reported missing at the end */
+        if (!r) {
+            fail_oom(NULL);
+            return -1;
+        }
         sd->rcpt = r;
         sd->rcpt_cap = cap;
     }
-    sd->rcpt[sd->nrcpt] = (struct receipt){.to = to, .line = sd->line_no};
-    if (sd->id) { /* one message only: see prepare */
-        sd->nrcpt++;
+    sd->rcpt[sd->nrcpt++] = (struct receipt){.to = to, .line = sd->line_no};
+    return 0;
+}
+
+/* The id of the next message to JID operand `to`, into buf (see
+ * struct send). NULL when out of memory (said). */
+static const char *next_id(struct send *sd, int to, char *buf, size_t n)
+{
+    if (sd->receipt && add_receipt(sd, to) < 0)
+        return NULL;
+    unsigned long k = sd->nmsg++;
+    if (sd->id)
         return sd->id;
-    }
-    snprintf(buf, n, "%s.%zu", sd->rcpt_base, sd->nrcpt++);
+    snprintf(buf, n, "%s.%lu", sd->base, k);
     return buf;
 }
 
-/* Which message a receipt's id names: --id is the one message; else
- * "BASE.N" is entry N. -1 for an id that is none of ours. */
-static long receipt_index(const struct send *sd, const char *id)
+/* Which message an id names: the N-th to the JID operands, or with
+ * *room to the rooms; -1 for an id that is none of ours. --id names
+ * them all: 0. */
+static long message_of(const struct send *sd, const char *id, bool *room)
 {
+    *room = false;
+    if (!id)
+        return -1;
     if (sd->id)
         return strcmp(id, sd->id) ? -1 : 0;
-    size_t blen = strlen(sd->rcpt_base);
-    if (strncmp(id, sd->rcpt_base, blen) || id[blen] != '.')
+    size_t blen = strlen(sd->base);
+    if (strncmp(id, sd->base, blen) || id[blen] != '.')
+        return -1;
+    const char *p = id + blen + 1;
+    if ((*room = *p == 'r'))
+        p++;
+    if (!isdigit((unsigned char)*p))
         return -1;
     char *end;
-    unsigned long n = strtoul(id + blen + 1, &end, 10);
-    return *end || n > (unsigned long)LONG_MAX ? -1 : (long)n;
+    unsigned long n = strtoul(p, &end, 10);
+    if (*end || n >= (*room ? sd->nroom_msg : sd->nmsg) || n > LONG_MAX)
+        return -1;
+    return (long)n;
 }
 
 /* XEP-0184 §5.4: <received id='...'/> from the recipient we sent to. */
@@ -236,9 +259,10 @@ static int on_receipt(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     (void)conn;
     xmpp_stanza_t *r =
         xmpp_stanza_get_child_by_name_and_ns(st, "received", NS_RECEIPTS);
-    const char *id = r ? xmpp_stanza_get_attribute(r, "id") : NULL;
-    long n = id ? receipt_index(sd, id) : -1;
-    if (n < 0 || (size_t)n >= sd->nrcpt || sd->rcpt[n].got ||
+    bool room;
+    long n =
+        message_of(sd, r ? xmpp_stanza_get_attribute(r, "id") : NULL, &room);
+    if (n < 0 || room || (size_t)n >= sd->nrcpt || sd->rcpt[n].got ||
         !jid_matches(xmpp_stanza_get_from(st), sd->to[sd->rcpt[n].to]))
         return 1;
     sd->rcpt[n].got = true;
@@ -283,13 +307,14 @@ static void print_missing_receipts(FILE *f, struct send *sd)
 }
 
 /* After the server confirmed everything: wait for the receipts until
- * the deadline. Returns 0, or XE_TIMEOUT naming who did not confirm. */
+ * the deadline, or until a bounce makes the status 1 anyway. Returns 0,
+ * or XE_TIMEOUT naming who did not confirm. */
 static int wait_receipts(struct send *sd)
 {
-    while (sd->rcpt_got < sd->nrcpt)
+    while (sd->rcpt_got < sd->nrcpt && !sd->bounced)
         if (session_step(sd->s, 1000) != SESSION_RUNNING)
             break;
-    if (sd->rcpt_got == sd->nrcpt)
+    if (sd->rcpt_got == sd->nrcpt || sd->bounced)
         return 0;
     char *who = NULL;
     size_t size = 0;
@@ -332,14 +357,14 @@ static unsigned long send_rooms(struct send *sd, const char *body,
 {
     unsigned long ordinal = 0;
     for (int i = 0; i < sd->muc.n; i++) {
-        char *uuid = sd->id ? NULL : session_id(sd->s);
-        const char *id = sd->id ? sd->id : uuid;
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s.r%lu", sd->base, sd->nroom_msg++);
+        const char *id = sd->id ? sd->id : buf;
         xmpp_stanza_t *m = new_message(sd, "groupchat", sd->muc.room[i].jid, id,
                                        body, oob_url);
         muc_expect(&sd->muc.room[i], id);
         ordinal = session_send(sd->s, m);
         xmpp_stanza_release(m);
-        xmpp_free(sd->s->ctx, uuid);
     }
     return ordinal;
 }
@@ -350,9 +375,13 @@ static unsigned long send_body(struct send *sd, const char *body,
                                const char *oob_url)
 {
     unsigned long ordinal = 0;
-    for (int i = 0; i < sd->nto; i++) {
+    for (int i = 0; i < sd->nto && !sd->oom; i++) {
         char buf[128];
         const char *id = next_id(sd, i, buf, sizeof buf);
+        if (!id) {
+            sd->oom = true;
+            break;
+        }
         xmpp_stanza_t *m =
             new_message(sd, sd->type, sd->to[i], id, body, oob_url);
         if (sd->receipt)
@@ -363,55 +392,116 @@ static unsigned long send_body(struct send *sd, const char *body,
     return sd->muc.n ? send_rooms(sd, body, oob_url) : ordinal;
 }
 
-/* RFC 6120 §8.3: a refused message comes back as an error. A local
- * server bounces before it acks what we sent after the message, so
- * waiting for the confirmation collects the bounces too. */
+/* The message an error is about, and who sent the error: the index of
+ * the JID operand (or nto + the room's) it was sent to, or -1 when the
+ * id is none of ours or the sender may not speak for that recipient
+ * (bounce_from_ok): a forgery, ignored. */
+static int bounced_to(struct send *sd, xmpp_stanza_t *st)
+{
+    bool room;
+    long n = message_of(sd, xmpp_stanza_get_id(st), &room);
+    const char *from = xmpp_stanza_get_from(st), *self = sd->s->creds.jid;
+    if (n < 0)
+        return -1;
+    int d = sd->id ? 0 /* any recipient of ours may have sent it */
+            : room ? sd->nto + (int)(n % sd->muc.n)
+                   : (int)(n % sd->nto);
+    for (int i = d; i < sd->nto + sd->muc.n; i++) {
+        const char *to =
+            i < sd->nto ? sd->to[i] : sd->muc.room[i - sd->nto].jid;
+        if (bounce_from_ok(from, to, self))
+            return i;
+        if (!sd->id)
+            break;
+    }
+    return -1;
+}
+
+/* Count one bounce for recipient d (JID operand, or nto + room) and
+ * say the first. */
+static void count_bounce(struct send *sd, int d, const char *why)
+{
+    if (d < sd->nto)
+        sd->refused[d] = true;
+    if (!sd->bounced++)
+        fail(XE_STANZA, "%s: message refused: %s",
+             d < sd->nto ? sd->to[d] : sd->muc.room[d - sd->nto].jid, why);
+}
+
+/* RFC 6120 §8.3: a refused message comes back as an error, from the
+ * recipient or a server on the way. A local server bounces before it
+ * acks what we sent after the message, so waiting for the confirmation
+ * collects the bounces too; those from other domains come before the
+ * answer to our route check (see bounce.h). */
 static int on_bounce(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     struct send *sd = ud;
     (void)conn;
     char why[256];
-    const char *from = xmpp_stanza_get_from(st);
-    if (!sd->bounced++)
-        fail(XE_STANZA, "%s: message refused: %s", from ? from : "server",
-             stanza_error_text(st, why, sizeof why));
+    int d = bounced_to(sd, st);
+    if (d >= 0)
+        count_bounce(sd, d, stanza_error_text(st, why, sizeof why));
     return 1;
 }
 
-/* With the session open: the rooms joined, the handlers set. */
+/* With the session open: the id base made, the rooms joined, the
+ * handlers set. */
 static int start(struct send *sd)
 {
     int rc;
+    char *uuid = session_id(sd->s);
+    sd->base = uuid ? strdup(uuid) : NULL;
+    xmpp_free(sd->s->ctx, uuid);
+    if (!sd->base)
+        return fail_oom(NULL);
     if (sd->muc.n && (rc = muc_join(&sd->muc, sd->s))) {
         muc_leave(&sd->muc);
         return rc;
     }
     xmpp_handler_add(sd->s->conn, on_bounce, NULL, "message", "error", sd);
-    if (sd->receipt) {
-        char *uuid = session_id(sd->s);
-        sd->rcpt_base = uuid ? strdup(uuid) : NULL;
-        xmpp_free(sd->s->ctx, uuid);
-        if (!sd->rcpt_base)
-            return fail(XE_UNAVAILABLE, "out of memory");
+    if (sd->receipt)
         xmpp_handler_add(sd->s->conn, on_receipt, NULL, "message", NULL, sd);
-    }
     return 0;
+}
+
+/* Once the server confirmed the messages: wait for the other domains to
+ * answer our route checks. A domain that cannot be reached bounced its
+ * messages, whether or not the server sent the bounces (one counted per
+ * recipient that has none yet). Returns 0 or the session's status. */
+static int check_routes(struct send *sd)
+{
+    int rc = routes_wait(&sd->routes);
+    if (rc == XE_TIMEOUT)
+        return fail(rc,
+                    "deadline reached before %s answered: the server took "
+                    "the message(s), but whether they can reach %s is "
+                    "unknown",
+                    routes_unanswered(&sd->routes),
+                    routes_unanswered(&sd->routes));
+    for (int i = 0; !rc && i < sd->nto; i++) {
+        const char *why = routes_failed(&sd->routes, sd->to[i]);
+        if (why && !sd->refused[i])
+            count_bounce(sd, i, why);
+    }
+    return rc;
 }
 
 /* The status once the server confirmed everything (rc 0): 1 if anything
  * bounced, else what the receipts say. */
 static int finish(struct send *sd, int rc)
 {
+    if (!rc)
+        rc = check_routes(sd);
     if (!rc && sd->muc.n)
         rc = muc_wait_reflections(&sd->muc);
     muc_leave(&sd->muc);
     if (rc && !(rc == XE_STANZA && sd->bounced)) /* else reported below */
         return rc;
+    if (!sd->bounced && sd->receipt)
+        rc = wait_receipts(sd);
     if (sd->bounced > 1)
         fail(XE_STANZA, "%d message(s) refused", sd->bounced);
-    if (sd->bounced)
-        return XE_STANZA;
-    return sd->receipt ? wait_receipts(sd) : 0;
+    return sd->bounced ? XE_STANZA : rc;
 }
 
 /* Without --lines, the body (--message, --file or stdin) is read before
@@ -463,8 +553,11 @@ static int send_once(struct send *sd)
     unsigned long first = sd->s->out + 1, last = 0;
     if (sd->len)
         last = send_body(sd, sd->body, NULL);
-    for (int i = 0; i < sd->nfiles; i++)
+    for (int i = 0; i < sd->nfiles && !sd->oom; i++)
         last = send_body(sd, sd->files[i].url, sd->files[i].url);
+    if (!sd->oom)
+        sd->oom = routes_check(&sd->routes, sd->s, sd->to, sd->nto,
+                               sd->s->creds.jid) != 0;
     rc = session_confirm(sd->s);
     bool lost = rc == XE_CONNLOST || rc == XE_PROTOCOL;
     if (rc)
@@ -472,7 +565,7 @@ static int send_once(struct send *sd)
              lost ? session_tell_loss(sd->s) : "", lost ? "; " : "",
              last > sd->s->confirmed ? last - sd->s->confirmed : 0,
              last - first + 1);
-    return finish(sd, rc);
+    return finish(sd, rc ? rc : sd->oom ? XE_OSERR : 0);
 }
 
 /* ---- --lines: stream stdin, confirming as we go ---- */
@@ -489,7 +582,9 @@ static int send_once(struct send *sd)
 #define SEND_QUEUE_MAX 256
 #define READ_CHUNK     4096
 
-static int remember_line(struct send *sd, unsigned long ordinal)
+/* Room for one more line in sd->pend, made before the line is sent: a
+ * line sent must be remembered. Returns 0, or -1 when out of memory. */
+static int pending_room(struct send *sd)
 {
     if (sd->pend_head + sd->pend_len == sd->pend_cap) {
         if (sd->pend_head) { /* slide down what is still pending */
@@ -505,8 +600,6 @@ static int remember_line(struct send *sd, unsigned long ordinal)
             sd->pend_cap = cap;
         }
     }
-    sd->pend[sd->pend_head + sd->pend_len++] =
-        (struct pending){.line = sd->line_no, .ordinal = ordinal};
     return 0;
 }
 
@@ -534,6 +627,8 @@ static void maybe_ask(struct send *sd, bool idle)
 static void send_line(struct send *sd, char *line, size_t len)
 {
     char what[48];
+    if (sd->oom)
+        return;
     sd->line_no++;
     if (len && line[len - 1] == '\r')
         line[--len] = '\0';
@@ -549,19 +644,20 @@ static void send_line(struct send *sd, char *line, size_t len)
     /* input_text replaces what it sanitises, freeing it: give it a
      * copy, not a piece of the read buffer. */
     char *text = sd->sanitize ? strndup(line, len) : line;
-    if (!text || input_text(what, &text, &len, sd->sanitize)) {
-        if (text != line)
-            free(text);
+    if (!text || pending_room(sd) < 0) {
+        fail_oom(what);
+        sd->oom = true;
+        sd->line_no--; /* reported as the first line not sent */
+    } else if (!input_text(what, &text, &len, sd->sanitize)) {
+        unsigned long ordinal = send_body(sd, text, NULL);
+        if (ordinal) /* sent, to some recipients at least */
+            sd->pend[sd->pend_head + sd->pend_len++] =
+                (struct pending){.line = sd->line_no, .ordinal = ordinal};
+    } else {
         sd->bad_lines++;
-        return;
     }
-    unsigned long ordinal = send_body(sd, text, NULL);
     if (text != line)
         free(text);
-    if (remember_line(sd, ordinal) < 0) {
-        fail(XE_DATA, "%s: out of memory", what);
-        sd->bad_lines++;
-    }
 }
 
 /* Split buf into lines; returns how many bytes of a partial last line
@@ -624,7 +720,9 @@ static int send_lines(struct send *sd)
     size_t cap = sd->max + 65536, have = 0;
     char *buf = malloc(cap + 1);
     bool eof = false;
-    while (buf && !eof) {
+    if (!buf)
+        return finish(sd, fail_oom("stdin"));
+    while (!eof && !sd->oom) {
         ssize_t n = -1;
         bool full = xmpp_conn_send_queue_len(sd->s->conn) >= SEND_QUEUE_MAX;
         if (!full)
@@ -669,6 +767,9 @@ static int send_lines(struct send *sd)
     if (!sd->o->timeout_given)
         sd->s->deadline = now_ms() + OPTS_DEFAULT_TIMEOUT * 1000LL;
     bool ended = sd->s->status != SESSION_RUNNING;
+    if (!ended && !sd->oom)
+        sd->oom = routes_check(&sd->routes, sd->s, sd->to, sd->nto,
+                               sd->s->creds.jid) != 0;
     rc = ended ? sd->s->status : session_confirm(sd->s);
     char cause[SESSION_WHY_MAX + 64] = "";
     if (rc == XE_CONNLOST || rc == XE_PROTOCOL)
@@ -680,7 +781,7 @@ static int send_lines(struct send *sd)
                  sd->line_no);
     forget_confirmed(sd);
     report_unconfirmed(sd, eof, rc, cause);
-    rc = finish(sd, rc);
+    rc = finish(sd, rc ? rc : sd->oom ? XE_OSERR : 0);
     if (!rc && sd->bad_lines)
         rc = fail(XE_DATA, "%d line(s) were not sent", sd->bad_lines);
     return rc;
@@ -737,6 +838,8 @@ static int prepare(void *tool, struct session_opts *o,
                               "no --lines: receipts are matched by id");
     if ((rc = check_attachments(sd)))
         return rc;
+    if (!(sd->refused = calloc((size_t)sd->nto + 1, sizeof *sd->refused)))
+        return fail_oom(NULL);
     /* Said once, with how many messages it leaves unconfirmed; set
      * before the session is up, as it may be lost at once. */
     o->tells_loss = true;
@@ -766,5 +869,7 @@ static void release(void *tool)
     free(sd->pend);
     muc_free(&sd->muc);
     free(sd->rcpt);
-    free(sd->rcpt_base);
+    free(sd->base);
+    free(sd->refused);
+    routes_free(&sd->routes);
 }

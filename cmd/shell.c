@@ -304,7 +304,8 @@ static int report(struct shell *sh, int rc)
         rc = fail(XE_CONNLOST, "%lu stanza(s) not confirmed by the server",
                   sh->s->out - sh->s->confirmed);
     if (!rc && sh->bad)
-        rc = fail(XE_DATA, "%d stanza(s) were not sent", sh->bad);
+        rc = fail(sh->xml && xmlin_out_of_memory(sh->xml) ? XE_OSERR : XE_DATA,
+                  "%d stanza(s) were not sent", sh->bad);
     return rc;
 }
 
@@ -327,7 +328,7 @@ static int run(void *tool, struct session *s)
     sh->s = s;
     sh->xml = xmlin_new(s->ctx, "stdin", sh->max, stanzas, send_stanza, sh);
     xmpp_handler_add(s->conn, on_stanza, NULL, NULL, NULL, sh);
-    int rc = sh->xml ? pipe_through(sh) : fail(XE_DATA, "out of memory");
+    int rc = sh->xml ? pipe_through(sh) : fail_oom(NULL);
     rc = report(sh, rc);
     /* It was made with the session's context: gone before the session. */
     xmlin_free(sh->xml);

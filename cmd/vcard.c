@@ -282,7 +282,7 @@ static int prepare(void *tool, struct session_opts *o,
     if (strcmp(a->sub->name, "set"))
         return query_jid_prepare(tool, o, a);
     if (!(v->ctx = xmpp_ctx_new(NULL, NULL)))
-        return fail(XE_DATA, "out of memory");
+        return fail_oom(NULL);
     return read_vcard(v->ctx, a->argc ? a->argv[0] : NULL, &v->payload);
 }
 

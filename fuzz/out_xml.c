@@ -3,7 +3,8 @@
  *   libstrophe (expat), written out, parsed again and written again;
  *   anything else: fields (NUL-separated) made into attribute values
  *   and text of a <message/> built in code, which must come back intact.
- * Either way the output is one line and well-formed. */
+ * Either way the output is one line and well-formed. Before the first
+ * input, a 100,000-deep stanza (deep_nesting). */
 #include <stdlib.h>
 #include <string.h>
 #include <strophe.h>
@@ -102,10 +103,43 @@ static void from_fields(const uint8_t *p, const uint8_t *end)
         free(vals[i]);
 }
 
+/* A stanza nested DEEP levels, as libstrophe's parser builds from a
+ * server's bytes: out_xml writes it whole with a stack of its own (it
+ * used to recurse, and ran out of stack). Built and released here
+ * without recursion either: each element also holds a reference of
+ * ours, so releasing the outermost frees only it. */
+#define DEEP 100000
+
+static void deep_nesting(void)
+{
+    xmpp_stanza_t **chain = malloc(DEEP * sizeof *chain);
+    CHECK(chain);
+    for (int i = 0; i < DEEP; i++) {
+        chain[i] = xmpp_stanza_new(ctx);
+        xmpp_stanza_set_name(chain[i], "a");
+        if (i)
+            xmpp_stanza_add_child(chain[i - 1], chain[i]); /* ref 2 */
+    }
+    size_t n;
+    char *xml = stanza_xml(chain[0], &n);
+    CHECK(n == 7 * (size_t)(DEEP - 1) + 4);
+    for (size_t i = 0; i < DEEP - 1; i++) {
+        CHECK(!memcmp(xml + 3 * i, "<a>", 3));
+        CHECK(!memcmp(xml + n - 4 * (i + 1), "</a>", 4));
+    }
+    CHECK(!memcmp(xml + 3 * (size_t)(DEEP - 1), "<a/>", 4));
+    free(xml);
+    for (int i = 0; i < DEEP; i++)
+        xmpp_stanza_release(chain[i]);
+    free(chain);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!ctx)
+    if (!ctx) { /* the first input */
         ctx = xmpp_ctx_new(NULL, NULL);
+        deep_nesting();
+    }
     if (size && data[0] == '<') {
         char *xml = fuzz_cstr(data, size);
         from_server(xml);

@@ -527,6 +527,37 @@ has_flag() {
     grep -E '(^|[ .])Fl ' "$1" | grep -qE -- "(^|[ ])-${2#--}([^a-z0-9-]|$)"
 }
 
+@test "common: every exit status of exitcode.h is in README's table and man/xmpp.1" {
+    local n
+    for n in $(sed -n 's/^ *XE_[A-Z]* = \([0-9]*\),.*/\1/p' "$ROOT/common/cli/exitcode.h" | sort -un); do
+        grep -q "^| $n *|" "$ROOT/README.md" || fail "README.md: no status $n"
+        grep -q "^\.It $n\$" "$ROOT/man/xmpp.1" || fail "man/xmpp.1: no status $n"
+    done
+}
+
+@test "common: out of memory exits 71 with one line, not abort()" {
+    # roster: the copy of a group name (1500 bytes and its NUL) used to
+    # abort().
+    local group
+    group=$(printf 'g%.0s' $(seq 1500))
+    run failing_alloc 1501 xmpp_as alice roster add "$(jid_of dave)" --group "$group"
+    assert_failure 71
+    assert_output "xmpp roster: out of memory"
+    run xmpp_as alice roster list
+    refute_output --partial dave@
+}
+
+@test "common: out of memory copying a second --muc room leaves nothing dangling (71)" {
+    # muc_add grew the room list, then failed to copy the name, and the
+    # list it had freed was used again at exit (ASan: use-after-free).
+    local room
+    room="$(printf 'r%.0s' $(seq 1000))@$(printf 's%.0s' $(seq 60)).conference.$XS_DOMAIN"
+    run failing_alloc $((${#room} + 1)) xmpp_as alice send --muc "first@conference.$XS_DOMAIN" \
+        --muc "$room" -m "never sent"
+    assert_failure 71
+    assert_output "xmpp send: out of memory"
+}
+
 @test "common: every tool has a mandoc-clean man page naming each option of its --help" {
     run mandoc -Tlint -W warning "$ROOT"/man/*.1
     assert_success

@@ -230,3 +230,18 @@ shell_stop() {
     SHELL_STATUS=0
     wait "$SHELL_PID" || SHELL_STATUS=$?
 }
+
+# failing_alloc RANGE COMMAND...: run COMMAND (xmpp_as ... will do) with
+# every allocation of RANGE bytes (MIN, or MIN-MAX) failing, as when
+# memory runs out: tests/failalloc.c, preloaded, built once per file.
+failing_alloc() {
+    local range=$1 so="$BATS_FILE_TMPDIR/failalloc.so"
+    shift
+    [ -e "$so" ] || cc -shared -fPIC -O2 -Wl,-soname,libxmppfailalloc.so \
+        -o "$so" "$BATS_TEST_DIRNAME/failalloc.c" -ldl || return 1
+    # AddressSanitizer wants to be first, and valgrind replaces malloc in
+    # every library it can: both are told to let the shim be.
+    XMPP_FAIL_ALLOC=$range LD_PRELOAD=$so \
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+        VALGRIND_OPTS="--soname-synonyms=somalloc=nouserintercepts" "$@"
+}

@@ -70,3 +70,13 @@ teardown_file() { server_down; }
     assert_output --partial 'payload: .children[0].name: must be an XML name'
     refute_output --partial "SENT:"
 }
+
+@test "input: --count takes up to 2147483647, the same on 32-bit systems" {
+    # The bound was 1L << 40: undefined where long has 32 bits.
+    run xmpp_as alice recv --count 2147483648 -t 1
+    assert_failure 64
+    assert_output "xmpp recv: --count 2147483648: give a positive number"
+    run xmpp_as alice recv --count 2147483647 --no-presence -t "$(slow 1)"
+    assert_failure 75
+    assert_output --partial "deadline"
+}

@@ -36,7 +36,7 @@ listen_bg() {
     run xmpp_as bob pubsub "${SVC[@]}" subscribe "$N"
     assert_success
     assert_output "subscribed"
-    listen_bg bob "$BATS_TEST_TMPDIR/out" "${SVC[@]}" listen "$N" -n 3 -t 20
+    listen_bg bob "$BATS_TEST_TMPDIR/out" "${SVC[@]}" listen "$N" -n 3 -t "$(slow 20)"
     run xmpp_as dave pubsub "${SVC[@]}" publish "$N" '<build xmlns="urn:example:ci"><status>ok</status></build>'
     assert_success
     assert_output --regexp '^[^	]+$'
@@ -75,9 +75,9 @@ listen_bg() {
     xmpp_as dave pubsub "${SVC[@]}" create "$OTHER"
     xmpp_as bob pubsub "${SVC[@]}" subscribe "$N"
     xmpp_as bob pubsub "${SVC[@]}" subscribe "$OTHER"
-    listen_bg bob "$BATS_TEST_TMPDIR/json" "${SVC[@]}" listen "$N" -n 2 -t 20 --json
+    listen_bg bob "$BATS_TEST_TMPDIR/json" "${SVC[@]}" listen "$N" -n 2 -t "$(slow 20)" --json
     JSON_PID=$LISTEN_PID
-    listen_bg bob "$BATS_TEST_TMPDIR/xml" "${SVC[@]}" listen "$N" -n 1 -t 20 --xml
+    listen_bg bob "$BATS_TEST_TMPDIR/xml" "${SVC[@]}" listen "$N" -n 1 -t "$(slow 20)" --xml
     xmpp_as dave pubsub "${SVC[@]}" publish "$OTHER" --id x '<x xmlns="urn:example"/>'
     xmpp_as dave pubsub "${SVC[@]}" publish "$N" --id i1 '<x xmlns="urn:example">1</x>'
     xmpp_as dave pubsub "${SVC[@]}" delete "$N"
@@ -194,7 +194,7 @@ listen_bg() {
     require_server prosody "ejabberd does not send the last PEP item to the account's own +notify resource (not investigated yet)"
     N="urn:example:mood:$BATS_TEST_NUMBER"
     xmpp_as alice pubsub publish "$N" --id old "<mood xmlns='urn:example:mood'>calm</mood>"
-    listen_bg alice "$BATS_TEST_TMPDIR/out" listen "$N" -n 2 -t 20
+    listen_bg alice "$BATS_TEST_TMPDIR/out" listen "$N" -n 2 -t "$(slow 20)"
     # PEP sends the last item when our interest shows up (XEP-0163 §4.3.3).
     wait_lines "$BATS_TEST_TMPDIR/out" 1
     xmpp_as alice pubsub publish "$N" --id new "<mood xmlns='urn:example:mood'>happy</mood>"
@@ -217,7 +217,7 @@ listen_bg() {
     assert_output "first	<entry xmlns=\"urn:example:feed\">one</entry>"
     run xmpp_as bob pubsub --service "$(jid_of alice)" subscribe "$N" --json
     assert_output --regexp "^\\{\"service\":\"alice@localhost\",\"node\":\"$N\",\"jid\":\"bob@localhost\",\"subscription\":\"subscribed\""
-    listen_bg bob "$BATS_TEST_TMPDIR/out" --service "$(jid_of alice)" listen -n 1 -t 20
+    listen_bg bob "$BATS_TEST_TMPDIR/out" --service "$(jid_of alice)" listen -n 1 -t "$(slow 20)"
     xmpp_as alice pubsub publish "$N" --id second "<entry xmlns='urn:example:feed'>two</entry>"
     wait "$LISTEN_PID"
     run cat "$BATS_TEST_TMPDIR/out"

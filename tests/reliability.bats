@@ -108,7 +108,7 @@ as_alice_at() {
 
 @test "send --receipt: 75 at the deadline, naming who did not confirm" {
     recv_bg bob "$BATS_TEST_TMPDIR/out"
-    run xmpp_as alice send --receipt -t 3 "$(jid_of bob)" "$(jid_of dave)" \
+    run xmpp_as alice send --receipt -t "$(slow 3)" "$(jid_of bob)" "$(jid_of dave)" \
         -m "who confirms?"
     assert_failure 75
     assert_output --partial "no delivery receipt for 1 of 2 message(s)"
@@ -120,7 +120,7 @@ as_alice_at() {
 @test "send --receipt --lines: names the lines each recipient did not confirm" {
     recv_bg bob "$BATS_TEST_TMPDIR/out"
     printf 'one\ntwo\nthree\n' >"$BATS_TEST_TMPDIR/in"
-    run xmpp_as alice send --receipt --lines -t 3 "$(jid_of bob)" \
+    run xmpp_as alice send --receipt --lines -t "$(slow 3)" "$(jid_of bob)" \
         "$(jid_of carol)" <"$BATS_TEST_TMPDIR/in"
     assert_failure 75
     assert_output --partial "no delivery receipt for 3 of 6 message(s)"

@@ -6,7 +6,51 @@ load helpers
 
 setup_file() { server_up; }
 teardown_file() { server_down; }
-teardown() { drain_if_failed bob carol dave; }
+teardown() {
+    [ -z "${S2S_STATE:-}" ] || "$SERVER" stop "$S2S_STATE"
+    drain_if_failed bob carol dave
+}
+
+# s2s_up: a second server of the suite's kind that tries other domains
+# (tests/server XS_S2S=1), with alice on it; s2s_as USER TOOL ... runs
+# xmpp against it. Stopped in teardown.
+s2s_up() {
+    S2S_STATE="$BATS_TEST_TMPDIR/s2s"
+    XS_S2S=1 "$SERVER" start "$S2S_STATE" alice >/dev/null
+}
+
+s2s_as() {
+    (
+        set -a
+        # shellcheck disable=SC1091
+        . "$S2S_STATE/env"
+        set +a
+        xmpp_as "$@"
+    )
+}
+
+# send_held OUT [ARGS...]: alice's `send -v --lines --resource sender`
+# in the background, its stdin held open (SEND_FD) so that the session
+# lasts, output to OUT and OUT.err; waits until its first line is sent.
+send_held() {
+    local out=$1 fifo="$BATS_TEST_TMPDIR/send.in.$RANDOM"
+    shift
+    mkfifo "$fifo"
+    xmpp_as alice send -v --lines --resource sender "$@" <"$fifo" \
+        >"$out" 2>"$out.err" 3>&- &
+    SEND_PID=$!
+    exec {SEND_FD}>"$fifo"
+    echo "first" >&"$SEND_FD"
+    wait_for "$out.err" "SENT: <message" 10
+}
+
+# error_to ID CONDITION: an error message about our message ID, to
+# alice's `send_held` session.
+error_to() {
+    printf '%s' "<message to='$(jid_of alice)/sender' type='error' id='$1'>" \
+        "<error type='cancel'><$2 xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>" \
+        "</error></message>"
+}
 
 # body_of USER: the body of the next message waiting for USER.
 body_of() {
@@ -267,6 +311,94 @@ print(m.get("{http://www.w3.org/XML/1998/namespace}lang"))' "$output"
     run xmpp_as alice send "nobody@$XS_DOMAIN" -m "to no one"
     assert_failure 1
     assert_output "xmpp send: nobody@localhost: message refused: cancel/service-unavailable"
+}
+
+@test "send: a typo'd domain exits 1 naming what the server answers" {
+    run xmpp_as alice send "bob@locahost" -m "to a typo"
+    assert_failure 1
+    # The suite's servers speak to no other server (no s2s), and say so.
+    if [ "$XS_IMPL" = ejabberd ]; then
+        assert_output "xmpp send: bob@locahost: message refused: auth/forbidden (Access denied by service policy)"
+    else
+        assert_output "xmpp send: bob@locahost: message refused: cancel/not-allowed (Communication with remote domains is not enabled)"
+    fi
+}
+
+@test "send: a domain that cannot be reached exits 1, though the server acked first; with --receipt too" {
+    # A server that does try other domains acks the message before it
+    # finds the domain unreachable (Prosody); the route check (a ping to
+    # the domain) waits for the bounce. 127.0.0.1 needs no DNS: nothing
+    # listens on its s2s port.
+    (exec 3<>/dev/tcp/127.0.0.1/5269) 2>/dev/null && skip "something listens on 127.0.0.1:5269"
+    s2s_up
+    run s2s_as alice send -v "bob@127.0.0.1" -m "to nowhere"
+    assert_failure 1
+    assert_line --regexp "^xmpp send: bob@127.0.0.1: message refused: (cancel/remote-server-not-found|wait/remote-server-timeout) \(.*connection refused\)$"
+    assert_line --regexp '^SENT: <iq id="xmpp-route-1" to="127.0.0.1" type="get"><ping xmlns="urn:xmpp:ping"/></iq>$'
+    run --separate-stderr s2s_as alice send --receipt "bob@127.0.0.1" -m "to nowhere"
+    assert_failure 1
+    assert_equal "$stderr" "$(printf '%s' "$stderr" | grep -E '^xmpp send: bob@127.0.0.1: message refused: [a-z]+/remote-server-(not-found|timeout)')"
+    # A domain on the server itself is not pinged: no extra wait.
+    run s2s_as alice send -v "$(jid_of alice)" -m "to me"
+    assert_success
+    refute_output --partial "xmpp-route"
+}
+
+@test "send: an error forged by someone else with our message's id is no bounce; the recipient's is" {
+    # RFC 6120 §8.3: only the recipient or its server answers for a
+    # message. carol learnt the id; her error changes nothing.
+    local out="$BATS_TEST_TMPDIR/send"
+    send_held "$out" --id forged-1 "$(jid_of bob)"
+    shell_bg carol "$BATS_TEST_TMPDIR/carol"
+    shell_in "$(error_to forged-1 item-not-found)"
+    wait_for "$out.err" 'RECV: <message[^>]*type="error"' 10
+    shell_stop
+    exec {SEND_FD}>&-
+    local status=0
+    wait "$SEND_PID" || status=$?
+    assert_equal "$status" 0
+    run grep -c "refused" "$out.err"
+    assert_output 0
+    run body_of bob
+    assert_output "first"
+    # The same error from bob, the recipient, is a bounce.
+    send_held "$out" --id real-1 "$(jid_of bob)"
+    shell_bg bob "$BATS_TEST_TMPDIR/bob"
+    shell_in "$(error_to real-1 item-not-found)"
+    wait_for "$out.err" 'RECV: <message[^>]*type="error"' 10
+    shell_stop
+    exec {SEND_FD}>&-
+    status=0
+    wait "$SEND_PID" || status=$?
+    assert_equal "$status" 1
+    run grep "^xmpp send:" "$out.err"
+    assert_output "xmpp send: bob@localhost: message refused: cancel/item-not-found"
+    drain bob
+}
+
+@test "send --receipt: a bounce from the recipient's client ends the wait: 1, not 75" {
+    shell_bg bob "$BATS_TEST_TMPDIR/bob" --resource phone
+    xmpp_as alice send --receipt --id r-1 --resource sender -t "$(slow 20)" \
+        "$(jid_of bob)/phone" -m "bounce me" 2>"$BATS_TEST_TMPDIR/err" &
+    local pid=$!
+    wait_for "$BATS_TEST_TMPDIR/bob" "bounce me" 10
+    local start=$SECONDS
+    shell_in "$(error_to r-1 service-unavailable)"
+    local status=0
+    wait "$pid" || status=$?
+    assert_equal "$status" 1
+    [ $((SECONDS - start)) -lt "$(slow 10)" ]
+    run cat "$BATS_TEST_TMPDIR/err"
+    assert_output "xmpp send: bob@localhost/phone: message refused: cancel/service-unavailable"
+    shell_stop
+}
+
+@test "send --lines: out of memory for the read buffer exits 71, not 0" {
+    # The buffer holds a line at the limit and a read's worth: over 1 GiB.
+    run failing_alloc 536870912 xmpp_as alice send --lines --max-size 1073741824 \
+        "$(jid_of bob)" <<<"never sent"
+    assert_failure 71
+    assert_output "xmpp send: stdin: out of memory"
 }
 
 @test "send: a slixmpp client (not ours) receives what xmpp send sent" {

@@ -37,6 +37,7 @@ struct loader {
     size_t n;
     char *error; /* first refused value, malloc'd */
     int error_line;
+    bool oom; /* a value could not be kept: out of memory */
 };
 
 /* fgets that counts lines, so that a bad value can be named by its line
@@ -67,8 +68,10 @@ static int set_error(struct loader *l, const char *section, const char *fmt,
 {
     if (l->error)
         return 0;
-    if (asprintf(&l->error, fmt, section, what) < 0)
+    if (asprintf(&l->error, fmt, section, what) < 0) {
         l->error = NULL;
+        l->oom = true;
+    }
     l->error_line = l->line;
     return 0;
 }
@@ -116,12 +119,17 @@ static int on_value(void *ud, const char *sect, const char *name,
     if (!*sect)
         return set_error(l, name, "'%s' outside any [section]", "");
     struct account *a = section(l, sect);
-    if (!a)
-        return set_error(l, sect, "[%s]: out of memory%s", "");
+    if (!a) {
+        l->oom = true;
+        return 0;
+    }
     char **slot = string_slot(a, name);
     if (slot) {
         free(*slot);
-        *slot = strdup(value);
+        if (!(*slot = strdup(value))) {
+            l->oom = true;
+            return 0;
+        }
     } else if (!strcmp(name, "port")) {
         if (opts_int(value, 1, 65535, &a->port) < 0)
             return set_error(l, sect, "[%s]: port '%s' is not 1-65535", value);
@@ -190,6 +198,8 @@ static int parse(const char *path, FILE *f, struct loader *l)
 {
     /* inih returns the first bad line: a syntax error or a refused value */
     int line = ini_parse_stream(read_line, l, on_value, l);
+    if (l->oom || line == -2) /* -2: inih's own allocation failed */
+        return fail_oom(path);
     if (line > 0 && (!l->error || line < l->error_line))
         return fail(XE_CONFIG, "%s: line %d: syntax error", path, line);
     if (l->error)

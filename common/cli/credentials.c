@@ -159,7 +159,7 @@ int server_split(const char *spec, char **host, unsigned short *port)
         *port = (unsigned short)p;
     }
     *host = strndup(h, hlen);
-    return *host ? 0 : fail(XE_USAGE, "out of memory");
+    return *host ? 0 : fail_oom(NULL);
 }
 
 static int resolve_jid(const struct session_opts *o, const struct account *a,

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "common/cli/exitcode.h"
+
 const char *progname = "xmpp";
 int quiet;
 
@@ -20,6 +22,12 @@ int fail(int status, const char *fmt, ...)
     vline(fmt, ap);
     va_end(ap);
     return status;
+}
+
+int fail_oom(const char *what)
+{
+    return what ? fail(XE_OSERR, "%s: out of memory", what)
+                : fail(XE_OSERR, "out of memory");
 }
 
 void warnx(const char *fmt, ...)

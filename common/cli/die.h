@@ -10,6 +10,10 @@ extern const char *progname;
 int fail(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Out of memory: "xmpp TOOL: WHAT: out of memory" (just "out of memory"
+ * when what is NULL). Returns XE_OSERR, the one status for it. */
+int fail_oom(const char *what);
+
 /* A warning: the same line, no status. Silent under --quiet. */
 void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -10,6 +10,7 @@ enum exit_status {
     XE_DATA = 65,        /* bad input: JID, XML, UTF-8, control chars, size */
     XE_NOINPUT = 66,     /* input file missing or unreadable */
     XE_UNAVAILABLE = 69, /* cannot resolve or connect */
+    XE_OSERR = 71,       /* out of memory (EX_OSERR) */
     XE_CONNLOST = 74,    /* connection lost */
     XE_IOERR = 74,       /* a write to stdout failed (EX_IOERR) */
     XE_TIMEOUT = 75,     /* deadline reached */

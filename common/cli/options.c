@@ -361,7 +361,7 @@ int opts_parse(int argc, char **argv, struct session_opts *o, void *state,
     g.longs = calloc(count_opts(t->opts) + count_opts(common_opts) + 1,
                      sizeof *g.longs);
     if (!g.longs)
-        return fail(XE_USAGE, "out of memory");
+        return fail_oom(NULL);
     /* Short options of the tool are looked up by key below, so both
      * tables give getopt their keys for them. */
     add_table(&g, add_table(&g, 0, t->opts, TOOL_INDEX), common_opts, -1);

@@ -84,6 +84,10 @@ int opts_size(const char *arg, size_t *out);
  * way; the usage error names flag. */
 int opts_bytes(const char *flag, const char *arg, long min, size_t *out);
 
+/* The largest count an option takes (--count): the largest value a long
+ * holds everywhere, so that the bound means the same on 32-bit systems. */
+#define OPTS_COUNT_MAX 2147483647L
+
 /* Parse an integer in [min, max]. */
 int opts_int(const char *arg, long min, long max, long *out);
 

@@ -20,7 +20,7 @@ int input_read(const char *path, size_t max, char **buf, size_t *len)
         return fail(XE_NOINPUT, "%s: %s", path, strerror(errno));
     size_t cap = 8192, n = 0;
     char *b = malloc(cap);
-    int rc = b ? 0 : fail(XE_DATA, "%s: out of memory", name);
+    int rc = b ? 0 : fail_oom(name);
     while (!rc) {
         if (n == cap - 1) {
             if (cap > max + 1) {
@@ -30,7 +30,7 @@ int input_read(const char *path, size_t max, char **buf, size_t *len)
             }
             char *nb = realloc(b, cap * 2);
             if (!nb) { /* never send a truncated body */
-                rc = fail(XE_DATA, "%s: out of memory", name);
+                rc = fail_oom(name);
                 break;
             }
             b = nb;
@@ -70,7 +70,7 @@ int input_text(const char *what, char **buf, size_t *len, bool sanitize)
                     what, why, at);
     char *clean = utf8_sanitize(*buf, *len, len);
     if (!clean)
-        return fail(XE_DATA, "%s: out of memory", what);
+        return fail_oom(what);
     free(*buf);
     *buf = clean;
     return 0;

@@ -93,61 +93,134 @@ static int attr_order(const void *a, const void *b)
     return dx != dy ? dy - dx : strcmp(x, y);
 }
 
-/* An xmlns equal to the one in force is left out: the parser repeats it
- * on every child element. */
-void out_xml_in(FILE *f, xmpp_stanza_t *st, const char *ns)
+/* The attributes of st after its name, in attr_order. Returns 0, or -1
+ * when out of memory for a list of many. */
+static int write_attributes(FILE *f, xmpp_stanza_t *st, const char *ns,
+                            bool xml_ns)
+{
+    int n = xmpp_stanza_get_attribute_count(st);
+    if (n <= 0)
+        return 0;
+    /* On the heap past a few: their number is the sender's choice. */
+    const char *few[32], **attrs = few;
+    if (2 * (size_t)n > sizeof few / sizeof *few &&
+        !(attrs = malloc(2 * (size_t)n * sizeof *attrs)))
+        return -1;
+    xmpp_stanza_get_attributes(st, attrs, 2 * n);
+    qsort(attrs, (size_t)n, 2 * sizeof *attrs, attr_order);
+    for (int i = 0; i < 2 * n; i += 2) {
+        if (!strcmp(attrs[i], "xmlns") &&
+            (xml_ns || (ns && !strcmp(attrs[i + 1], ns))))
+            continue;
+        /* libstrophe's parser keeps the local name of a namespaced
+         * attribute only: "lang" is xml:lang (RFC 6120 §8.1.5), the
+         * one such attribute stanzas carry; unless the element has
+         * an xml:lang as well (ours keep the prefix), when it can
+         * only be a plain lang. */
+        const char *name = attrs[i];
+        bool xml_lang =
+            !strcmp(name, "lang") && !xmpp_stanza_get_attribute(st, "xml:lang");
+        fprintf(f, " %s=\"", xml_lang ? "xml:lang" : name);
+        xml_escaped(f, attrs[i + 1], 1);
+        putc('"', f);
+    }
+    if (attrs != few)
+        free(attrs);
+    return 0;
+}
+
+/* An element in the xml namespace (<xml:x/> from the server) can only
+ * be written with the prefix: xmlns="...XML/1998/namespace" is not
+ * well-formed. The default namespace stays as it was. */
+static bool in_xml_ns(xmpp_stanza_t *st)
+{
+    const char *own = xmpp_stanza_get_ns(st);
+    return own && !strcmp(own, XML_NS);
+}
+
+/* Text, or an element's start tag (ns: the namespace in force around
+ * it), or the whole of an empty element. Returns 1 when the element's
+ * children and end tag are to follow, with *inner the namespace in
+ * force within it; 0 when st is written; -1 when out of memory. */
+static int write_open(FILE *f, xmpp_stanza_t *st, const char *ns,
+                      const char **inner)
 {
     if (xmpp_stanza_is_text(st)) {
         const char *t = xmpp_stanza_get_text_ptr(st);
         if (t)
             xml_escaped(f, t, 0);
-        return;
+        return 0;
     }
-    const char *name = xmpp_stanza_get_name(st);
-    const char *own = xmpp_stanza_get_ns(st);
-    /* An element in the xml namespace (<xml:x/> from the server) can
-     * only be written with the prefix: xmlns="...XML/1998/namespace"
-     * is not well-formed. The default namespace stays as it was. */
-    bool xml_ns = own && !strcmp(own, XML_NS);
-    if (xml_ns)
-        own = NULL;
-    fprintf(f, xml_ns ? "<xml:%s" : "<%s", name);
-    int n = xmpp_stanza_get_attribute_count(st);
-    if (n > 0) {
-        const char *attrs[2 * n];
-        xmpp_stanza_get_attributes(st, attrs, 2 * n);
-        qsort(attrs, (size_t)n, 2 * sizeof *attrs, attr_order);
-        for (int i = 0; i < 2 * n; i += 2) {
-            if (!strcmp(attrs[i], "xmlns") &&
-                (xml_ns || (ns && !strcmp(attrs[i + 1], ns))))
-                continue;
-            /* libstrophe's parser keeps the local name of a namespaced
-             * attribute only: "lang" is xml:lang (RFC 6120 §8.1.5), the
-             * one such attribute stanzas carry; unless the element has
-             * an xml:lang as well (ours keep the prefix), when it can
-             * only be a plain lang. */
-            const char *name = attrs[i];
-            bool xml_lang = !strcmp(name, "lang") &&
-                            !xmpp_stanza_get_attribute(st, "xml:lang");
-            fprintf(f, " %s=\"", xml_lang ? "xml:lang" : name);
-            xml_escaped(f, attrs[i + 1], 1);
-            putc('"', f);
-        }
-    }
-    xmpp_stanza_t *c = xmpp_stanza_get_children(st);
-    if (!c) {
+    bool xml_ns = in_xml_ns(st);
+    const char *own = xml_ns ? NULL : xmpp_stanza_get_ns(st);
+    fprintf(f, xml_ns ? "<xml:%s" : "<%s", xmpp_stanza_get_name(st));
+    if (write_attributes(f, st, ns, xml_ns) < 0)
+        return -1;
+    if (!xmpp_stanza_get_children(st)) {
         fputs("/>", f);
-        return;
+        return 0;
     }
     putc('>', f);
-    for (; c; c = xmpp_stanza_get_next(c))
-        out_xml_in(f, c, own ? own : ns);
-    fprintf(f, xml_ns ? "</xml:%s>" : "</%s>", name);
+    *inner = own ? own : ns;
+    return 1;
 }
 
-void out_xml(FILE *f, xmpp_stanza_t *st)
+static void write_close(FILE *f, xmpp_stanza_t *st)
 {
-    out_xml_in(f, st, NULL);
+    fprintf(f, in_xml_ns(st) ? "</xml:%s>" : "</%s>", xmpp_stanza_get_name(st));
+}
+
+/* An xmlns equal to the one in force is left out: the parser repeats it
+ * on every child element. The tree is walked with a stack of our own,
+ * not by recursion: a server can nest elements as deep as its stanza
+ * size allows, and libstrophe's parser builds them all. */
+int out_xml_in(FILE *f, xmpp_stanza_t *st, const char *ns)
+{
+    struct open {
+        xmpp_stanza_t *el;
+        const char *ns; /* in force within it */
+    } few[32], *stack = few;
+    size_t depth = 0, cap = sizeof few / sizeof *few;
+    int rc = 0;
+    for (xmpp_stanza_t *el = st;;) {
+        const char *inner = NULL;
+        int open = write_open(f, el, depth ? stack[depth - 1].ns : ns, &inner);
+        if (open > 0 && depth == cap) { /* the few are full: to the heap */
+            struct open *more = malloc(2 * cap * sizeof *more);
+            if (more)
+                memcpy(more, stack, depth * sizeof *stack);
+            if (stack != few)
+                free(stack);
+            stack = more;
+            cap *= 2;
+        }
+        if (open < 0 || !stack) {
+            rc = -1;
+            break;
+        }
+        if (open > 0) {
+            stack[depth++] = (struct open){el, inner};
+            el = xmpp_stanza_get_children(el);
+            continue;
+        }
+        /* el is written: on to its next sibling, closing the elements
+         * whose last child it was. */
+        while (depth && !xmpp_stanza_get_next(el)) {
+            el = stack[--depth].el;
+            write_close(f, el);
+        }
+        if (!depth)
+            break;
+        el = xmpp_stanza_get_next(el);
+    }
+    if (stack != few)
+        free(stack);
+    return rc;
+}
+
+int out_xml(FILE *f, xmpp_stanza_t *st)
+{
+    return out_xml_in(f, st, NULL);
 }
 
 int print_element(FILE *f, xmpp_stanza_t *el, const char *ns,
@@ -155,8 +228,8 @@ int print_element(FILE *f, xmpp_stanza_t *el, const char *ns,
 {
     if (fmt == OUT_JSON)
         return xmljson_write(f, el, ns);
-    out_xml_in(f, el, ns);
-    return putc('\n', f) == EOF ? -1 : 0;
+    int rc = out_xml_in(f, el, ns);
+    return putc('\n', f) == EOF ? -1 : rc;
 }
 
 int out_flush(FILE *f)

@@ -30,12 +30,14 @@ json_t *out_json_str(const char *s);
 void out_json_set(json_t *obj, const char *key, const char *val);
 
 /* The stanza as XML on one line: newlines in text and attributes are
- * written as character references. */
-void out_xml(FILE *f, xmpp_stanza_t *st);
+ * written as character references. Nesting of any depth is written
+ * without recursion. Returns 0, or -1 when out of memory (the line is
+ * then cut short). */
+int out_xml(FILE *f, xmpp_stanza_t *st);
 
 /* The same, for an element printed on its own that sits within namespace
  * ns (NULL: none): an xmlns equal to ns is left out. */
-void out_xml_in(FILE *f, xmpp_stanza_t *st, const char *ns);
+int out_xml_in(FILE *f, xmpp_stanza_t *st, const char *ns);
 
 /* Print an element as one line of XML (xmlns left out where it repeats
  * ns, the namespace around it) or, with OUT_JSON, of JSON (xmljson.h).

@@ -39,6 +39,7 @@ struct builder {
     bool closing; /* we are closing the wrapper ourselves */
     bool failed;  /* a handler stopped the parser: */
     char why[256];
+    bool oom; /* ...for want of memory (sticky) */
     unsigned long line, col;
     void (*on_top)(struct builder *b, xmpp_stanza_t *st);
     xmpp_stanza_t *result; /* one-element mode */
@@ -53,6 +54,12 @@ static void stop(struct builder *b, const char *why)
     b->line = XML_GetCurrentLineNumber(b->p);
     b->col = XML_GetCurrentColumnNumber(b->p);
     XML_StopParser(b->p, XML_FALSE);
+}
+
+static void stop_oom(struct builder *b)
+{
+    b->oom = true;
+    stop(b, "out of memory");
 }
 
 static bool all_blank(const char *s, size_t n)
@@ -93,7 +100,7 @@ static void on_text(void *ud, const XML_Char *s, int len)
         size_t cap = (b->tlen + (size_t)len + 1) * 2;
         char *t = realloc(b->text, cap);
         if (!t)
-            return stop(b, "out of memory");
+            return stop_oom(b);
         b->text = t;
         b->tcap = cap;
     }
@@ -201,7 +208,7 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **atts)
         return;
     if (b->top && b->depth == 0) { /* the wrapper */
         if (!push(b, (struct level){0}))
-            stop(b, "out of memory");
+            stop_oom(b);
         return;
     }
     struct level *parent = b->depth ? &b->stack[b->depth - 1] : NULL;
@@ -218,7 +225,7 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **atts)
     size_t urilen;
     char *qname = split_name(name, &uri, &urilen);
     if (!qname)
-        return stop(b, "out of memory");
+        return stop_oom(b);
     /* Namespaces in XML §3: the xml prefix is bound once and for all;
      * as a default namespace (all a stanza can say) it is an error. */
     if (uri && ns_equal(uri, urilen, XML_NS)) {
@@ -248,7 +255,7 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **atts)
     if (!push(b, (struct level){.st = st, .ns = ns})) {
         if (!parent || !parent->st)
             xmpp_stanza_release(st);
-        stop(b, "out of memory");
+        stop_oom(b);
     }
 }
 
@@ -330,6 +337,8 @@ static const char *error_at(struct builder *b, unsigned long *line,
     }
     *line = XML_GetCurrentLineNumber(b->p);
     *col = XML_GetCurrentColumnNumber(b->p) + 1;
+    if (XML_GetErrorCode(b->p) == XML_ERROR_NO_MEMORY)
+        b->oom = true;
     return XML_ErrorString(XML_GetErrorCode(b->p));
 }
 
@@ -348,13 +357,14 @@ int xmlin_parse_one(xmpp_ctx_t *ctx, const char *what, const char *buf,
     if (len > (size_t)1 << 30)
         return fail(XE_DATA, "%s: larger than 1 GiB", what);
     if (!builder_start(&b))
-        return fail(XE_DATA, "%s: out of memory", what);
+        return fail_oom(what);
     int rc = 0;
     if (XML_Parse(b.p, buf, (int)len, 1) != XML_STATUS_OK || b.failed) {
         unsigned long line, col;
         const char *why = error_at(&b, &line, &col);
-        rc =
-            fail(XE_DATA, "%s: line %lu, column %lu: %s", what, line, col, why);
+        rc = b.oom ? fail_oom(what)
+                   : fail(XE_DATA, "%s: line %lu, column %lu: %s", what, line,
+                          col, why);
         if (b.result)
             xmpp_stanza_release(b.result);
     } else {
@@ -405,6 +415,11 @@ struct xmlin *xmlin_new(xmpp_ctx_t *ctx, const char *what, size_t max,
         return NULL;
     }
     return x;
+}
+
+bool xmlin_out_of_memory(const struct xmlin *x)
+{
+    return x->b.oom;
 }
 
 void xmlin_free(struct xmlin *x)

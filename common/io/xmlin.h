@@ -63,6 +63,9 @@ struct xmlin *xmlin_new(xmpp_ctx_t *ctx, const char *what, size_t max,
  * C: REASON; skipped"). Returns the number of errors in this call. */
 int xmlin_feed(struct xmlin *x, const char *buf, size_t len, bool final);
 
+/* Was an error for want of memory (XE_OSERR rather than bad input)? */
+bool xmlin_out_of_memory(const struct xmlin *x);
+
 void xmlin_free(struct xmlin *x);
 
 #endif

@@ -72,12 +72,12 @@ void component_handshake(struct session *s)
     }
     char *text = NULL;
     if (asprintf(&text, "%s%s", p->stream_id, s->creds.password) < 0)
-        return session_stop(s, fail(XE_UNAVAILABLE, "out of memory"));
+        return session_stop(s, fail_oom(NULL));
     char *digest = xmpp_sha1(s->ctx, (unsigned char *)text, strlen(text));
     memset(text, 0, strlen(text));
     free(text);
     if (!digest)
-        return session_stop(s, fail(XE_UNAVAILABLE, "out of memory"));
+        return session_stop(s, fail_oom(NULL));
     xmpp_handler_add(s->conn, on_handshake, NULL, "handshake", NULL, s);
     xmpp_send_raw_string(s->conn, "<handshake>%s</handshake>", digest);
     xmpp_free(s->ctx, digest);

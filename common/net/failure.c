@@ -176,7 +176,7 @@ int refuse_stream(struct session *s)
     s->priv->stream_fault = true;
     end_stream(s, f, why);
     if (f == XMLSTREAM_NOMEM)
-        return s->status = report(s, XE_UNAVAILABLE, "out of memory");
+        return s->status = report(s, XE_OSERR, "out of memory");
     char where[300];
     describe_server(s, where, sizeof where);
     return s->status = report(

@@ -372,7 +372,7 @@ int http_put(struct session *s, const struct http_put *req)
     CURL *h = headers ? make_handle(s, &t, headers) : NULL;
     int rc;
     if (!h) {
-        rc = fail(XE_UNAVAILABLE, "%s: out of memory", req->path);
+        rc = fail_oom(req->path);
     } else {
         int status = 0;
         CURLcode res = run_transfer(s, h, &status);

@@ -152,7 +152,7 @@ int session_open(struct session *s, const struct session_opts *o)
         s->deadline = now_ms() + (long long)(o->timeout * 1000);
     s->priv = calloc(1, sizeof *s->priv);
     if (!s->priv)
-        return s->status = fail(XE_UNAVAILABLE, "out of memory");
+        return s->status = fail_oom(NULL);
     int rc = creds_resolve(o, &s->creds);
     if (rc)
         return s->status = rc;
@@ -168,7 +168,7 @@ int session_open(struct session *s, const struct session_opts *o)
     s->ctx = xmpp_ctx_new(NULL, &s->priv->log);
     s->conn = s->ctx ? xmpp_conn_new(s->ctx) : NULL;
     if (!s->conn)
-        return s->status = fail(XE_UNAVAILABLE, "out of memory");
+        return s->status = fail_oom(NULL);
     configure_conn(s);
     if (!await_ready(s))
         return 0;

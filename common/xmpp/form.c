@@ -73,7 +73,7 @@ int form_input_arg(struct form_input *in, const char *arg)
         return fail(XE_USAGE, "--field %s: give VAR=VALUE", arg);
     char *var = strndup(arg, (size_t)(eq - arg));
     if (!var)
-        return fail(XE_DATA, "out of memory");
+        return fail_oom(NULL);
     int rc =
         check_text("--field", var, var) || check_text("--field", var, eq + 1);
     struct form_value *fv = rc ? NULL : find_value(in, var);
@@ -84,7 +84,7 @@ int form_input_arg(struct form_input *in, const char *arg)
     if (!rc && !fv)
         fv = new_value(in, var);
     if (!rc && (!fv || push_value(fv, eq + 1) < 0))
-        rc = fail(XE_DATA, "out of memory");
+        rc = fail_oom(NULL);
     free(var);
     return rc ? XE_DATA : 0;
 }
@@ -129,7 +129,7 @@ static int add_json_field(struct form_input *in, const char *path,
         if (check_text(path, var, s))
             return XE_DATA;
         if (push_value(fv, s) < 0)
-            return fail(XE_DATA, "out of memory");
+            return fail_oom(NULL);
     }
     return 0;
 }
@@ -173,7 +173,7 @@ int form_input_default(struct form_input *in, const char *var,
         return 0;
     struct form_value *fv = new_value(in, var);
     if (!fv || push_value(fv, value) < 0)
-        return fail(XE_DATA, "out of memory");
+        return fail_oom(NULL);
     return 0;
 }
 
@@ -325,7 +325,7 @@ static int add_lines(xmpp_stanza_t *field, xmpp_stanza_t *out, const char *what,
                      const char *var, const char *v)
 {
     char *copy = strdup(v), *save = NULL;
-    int rc = copy ? 0 : fail(XE_DATA, "out of memory");
+    int rc = copy ? 0 : fail_oom(NULL);
     const char *line = copy ? strtok_r(copy, "\n", &save) : NULL;
     for (; !rc && line; line = strtok_r(NULL, "\n", &save))
         rc = add_checked(field, out, what, var, line);

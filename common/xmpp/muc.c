@@ -39,11 +39,17 @@ int muc_add(struct muc *m, const char *room)
         if (jid_matches(room, m->room[i].jid) &&
             strlen(room) == strlen(m->room[i].jid))
             return 0;
-    struct muc_room *r = realloc(m->room, (size_t)(m->n + 1) * sizeof *r);
-    if (!r || !(room = strdup(room)))
-        return fail(XE_DATA, "out of memory");
+    /* The copy first: once realloc has moved the rooms, m->room must
+     * follow it whatever happens next. */
+    char *copy = strdup(room);
+    struct muc_room *r =
+        copy ? realloc(m->room, (size_t)(m->n + 1) * sizeof *r) : NULL;
+    if (!r) {
+        free(copy);
+        return fail_oom(NULL);
+    }
     m->room = r;
-    m->room[m->n++] = (struct muc_room){.jid = (char *)room};
+    m->room[m->n++] = (struct muc_room){.jid = copy};
     return 0;
 }
 
@@ -110,19 +116,6 @@ static void send_join(struct muc *m, struct muc_room *r)
     xmpp_stanza_release(p);
 }
 
-/* The name of the defined condition in a stanza's <error/>. */
-static const char *error_condition(xmpp_stanza_t *st)
-{
-    xmpp_stanza_t *err = xmpp_stanza_get_child_by_name(st, "error");
-    for (xmpp_stanza_t *c = err ? xmpp_stanza_get_children(err) : NULL; c;
-         c = xmpp_stanza_get_next(c)) {
-        const char *name = xmpp_stanza_get_name(c);
-        if (!xmpp_stanza_is_text(c) && name && strcmp(name, "text"))
-            return name;
-    }
-    return "";
-}
-
 /* What a join error means for the user (§7.2.6-§7.2.11). */
 static const char *join_hint(const char *cond)
 {
@@ -147,7 +140,7 @@ static const char *join_hint(const char *cond)
 
 static void join_error(struct muc *m, struct muc_room *r, xmpp_stanza_t *st)
 {
-    const char *cond = error_condition(st);
+    const char *cond = stanza_error_condition(st);
     if (!strcmp(cond, "conflict") && r->conflicts < NICK_RETRIES) {
         /* §7.2.9: the nick is in use by someone else; try the next. */
         char nick[1100];
@@ -292,7 +285,7 @@ int muc_option(struct muc *m, int key, const char *arg)
 {
     int rc;
     switch (key) {
-    case MUC_OPT_MUC: return muc_add(m, arg) ? XE_DATA : OPTS_CONTINUE;
+    case MUC_OPT_MUC: return (rc = muc_add(m, arg)) ? rc : OPTS_CONTINUE;
     case MUC_OPT_NICK:
         m->nick = arg;
         return muc_check_nick(arg) ? XE_DATA : OPTS_CONTINUE;
@@ -383,8 +376,13 @@ int muc_join(struct muc *m, struct session *s)
         r->nick = strdup(m->nick);
         r->conflicts = 0;
         r->created = false;
-        if (!r->nick)
-            return fail(XE_DATA, "out of memory");
+        if (!r->nick) {
+            if (nick) {
+                m->nick = NULL;
+                free(nick);
+            }
+            return fail_oom(NULL);
+        }
         send_join(m, r);
     }
     while (any_joining(m))

@@ -51,7 +51,7 @@ struct muc {
 };
 
 /* Add a room (room@service, no resource) to join; the same room twice
- * counts once. Returns 0 or XE_DATA, the message printed. */
+ * counts once. Returns 0, XE_DATA or XE_OSERR, the message printed. */
 int muc_add(struct muc *m, const char *room);
 
 /* Check a nick (a resourcepart). Returns 0 or XE_DATA, printed. */

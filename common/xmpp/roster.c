@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cli/die.h"
 #include "common/cli/exitcode.h"
 #include "common/io/output.h"
 #include "common/xmpp/jid.h"
@@ -10,55 +11,58 @@
 
 #define NS_ROSTER "jabber:iq:roster"
 
-/* Rosters are small; running out of memory copying one is not a state
- * worth a code path of its own. */
-static char *dup(const char *s)
+/* *dst = a copy of s (NULL stays NULL). Returns 0 or XE_OSERR, said. */
+static int dup_into(char **dst, const char *s)
 {
-    if (!s)
-        return NULL;
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
+    *dst = s ? strdup(s) : NULL;
+    return s && !*dst ? fail_oom(NULL) : 0;
 }
 
-static void *grow(void *p, size_t n, size_t size)
-{
-    void *q = realloc(p, n * size);
-    if (!q)
-        abort();
-    return q;
-}
-
-void roster_item_add_group(struct roster_item *it, const char *g)
+int roster_item_add_group(struct roster_item *it, const char *g)
 {
     size_t i = 0;
     while (i < it->ngroups && strcmp(it->groups[i], g) < 0)
         i++;
     if (i < it->ngroups && !strcmp(it->groups[i], g))
-        return;
-    it->groups = grow(it->groups, it->ngroups + 1, sizeof *it->groups);
+        return 0;
+    char **groups = realloc(it->groups, (it->ngroups + 1) * sizeof *groups);
+    if (!groups)
+        return fail_oom(NULL);
+    it->groups = groups;
+    char *copy = strdup(g);
+    if (!copy)
+        return fail_oom(NULL);
     memmove(it->groups + i + 1, it->groups + i,
             (it->ngroups - i) * sizeof *it->groups);
-    it->groups[i] = dup(g);
+    it->groups[i] = copy;
     it->ngroups++;
+    return 0;
 }
 
-void roster_item_set_name(struct roster_item *it, const char *name)
+int roster_item_set_name(struct roster_item *it, const char *name)
 {
+    char *copy;
+    int rc = dup_into(&copy, name && *name ? name : NULL);
+    if (rc)
+        return rc;
     free(it->name);
-    it->name = name && *name ? dup(name) : NULL;
+    it->name = copy;
+    return 0;
 }
 
-void roster_item_copy(struct roster_item *dst, const struct roster_item *src)
+int roster_item_copy(struct roster_item *dst, const struct roster_item *src)
 {
     memset(dst, 0, sizeof *dst);
-    dst->jid = dup(src->jid);
-    dst->name = dup(src->name);
-    dst->subscription = dup(src->subscription);
-    dst->ask = dup(src->ask);
+    int rc;
+    if ((rc = dup_into(&dst->jid, src->jid)) ||
+        (rc = dup_into(&dst->name, src->name)) ||
+        (rc = dup_into(&dst->subscription, src->subscription)) ||
+        (rc = dup_into(&dst->ask, src->ask)))
+        return rc;
     for (size_t i = 0; i < src->ngroups; i++)
-        roster_item_add_group(dst, src->groups[i]);
+        if ((rc = roster_item_add_group(dst, src->groups[i])))
+            return rc;
+    return 0;
 }
 
 void roster_item_free(struct roster_item *it)
@@ -117,18 +121,22 @@ static int by_jid(const void *a, const void *b)
     return strcmp(x->jid, y->jid);
 }
 
-/* One <item/> of a roster result; false when it is unusable. */
-static bool parse_item(xmpp_stanza_t *el, struct roster_item *it)
+/* One <item/> of a roster result into *it: 1, or 0 when it is unusable,
+ * or XE_OSERR (said); *it is to be freed either way. */
+static int parse_item(xmpp_stanza_t *el, struct roster_item *it)
 {
+    memset(it, 0, sizeof *it);
     const char *jid = xmpp_stanza_get_attribute(el, "jid");
     if (!jid || jid_check(jid) || strchr(jid, '/'))
-        return false;
+        return 0;
     const char *sub = xmpp_stanza_get_attribute(el, "subscription");
-    memset(it, 0, sizeof *it);
-    it->jid = dup(jid);
-    roster_item_set_name(it, xmpp_stanza_get_attribute(el, "name"));
-    it->subscription = dup(sub ? sub : "none");
-    it->ask = dup(xmpp_stanza_get_attribute(el, "ask"));
+    int rc;
+    if ((rc = dup_into(&it->jid, jid)) ||
+        (rc =
+             roster_item_set_name(it, xmpp_stanza_get_attribute(el, "name"))) ||
+        (rc = dup_into(&it->subscription, sub ? sub : "none")) ||
+        (rc = dup_into(&it->ask, xmpp_stanza_get_attribute(el, "ask"))))
+        return rc;
     for (xmpp_stanza_t *g = xmpp_stanza_get_children(el); g;
          g = xmpp_stanza_get_next(g)) {
         const char *name = xmpp_stanza_get_name(g);
@@ -136,11 +144,39 @@ static bool parse_item(xmpp_stanza_t *el, struct roster_item *it)
             continue;
         char *text = xmpp_stanza_get_text(g);
         if (text && *text)
-            roster_item_add_group(it, text);
+            rc = roster_item_add_group(it, text);
         if (text)
             xmpp_free(xmpp_stanza_get_context(g), text);
+        if (rc)
+            return rc;
     }
-    return true;
+    return 1;
+}
+
+/* The items of a roster result, sorted. Returns 0 or XE_OSERR (said). */
+static int parse_items(xmpp_stanza_t *q, struct roster *r)
+{
+    for (xmpp_stanza_t *el = q ? xmpp_stanza_get_children(q) : NULL; el;
+         el = xmpp_stanza_get_next(el)) {
+        const char *name = xmpp_stanza_get_name(el);
+        if (xmpp_stanza_is_text(el) || !name || strcmp(name, "item"))
+            continue;
+        struct roster_item *items =
+            realloc(r->items, (r->n + 1) * sizeof *items);
+        if (!items)
+            return fail_oom(NULL);
+        r->items = items;
+        int ok = parse_item(el, &r->items[r->n]);
+        if (ok == 1)
+            r->n++;
+        else
+            roster_item_free(&r->items[r->n]);
+        if (ok > 1)
+            return ok;
+    }
+    if (r->n)
+        qsort(r->items, r->n, sizeof *r->items, by_jid);
+    return 0;
 }
 
 int roster_fetch(struct session *s, struct roster *r)
@@ -162,19 +198,8 @@ int roster_fetch(struct session *s, struct roster *r)
         return rc;
     }
     r->result = reply;
-    q = xmpp_stanza_get_child_by_name_and_ns(reply, "query", NS_ROSTER);
-    for (xmpp_stanza_t *el = q ? xmpp_stanza_get_children(q) : NULL; el;
-         el = xmpp_stanza_get_next(el)) {
-        const char *name = xmpp_stanza_get_name(el);
-        if (xmpp_stanza_is_text(el) || !name || strcmp(name, "item"))
-            continue;
-        r->items = grow(r->items, r->n + 1, sizeof *r->items);
-        if (parse_item(el, &r->items[r->n]))
-            r->n++;
-    }
-    if (r->n)
-        qsort(r->items, r->n, sizeof *r->items, by_jid);
-    return 0;
+    return parse_items(
+        xmpp_stanza_get_child_by_name_and_ns(reply, "query", NS_ROSTER), r);
 }
 
 static xmpp_stanza_t *item_iq(struct session *s, const char *jid,
@@ -221,18 +246,29 @@ int roster_remove(struct session *s, const char *jid)
     return set_round_trip(s, iq, jid);
 }
 
-/* A group name with its commas escaped, so the column splits on ','. */
+/* A group name with its commas escaped, so the column splits on ','.
+ * Written through a buffer of our own, a piece at a time (no allocation
+ * to fail), each piece ending between characters, as out_text escapes
+ * characters. */
 static void print_group(FILE *f, const char *g)
 {
-    for (const char *comma; (comma = strchr(g, ',')); g = comma + 1) {
-        char *part = strndup(g, (size_t)(comma - g));
-        if (!part)
-            abort();
-        out_text(f, part);
-        fputs("\\,", f);
-        free(part);
+    char piece[256];
+    while (*g) {
+        size_t n = strcspn(g, ",");
+        if (n >= sizeof piece) {
+            n = sizeof piece - 1;
+            while (n > 1 && ((unsigned char)g[n] & 0xC0) == 0x80)
+                n--; /* not inside a UTF-8 sequence */
+        }
+        memcpy(piece, g, n);
+        piece[n] = '\0';
+        out_text(f, piece);
+        g += n;
+        if (*g == ',') {
+            fputs("\\,", f);
+            g++;
+        }
     }
-    out_text(f, g);
 }
 
 static void print_json(FILE *f, const struct roster_item *it)

@@ -27,8 +27,8 @@ struct roster {
 
 /* Fetch the roster (§2.2). From then on the server pushes each change;
  * call session_answer_iqs() once so that they are acknowledged
- * (§2.1.6). Returns 0, XE_STANZA (the error reported) or the session's
- * status. */
+ * (§2.1.6). Returns 0, XE_STANZA (the error reported), XE_OSERR or the
+ * session's status. */
 int roster_fetch(struct session *s, struct roster *r);
 
 /* The item for bare JID jid, or NULL. */
@@ -40,14 +40,16 @@ bool roster_item_sees(const struct roster_item *it);
 /* Same name (none and "" alike) and same groups? */
 bool roster_item_same(const struct roster_item *a, const struct roster_item *b);
 
-/* Add group g to the item, keeping the list sorted and unique. */
-void roster_item_add_group(struct roster_item *it, const char *g);
+/* Add group g to the item, keeping the list sorted and unique. Returns
+ * 0, or XE_OSERR when out of memory (said). */
+int roster_item_add_group(struct roster_item *it, const char *g);
 
-/* Set the name (NULL or "": none). */
-void roster_item_set_name(struct roster_item *it, const char *name);
+/* Set the name (NULL or "": none). Returns 0 or XE_OSERR (said). */
+int roster_item_set_name(struct roster_item *it, const char *name);
 
-/* A deep copy of src into *dst. */
-void roster_item_copy(struct roster_item *dst, const struct roster_item *src);
+/* A deep copy of src into *dst. Returns 0 or XE_OSERR (said); *dst is
+ * to be freed with roster_item_free() either way. */
+int roster_item_copy(struct roster_item *dst, const struct roster_item *src);
 
 void roster_item_free(struct roster_item *it);
 void roster_free(struct roster *r);

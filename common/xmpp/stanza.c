@@ -58,3 +58,15 @@ xmpp_stanza_t *stanza_add_el(xmpp_stanza_t *parent, const char *name,
     xmpp_stanza_add_child_ex(parent, el, 0);
     return el;
 }
+
+const char *stanza_error_condition(xmpp_stanza_t *st)
+{
+    xmpp_stanza_t *err = xmpp_stanza_get_child_by_name(st, "error");
+    for (xmpp_stanza_t *c = err ? xmpp_stanza_get_children(err) : NULL; c;
+         c = xmpp_stanza_get_next(c)) {
+        const char *name = xmpp_stanza_get_name(c);
+        if (!xmpp_stanza_is_text(c) && name && strcmp(name, "text"))
+            return name;
+    }
+    return "";
+}

@@ -25,6 +25,10 @@ xmpp_stanza_t *next_named(xmpp_stanza_t *c, const char *name);
  * presence set earlier); NULL when it carries no <delay/>. */
 const char *stanza_delay_stamp(xmpp_stanza_t *st);
 
+/* The name of the defined condition in a stanza's <error/>
+ * (RFC 6120 §8.3.3), or "" when it has none. */
+const char *stanza_error_condition(xmpp_stanza_t *st);
+
 /* A new empty <name xmlns=ns/> (ns NULL: none); the caller owns it. */
 xmpp_stanza_t *stanza_new_el(xmpp_ctx_t *ctx, const char *name, const char *ns);
 

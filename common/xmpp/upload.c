@@ -416,7 +416,7 @@ static int request_slot(struct session *s, const struct service *svc,
 {
     char *name = announced_name(u->path);
     if (!name)
-        return fail(XE_DATA, "%s: out of memory", u->path);
+        return fail_oom(u->path);
     char size[32];
     snprintf(size, sizeof size, "%lld", u->size);
     xmpp_stanza_t *iq = xmpp_iq_new(s->ctx, "get", NULL);
@@ -482,7 +482,7 @@ static int upload_one(struct session *s, const struct service *svc,
     if (f)
         fclose(f);
     if (!rc && !(u->url = strdup(sl.get)))
-        rc = fail(XE_DATA, "%s: out of memory", u->path);
+        rc = fail_oom(u->path);
     slot_free(&sl);
     return rc;
 }
