@@ -133,6 +133,12 @@ static int on_value(void *ud, const char *sect, const char *name,
     } else if (!strcmp(name, "port")) {
         if (opts_int(value, 1, 65535, &a->port) < 0)
             return set_error(l, sect, "[%s]: port '%s' is not 1-65535", value);
+    } else if (!strcmp(name, "max_stanza")) {
+        if (opts_int(value, OPTS_MIN_STANZA, 1L << 30, &a->max_stanza) < 0)
+            return set_error(l, sect,
+                             "[%s]: max_stanza '%s' is not 1024 to 1073741824 "
+                             "bytes",
+                             value);
     } else if (!strcmp(name, "direct_tls")) {
         if ((a->direct_tls = parse_bool(value)) < 0)
             return set_error(l, sect, "[%s]: direct_tls '%s' is not true/false",

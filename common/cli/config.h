@@ -16,6 +16,7 @@ struct account {
     int direct_tls; /* -1: unset */
     char *ca_file;
     char *resource;
+    long max_stanza; /* 0: unset */
 };
 
 /* Load the section `want` into *a. With want NULL: when jid (from the

@@ -14,6 +14,7 @@ struct creds {
     bool direct_tls;
     char *ca_file;
     bool component;
+    unsigned long max_stanza; /* from --max-stanza or the config; 0: unset */
 };
 
 /* Fill *c from the options, XMPP_JID/XMPP_PASSWORD/XMPP_ACCOUNT and the

@@ -23,6 +23,7 @@ enum {
     OPT_XML,
     OPT_COMPONENT,
     OPT_SECRET_FILE,
+    OPT_MAX_STANZA,
 };
 
 static const struct tool_opt common_opts[] = {
@@ -47,6 +48,9 @@ static const struct tool_opt common_opts[] = {
      "connect as an external component (XEP-0114)"},
     {"secret-file", OPT_SECRET_FILE, "FILE", "the component's shared secret"},
     {"timeout", 't', "SECONDS", "deadline for the whole run (0: none)"},
+    {"max-stanza", OPT_MAX_STANZA, "BYTES",
+     "refuse a larger stanza from the server\n"
+     "(default 1 MiB, or the server's announced limit)"},
     {"verbose", 'v', NULL, "XML console on stderr, secrets redacted",
      OPT_REPEAT},
     {"quiet", 'q', NULL, "no warnings or progress on stderr"},
@@ -236,13 +240,19 @@ int opts_int(const char *arg, long min, long max, long *out)
     return 0;
 }
 
-int opts_size(const char *arg, size_t *out)
+int opts_bytes(const char *flag, const char *arg, long min, size_t *out)
 {
     long n;
-    if (opts_int(arg, 1, 1L << 30, &n) < 0)
-        return fail(XE_USAGE, "--max-size %s: give bytes, 1 to 1 GiB", arg);
+    if (opts_int(arg, min, 1L << 30, &n) < 0)
+        return fail(XE_USAGE, "%s %s: give bytes, %ld to 1 GiB", flag, arg,
+                    min);
     *out = (size_t)n;
     return OPTS_CONTINUE;
+}
+
+int opts_size(const char *arg, size_t *out)
+{
+    return opts_bytes("--max-size", arg, 1, out);
 }
 
 /* Apply one shared option; returns OPTS_CONTINUE or an exit status. */
@@ -260,6 +270,8 @@ static int common_opt(struct session_opts *o, int c, const char *arg)
     case OPT_RESOURCE: o->resource = arg; break;
     case OPT_COMPONENT: o->component = arg; break;
     case OPT_SECRET_FILE: o->secret_file = arg; break;
+    case OPT_MAX_STANZA:
+        return opts_bytes("--max-stanza", arg, OPTS_MIN_STANZA, &o->max_stanza);
     case 'v': o->verbose++; break;
     case 'q': quiet = 1; break;
     case OPT_JSON: o->format = OUT_JSON; break;

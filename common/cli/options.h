@@ -22,6 +22,7 @@ struct session_opts {
     const char *secret_file; /* the component's shared secret */
     bool direct_tls;
     bool insecure;
+    size_t max_stanza;  /* --max-stanza; 0: not given */
     double timeout;     /* seconds; < 0 means none */
     bool timeout_given; /* -t was on the command line */
     int verbose;
@@ -74,6 +75,14 @@ int opts_seconds(const char *arg, double *out);
 /* Parse --max-size: a number of bytes, 1 to 1 GiB; a usage error is
  * printed. Returns OPTS_CONTINUE or XE_USAGE. */
 int opts_size(const char *arg, size_t *out);
+
+/* The smallest --max-stanza (and config max_stanza): a server's stream
+ * header and features must fit. */
+#define OPTS_MIN_STANZA 1024
+
+/* Parse a number of bytes for the option flag, min to 1 GiB, the same
+ * way; the usage error names flag. */
+int opts_bytes(const char *flag, const char *arg, long min, size_t *out);
 
 /* The largest count an option takes (--count): the largest value a long
  * holds everywhere, so that the bound means the same on 32-bit systems. */

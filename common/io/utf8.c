@@ -111,3 +111,43 @@ bool utf8_is_control(unsigned long cp)
            (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
            cp == 0x2028 || cp == 0x2029;
 }
+
+/* RFC 3629 §4: the second byte's range depends on the first. */
+static bool utf8_lead(struct utf8_stream *u, unsigned char c)
+{
+    u->lo = 0x80, u->hi = 0xBF;
+    if (c < 0xC2 || c > 0xF4)
+        return false;
+    u->need = c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+    if (c == 0xE0)
+        u->lo = 0xA0; /* overlong */
+    else if (c == 0xED)
+        u->hi = 0x9F; /* surrogates */
+    else if (c == 0xF0)
+        u->lo = 0x90; /* overlong */
+    else if (c == 0xF4)
+        u->hi = 0x8F; /* above U+10FFFF */
+    return true;
+}
+
+size_t utf8_stream_check(struct utf8_stream *u, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (u->need) {
+            if (c < u->lo || c > u->hi)
+                return i;
+            u->need--;
+            u->lo = 0x80, u->hi = 0xBF;
+        } else if (c >= 0x80 && !utf8_lead(u, c)) {
+            return i;
+        }
+    }
+    return n;
+}
+
+bool utf8_stream_done(const struct utf8_stream *u)
+{
+    return u->need == 0;
+}

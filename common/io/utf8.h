@@ -34,4 +34,20 @@ char *utf8_repair(const char *s, size_t len, size_t *outlen);
  * IgnorableProperties are disallowed, and so are Zl and Zp). */
 bool utf8_is_control(unsigned long cp);
 
+/* Where a UTF-8 sequence split across reads stands: the continuation
+ * bytes still due and the range the next one must fall in (which rules
+ * out overlong forms, surrogates and values above U+10FFFF). Zeroed: at
+ * the start of a text. */
+struct utf8_stream {
+    unsigned char need, lo, hi;
+};
+
+/* Check the next n bytes of a text that arrives in pieces. Returns n
+ * when they are valid so far (a sequence may stay open for the next
+ * piece), else the offset of the first byte that cannot be UTF-8. */
+size_t utf8_stream_check(struct utf8_stream *u, const char *s, size_t n);
+
+/* Is the text complete: no sequence left open? */
+bool utf8_stream_done(const struct utf8_stream *u);
+
 #endif

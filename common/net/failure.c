@@ -188,6 +188,73 @@ const char *lost_reason(int error)
     }
 }
 
+/* RFC 6120 §4.9.3: the stream error that names each fault (libstrophe
+ * 0.12 would still say RFC 3920's xml-not-well-formed). */
+static const char *const fault_condition[] = {
+    [XMLSTREAM_MALFORMED] = "not-well-formed",
+    [XMLSTREAM_ENCODING] = "unsupported-encoding",
+    [XMLSTREAM_RESTRICTED] = "restricted-xml", /* §11.1 */
+    [XMLSTREAM_TOO_BIG] = "policy-violation",  /* XEP-0478 */
+    [XMLSTREAM_TOO_COMPLEX] = "policy-violation",
+    [XMLSTREAM_NOMEM] = "resource-constraint",
+};
+
+static xmpp_stanza_t *child(xmpp_ctx_t *ctx, xmpp_stanza_t *parent,
+                            const char *name, const char *ns)
+{
+    xmpp_stanza_t *c = xmpp_stanza_new(ctx);
+    xmpp_stanza_set_name(c, name);
+    if (ns)
+        xmpp_stanza_set_ns(c, ns);
+    xmpp_stanza_add_child(parent, c);
+    xmpp_stanza_release(c);
+    return c;
+}
+
+/* Say so to the server, and close the stream without waiting for its
+ * answer: it would not be read (the parser has stopped for good). Not
+ * through session_send: this ends the session, there is nothing left
+ * to account for; and not xmpp_disconnect(), whose write the library
+ * does not let us wait for. Bounded, as the server may not read. */
+static void end_stream(struct session *s, enum xmlstream_fault f,
+                       const char *why)
+{
+    xmpp_stanza_t *e = xmpp_stanza_new(s->ctx);
+    xmpp_stanza_set_name(e, "stream:error");
+    child(s->ctx, e, fault_condition[f], XMPP_NS_STREAMS_IETF);
+    xmpp_stanza_t *text = child(s->ctx, e, "text", XMPP_NS_STREAMS_IETF);
+    xmpp_stanza_t *words = xmpp_stanza_new(s->ctx);
+    xmpp_stanza_set_text(words, why);
+    xmpp_stanza_add_child(text, words);
+    xmpp_stanza_release(words);
+    xmpp_send(s->conn, e);
+    xmpp_stanza_release(e);
+    xmpp_send_raw_string(s->conn, "</stream:stream>");
+    long long until = now_ms() + 500;
+    while (xmpp_conn_send_queue_len(s->conn) > 0 &&
+           xmpp_conn_is_connected(s->conn) && now_ms() < until &&
+           (!s->deadline || now_ms() < s->deadline))
+        xmpp_run_once(s->ctx, 10);
+}
+
+int refuse_stream(struct session *s)
+{
+    char why[200];
+    enum xmlstream_fault f = stream_fault(why, sizeof why);
+    if (!f || s->status != SESSION_RUNNING)
+        return s->status;
+    s->priv->stream_fault = true;
+    end_stream(s, f, why);
+    if (f == XMLSTREAM_NOMEM)
+        return s->status = report(s, XE_OSERR, "out of memory");
+    char where[300];
+    describe_server(s, where, sizeof where);
+    return s->status = report(
+               s, XE_PROTOCOL, "%s sent %s; connection closed%s", where, why,
+               f == XMLSTREAM_TOO_BIG ? " (--max-stanza raises the limit)"
+                                      : ": report it to the server's operator");
+}
+
 const char *session_tell_loss(struct session *s)
 {
     s->priv->loss_untold = false;

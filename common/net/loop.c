@@ -61,6 +61,7 @@ int session_step(struct session *s, unsigned long ms)
     quickack(s);
     unsigned long seen = s->priv->received;
     xmpp_run_once(s->ctx, ms);
+    refuse_stream(s);
     /* libstrophe 0.12 feeds its parser at most 4 KiB per run, then waits
      * in select() although OpenSSL may already hold the rest of a larger
      * TLS record: stanzas that came in full would wait for more bytes
@@ -71,6 +72,7 @@ int session_step(struct session *s, unsigned long ms)
          i++) {
         seen = s->priv->received;
         xmpp_run_once(s->ctx, 0);
+        refuse_stream(s);
     }
     if (got_signal && s->status == SESSION_RUNNING)
         s->status = 128 + got_signal;

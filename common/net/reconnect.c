@@ -92,7 +92,7 @@ int session_reconnect(struct session *s)
             warnx("reconnected%s", s->resumed ? "; session resumed" : "");
             return 0;
         }
-        if (rc == XE_AUTH)
+        if (rc == XE_AUTH || p->stream_fault)
             return fail(rc, "%s", p->why);
         if (rc == XE_TIMEOUT)
             return fail(rc, "deadline reached while reconnecting");

@@ -160,6 +160,7 @@ int session_open(struct session *s, const struct session_opts *o)
         return s->status = fail(XE_NOINPUT, "--ca-file %s: %s",
                                 s->creds.ca_file, strerror(errno));
     trim_trust_store(&s->creds, o->insecure);
+    stream_watch(s->creds.max_stanza);
     catch_signals();
     current_session = s;
     xmpp_initialize();
@@ -195,8 +196,10 @@ int session_close(struct session *s, int status)
     s->priv->loss_untold = false;
     /* Before the session is up there is nothing to say goodbye to, and
      * running the loop would let libstrophe go on with the handshake
-     * (it leaks its SCRAM state when the stream then ends mid-auth). */
-    if (s->conn && s->priv->ready && xmpp_conn_is_connected(s->conn)) {
+     * (it leaks its SCRAM state when the stream then ends mid-auth); a
+     * refused stream was ended already (refuse_stream). */
+    if (s->conn && s->priv->ready && !s->priv->stream_fault &&
+        xmpp_conn_is_connected(s->conn)) {
         if (s->priv->sm == SM_ON)
             send_ack(s); /* what we did not handle stays with the server */
         if (s->priv->presence_sent) {

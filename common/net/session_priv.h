@@ -2,7 +2,7 @@
  * see: the session's bookkeeping, and the functions one of its files
  * calls in another. A file a concern: session.c (set-up, connection
  * handler, close), loop.c, log.c, trust.c, delivery.c, failure.c,
- * component.c, reconnect.c, iq.c. */
+ * component.c, reconnect.c, iq.c, xmlhook.c. */
 #ifndef XMPP_SESSION_PRIV_H
 #define XMPP_SESSION_PRIV_H
 
@@ -11,6 +11,7 @@
 #include <strophe.h>
 
 #include "common/cli/credentials.h"
+#include "common/io/xmlstream.h"
 #include "common/net/session.h"
 
 /* session.priv: allocated by session_open(), freed by session_close(). */
@@ -24,6 +25,7 @@ struct session_state {
     bool handlers_added;    /* accounting handlers, once per connection */
     bool reconnecting;      /* failures are kept in why, not printed */
     bool loss_untold;       /* lost quietly, and not reported yet */
+    bool stream_fault;      /* the server's XML was refused (xmlhook.c) */
     int sock;               /* the TCP socket once made (0: none yet) */
     unsigned long received; /* stanzas the library logged as received */
     int sock_error;         /* errno of a failed connect, from the log */
@@ -88,12 +90,25 @@ int classify_failure(struct session *s, int error, xmpp_stanza_t *stream_error);
 int report_stream_error(struct session *s, xmpp_stanza_t *err);
 /* Words for the error the library gave with a lost connection. */
 const char *lost_reason(int error);
+/* After a step of the library's loop: when the server's XML was refused
+ * (stream_fault), end the stream with the stream error that names the
+ * fault, close, and set the status (76). Returns s->status. */
+int refuse_stream(struct session *s);
 
 /* component.c */
 /* XEP-0114: open the stream to the component's domain. */
 void component_open(struct session *s);
 /* XEP-0114 §3: send the handshake once the stream is open. */
 void component_handshake(struct session *s);
+
+/* xmlhook.c */
+/* Watch the server's stream for this session: stanzas up to max_bytes
+ * (0: the default, which a server's XEP-0478 announcement may raise),
+ * and no fault yet. */
+void stream_watch(unsigned long max_bytes);
+/* The fault found in the server's stream since the last call, with its
+ * words in why (n bytes), or XMLSTREAM_OK. */
+enum xmlstream_fault stream_fault(char *why, size_t n);
 
 /* iq.c */
 /* Is this an IQ result or error (an answer, not a request)? */
