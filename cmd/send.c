@@ -464,13 +464,22 @@ static int start(struct send *sd)
     return 0;
 }
 
+/* How long a domain may take to answer the route check. Silence is no
+ * bounce (a component that is gone may never answer); a domain that
+ * cannot be reached is said at once by our server. */
+#define ROUTE_WAIT_MS 5000
+
 /* Once the server confirmed the messages: wait for the other domains to
  * answer our route checks. A domain that cannot be reached bounced its
  * messages, whether or not the server sent the bounces (one counted per
  * recipient that has none yet). Returns 0 or the session's status. */
 static int check_routes(struct send *sd)
 {
-    int rc = routes_wait(&sd->routes);
+    int rc = routes_wait(&sd->routes, ROUTE_WAIT_MS);
+    if (!rc && routes_unanswered(&sd->routes))
+        warnx("%s did not answer within %d s: the server took the "
+              "message(s); a bounce from it may still come later",
+              routes_unanswered(&sd->routes), ROUTE_WAIT_MS / 1000);
     if (rc == XE_TIMEOUT)
         return fail(rc,
                     "deadline reached before %s answered: the server took "

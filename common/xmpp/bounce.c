@@ -127,10 +127,11 @@ const char *routes_unanswered(const struct routes *rs)
     return NULL;
 }
 
-int routes_wait(struct routes *rs)
+int routes_wait(struct routes *rs, long long ms)
 {
-    while (routes_unanswered(rs))
-        if (session_step(rs->s, 1000) != SESSION_RUNNING)
+    long long until = now_ms() + ms;
+    while (routes_unanswered(rs) && now_ms() < until)
+        if (session_step(rs->s, 100) != SESSION_RUNNING)
             return routes_unanswered(rs) ? rs->s->status : 0;
     return 0;
 }

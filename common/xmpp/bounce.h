@@ -41,9 +41,10 @@ struct routes {
 int routes_check(struct routes *rs, struct session *s, char *const *to, int n,
                  const char *self);
 
-/* Wait until every ping is answered. Returns 0 or the session's status
- * (XE_TIMEOUT at the deadline: see routes_unanswered). */
-int routes_wait(struct routes *rs);
+/* Wait until every ping is answered, or ms have passed (then
+ * routes_unanswered names a domain that kept silent). Returns 0 or the
+ * session's status (XE_TIMEOUT at the deadline). */
+int routes_wait(struct routes *rs, long long ms);
 
 /* Why the domain of jid cannot be reached ("type/condition (text)"),
  * or NULL when it answered (or was not asked about). */
