@@ -112,6 +112,24 @@ within() {
     within 3
 }
 
+@test "deadline: a reader that stops reading does not hold recv past -t: 75, naming stdout" {
+    new_user erin
+    local big
+    big=$(printf '%3000s' '' | tr ' ' a)
+    # 120 KB waiting for erin: more than a pipe holds.
+    for i in $(seq 1 40); do echo "$big $i"; done |
+        xmpp_as alice send --lines "$(jid_of erin)"
+    # A FIFO nobody reads (opened read-write here, so that it opens).
+    mkfifo "$BATS_TEST_TMPDIR/out"
+    exec 5<>"$BATS_TEST_TMPDIR/out"
+    recv_stuck() { xmpp_as erin recv -t "$(slow 3)" >&5; }
+    timed recv_stuck
+    exec 5>&-
+    assert_failure 75
+    assert_output --partial "xmpp recv: deadline reached (--timeout) while writing to standard output, which is not being read"
+    within 4.5
+}
+
 @test "signals: send --lines still confirms after SIGINT, however long that takes" {
     # The server stalls while the SIGINT comes: the confirmation takes
     # longer than the watchdog's grace after a signal, which must not

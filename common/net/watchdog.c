@@ -10,9 +10,8 @@
  * would have reported (unconfirmed stanzas) is counted in that line. */
 #include "common/net/session_priv.h"
 
+#include <poll.h>
 #include <signal.h>
-#include <stdio.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,6 +63,15 @@ static void put_unconfirmed(char *buf, size_t *n, size_t cap)
     put(buf, n, cap, " stanza(s) not confirmed by the server");
 }
 
+/* Could a write to stdout go through now? Not when it is a pipe (or a
+ * terminal, a socket) that is full: a reader that stopped reading holds
+ * a tool that prints, from inside the library's stanza handlers too. */
+static bool stdout_writable(void)
+{
+    struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
+    return poll(&p, 1, 0) != 0;
+}
+
 /* What the run was waiting for when the timer fired; returns the
  * status it ends with. */
 static int describe(char *buf, size_t *n, size_t cap)
@@ -89,14 +97,16 @@ static int describe(char *buf, size_t *n, size_t cap)
         put(buf, n, cap, stage_words(p->stage));
     } else {
         put(buf, n, cap, cause ? cause : "deadline reached (--timeout)");
-        if (wd.busy) {
+        if (!stdout_writable()) {
+            put(buf, n, cap,
+                " while writing to standard output, which is "
+                "not being read");
+        } else if (wd.busy) {
             put(buf, n, cap,
                 " while the XMPP library was busy with data from ");
             put(buf, n, cap, wd.where);
         } else {
-            put(buf, n, cap,
-                " before the tool finished its work (blocked "
-                "writing its output?)");
+            put(buf, n, cap, " before the tool finished its work");
         }
         put_unconfirmed(buf, n, cap);
     }
@@ -106,6 +116,8 @@ static int describe(char *buf, size_t *n, size_t cap)
 static void on_alarm(int unused)
 {
     (void)unused;
+    if (!wd.on) /* stopped as it fired: the run ends by itself */
+        return;
     char line[1024];
     size_t n = 0;
     put(line, &n, sizeof line - 1, progname);
