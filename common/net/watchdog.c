@@ -63,12 +63,12 @@ static void put_unconfirmed(char *buf, size_t *n, size_t cap)
     put(buf, n, cap, " stanza(s) not confirmed by the server");
 }
 
-/* Could a write to stdout go through now? Not when it is a pipe (or a
+/* Could a write to fd go through now? Not when it is a pipe (or a
  * terminal, a socket) that is full: a reader that stopped reading holds
  * a tool that prints, from inside the library's stanza handlers too. */
-static bool stdout_writable(void)
+static bool writable(int fd)
 {
-    struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
     return poll(&p, 1, 0) != 0;
 }
 
@@ -97,7 +97,7 @@ static int describe(char *buf, size_t *n, size_t cap)
         put(buf, n, cap, stage_words(p->stage));
     } else {
         put(buf, n, cap, cause ? cause : "deadline reached (--timeout)");
-        if (!stdout_writable()) {
+        if (!writable(STDOUT_FILENO)) {
             put(buf, n, cap,
                 " while writing to standard output, which is "
                 "not being read");
@@ -124,8 +124,11 @@ static void on_alarm(int unused)
     put(line, &n, sizeof line - 1, ": ");
     int status = describe(line, &n, sizeof line - 1);
     line[n++] = '\n';
-    ssize_t w = write(STDERR_FILENO, line, n);
-    (void)w; /* nothing more can be done about stderr */
+    /* A stderr nobody reads must not hold the exit. */
+    if (writable(STDERR_FILENO)) {
+        ssize_t w = write(STDERR_FILENO, line, n);
+        (void)w; /* nothing more can be done about stderr */
+    }
     _exit(status);
 }
 
