@@ -61,6 +61,15 @@ static int list_tools(FILE *f)
     return 0;
 }
 
+/* Whatever the tool printed must have reached stdout: a full disk or a
+ * closed pipe is an error, not a success. */
+static int check_stdout(int rc)
+{
+    if (out_flush(stdout) < 0 && !rc)
+        return fail(XE_IOERR, "stdout: %s", strerror(errno));
+    return rc;
+}
+
 /* Both phases, with the session open in between (tool.h). */
 static int prepare_and_run(const struct tool *t, void *st,
                            struct session_opts *o, int argc, char **argv)
@@ -78,16 +87,10 @@ static int prepare_and_run(const struct tool *t, void *st,
     struct session s;
     if (!(rc = session_open(&s, o)))
         rc = t->run ? t->run(st, &s) : a.sub->run(st, &s);
+    /* Out before the goodbye, which the session's watchdog may cut
+     * short if the library hangs in it (net/watchdog.c). */
+    rc = check_stdout(rc);
     return session_close(&s, rc);
-}
-
-/* Whatever the tool printed must have reached stdout: a full disk or a
- * closed pipe is an error, not a success. */
-static int check_stdout(int rc)
-{
-    if (out_flush(stdout) < 0 && !rc)
-        return fail(XE_IOERR, "stdout: %s", strerror(errno));
-    return rc;
 }
 
 static int run(const struct tool *t, int argc, char **argv)

@@ -275,18 +275,25 @@ cut_resumable_recv() {
     [ -z "$first_unconfirmed" ] || [ "$first_unconfirmed" -gt 5000 ]
 }
 
-@test "send --lines: SIGTERM stops the reading, confirms what was sent, exits 0" {
+# lines_to_dave: alice's `xmpp send --lines -v` to dave in the
+# background, its stdin a FIFO written through fd 4, its stderr in
+# $BATS_TEST_TMPDIR/err. Sets SEND_PID.
+lines_to_dave() {
     mkfifo "$BATS_TEST_TMPDIR/in"
     XMPP_PASSWORD=$(pass_of alice) "$XMPP" send -j "$(jid_of alice)" -v \
         --server "127.0.0.1:$XS_PORT" --ca-file "$XS_CA" --lines "$(jid_of dave)" \
         <"$BATS_TEST_TMPDIR/in" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
-    local send=$!
+    SEND_PID=$!
     exec 4>"$BATS_TEST_TMPDIR/in"
+}
+
+@test "send --lines: SIGTERM stops the reading, confirms what was sent, exits 0" {
+    lines_to_dave
     printf 'first\nsecond\nhalf a li' >&4
     wait_for "$BATS_TEST_TMPDIR/err" "SENT: <message.*<body>second<"
-    kill -TERM "$send"
+    kill -TERM "$SEND_PID"
     local rc=0
-    wait "$send" || rc=$?
+    wait "$SEND_PID" || rc=$?
     exec 4>&-
     [ "$rc" -eq 0 ]
     grep -q "unfinished stdin line 3 was not sent" "$BATS_TEST_TMPDIR/err"
@@ -294,6 +301,30 @@ cut_resumable_recv() {
     assert_line --partial "	first"
     assert_line --partial "	second"
     refute_output --partial "half a li"
+}
+
+@test "send --lines: after SIGINT it waits for the confirmation a stalled server owes, exits 0" {
+    # Longer than the watchdog's grace after a signal (1 s), which must
+    # not end the run once the tool has taken the signal over.
+    drain dave
+    lines_to_dave
+    printf 'first\n' >&4
+    wait_for "$BATS_TEST_TMPDIR/err" "SENT: <message.*<body>first<"
+    kill -STOP "$(server_pid)"
+    printf 'second\n' >&4
+    wait_for "$BATS_TEST_TMPDIR/err" "SENT: <message.*<body>second<"
+    kill -INT "$SEND_PID"
+    sleep 2
+    kill -CONT "$(server_pid)"
+    local rc=0
+    wait "$SEND_PID" || rc=$?
+    exec 4>&-
+    [ "$rc" -eq 0 ]
+    run cat "$BATS_TEST_TMPDIR/err"
+    refute_output --partial "interrupted (SIGINT)"
+    run xmpp_as dave recv --idle 1 -t 10
+    assert_line --partial "	first"
+    assert_line --partial "	second"
 }
 
 # ---- stalls ----

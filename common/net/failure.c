@@ -124,6 +124,18 @@ int report_stream_error(struct session *s, xmpp_stanza_t *err)
     return status;
 }
 
+const char *stage_words(int stage)
+{
+    static const char *const words[] = {
+        [AT_CONNECTING] = "",
+        [AT_STREAM] = " while opening the stream",
+        [AT_TLS] = " during the TLS handshake",
+        [AT_SASL] = " during authentication",
+        [AT_BIND] = " while binding the resource",
+    };
+    return words[stage];
+}
+
 int classify_failure(struct session *s, int error, xmpp_stanza_t *stream_error)
 {
     struct session_state *p = s->priv;
@@ -152,16 +164,11 @@ int classify_failure(struct session *s, int error, xmpp_stanza_t *stream_error)
                       p->why);
     if (p->auth_hint)
         return report(s, p->auth_hint, "%s", p->why);
-    static const char *const stages[] = {
-        [AT_STREAM] = "while opening the stream",
-        [AT_SASL] = "during authentication",
-        [AT_BIND] = "while binding the resource",
-    };
     if (p->stage != AT_CONNECTING)
         return report(s, XE_CONNLOST,
-                      "%s closed the connection %s; try "
+                      "%s closed the connection%s; try "
                       "again, or check the server's log",
-                      where, stages[p->stage]);
+                      where, stage_words(p->stage));
     if (!error)
         error = p->sock_error;
     if (error)

@@ -119,6 +119,11 @@ void on_log(void *ud, xmpp_log_level_t level, const char *area, const char *msg)
                  s->creds.direct_tls ? "; is it a direct TLS port?" : "");
     } else if (!strcmp(msg, "connection successful"))
         p->stage = AT_STREAM;
+    else if (!strcmp(msg, "proceeding with TLS") ||
+             !strcmp(msg, "using legacy SSL connection"))
+        p->stage = AT_TLS; /* the library's handshake loop starts */
+    else if (p->stage == AT_TLS && !strncmp(msg, "SENT: <?xml", 11))
+        p->stage = AT_STREAM; /* it succeeded: the stream is reopened */
     else if (!strncmp(msg, "SENT: <auth ", 12))
         p->stage = AT_SASL;
     else if (strstr(msg, "auth successful"))

@@ -1,6 +1,7 @@
 /* The event loop under the session's deadline: one step of the
  * library's loop at a time, waiting for a condition, and SIGINT or
- * SIGTERM turned into the status 128+N. */
+ * SIGTERM turned into the status 128+N. When the library does not give
+ * control back, watchdog.c ends the run instead. */
 #include "common/net/session_priv.h"
 
 #include <poll.h>
@@ -14,6 +15,7 @@ static volatile sig_atomic_t got_signal;
 static void on_signal(int sig)
 {
     got_signal = sig;
+    watchdog_signal(sig);
 }
 
 /* No SA_RESTART: the signal must interrupt the library's select(). */
@@ -47,10 +49,26 @@ int pause_ms(struct session *s, long long ms)
     return 0;
 }
 
+void run_library(struct session *s, unsigned long ms)
+{
+    quickack(s);
+    watchdog_enter();
+    xmpp_run_once(s->ctx, ms);
+    watchdog_leave();
+}
+
 int session_step(struct session *s, unsigned long ms)
 {
     if (s->status != SESSION_RUNNING)
         return s->status;
+    /* A signal that came while the tool had control ends the run now,
+     * not after a wait the watchdog might cut short; one that lands
+     * just before the library's select() is seen when the wait ends,
+     * within half the watchdog's grace. */
+    if (got_signal)
+        return s->status = 128 + got_signal;
+    if (ms > WATCHDOG_GRACE_MS / 2)
+        ms = WATCHDOG_GRACE_MS / 2;
     if (s->deadline) {
         long long left = s->deadline - now_ms();
         if (left <= 0)
@@ -58,20 +76,22 @@ int session_step(struct session *s, unsigned long ms)
         if ((long long)ms > left)
             ms = (unsigned long)left;
     }
-    quickack(s);
+    watchdog_follow(s);
     unsigned long seen = s->priv->received;
-    xmpp_run_once(s->ctx, ms);
+    run_library(s, ms);
     refuse_stream(s);
     /* libstrophe 0.12 feeds its parser at most 4 KiB per run, then waits
      * in select() although OpenSSL may already hold the rest of a larger
      * TLS record: stanzas that came in full would wait for more bytes
      * or for the timeout. While runs bring stanzas, run again without
-     * waiting (bounded, so that the tool gets its turn). */
+     * waiting (bounded, so that the tool gets its turn, and by the
+     * deadline). */
     for (int i = 0; i < 64 && s->priv->received != seen && !got_signal &&
-                    s->status == SESSION_RUNNING;
+                    s->status == SESSION_RUNNING &&
+                    (!s->deadline || now_ms() < s->deadline);
          i++) {
         seen = s->priv->received;
-        xmpp_run_once(s->ctx, 0);
+        run_library(s, 0);
         refuse_stream(s);
     }
     if (got_signal && s->status == SESSION_RUNNING)
@@ -92,6 +112,7 @@ int session_clear_signal(struct session *s)
     int sig = s->status - 128;
     got_signal = 0;
     s->status = SESSION_RUNNING;
+    watchdog_clear_signal(s);
     return sig;
 }
 

@@ -136,7 +136,13 @@ static int start_connect(struct session *s)
 /* Wait until the session is up or has failed; returns 0 or the status. */
 int await_ready(struct session *s)
 {
-    if (start_connect(s) != XMPP_EOK && s->status == SESSION_RUNNING)
+    /* The library resolves the name (SRV, then A/AAAA) before it
+     * returns, without a timeout of ours: under the watchdog. */
+    watchdog_follow(s);
+    watchdog_enter();
+    int rc = start_connect(s);
+    watchdog_leave();
+    if (rc != XMPP_EOK && s->status == SESSION_RUNNING)
         s->status = classify_failure(s, 0, NULL);
     while (!s->priv->ready && session_step(s, 1000) == SESSION_RUNNING)
         ;
@@ -170,12 +176,14 @@ int session_open(struct session *s, const struct session_opts *o)
     if (!s->conn)
         return s->status = fail_oom(NULL);
     configure_conn(s);
+    watchdog_start(s);
     if (!await_ready(s))
         return 0;
     if (s->status == XE_TIMEOUT) {
         char where[300];
         describe_server(s, where, sizeof where);
-        fail(XE_TIMEOUT, "timed out connecting to %s (--timeout)", where);
+        fail(XE_TIMEOUT, "timed out connecting to %s (--timeout)%s", where,
+             stage_words(s->priv->stage));
     }
     return s->status;
 }
@@ -183,6 +191,23 @@ int session_open(struct session *s, const struct session_opts *o)
 char *session_id(struct session *s)
 {
     return xmpp_uuid_gen(s->ctx);
+}
+
+/* How long the goodbye may wait for the server's </stream>: 2 s, but
+ * never much past the deadline, nor long after a signal that ended the
+ * run: -t and SIGTERM end the run within a grace. */
+static long long goodbye_until(const struct session *s)
+{
+    long long now = now_ms(), until = now + 2000;
+    long long soon = now + WATCHDOG_GRACE_MS / 2;
+    if (s->deadline) {
+        long long end = s->deadline > now ? s->deadline : now;
+        if (end + WATCHDOG_GRACE_MS / 2 < until)
+            until = end + WATCHDOG_GRACE_MS / 2;
+    }
+    if (s->status >= 128 && soon < until)
+        until = soon;
+    return until;
 }
 
 int session_close(struct session *s, int status)
@@ -209,18 +234,18 @@ int session_close(struct session *s, int status)
             xmpp_stanza_release(p);
         }
         s->priv->closing = true;
+        /* Bounded: a server that does not answer </stream> is left. */
+        long long until = goodbye_until(s);
+        watchdog_closing(until, status);
         if (s->status == SESSION_RUNNING || s->status >= 128)
             s->status = SESSION_RUNNING;
         xmpp_disconnect(s->conn);
-        /* Bounded: a server that does not answer </stream> is left. */
-        long long until = now_ms() + 2000;
-        while (!xmpp_conn_is_disconnected(s->conn) && now_ms() < until) {
-            quickack(s);
-            xmpp_run_once(s->ctx, 50);
-        }
+        while (!xmpp_conn_is_disconnected(s->conn) && now_ms() < until)
+            run_library(s, 50);
     }
     if (s->priv->stream_error)
         xmpp_stanza_release(s->priv->stream_error);
+    watchdog_stop();
     if (s->conn)
         xmpp_conn_release(s->conn);
     if (s->ctx) {

@@ -1,8 +1,8 @@
 /* What the files of the session (common/net/) share and tools do not
  * see: the session's bookkeeping, and the functions one of its files
  * calls in another. A file a concern: session.c (set-up, connection
- * handler, close), loop.c, log.c, trust.c, delivery.c, failure.c,
- * component.c, reconnect.c, iq.c, xmlhook.c. */
+ * handler, close), loop.c, watchdog.c, log.c, trust.c, delivery.c,
+ * failure.c, component.c, reconnect.c, iq.c, xmlhook.c. */
 #ifndef XMPP_SESSION_PRIV_H
 #define XMPP_SESSION_PRIV_H
 
@@ -32,6 +32,7 @@ struct session_state {
     enum {
         AT_CONNECTING,
         AT_STREAM,
+        AT_TLS,
         AT_SASL,
         AT_BIND
     } stage;                     /* from the log */
@@ -57,6 +58,30 @@ int await_ready(struct session *s);
 void catch_signals(void);
 /* Sleep ms, cut short by a signal (128+N) or the deadline (XE_TIMEOUT). */
 int pause_ms(struct session *s, long long ms);
+/* Let the library run once, for at most ms (under the watchdog). */
+void run_library(struct session *s, unsigned long ms);
+
+/* watchdog.c */
+/* How long the library may keep control past the deadline, or after
+ * SIGINT/SIGTERM, before the watchdog ends the process itself. */
+#define WATCHDOG_GRACE_MS 1000
+/* Watch the session from now on (session_open, once connected to
+ * nothing yet): the timer follows s->deadline. */
+void watchdog_start(struct session *s);
+/* Follow s->deadline, which a tool may move: due a grace after it. */
+void watchdog_follow(struct session *s);
+/* The library has control from enter to leave (what the line says). */
+void watchdog_enter(void);
+void watchdog_leave(void);
+/* From the SIGINT/SIGTERM handler: due a grace from now, if later. */
+void watchdog_signal(int sig);
+/* The loop took the signal over and goes on: back to the deadline. */
+void watchdog_clear_signal(struct session *s);
+/* session_close: the status is decided, the goodbye lasts until `until`
+ * (now_ms() clock); due half a grace after that. */
+void watchdog_closing(long long until, int status);
+/* Nothing is watched any more. */
+void watchdog_stop(void);
 
 /* log.c */
 /* The library's log handler (userdata: the session). */
@@ -83,6 +108,9 @@ void describe_server(struct session *s, char *buf, size_t n);
 /* Say why the connection failed, or keep it in why; returns status. */
 int report(struct session *s, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Where the set-up stood, for a message: "" while connecting, else
+ * " during the TLS handshake" and the like. Async-signal-safe. */
+const char *stage_words(int stage);
 /* Status and message for a connection that failed before the session;
  * stream_error: the <stream:error/> the server ended it with, if any. */
 int classify_failure(struct session *s, int error, xmpp_stanza_t *stream_error);
