@@ -99,6 +99,18 @@ OPERATOR='; connection closed: report it to the server'"'"'s operator$'
     said restricted-xml
 }
 
+@test "hostile: -v redacts a password of one character only where it travels" {
+    # Only the scripted server takes any password: a one-letter one here.
+    hostile_xml comment
+    run --separate-stderr env XMPP_PASSWORD=e "$XMPP" recv -v -j alice@localhost \
+        --server "127.0.0.1:$HOSTILE_PORT" --direct-tls \
+        --ca-file "$HX_DIR/cert.pem" -t "$(slow 6)"
+    [ "$status" -eq 76 ]
+    [[ "$stderr" == *"<auth "*">[redacted]</auth>"* ]]
+    [[ "$stderr" == *"<stream:stream"* ]] # every other e as it is
+    [[ "$stderr" != *"str[redacted]am"* ]]
+}
+
 @test "hostile: a 200 MB stanza is refused while read, in bounded memory" {
     hostile_xml big 200000000
     # Peak memory of the whole run, valgrind's own included: a client that
