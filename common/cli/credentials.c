@@ -91,8 +91,10 @@ static void on_prompt_signal(int sig)
     prompt_signal = sig;
 }
 
-/* Read a line from the terminal fd, without echo; a signal ends it. */
-static char *read_hidden(int fd)
+/* Ask on the terminal fd and read a line without echo; a signal ends
+ * it. Echo goes off before the prompt shows, so that nothing typed after
+ * it is echoed or flushed away. */
+static char *read_hidden(int fd, const char *prompt)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
     struct sigaction sa = {.sa_handler = on_prompt_signal}, old[4];
@@ -108,6 +110,7 @@ static char *read_hidden(int fd)
     for (int i = 0; i < 4; i++) /* no SA_RESTART: read() returns */
         sigaction(sigs[i], &sa, &old[i]);
     tcsetattr(fd, TCSAFLUSH, &quiet);
+    dprintf(fd, "%s", prompt);
     while (!prompt_signal && n < sizeof buf - 1) {
         ssize_t got = read(fd, buf + n, 1);
         if (got < 0 && errno == EINTR)
@@ -116,7 +119,7 @@ static char *read_hidden(int fd)
             break;
         n++;
     }
-    tcsetattr(fd, TCSAFLUSH, &saved);
+    tcsetattr(fd, TCSANOW, &saved);
     for (int i = 0; i < 4; i++)
         sigaction(sigs[i], &old[i], NULL);
     (void)!write(fd, "\n", 1);
@@ -133,8 +136,9 @@ static int prompt_password(const char *jid, char **out)
     int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    dprintf(fd, "Password for %s: ", jid);
-    *out = read_hidden(fd);
+    char prompt[1100];
+    snprintf(prompt, sizeof prompt, "Password for %s: ", jid);
+    *out = read_hidden(fd, prompt);
     close(fd);
     if (prompt_signal)
         return fail(128 + prompt_signal, "interrupted at the password prompt");
