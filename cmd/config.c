@@ -19,12 +19,12 @@
 #include "common/xmpp/jid.h"
 
 static const char notes[] =
-    "import reads FILE (default ~/.sendxmpprc, else go-sendxmpp's\n"
-    "~/.config/go-sendxmpp/config) in either format:\n"
+    "\nFILE (default ~/.sendxmpprc, else go-sendxmpp's\n"
+    "~/.config/go-sendxmpp/config) may be in either format:\n"
     "  user@server[;host][:port] password [domain]   (sendxmpp <= 1.23)\n"
     "  username: JID   jserver: HOST   port: PORT   password: PASSWORD\n"
     "  eval_password: CMD   alias: NICK   component: DOMAIN\n"
-    "and appends its account to the config file as section [NAME] (-a NAME,\n"
+    "import appends its account to the config file as section [NAME] (-a NAME,\n"
     "default 'default'), mode 0600; an existing section is never replaced.\n"
     "A password an INI value cannot hold as it is goes to NAME.password\n"
     "beside the config (password_file). Prints NAME TAB JID TAB CONFIG;\n"
