@@ -27,6 +27,13 @@ write_config() {
     chmod 600 "$CFG"
 }
 
+# alice_section CA_FILE: a [default] that logs in as alice, HOST:PORT in
+# one server key.
+alice_section() {
+    printf '[default]\njid = %s\npassword = %s\nserver = 127.0.0.1:%s\nca_file = %s\n' \
+        "$(jid_of alice)" "$(pass_of alice)" "$XS_PORT" "$1"
+}
+
 # last_from USER: the sender of the next message waiting for USER.
 last_from() {
     xmpp_as "$1" recv -n 1 -t 10 --json | jq -r .from
@@ -64,13 +71,7 @@ PY
 # ---- the config file ----
 
 @test "config: 'server = HOST:PORT' connects there (not HOST:PORT:5222)" {
-    write_config <<CFG
-[default]
-jid = $(jid_of alice)
-password = $(pass_of alice)
-server = 127.0.0.1:$XS_PORT
-ca_file = $XS_CA
-CFG
+    alice_section "$XS_CA" | write_config
     run "$XMPP" send "$(jid_of bob)" -m "server with port"
     assert_success
     assert_output ""
@@ -151,13 +152,7 @@ CFG
 }
 
 @test "config: errors about a setting name its source: config line, variable or option" {
-    write_config <<CFG
-[default]
-jid = $(jid_of alice)
-password = $(pass_of alice)
-server = 127.0.0.1:$XS_PORT
-ca_file = /nonexistent/ca.pem
-CFG
+    alice_section /nonexistent/ca.pem | write_config
     run "$XMPP" send "$(jid_of bob)" -m x
     assert_failure 66
     assert_output "xmpp send: $CFG:5: ca_file /nonexistent/ca.pem: No such file or directory"
@@ -217,14 +212,7 @@ CFG
 @test "config: the environment beats the config, the option beats the environment" {
     local closed
     closed=$(closed_port)
-    write_config <<CFG
-[default]
-jid = $(jid_of alice)
-password = $(pass_of alice)
-server = 127.0.0.1:$XS_PORT
-ca_file = $XS_CA
-timeout = 0.001
-CFG
+    { alice_section "$XS_CA"; echo "timeout = 0.001"; } | write_config
     # the config's tiny timeout is beaten by XMPP_TIMEOUT
     XMPP_TIMEOUT=20 run "$XMPP" send "$(jid_of bob)" -m "env timeout"
     assert_success

@@ -116,7 +116,7 @@ static char *read_line(char *str, int num, void *ud)
     return r;
 }
 
-static int parse_bool(const char *v)
+int config_bool(const char *v)
 {
     if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1") ||
         !strcmp(v, "on"))
@@ -243,7 +243,7 @@ static int set_value(struct loader *l, struct account *a, const char *sect,
         *(long *)field = n;
         return 1;
     case K_BOOL:
-        if ((*(int *)field = parse_bool(v)) < 0)
+        if ((*(int *)field = config_bool(v)) < 0)
             return refuse(l, l->line, "[%s]: %s '%s' is not true/false", sect,
                           key->name, v);
         return 1;

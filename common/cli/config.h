@@ -72,6 +72,9 @@ int config_has_section(FILE *f, const char *path, const char *name);
 const char *account_where(const struct account *a, enum account_key k,
                           char *buf, size_t n);
 
+/* "true", "yes", "on", "1": 1; "false", "no", "off", "0": 0; else -1. */
+int config_bool(const char *v);
+
 /* The value of a key that holds text (a path, a JID, a command), or
  * NULL: unset, or not such a key. */
 const char *account_text(const struct account *a, enum account_key k);

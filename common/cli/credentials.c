@@ -190,23 +190,12 @@ static bool pick(struct pick *p, const char *opt, const char *opt_name,
     return p->value != NULL;
 }
 
-static int parse_flag(const char *v)
-{
-    if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") ||
-        !strcmp(v, "on"))
-        return 1;
-    if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") ||
-        !strcmp(v, "off"))
-        return 0;
-    return -1;
-}
-
 /* A yes/no setting: the option (on when given), else the variable, else
  * the config (cfg -1: unset). */
 static int pick_flag(bool opt, const char *env_name, int cfg, bool *out)
 {
     const char *e = env(env_name);
-    int v = opt ? 1 : e ? parse_flag(e) : cfg;
+    int v = opt ? 1 : e ? config_bool(e) : cfg;
     if (v < 0 && e)
         return fail(XE_CONFIG, "%s='%s' is not true/false", env_name, e);
     *out = v == 1;

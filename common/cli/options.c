@@ -31,10 +31,11 @@ static const struct tool_opt common_opts[] = {
     {"jid", 'j', "JID", "account to log in as (env XMPP_JID)"},
     {"account", 'a', "NAME", "config file section to use (env XMPP_ACCOUNT)"},
     {"password-file", OPT_PASSWORD_FILE, "FILE",
-     "read the password from FILE's first line"},
+     "read the password from FILE's first line\n(-: from stdin)"},
     {"password-cmd", OPT_PASSWORD_CMD, "CMD",
      "run CMD, use its first output line as password\n"
-     "(else env XMPP_PASSWORD, else the config file)"},
+     "(else env XMPP_PASSWORD, else the config file,\n"
+     "else a prompt on a terminal)"},
     {"server", OPT_SERVER, "HOST[:PORT]",
      "connect here instead of looking up SRV records"},
     {"direct-tls", OPT_DIRECT_TLS, NULL,
