@@ -36,7 +36,7 @@ alice_section() {
 
 # last_from USER: the sender of the next message waiting for USER.
 last_from() {
-    xmpp_as "$1" recv -n 1 -t 10 --json | jq -r .from
+    xmpp_as "$1" recv -n 1 -t "$(slow 10)" --json | jq -r .from
 }
 
 # on_tty PASSWORD COMMAND...: run COMMAND on a terminal of its own (stdin,
@@ -49,7 +49,7 @@ pw, argv = sys.argv[1].encode(), sys.argv[2:]
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(argv[0], argv)
-out, typed, end = b"", False, time.time() + 60
+out, typed, end = b"", False, time.time() + 300
 while time.time() < end:
     if select.select([fd], [], [], 0.2)[0]:
         try:
@@ -87,12 +87,12 @@ jid = $(jid_of alice)
 password_file = $BATS_TEST_TMPDIR/pw
 server = 127.0.0.1:$XS_PORT
 insecure = true
-timeout = 20
+timeout = $(slow 20)
 nick = config-bot
 CFG
     local r="cfg$BATS_TEST_NUMBER@conference.$XS_DOMAIN"
     xmpp_as alice muc create "$r"
-    recv_bg bob "$BATS_TEST_TMPDIR/out" --muc "$r" -n 1 -t 20
+    recv_bg bob "$BATS_TEST_TMPDIR/out" --muc "$r" -n 1 -t "$(slow 20)"
     wait_for "$BATS_TEST_TMPDIR/out.err" 'status code="110"'
     # no --ca-file: insecure = true; no --nick: nick = config-bot
     run "$XMPP" send --muc "$r" -m "from the config"
@@ -184,7 +184,7 @@ CFG
 @test "config: XMPP_PASSWORD_FILE, XMPP_DIRECT_TLS and XMPP_TIMEOUT are honoured; bad values name the variable" {
     printf '%s\n' "$(pass_of alice)" >"$BATS_TEST_TMPDIR/pw"
     XMPP_PASSWORD_FILE="$BATS_TEST_TMPDIR/pw" XMPP_DIRECT_TLS=yes \
-        XMPP_TIMEOUT=20 run "$XMPP" send -j "$(jid_of alice)" \
+        XMPP_TIMEOUT="$(slow 20)" run "$XMPP" send -j "$(jid_of alice)" \
         --server "127.0.0.1:$XS_TLS_PORT" --ca-file "$XS_CA" "$(jid_of bob)" -m "direct"
     assert_success
     run last_from bob
@@ -206,7 +206,7 @@ CFG
         run "$XMPP" send -j "$(jid_of alice)" $(server_opts) "$(jid_of bob)" -m x
     assert_failure 78
     assert_output "xmpp send: both XMPP_PASSWORD and XMPP_PASSWORD_FILE give the password; keep one"
-    xmpp_as bob recv -n 1 -t 10 >/dev/null
+    xmpp_as bob recv -n 1 -t "$(slow 10)" >/dev/null
 }
 
 @test "config: the environment beats the config, the option beats the environment" {
@@ -214,20 +214,20 @@ CFG
     closed=$(closed_port)
     { alice_section "$XS_CA"; echo "timeout = 0.001"; } | write_config
     # the config's tiny timeout is beaten by XMPP_TIMEOUT
-    XMPP_TIMEOUT=20 run "$XMPP" send "$(jid_of bob)" -m "env timeout"
+    XMPP_TIMEOUT="$(slow 20)" run "$XMPP" send "$(jid_of bob)" -m "env timeout"
     assert_success
     # XMPP_SERVER replaces the config's server and port
-    XMPP_TIMEOUT=20 XMPP_SERVER="127.0.0.1:$closed" run "$XMPP" send "$(jid_of bob)" -m x
+    XMPP_TIMEOUT="$(slow 20)" XMPP_SERVER="127.0.0.1:$closed" run "$XMPP" send "$(jid_of bob)" -m x
     assert_failure 69
     assert_output --partial "127.0.0.1:$closed"
     # and --server beats XMPP_SERVER
-    XMPP_TIMEOUT=20 XMPP_SERVER="127.0.0.1:$closed" run "$XMPP" send \
+    XMPP_TIMEOUT="$(slow 20)" XMPP_SERVER="127.0.0.1:$closed" run "$XMPP" send \
         --server "127.0.0.1:$XS_PORT" "$(jid_of bob)" -m "option server"
     assert_success
     # the config's timeout holds when nothing beats it
     run "$XMPP" send "$(jid_of bob)" -m x
     assert_failure 75
-    xmpp_as bob recv -n 2 -t 10 >/dev/null
+    xmpp_as bob recv -n 2 -t "$(slow 10)" >/dev/null
 }
 
 # ---- passwords, as sendxmpp users give them ----
