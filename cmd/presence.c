@@ -692,6 +692,8 @@ static int prepare(void *tool, struct session_opts *o,
         return fail(XE_DATA, "%s: invalid JID: %s", a->argv[0], why);
     if (c->status && (why = utf8_check(c->status, strlen(c->status), &at)))
         return fail(XE_DATA, "--status: %s at byte %zu", why, at);
+    if (c->use_stdin && input_stdin_check())
+        return XE_USAGE;
     c->target = a->argc ? a->argv[0] : NULL;
     c->sub = a->sub;
     c->o = o;

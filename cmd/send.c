@@ -856,7 +856,7 @@ static int prepare(void *tool, struct session_opts *o,
      * no deadline while it flows, unless one is asked for. */
     if (sd->lines && !o->timeout_given)
         o->timeout = -1;
-    return sd->lines ? 0 : read_body(sd);
+    return sd->lines ? input_stdin_check() : read_body(sd);
 }
 
 static int run(void *tool, struct session *s)

@@ -319,7 +319,7 @@ static int prepare(void *tool, struct session_opts *o,
                     "unexpected argument '%s': stanzas come from "
                     "stdin",
                     a->argv[0]);
-    return 0;
+    return input_stdin_check();
 }
 
 static int run(void *tool, struct session *s)

@@ -31,10 +31,11 @@ static const struct tool_opt common_opts[] = {
     {"jid", 'j', "JID", "account to log in as (env XMPP_JID)"},
     {"account", 'a', "NAME", "config file section to use (env XMPP_ACCOUNT)"},
     {"password-file", OPT_PASSWORD_FILE, "FILE",
-     "read the password from FILE's first line"},
+     "read the password from FILE's first line\n(-: from stdin)"},
     {"password-cmd", OPT_PASSWORD_CMD, "CMD",
      "run CMD, use its first output line as password\n"
-     "(else env XMPP_PASSWORD, else the config file)"},
+     "(else env XMPP_PASSWORD, else the config file,\n"
+     "else a prompt on a terminal)"},
     {"server", OPT_SERVER, "HOST[:PORT]",
      "connect here instead of looking up SRV records"},
     {"direct-tls", OPT_DIRECT_TLS, NULL,
@@ -353,6 +354,37 @@ static const struct tool_opt *nth_opt(const struct tool_opt *opts, int n)
     return NULL;
 }
 
+/* sendxmpp, go-sendxmpp (-p, --password) and xmppc (--pwd) take the
+ * password as an argument; say where ours goes instead, and never echo
+ * what followed the flag. */
+static const char *password_flag(const char *arg, int c)
+{
+    if (c == '?' && optopt == 'p')
+        return "-p";
+    for (const char *const *f =
+             (const char *const[]){"--password", "--pwd", NULL};
+         *f; f++) {
+        size_t n = strlen(*f);
+        if (!strncmp(arg, *f, n) && (arg[n] == '\0' || arg[n] == '='))
+            return *f;
+    }
+    return NULL;
+}
+
+static int unknown_option(const char *what, int c)
+{
+    const char *pw = password_flag(what, c);
+    if (pw)
+        return fail(XE_USAGE,
+                    "%s: no password on the command line, where ps shows it "
+                    "to everyone; use --password-file FILE (or - for stdin), "
+                    "--password-cmd CMD, XMPP_PASSWORD or the config file",
+                    pw);
+    return fail(XE_USAGE, "%s: %s; see 'xmpp %s --help'", what,
+                c == ':' ? "needs an argument" : "unknown option",
+                current_tool->name);
+}
+
 int opts_parse(int argc, char **argv, struct session_opts *o, void *state,
                int *first, opts_given *given)
 {
@@ -376,10 +408,7 @@ int opts_parse(int argc, char **argv, struct session_opts *o, void *state,
            (c = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
         int idx = c >= TOOL_INDEX ? c - TOOL_INDEX : short_index(t->opts, c);
         if (c == '?' || c == ':') {
-            const char *what = argv[optind - 1];
-            rc = fail(XE_USAGE, "%s: %s; see 'xmpp %s --help'", what,
-                      c == ':' ? "needs an argument" : "unknown option",
-                      t->name);
+            rc = unknown_option(argv[optind - 1], c);
         } else if (idx >= 0) {
             const struct tool_opt *opt = nth_opt(t->opts, idx);
             if (idx < 64)

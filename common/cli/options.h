@@ -10,6 +10,8 @@
 
 enum output_format { OUT_TEXT, OUT_JSON, OUT_XML };
 
+struct account;
+
 struct session_opts {
     const char *jid;
     const char *account;
@@ -27,9 +29,10 @@ struct session_opts {
     bool timeout_given; /* -t was on the command line */
     int verbose;
     enum output_format format;
-    bool reconnect;  /* set by a tool: it will call session_reconnect */
-    bool tells_loss; /* set by a tool: it reports a lost session
-                      * itself, with session_tell_loss() */
+    bool reconnect;         /* set by a tool: it will call session_reconnect */
+    bool tells_loss;        /* set by a tool: it reports a lost session
+                             * itself, with session_tell_loss() */
+    struct account *config; /* the config section in use (creds_load) */
 };
 
 /* The deadline, in seconds, of a tool that does a job and exits. */

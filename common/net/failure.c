@@ -153,10 +153,10 @@ int classify_failure(struct session *s, int error, xmpp_stanza_t *stream_error)
                       "the server offers no TLS; refusing to log in "
                       "without it");
     if (p->auth_hint == XE_AUTH)
-        return report(s, XE_AUTH, "authentication failed for %s: check the %s",
-                      s->creds.jid,
-                      s->creds.component ? "secret (--secret-file)"
-                                         : "password");
+        return report(s, XE_AUTH,
+                      "authentication failed for %s: check the %s (%s)",
+                      s->creds.jid, s->creds.component ? "secret" : "password",
+                      s->creds.password_from);
     char where[300];
     describe_server(s, where, sizeof where);
     if (p->auth_hint == XE_UNAVAILABLE)

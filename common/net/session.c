@@ -116,7 +116,7 @@ static void configure_conn(struct session *s)
             XMPP_CONN_FLAG_DISABLE_SM; /* we run it: see start_accounting */
     if (c->direct_tls)
         flags |= XMPP_CONN_FLAG_LEGACY_SSL;
-    if (s->opt->insecure)
+    if (c->insecure)
         flags |= XMPP_CONN_FLAG_TRUST_TLS;
     xmpp_conn_set_flags(s->conn, flags);
     if (c->ca_file)
@@ -162,10 +162,7 @@ int session_open(struct session *s, const struct session_opts *o)
     int rc = creds_resolve(o, &s->creds);
     if (rc)
         return s->status = rc;
-    if (s->creds.ca_file && access(s->creds.ca_file, R_OK) != 0)
-        return s->status = fail(XE_NOINPUT, "--ca-file %s: %s",
-                                s->creds.ca_file, strerror(errno));
-    trim_trust_store(&s->creds, o->insecure);
+    trim_trust_store(&s->creds, s->creds.insecure);
     stream_watch(s->creds.max_stanza);
     catch_signals();
     current_session = s;

@@ -322,9 +322,12 @@ void muc_watch(struct muc *m, struct session *s)
     xmpp_handler_add(s->conn, on_groupchat, NULL, "message", "groupchat", m);
 }
 
-/* The account's localpart, else (a component) its domain. */
+/* The config's nick, else the account's localpart, else (a component)
+ * its domain. */
 static char *default_nick(struct session *s)
 {
+    if (s->creds.nick)
+        return strdup(s->creds.nick);
     const char *jid = s->creds.jid;
     const char *at = strchr(jid, '@');
     size_t n = at ? (size_t)(at - jid) : jid_bare_len(jid);
