@@ -99,7 +99,7 @@ fuzz-smoke: fuzz
 # Unit tests (tests/unit/NAME.c): programs over common/ built with the
 # sanitizers from the same objects as build/sanitize/xmpp (less
 # xmlhook.c: they call expat themselves), run by `make unit` and by
-# `make check` before the suites. Each prints "unit...: N passed, N failed".
+# `make check` before the suites. Each ends with "unit...: N passed, N failed".
 UNIT_DIR := build/unit
 UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/*.c)))
 UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_DIR)/%)
@@ -114,8 +114,8 @@ $(UNIT_DIR)/%: tests/unit/%.c $(UNIT_DIR)/libcommon.a
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(UNIT_DIR)/libcommon.a $(LDLIBS)
 
 unit: $(UNIT_BINS)
-	$(UNIT_DIR)/auth
-	tests/unit/scram_server.py $(UNIT_DIR)/auth
+	@status=0; for t in $(UNIT_BINS); do $$t || status=1; done; \
+	tests/unit/scram_server.py $(UNIT_DIR)/auth || status=1; exit $$status
 
 # Before compiling: every library present, or the Debian package to
 # install named (pkg-config alone would only say "not found").
@@ -179,11 +179,11 @@ bench: deps
 
 lint:
 	mandoc -Tlint -W warning $(MANPAGES)
-	clang-format --dry-run -Werror $(SRC) $(HDR) $(wildcard fuzz/*.[ch])
+	clang-format --dry-run -Werror $(SRC) $(HDR) $(wildcard fuzz/*.[ch] tests/unit/*.c)
 
 # The one C style (.clang-format), applied in place.
 format:
-	clang-format -i $(SRC) $(HDR) $(wildcard fuzz/*.[ch])
+	clang-format -i $(SRC) $(HDR) $(wildcard fuzz/*.[ch] tests/unit/*.c)
 
 # bash-completion loads a completion by command name, so each xmpp-TOOL
 # gets a link to the one script.

@@ -304,7 +304,10 @@ static int split_attrs(struct scram *s, const char *what, const char *msg,
 /* i=: RFC 5802 §7 posit-number, at most s->max_iterations. */
 static int iteration_count(struct scram *s, const struct attr *a)
 {
-    if (a->val[0] == '0' || strspn(a->val, "0123456789") < a->len)
+    size_t digits = 0; /* the value is not NUL-terminated */
+    while (digits < a->len && a->val[digits] >= '0' && a->val[digits] <= '9')
+        digits++;
+    if (a->val[0] == '0' || digits < a->len)
         return refuse(s, XE_PROTOCOL,
                       "the server's SCRAM iteration count \"%.*s\" is not a "
                       "positive integer",
