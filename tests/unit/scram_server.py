@@ -1,13 +1,15 @@
 #!/usr/bin/python3
-"""The server side of SCRAM (RFC 5802 §3, §7), written from the RFC with
-Python's hashlib and hmac, none of our C: our client (`AUTH client ...`,
-tests/unit/auth.c) logs in against it for every mechanism, with and
-without channel binding, and must fail where a server says no.
+"""Our SCRAM client (`AUTH client ...`, tests/unit/auth.c) against two
+server sides that are not ours: one written here from RFC 5802 §3, §7
+with Python's hashlib and hmac (every mechanism, with and without channel
+binding, and the attacks: wrong or missing signature, foreign nonce), and
+Prosody's own util.sasl (tests/unit/scram_prosody.lua). It must log in
+where the password is right and fail where a server says no.
 
     tests/unit/scram_server.py build/unit/auth
 
 Last line: "unit scram interop: N passed, N failed". (Debian has no
-python3-scramp; this is the few lines of server it would give.)
+python3-scramp; the Python server is the few lines it would give.)
 """
 import base64
 import hashlib
@@ -74,6 +76,28 @@ def serve(client, mech, password, cb_data=b"", tamper=None):
     return f"ok {user}"
 
 
+def relay_prosody(client, mech, password, cb_data):
+    """Prosody's util.sasl as the server: relay each line both ways."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    server = subprocess.Popen(["lua5.4", os.path.join(here, "scram_prosody.lua"),
+                               mech, password, cb_data.hex()],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
+    reply = ""
+    for _ in range(2):
+        line = client.stdout.readline()
+        if not line:
+            break
+        server.stdin.write(line)
+        server.stdin.flush()
+        reply = server.stdout.readline()
+        client.stdin.write(reply)
+        client.stdin.flush()
+    server.stdin.close()
+    server.wait()
+    return "ok" if reply.startswith("v=") else "refused " + reply.strip()
+
+
 def exchange(binary, mech, user, client_pw, server_pw, cb=None, tamper=None):
     args = [binary, "client", mech, user, client_pw]
     cb_data = b""
@@ -83,7 +107,10 @@ def exchange(binary, mech, user, client_pw, server_pw, cb=None, tamper=None):
     client = subprocess.Popen(args, stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)
-    said = serve(client, mech, server_pw, cb_data, tamper)
+    if tamper == "prosody":
+        said = relay_prosody(client, mech, server_pw, cb_data)
+    else:
+        said = serve(client, mech, server_pw, cb_data, tamper)
     client.stdin.close()
     rc = client.wait()
     return said, rc, client.stderr.read()
@@ -113,6 +140,22 @@ def main():
             check(f"{name}: wrong password refused by the server, 77",
                   said == "bad-proof" and rc == 77 and
                   "refused the SCRAM proof: invalid-proof" in err)
+    # Prosody 0.12's util.sasl: SCRAM-SHA-1 and -256, with and without
+    # channel binding (it has tls-unique only, so tls-exporter's data is
+    # given to it the way mod_saslauth gives tls-unique's).
+    for mech in ("SCRAM-SHA-1", "SCRAM-SHA-256"):
+        for plus in (False, True):
+            name = mech + ("-PLUS" if plus else "")
+            said, rc, _ = exchange(binary, name, "alice", "s3cret pw",
+                                   "s3cret pw", cb if plus else None,
+                                   tamper="prosody")
+            check(f"Prosody {name}: login", said == "ok" and rc == 0)
+            said, rc, err = exchange(binary, name, "alice", "wrong",
+                                     "s3cret pw", cb if plus else None,
+                                     tamper="prosody")
+            check(f"Prosody {name}: wrong password, 77",
+                  said == "refused e=not-authorized" and rc == 77 and
+                  "refused the SCRAM proof: not-authorized" in err)
     said, rc, _ = exchange(binary, "SCRAM-SHA-256", "a,b=c", "pw", "pw")
     check("escaped user name arrives as given", said == "ok a,b=c" and rc == 0)
     for tamper, why in (("wrong-signature", "signature is wrong"),
