@@ -96,6 +96,27 @@ FUZZ_SECONDS ?= 5
 fuzz-smoke: fuzz
 	scripts/fuzz smoke $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# Unit tests (tests/unit/NAME.c): programs over common/ built with the
+# sanitizers from the same objects as build/sanitize/xmpp (less
+# xmlhook.c: they call expat themselves), run by `make unit` and by
+# `make check` before the suites. Each ends with "unit...: N passed, N failed".
+UNIT_DIR := build/unit
+UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/*.c)))
+UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_DIR)/%)
+UNIT_LIB_OBJ := $(patsubst %.c,$(SAN_DIR)/%.o,$(filter-out common/net/xmlhook.c,$(wildcard common/*/*.c)))
+
+$(UNIT_DIR)/libcommon.a: $(UNIT_LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(UNIT_DIR)/%: tests/unit/%.c $(UNIT_DIR)/libcommon.a
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(UNIT_DIR)/libcommon.a $(LDLIBS)
+
+unit: $(UNIT_BINS)
+	@status=0; for t in $(UNIT_BINS); do $$t || status=1; done; \
+	tests/unit/scram_server.py $(UNIT_DIR)/auth || status=1; exit $$status
+
 # Before compiling: every library present, or the Debian package to
 # install named (pkg-config alone would only say "not found").
 pkgcheck:
@@ -143,6 +164,7 @@ TESTS ?= tests/
 
 check: deps
 	$(MAKE) xmpp $(if $(findstring sanitize,$(CHECK_RUNS)),$(SAN_DIR)/xmpp)
+	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	scripts/check $(TESTS) -- $(CHECK_RUNS)
 
@@ -157,11 +179,11 @@ bench: deps
 
 lint:
 	mandoc -Tlint -W warning $(MANPAGES)
-	clang-format --dry-run -Werror $(SRC) $(HDR) $(wildcard fuzz/*.[ch])
+	clang-format --dry-run -Werror $(SRC) $(HDR) $(wildcard fuzz/*.[ch] tests/unit/*.c)
 
 # The one C style (.clang-format), applied in place.
 format:
-	clang-format -i $(SRC) $(HDR) $(wildcard fuzz/*.[ch])
+	clang-format -i $(SRC) $(HDR) $(wildcard fuzz/*.[ch] tests/unit/*.c)
 
 # bash-completion loads a completion by command name, so each xmpp-TOOL
 # gets a link to the one script.
@@ -196,4 +218,4 @@ clean:
 	rm -rf build
 
 .PHONY: all deps check demo bench lint format install uninstall clean dist pkgcheck \
-	fuzz fuzz-smoke
+	fuzz fuzz-smoke unit
