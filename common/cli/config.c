@@ -52,6 +52,14 @@ static char *read_line(char *str, int num, void *ud)
     return r;
 }
 
+/* An account with nothing set. */
+static void account_init(struct account *a)
+{
+    memset(a, 0, sizeof *a);
+    a->direct_tls = -1;
+    a->keepalive = a->retry = -1;
+}
+
 static int parse_bool(const char *v)
 {
     if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1") ||
@@ -87,8 +95,7 @@ static struct account *section(struct loader *l, const char *name)
         return NULL;
     l->all = more;
     struct account *a = &l->all[l->n];
-    memset(a, 0, sizeof *a);
-    a->direct_tls = -1;
+    account_init(a);
     if (!(a->name = strdup(name)))
         return NULL;
     l->n++;
@@ -139,6 +146,13 @@ static int on_value(void *ud, const char *sect, const char *name,
                              "[%s]: max_stanza '%s' is not 1024 to 1073741824 "
                              "bytes",
                              value);
+    } else if (!strcmp(name, "keepalive")) {
+        if (opts_seconds(value, &a->keepalive) < 0)
+            return set_error(l, sect, "[%s]: keepalive '%s' is not seconds",
+                             value);
+    } else if (!strcmp(name, "retry")) {
+        if (opts_seconds(value, &a->retry) < 0)
+            return set_error(l, sect, "[%s]: retry '%s' is not seconds", value);
     } else if (!strcmp(name, "direct_tls")) {
         if ((a->direct_tls = parse_bool(value)) < 0)
             return set_error(l, sect, "[%s]: direct_tls '%s' is not true/false",
@@ -213,8 +227,7 @@ static int parse(const char *path, FILE *f, struct loader *l)
 int config_parse(FILE *f, const char *path, const char *want, const char *jid,
                  struct account *a)
 {
-    memset(a, 0, sizeof *a);
-    a->direct_tls = -1;
+    account_init(a);
     struct loader l = {.f = f, .bol = true};
     int rc = parse(path, f, &l);
     long pick = rc ? -1 : choose(&l, want, jid);
@@ -235,8 +248,7 @@ int config_parse(FILE *f, const char *path, const char *want, const char *jid,
 
 int config_load(const char *want, const char *jid, struct account *a)
 {
-    memset(a, 0, sizeof *a);
-    a->direct_tls = -1;
+    account_init(a);
     char *path = config_path();
     if (!path)
         return want ? fail(XE_CONFIG,
@@ -271,6 +283,5 @@ void account_free(struct account *a)
     free(a->server);
     free(a->ca_file);
     free(a->resource);
-    memset(a, 0, sizeof *a);
-    a->direct_tls = -1;
+    account_init(a);
 }

@@ -220,6 +220,10 @@ int creds_resolve(const struct session_opts *o, struct creds *c)
         rc = fail(XE_USAGE, "--component needs --server HOST:PORT");
     c->direct_tls = o->direct_tls || a.direct_tls == 1;
     c->max_stanza = o->max_stanza ? o->max_stanza : (unsigned long)a.max_stanza;
+    c->keepalive = o->keepalive >= 0  ? o->keepalive
+                   : a.keepalive >= 0 ? a.keepalive
+                                      : OPTS_DEFAULT_KEEPALIVE;
+    c->retry = o->retry >= 0 ? o->retry : a.retry >= 0 ? a.retry : 0;
     const char *ca = o->ca_file ? o->ca_file : a.ca_file;
     if (!rc && ca)
         c->ca_file = strdup(ca);

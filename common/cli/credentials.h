@@ -1,4 +1,5 @@
-/* Who we log in as and where: flags > environment > config file. */
+/* Who we log in as and where, and how the connection is kept: flags >
+ * environment > config file. */
 #ifndef XMPP_CREDENTIALS_H
 #define XMPP_CREDENTIALS_H
 
@@ -15,6 +16,8 @@ struct creds {
     char *ca_file;
     bool component;
     unsigned long max_stanza; /* from --max-stanza or the config; 0: unset */
+    double keepalive;         /* seconds (0: off), see session_opts */
+    double retry;             /* seconds (0: off) */
 };
 
 /* Fill *c from the options, XMPP_JID/XMPP_PASSWORD/XMPP_ACCOUNT and the
