@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # Delivery guarantees and faults: receipts, Stream Management, reconnects,
-# a killed, stalled or restarted server, a cut network, bad certificates.
-# The server is always the real one; faults are injected around it (a
-# TCP relay we can kill, SIGKILL/SIGSTOP, other certificates).
+# a killed, stalled or restarted server, a cut or dead network (keepalive,
+# --retry), bad certificates. The server is always the real one; faults
+# are injected around it (a TCP relay we can kill or black-hole,
+# SIGKILL/SIGSTOP, other certificates).
 
 load helpers
 
@@ -10,7 +11,8 @@ setup_file() { server_up; }
 teardown_file() { server_down; }
 
 setup() {
-    EXTRA="$BATS_TEST_TMPDIR/extra"
+    T=$BATS_TEST_TMPDIR
+    EXTRA="$T/extra"
     : >"$EXTRA"
 }
 
@@ -37,7 +39,7 @@ free_port() {
 
 # relay PORT TARGET [CUT]: a TCP relay to the server; sets RELAY_PID.
 relay() {
-    "$BATS_TEST_DIRNAME/proxy.py" "$@" 3>&- &
+    "$BATS_TEST_DIRNAME/proxy.py" "$@" 3>&- 4>&- &
     RELAY_PID=$!
     echo "pid $RELAY_PID" >>"$EXTRA"
     for _ in $(seq 1 100); do
@@ -325,6 +327,313 @@ lines_to_dave() {
     run xmpp_as dave recv --idle 1 -t 10
     assert_line --partial "	first"
     assert_line --partial "	second"
+}
+
+# ---- dead links: keepalive ----
+
+# through_relay USER OUT TOOL ARGS...: `xmpp TOOL ARGS` as USER through a
+# relay of its own (PORT, RELAY_PID), in the background (BG): stdout to
+# OUT, stderr with the XML console to OUT.err, stdin the caller's. Returns
+# once Stream Management is on (ours, or the library's with --reconnect).
+through_relay() {
+    local user=$1 out=$2 tool=$3
+    shift 3
+    PORT=$(free_port)
+    relay "$PORT" "$XS_PORT"
+    XMPP_PASSWORD=$(pass_of "$user") "$XMPP" "$tool" -j "$(jid_of "$user")" \
+        --server "127.0.0.1:$PORT" --ca-file "$XS_CA" -v "$@" \
+        <&0 >"$out" 2>"$out.err" 3>&- 4>&- &
+    BG=$!
+    echo "pid $BG" >>"$EXTRA"
+    wait_for "$out.err" "RECV: <enabled" 10 || {
+        cat "$out.err" >&2
+        return 1
+    }
+}
+
+# The NAT between the tool and the server forgets the connection: both
+# ends stay open, and nothing passes any more.
+black_hole() { kill -USR1 "$RELAY_PID"; }
+
+# What the tool said on stderr, without the XML console.
+said() { grep -v -e '^SENT: ' -e '^RECV: ' -e '^\[' "$1"; }
+
+@test "recv --reconnect --keepalive 5: a dead link is noticed, the session resumed, what came meanwhile printed" {
+    through_relay bob "$T/out" recv --reconnect --keepalive 5
+    wait_for "$T/out.err" "RECV: <presence"
+    black_hole
+    xmpp_as alice send "$(jid_of bob)" -m "sent while the link was dead"
+    wait_for "$T/out.err" "reconnected; session resumed" 30
+    wait_for "$T/out" "sent while the link was dead"
+    kill "$BG"
+    local rc=0
+    wait "$BG" || rc=$?
+    [ "$rc" -eq 0 ]
+    run grep -c "sent while the link was dead" "$T/out"
+    assert_output 1
+    run said "$T/out.err"
+    assert_line --index 0 --regexp "^xmpp recv: connection lost: no answer from the server for 1[01] s \(--keepalive 5\); reconnecting in [0-9.]+ s$"
+    assert_line --index 1 "xmpp recv: reconnected; session resumed"
+}
+
+@test "recv --keepalive 5 without --reconnect: a dead link ends it with 74 within twice the keepalive" {
+    through_relay bob "$T/out" recv --keepalive 5
+    wait_for "$T/out.err" "RECV: <presence"
+    local start=$EPOCHREALTIME rc=0
+    black_hole
+    wait "$BG" || rc=$?
+    local took
+    took=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { print int(b - a) }')
+    echo "noticed after ${took} s" >&3
+    [ "$rc" -eq 74 ]
+    # 5 s of silence, then 5 s for an answer to the <r/>: within 2 x 5 s of
+    # the last word from the server, which came before the link died.
+    [ "$took" -le "$(slow 11)" ]
+    run said "$T/out.err"
+    assert_output --regexp "^xmpp recv: connection lost: no answer from the server for 1[01] s \(--keepalive 5\); --reconnect rides this out$"
+    grep -q "SENT: <r xmlns='urn:xmpp:sm:3'/>" "$T/out.err"
+}
+
+@test "--keepalive 0 turns it off: a dead link goes unnoticed until the deadline" {
+    through_relay bob "$T/out" recv --keepalive 0 -t "$(slow 6)"
+    black_hole
+    local rc=0
+    wait "$BG" || rc=$?
+    [ "$rc" -eq 0 ]
+    run said "$T/out.err"
+    assert_output ""
+}
+
+@test "every tool that stays connected notices a dead link: 74, one line" {
+    local k tool args
+    k=$(slow 2)
+    mkfifo "$T/in"
+    exec 4<>"$T/in" # shell's stdin stays open
+    while read -r tool args; do
+        # shellcheck disable=SC2086
+        through_relay bob "$T/out" $tool $args --keepalive "$k" <"$T/in"
+        black_hole
+        local rc=0
+        wait "$BG" || rc=$?
+        echo "$tool $args: exit $rc: $(said "$T/out.err")" >&3
+        [ "$rc" -eq 74 ]
+        run said "$T/out.err"
+        assert_output --regexp "^xmpp $tool: connection lost: no answer from the server for [0-9]+ s \(--keepalive $k\); --reconnect rides this out$"
+    done <<EOF
+recv
+presence set
+presence watch
+presence wait $(jid_of bob)/elsewhere
+pubsub listen
+shell
+EOF
+    exec 4>&-
+}
+
+@test "presence watch --reconnect: a presence sent while the link was dead is printed after resuming" {
+    through_relay bob "$T/out" presence watch --reconnect --keepalive "$(slow 2)"
+    wait_for "$T/out.err" "RECV: <presence"
+    black_hole
+    # Our own account's other resources always see each other.
+    xmpp_as bob presence set --resource elsewhere --status "while dead" --for 0.5
+    wait_for "$T/out.err" "reconnected; session resumed" 30
+    wait_for "$T/out" "while dead"
+    kill "$BG"
+    run grep "while dead" "$T/out"
+    assert_output --regexp "^bob@localhost/elsewhere${TAB}available${TAB}-1${TAB}while dead$"
+}
+
+@test "pubsub listen --reconnect: a notification sent while the link was dead is printed after resuming" {
+    local n="deadlink$BATS_TEST_NUMBER"
+    xmpp_as dave pubsub --service pubsub.localhost create "$n"
+    xmpp_as bob pubsub --service pubsub.localhost subscribe "$n"
+    through_relay bob "$T/out" pubsub --service pubsub.localhost listen "$n" \
+        --reconnect --keepalive "$(slow 2)"
+    wait_for "$T/out.err" "RECV: <presence"
+    black_hole
+    xmpp_as dave pubsub --service pubsub.localhost publish "$n" --id dead1 \
+        '<note xmlns="urn:example">while dead</note>'
+    wait_for "$T/out.err" "reconnected; session resumed" 30
+    wait_for "$T/out" "while dead"
+    kill "$BG"
+    run cat "$T/out"
+    assert_output "pubsub.localhost${TAB}$n${TAB}item${TAB}dead1${TAB}<note xmlns=\"urn:example\">while dead</note>"
+    xmpp_as dave pubsub --service pubsub.localhost delete "$n"
+}
+
+@test "shell --reconnect: a message sent while the link was dead arrives after resuming; stdin goes on" {
+    mkfifo "$T/in"
+    exec 4<>"$T/in"
+    through_relay bob "$T/out" shell --reconnect --keepalive "$(slow 2)" <"$T/in"
+    echo '<presence/>' >&4
+    wait_for "$T/out" "<presence"
+    black_hole
+    xmpp_as alice send "$(jid_of bob)" -m "while dead"
+    wait_for "$T/out.err" "reconnected; session resumed" 30
+    wait_for "$T/out" "while dead"
+    echo '<iq type="get" id="after1"><ping xmlns="urn:xmpp:ping"/></iq>' >&4
+    wait_for "$T/out" 'id="after1"'
+    exec 4>&-
+    local rc=0
+    wait "$BG" || rc=$?
+    [ "$rc" -eq 0 ]
+    run grep -c "<body>while dead</body>" "$T/out"
+    assert_output 1
+}
+
+# ---- --retry ----
+
+@test "send --retry 30: started while the server cannot be reached, it delivers once when it can" {
+    drain dave
+    PORT=$(free_port)
+    XMPP_PASSWORD=$(pass_of alice) "$XMPP" send --retry 30 -j "$(jid_of alice)" \
+        --server "127.0.0.1:$PORT" --ca-file "$XS_CA" "$(jid_of dave)" \
+        -m "retried until it got through" 2>"$T/err" 3>&- &
+    local send=$!
+    echo "pid $send" >>"$EXTRA"
+    sleep 4
+    relay "$PORT" "$XS_PORT"
+    local rc=0
+    wait "$send" || rc=$?
+    cat "$T/err" >&3
+    [ "$rc" -eq 0 ]
+    grep -q "^xmpp send: cannot connect to 127.0.0.1:$PORT: Connection refused; retrying in [0-9.]* s$" "$T/err"
+    run xmpp_as dave recv --idle 1 -t 10
+    assert_output --regexp "^alice@localhost/[^$TAB]+${TAB}chat${TAB}retried until it got through$"
+}
+
+@test "send --retry: a connection cut at any step is retried; only what was not confirmed is sent again" {
+    libstrophe_leaks_ok # its SASL state, when cut mid-authentication
+    drain dave
+    local port n resent=0
+    port=$(free_port)
+    for n in $(seq 1 14); do
+        relay "$port" "$XS_PORT" "$n" once
+        run xmpp_as_port "$port" send --retry 10 "$(jid_of dave)" -m "cut $n"
+        kill "$RELAY_PID"
+        wait "$RELAY_PID" || true
+        echo "cut after client chunk $n: exit $status: ${lines[*]}" >&3
+        assert_success
+        [[ $output != *" again"* ]] || resent=$((resent + 1))
+        printf '%s\n' "$output" >"$T/err.$n"
+    done
+    [ "$resent" -ge 1 ] # a cut that lost the message itself
+    xmpp_as dave recv --idle 1 -t 20 --json >"$T/got"
+    for n in $(seq 1 14); do
+        # Each message arrived; twice only if it was sent again, and then
+        # with the same id, which lets the receiver drop the copy.
+        local copies ids
+        copies=$(jq -r "select(.body == \"cut $n\") | .id" "$T/got" | wc -l)
+        ids=$(jq -r "select(.body == \"cut $n\") | .id" "$T/got" | sort -u | wc -l)
+        [ "$copies" -ge 1 ] && [ "$ids" -eq 1 ]
+        [ "$copies" -eq 1 ] || grep -q " again" "$T/err.$n"
+    done
+}
+
+@test "send --lines --retry: a server restarted mid-stream; every line arrives, exit 0" {
+    drain carol
+    local spid
+    spid=$(server_pid)
+    # The pause after 1000 lines lets acks for them come back first.
+    (for i in $(seq 1 3000); do
+        echo "line $i"
+        [ "$i" = 1000 ] && sleep "$(slow 1)"
+        if [ "$i" = 1500 ]; then
+            kill -9 "$spid"
+            "$SERVER" restart "$XS_STATE" >/dev/null
+        fi
+    done) | xmpp_as alice send --lines --retry 30 "$(jid_of carol)" \
+        2>"$T/err" 3>&- || echo "exit $?" >>"$T/err"
+    # shellcheck disable=SC1091
+    . "$XS_STATE/env"
+    cat "$T/err" >&3
+    ! grep -q "^exit" "$T/err"
+    grep -q "reconnected" "$T/err"
+    xmpp_as carol recv --idle 2 -t 120 | sed -n 's/.*	line \([0-9]*\)$/\1/p' >"$T/got"
+    run sort -un "$T/got"
+    [ "${#lines[@]}" -eq 3000 ]
+    [ "${lines[0]}" = 1 ] && [ "${lines[2999]}" = 3000 ]
+    # A copy only of what was sent again.
+    local copies again
+    copies=$(($(wc -l <"$T/got") - 3000))
+    again=$(sed -n 's/.*sending \([0-9]*\) unconfirmed stanza(s) again$/\1/p' "$T/err" |
+        awk '{ n += $1 } END { print n + 0 }')
+    [ "$copies" -le "$again" ]
+}
+
+@test "--retry: every one-shot tool gives up after SECONDS with the cause, keeping its status" {
+    local port tool args
+    port=$(closed_port)
+    while read -r tool args; do
+        # shellcheck disable=SC2086
+        run xmpp_as_port "$port" $tool $args --retry 1
+        echo "$tool $args: exit $status: ${lines[*]}" >&3
+        assert_failure 69
+        assert_line --index 0 --regexp "^xmpp $tool: cannot connect to 127.0.0.1:$port: Connection refused; retrying in [0-9.]+ s$"
+        assert_line --index -1 "xmpp $tool: cannot connect to 127.0.0.1:$port: Connection refused; gave up after 1 s (--retry)"
+    done <<EOF
+send $(jid_of bob) -m x
+roster list
+presence list
+presence probe $(jid_of bob)
+iq get <query/>
+disco
+ping
+version
+time
+vcard
+muc subject room@conference.localhost
+command list
+pubsub nodes --service pubsub.localhost
+EOF
+}
+
+@test "keepalive and retry come from the config file too; the command line wins" {
+    export XDG_CONFIG_HOME="$T/config"
+    mkdir -p "$XDG_CONFIG_HOME/xmpp"
+    local port
+    port=$(closed_port)
+    printf '[a]\njid = %s\nretry = 1\n[b]\njid = %s\nkeepalive = x\n' \
+        "$(jid_of alice)" "$(jid_of bob)" >"$XDG_CONFIG_HOME/xmpp/config"
+    run xmpp_as_port "$port" version
+    assert_failure 78
+    assert_output --partial "line 6: [b]: keepalive 'x' is not seconds"
+    printf '[a]\njid = %s\nretry = 1\n[b]\njid = %s\nkeepalive = 2\n' \
+        "$(jid_of alice)" "$(jid_of bob)" >"$XDG_CONFIG_HOME/xmpp/config"
+    run xmpp_as_port "$port" version
+    assert_failure 69
+    assert_line --index -1 --partial "gave up after 1 s (--retry)"
+    run xmpp_as_port "$port" version --retry 0
+    assert_failure 69
+    assert_output "xmpp version: cannot connect to 127.0.0.1:$port: Connection refused"
+    through_relay bob "$T/out" recv
+    black_hole
+    local rc=0
+    wait "$BG" || rc=$?
+    [ "$rc" -eq 74 ]
+    run said "$T/out.err"
+    assert_output --partial "(--keepalive 2)"
+}
+
+@test "--keepalive, --reconnect and --retry go only with the tools they are for" {
+    run "$XMPP" send --keepalive 5 bob@localhost -m x
+    assert_failure 64
+    assert_output --partial "--keepalive: unknown option"
+    run "$XMPP" recv --retry 5
+    assert_failure 64
+    run "$XMPP" presence list --keepalive 5
+    assert_failure 64
+    assert_output --partial "--keepalive does not go with 'list'"
+    run "$XMPP" presence watch --retry 5
+    assert_failure 64
+    assert_output --partial "--retry does not go with 'watch'"
+    run "$XMPP" pubsub nodes --reconnect
+    assert_failure 64
+    run "$XMPP" recv --keepalive soon
+    assert_failure 64
+    assert_output "xmpp recv: --keepalive: 'soon' is not a number of seconds"
+    run "$XMPP" send --retry -1 bob@localhost -m x
+    assert_failure 64
 }
 
 # ---- stalls ----
