@@ -786,7 +786,9 @@ static int send_lines(struct send *sd)
     /* The input has ended: from now on a one-shot tool's default
      * deadline bounds the wait for confirmations and receipts. */
     if (!sd->o->timeout_given)
-        sd->s->deadline = now_ms() + OPTS_DEFAULT_TIMEOUT * 1000LL;
+        sd->s->deadline =
+            now_ms() +
+            (long long)((OPTS_DEFAULT_TIMEOUT + sd->s->creds.retry) * 1000);
     bool ended = sd->s->status != SESSION_RUNNING;
     if (!ended && !sd->oom)
         sd->oom = routes_check(&sd->routes, sd->s, sd->to, sd->nto,

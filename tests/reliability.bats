@@ -338,6 +338,7 @@ lines_to_dave() {
 through_relay() {
     local user=$1 out=$2 tool=$3
     shift 3
+    rm -f "$out.err" # what an earlier run left must not count as ready
     PORT=$(free_port)
     relay "$PORT" "$XS_PORT"
     XMPP_PASSWORD=$(pass_of "$user") "$XMPP" "$tool" -j "$(jid_of "$user")" \
