@@ -482,6 +482,55 @@ EOF
     assert_output 1
 }
 
+@test "presence set --reconnect: after a server restart the new session is online again with the last status" {
+    mkfifo "$T/in"
+    exec 4<>"$T/in"
+    XMPP_PASSWORD=$(pass_of bob) "$XMPP" presence set --stdin --reconnect \
+        --resource setter -j "$(jid_of bob)" --server "127.0.0.1:$XS_PORT" \
+        --ca-file "$XS_CA" -v <"$T/in" >"$T/out" 2>"$T/out.err" 3>&- 4>&- &
+    local setter=$!
+    echo "pid $setter" >>"$EXTRA"
+    echo "the last word" >&4
+    wait_for "$T/out.err" "RECV: <presence.*the last word"
+    "$SERVER" restart "$XS_STATE" 4>&- # it must not hold our stdin open
+    # shellcheck disable=SC1091
+    . "$XS_STATE/env"
+    wait_for "$T/out.err" "reconnected$" 15
+    run xmpp_as bob presence list
+    assert_output "bob@localhost/setter${TAB}available${TAB}-1${TAB}the last word"
+    exec 4>&-
+    local rc=0
+    wait "$setter" || rc=$?
+    [ "$rc" -eq 0 ]
+}
+
+@test "shell --reconnect: after a server restart a new session takes stdin on; what was confirmed is not in doubt" {
+    mkfifo "$T/in"
+    exec 4<>"$T/in"
+    XMPP_PASSWORD=$(pass_of bob) "$XMPP" shell --reconnect -j "$(jid_of bob)" \
+        --server "127.0.0.1:$XS_PORT" --ca-file "$XS_CA" -v \
+        <"$T/in" >"$T/out" 2>"$T/out.err" 3>&- 4>&- &
+    local sh=$!
+    echo "pid $sh" >>"$EXTRA"
+    echo "<message to='$(jid_of carol)'><body>before the restart</body></message>" >&4
+    # While stdin pauses, the shell has what it sent confirmed.
+    wait_for "$T/out.err" 'RECV: <iq id="xmpp-confirm-'
+    "$SERVER" restart "$XS_STATE" 4>&- # it must not hold our stdin open
+    # shellcheck disable=SC1091
+    . "$XS_STATE/env"
+    wait_for "$T/out.err" "reconnected$" 15
+    echo '<iq type="get" id="after"><ping xmlns="urn:xmpp:ping"/></iq>' >&4
+    wait_for "$T/out" 'id="after"'
+    exec 4>&-
+    local rc=0
+    wait "$sh" || rc=$?
+    [ "$rc" -eq 0 ]
+    run said "$T/out.err"
+    assert_line --index 0 --regexp "^xmpp shell: connection lost: .*; reconnecting in [0-9.]+ s$"
+    assert_line --index -1 "xmpp shell: reconnected"
+    drain carol
+}
+
 # ---- --retry ----
 
 @test "send --retry 30: started while the server cannot be reached, it delivers once when it can" {
