@@ -72,6 +72,8 @@ static void declare_dead(struct session *s)
     if (p->sock > 0)
         shutdown(p->sock, SHUT_RDWR);
     long long until = now_ms() + 2000;
+    if (s->deadline && s->deadline < until)
+        until = s->deadline;
     while (!xmpp_conn_is_disconnected(s->conn) && now_ms() < until)
         run_library(s, 10);
 }
