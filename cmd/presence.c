@@ -720,7 +720,7 @@ static int learn_me(struct presence_cmd *c)
     const char *bound = xmpp_conn_get_bound_jid(c->s->conn);
     char *me = strdup(bound ? bound : c->s->creds.jid);
     if (!me)
-        return fail(XE_DATA, "out of memory");
+        return fail_oom(NULL);
     free(c->me);
     c->me = me;
     return 0;

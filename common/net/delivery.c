@@ -49,7 +49,7 @@ static void keep(struct session *s, xmpp_stanza_t *st, unsigned long ordinal)
         size_t cap = p->unconf_cap ? p->unconf_cap * 2 : 64;
         struct unconfirmed *u = realloc(p->unconf, cap * sizeof *u);
         if (!u) {
-            session_stop(s, fail(XE_UNAVAILABLE, "out of memory"));
+            session_stop(s, fail_oom(NULL));
             return;
         }
         p->unconf = u;
@@ -57,7 +57,7 @@ static void keep(struct session *s, xmpp_stanza_t *st, unsigned long ordinal)
     }
     xmpp_stanza_t *copy = xmpp_stanza_copy(st);
     if (!copy) {
-        session_stop(s, fail(XE_UNAVAILABLE, "out of memory"));
+        session_stop(s, fail_oom(NULL));
         return;
     }
     p->unconf[p->nunconf++] =
