@@ -360,6 +360,15 @@ through_relay() {
     }
 }
 
+# stops_on_sigterm: the tool (BG) ends with 0 on SIGTERM, the way a
+# listener is meant to stop.
+stops_on_sigterm() {
+    kill "$BG"
+    local rc=0
+    wait "$BG" || rc=$?
+    [ "$rc" -eq 0 ]
+}
+
 # stdin_ends STATUS: the test closes the tool's stdin (fd 4), and the
 # tool (BG) must end with STATUS.
 stdin_ends() {
@@ -391,10 +400,7 @@ said() { grep -v -e '^SENT: ' -e '^RECV: ' -e '^\[' "$1"; }
     xmpp_as alice send "$(jid_of bob)" -m "sent while the link was dead"
     wait_for "$T/out.err" "reconnected; session resumed" 30
     wait_for "$T/out" "sent while the link was dead"
-    kill "$BG"
-    local rc=0
-    wait "$BG" || rc=$?
-    [ "$rc" -eq 0 ]
+    stops_on_sigterm
     run grep -c "sent while the link was dead" "$T/out"
     assert_output 1
     run said "$T/out.err"
@@ -433,6 +439,8 @@ said() { grep -v -e '^SENT: ' -e '^RECV: ' -e '^\[' "$1"; }
 @test "every tool that stays connected notices a dead link: 74, one line" {
     local k tool args
     k=$(slow 2)
+    local room="dead$BATS_TEST_NUMBER@conference.localhost"
+    xmpp_as alice muc create "$room"
     mkfifo "$T/in"
     exec 4<>"$T/in" # shell's stdin stays open
     while read -r tool args; do
@@ -451,6 +459,7 @@ presence set
 presence watch
 presence wait $(jid_of bob)/elsewhere
 pubsub listen
+recv --muc $room
 shell
 EOF
     exec 4>&-
@@ -485,6 +494,56 @@ EOF
     run cat "$T/out"
     assert_output "pubsub.localhost${TAB}$n${TAB}item${TAB}dead1${TAB}<note xmlns=\"urn:example\">while dead</note>"
     xmpp_as dave pubsub --service pubsub.localhost delete "$n"
+}
+
+# in_rooms OUT N: the listener writing OUT.err is in N rooms (the room's
+# own presence for us carries status 110, once per join).
+in_rooms() {
+    local i
+    for i in $(seq 1 200); do
+        [ "$(grep -c 'status code="110"' "$1.err" 2>/dev/null)" -ge "$2" ] &&
+            return 0
+        sleep 0.05
+    done
+    cat "$1.err" >&2
+    return 1
+}
+
+@test "recv --muc --reconnect: a room's message sent while the link was dead is printed after resuming" {
+    local room="deadlink$BATS_TEST_NUMBER@conference.localhost"
+    xmpp_as alice muc create "$room"
+    through_relay bob "$T/out" recv --muc "$room" --reconnect \
+        --keepalive "$(slow 2)"
+    in_rooms "$T/out" 1
+    black_hole
+    xmpp_as alice send --muc "$room" -m "said while the link was dead"
+    wait_for "$T/out.err" "reconnected; session resumed" 30
+    wait_for "$T/out" "while the link was dead"
+    stops_on_sigterm
+    run cat "$T/out"
+    assert_output "$room/alice${TAB}groupchat${TAB}said while the link was dead"
+    # Resumed: still in the room, not joined again (one join; the other
+    # presence to the room is the leave at SIGTERM).
+    run grep -c '^SENT: <presence .*<x xmlns="http://jabber.org/protocol/muc">' \
+        "$T/out.err"
+    assert_output 1
+    xmpp_as alice muc destroy "$room"
+}
+
+@test "recv --muc --reconnect: after a server restart it is in the room again" {
+    local room="restart$BATS_TEST_NUMBER@conference.localhost"
+    xmpp_as alice muc create "$room"
+    in_background bob "$T/out" "$XS_PORT" recv --muc "$room" --reconnect
+    in_rooms "$T/out" 1
+    restart_server
+    wait_for "$T/out.err" "reconnected$" 15
+    in_rooms "$T/out" 2 # the room (persistent) survived; bob joined again
+    xmpp_as alice send --muc "$room" -m "after the restart"
+    wait_for "$T/out" "after the restart"
+    stops_on_sigterm
+    run cat "$T/out"
+    assert_output "$room/alice${TAB}groupchat${TAB}after the restart"
+    xmpp_as alice muc destroy "$room"
 }
 
 @test "shell --reconnect: a message sent while the link was dead arrives after resuming; stdin goes on" {
