@@ -155,6 +155,12 @@ bench: deps
 	$(MAKE) xmpp
 	bench/run
 
+# A listener for an hour (DURATION=SECONDS to shorten), and the time it
+# takes to notice a dead link: section 6 of BENCHMARKS.md.
+soak: deps
+	$(MAKE) xmpp
+	bench/soak $(if $(DURATION),--duration $(DURATION))
+
 lint:
 	mandoc -Tlint -W warning $(MANPAGES)
 	clang-format --dry-run -Werror $(SRC) $(HDR) $(wildcard fuzz/*.[ch])
@@ -195,5 +201,5 @@ clean:
 	rm -f xmpp-$(VERSION).tar.gz
 	rm -rf build
 
-.PHONY: all deps check demo bench lint format install uninstall clean dist pkgcheck \
+.PHONY: all deps check demo bench soak lint format install uninstall clean dist pkgcheck \
 	fuzz fuzz-smoke
