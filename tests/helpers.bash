@@ -184,6 +184,18 @@ wait_for() {
     return 1
 }
 
+# hostile MODE [ARG...]: start the scripted hostile server in the
+# background (tests/hostile.py, see its top comment for the modes); sets
+# HOSTILE_PORT, HOSTILE_PID and HOSTILE_LOG (what it did, a line a step).
+# A file that uses it stops it in teardown: stop_bg "$HOSTILE_PID".
+hostile() {
+    HOSTILE_LOG="$BATS_TEST_TMPDIR/hostile.log"
+    "$BATS_TEST_DIRNAME/hostile.py" "$@" >"$HOSTILE_LOG" 2>&1 3>&- &
+    HOSTILE_PID=$!
+    wait_for "$HOSTILE_LOG" '^listening' 10 || { cat "$HOSTILE_LOG" >&2; return 1; }
+    HOSTILE_PORT=$(sed -n 's/^listening //p' "$HOSTILE_LOG")
+}
+
 # wait_lines FILE N [SECONDS]: until FILE has at least N lines (SECONDS
 # scaled by slow).
 wait_lines() {
