@@ -156,10 +156,11 @@ bench: deps
 	bench/run
 
 # A listener for an hour (DURATION=SECONDS to shorten), and the time it
-# takes to notice a dead link: section 6 of BENCHMARKS.md.
+# takes to notice a dead link: sections 6 and 7 of BENCHMARKS.md.
 soak: deps
 	$(MAKE) xmpp
 	bench/soak $(if $(DURATION),--duration $(DURATION))
+	bench/deadlink
 
 lint:
 	mandoc -Tlint -W warning $(MANPAGES)
