@@ -463,6 +463,7 @@ recv --muc $room
 shell
 EOF
     exec 4>&-
+    xmpp_as alice muc destroy "$room"
 }
 
 @test "presence watch --reconnect: a presence sent while the link was dead is printed after resuming" {
