@@ -177,6 +177,13 @@ bench: deps
 	$(MAKE) xmpp
 	bench/run
 
+# A listener for an hour (DURATION=SECONDS to shorten), and the time it
+# takes to notice a dead link: sections 6 and 7 of BENCHMARKS.md.
+soak: deps
+	$(MAKE) xmpp
+	bench/soak $(if $(DURATION),--duration $(DURATION))
+	bench/deadlink
+
 lint:
 	mandoc -Tlint -W warning $(MANPAGES)
 	clang-format --dry-run -Werror $(SRC) $(HDR) $(wildcard fuzz/*.[ch] tests/unit/*.c)
@@ -217,5 +224,5 @@ clean:
 	rm -f xmpp-$(VERSION).tar.gz
 	rm -rf build
 
-.PHONY: all deps check demo bench lint format install uninstall clean dist pkgcheck \
+.PHONY: all deps check demo bench soak lint format install uninstall clean dist pkgcheck \
 	fuzz fuzz-smoke unit

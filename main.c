@@ -84,6 +84,11 @@ static int prepare_and_run(const struct tool *t, void *st,
     struct tool_args a = {NULL, argc - first, argv + first};
     if (t->subs && (rc = subcmd_pick(t, argc, argv, first, given, &a)))
         return rc;
+    /* Where a tool does not take them, neither does its config file. */
+    if (!opts_takes(t, a.sub, OPTS_KEEPALIVE))
+        o->keepalive = 0;
+    if (!opts_takes(t, a.sub, OPTS_RETRY))
+        o->retry = 0;
     bool offline = t->flags & TOOL_OFFLINE;
     if (!offline && (rc = creds_load(o)))
         return rc;

@@ -20,6 +20,8 @@ enum { OPT_NODE = 1000 };
 static const struct tool_opt opts[] = {
     {.help = "Discovery:"},
     {"node", OPT_NODE, "NODE", "ask about this node of the entity"},
+    {.help = "Connection faults:"},
+    OPTS_RETRY_ENTRY,
     {0},
 };
 
@@ -35,8 +37,8 @@ static int run_items(void *tool, struct session *s);
 
 static const struct tool_sub subs[] = {
     {"info", "[JID]", 0, 1, "what the entity is and can do (the default)",
-     "node", run_info},
-    {"items", "[JID]", 0, 1, "what the entity offers", "node", run_items},
+     "node retry", run_info},
+    {"items", "[JID]", 0, 1, "what the entity offers", "node retry", run_items},
     {0},
 };
 

@@ -18,6 +18,8 @@ static const struct tool_opt opts[] = {
     {"count", 'c', "N",
      "send N pings (default 1; 0: until interrupted\nor the deadline)"},
     {"interval", 'i', "SECONDS", "wait SECONDS between pings (default 1)"},
+    {.help = "Connection faults:"},
+    OPTS_RETRY_ENTRY,
     {0},
 };
 

@@ -21,7 +21,6 @@ enum {
     OPT_ALL,
     OPT_PRIORITY,
     OPT_NO_PRESENCE,
-    OPT_RECONNECT,
 };
 
 static const struct tool_opt opts[] = {
@@ -40,9 +39,9 @@ static const struct tool_opt opts[] = {
     {"no-presence", OPT_NO_PRESENCE, NULL,
      "send no presence: only messages to our full\n"
      "JID arrive"},
-    {"reconnect", OPT_RECONNECT, NULL,
-     "when the connection drops, reconnect with\n"
-     "backoff and resume the session (XEP-0198)"},
+    {.help = "Connection faults:"},
+    OPTS_KEEPALIVE_ENTRY,
+    OPTS_RECONNECT_ENTRY,
     {.help = "Group chat (XEP-0045):"},
     {"muc", MUC_OPT_MUC, "ROOM",
      "join ROOM@SERVICE (repeat for more) and print\n"
@@ -65,7 +64,7 @@ struct recv {
     const char *from, *type;
     long count, priority;
     double idle;
-    bool all, no_presence, reconnect;
+    bool all, no_presence;
     struct muc muc; /* --muc rooms */
     struct session *s;
     long got;
@@ -113,7 +112,6 @@ static int option(void *tool, int key, const char *arg)
         break;
     case OPT_ALL: r->all = true; break;
     case OPT_NO_PRESENCE: r->no_presence = true; break;
-    case OPT_RECONNECT: r->reconnect = true; break;
     case MUC_OPT_MUC:
     case MUC_OPT_NICK:
     case MUC_OPT_HISTORY:
@@ -248,17 +246,6 @@ static int listen(struct recv *r)
     long long idle_ms = (long long)(r->idle * 1000);
     for (;;) {
         int st = session_step(r->s, 200);
-        if (st == XE_CONNLOST && r->o->reconnect) {
-            if ((st = session_reconnect(r->s)) == 0) {
-                /* A new session: announce it, or be in the rooms again. */
-                if (!r->s->resumed && r->muc.n)
-                    st = muc_join(&r->muc, r->s);
-                else if (!r->s->resumed && !r->no_presence)
-                    send_presence(r);
-                if (!st)
-                    continue;
-            }
-        }
         if (st != SESSION_RUNNING)
             return st >= 128 ? XE_OK : st;
         if (idle_ms && now_ms() - r->last_activity >= idle_ms)
@@ -268,12 +255,23 @@ static int listen(struct recv *r)
     }
 }
 
+/* After a reconnect that could not resume the session (--reconnect):
+ * announce the new one, or be in the rooms again. */
+static int renew(struct session *s, void *ud)
+{
+    struct recv *r = ud;
+    if (r->muc.n)
+        return muc_join(&r->muc, s);
+    if (!r->no_presence && !r->o->component)
+        send_presence(r);
+    return 0;
+}
+
 static int prepare(void *tool, struct session_opts *o,
                    const struct tool_args *a)
 {
     struct recv *r = tool;
     r->o = o;
-    o->reconnect = r->reconnect;
     if (a->argc)
         return fail(XE_USAGE, "unexpected argument '%s'", a->argv[0]);
     return muc_check_options(&r->muc);
@@ -284,6 +282,8 @@ static int run(void *tool, struct session *s)
     struct recv *r = tool;
     int rc;
     r->s = s;
+    s->renew = renew;
+    s->renew_ud = r;
     xmpp_handler_add(s->conn, on_message, NULL, "message", NULL, r);
     session_answer_iqs(s);
     if (!r->no_presence && !r->muc.n &&

@@ -63,6 +63,8 @@ static const struct tool_opt opts[] = {
      OPT_REPEAT},
     MUC_OPT_NICK_ENTRY,
     MUC_OPT_ROOM_PASSWORD_FILE_ENTRY,
+    {.help = "Connection faults:"},
+    OPTS_RETRY_ENTRY,
     {0},
 };
 
@@ -444,11 +446,21 @@ static int on_bounce(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     return 1;
 }
 
+/* After a reconnect (--retry): a new session is in no room. What the
+ * server had not confirmed is sent again after this. */
+static int rejoin(struct session *s, void *ud)
+{
+    struct send *sd = ud;
+    return sd->muc.n ? muc_join(&sd->muc, s) : 0;
+}
+
 /* With the session open: the id base made, the rooms joined, the
  * handlers set. */
 static int start(struct send *sd)
 {
     int rc;
+    sd->s->renew = rejoin;
+    sd->s->renew_ud = sd;
     char *uuid = session_id(sd->s);
     sd->base = uuid ? strdup(uuid) : NULL;
     xmpp_free(sd->s->ctx, uuid);
@@ -774,7 +786,9 @@ static int send_lines(struct send *sd)
     /* The input has ended: from now on a one-shot tool's default
      * deadline bounds the wait for confirmations and receipts. */
     if (!sd->o->timeout_given)
-        sd->s->deadline = now_ms() + OPTS_DEFAULT_TIMEOUT * 1000LL;
+        sd->s->deadline =
+            now_ms() +
+            (long long)((OPTS_DEFAULT_TIMEOUT + sd->s->creds.retry) * 1000);
     bool ended = sd->s->status != SESSION_RUNNING;
     if (!ended && !sd->oom)
         sd->oom = routes_check(&sd->routes, sd->s, sd->to, sd->nto,

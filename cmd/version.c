@@ -9,12 +9,19 @@ static const char notes[] =
     "JID defaults to your server. Output: NAME TAB VERSION TAB OS (empty\n"
     "when not told); --json: {jid, name, version, os}.\n";
 
+static const struct tool_opt opts[] = {
+    {.help = "Connection faults:"},
+    OPTS_RETRY_ENTRY,
+    {0},
+};
+
 static int run(void *tool, struct session *s);
 
 const struct tool tool_version = {
     .name = "version",
     .summary = "Show the software an entity runs (XEP-0092)",
     .operands = "[JID]",
+    .opts = opts,
     .notes = notes,
     .size = sizeof(struct query_jid),
     .prepare = query_jid_prepare,

@@ -69,6 +69,9 @@ static const struct key {
     [AK_MAX_STANZA] = {"max_stanza", K_STANZA,
                        offsetof(struct account, max_stanza)},
     [AK_NICK] = {"nick", K_NICK, offsetof(struct account, nick)},
+    [AK_KEEPALIVE] = {"keepalive", K_SECONDS,
+                      offsetof(struct account, keepalive)},
+    [AK_RETRY] = {"retry", K_SECONDS, offsetof(struct account, retry)},
 };
 
 const char *account_key_name(enum account_key k)
@@ -150,6 +153,7 @@ static void account_init(struct account *a)
     a->direct_tls = -1;
     a->insecure = -1;
     a->timeout = -1;
+    a->keepalive = a->retry = -1;
 }
 
 /* The account for this section, made on its first key. */

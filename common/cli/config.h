@@ -24,6 +24,8 @@ enum account_key {
     AK_TIMEOUT,
     AK_MAX_STANZA,
     AK_NICK,
+    AK_KEEPALIVE,
+    AK_RETRY,
     AK_COUNT
 };
 
@@ -45,6 +47,8 @@ struct account {
     double timeout;     /* seconds, 0: none; -1: unset */
     long max_stanza;    /* 0: unset */
     char *nick;         /* in group chats */
+    double keepalive;   /* seconds, 0: off; -1: unset */
+    double retry;       /* seconds, 0: off; -1: unset */
     int line[AK_COUNT]; /* where each key was set; 0: not set */
 };
 

@@ -529,6 +529,12 @@ static int resolve_connection(const struct session_opts *o,
         return rc;
     if (a->nick && !(c->nick = strdup(a->nick)))
         return fail_oom(NULL);
+    /* main() has set 0 where the tool does not take the option: then
+     * the config's value does not apply either. */
+    c->keepalive = o->keepalive >= 0   ? o->keepalive
+                   : a->keepalive >= 0 ? a->keepalive
+                                       : OPTS_DEFAULT_KEEPALIVE;
+    c->retry = o->retry >= 0 ? o->retry : a->retry >= 0 ? a->retry : 0;
     if (c->component && !c->host)
         return fail(XE_USAGE,
                     "%s needs --server HOST:PORT (or XMPP_SERVER, or server "

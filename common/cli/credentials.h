@@ -20,6 +20,8 @@ struct creds {
     bool component;
     unsigned long max_stanza; /* 0: unset */
     char *nick;               /* for group chats (config); NULL: unset */
+    double keepalive;         /* seconds (0: off), see session_opts */
+    double retry;             /* seconds (0: off) */
 };
 
 /* After the options, before the tool's prepare(): load the config

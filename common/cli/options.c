@@ -9,6 +9,7 @@
 
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
+#include "common/cli/subcmd.h"
 #include "common/cli/version.h"
 
 enum {
@@ -218,6 +219,14 @@ void opts_usage(const struct tool *t, int to_stderr)
     print_opts(f, common_opts);
 }
 
+bool opts_takes(const struct tool *t, const struct tool_sub *sub, int key)
+{
+    for (const struct tool_opt *o = t->opts; o && !table_end(o); o++)
+        if (o->key == key && !opts_is_heading(o))
+            return !sub || !o->name || subcmd_takes(sub, o->name);
+    return false;
+}
+
 int opts_seconds(const char *arg, double *out)
 {
     char *end;
@@ -256,10 +265,22 @@ int opts_size(const char *arg, size_t *out)
     return opts_bytes("--max-size", arg, 1, out);
 }
 
+/* --keepalive, --retry: seconds, 0 turning it off. */
+static int seconds_opt(const char *name, const char *arg, double *out)
+{
+    if (opts_seconds(arg, out) < 0)
+        return fail(XE_USAGE, "--%s: '%s' is not a number of seconds", name,
+                    arg);
+    return OPTS_CONTINUE;
+}
+
 /* Apply one shared option; returns OPTS_CONTINUE or an exit status. */
 static int common_opt(struct session_opts *o, int c, const char *arg)
 {
     switch (c) {
+    case OPTS_KEEPALIVE: return seconds_opt("keepalive", arg, &o->keepalive);
+    case OPTS_RETRY: return seconds_opt("retry", arg, &o->retry);
+    case OPTS_RECONNECT: o->reconnect = true; break;
     case 'j': o->jid = arg; break;
     case 'a': o->account = arg; break;
     case OPT_PASSWORD_FILE: o->password_file = arg; break;
@@ -399,6 +420,7 @@ int opts_parse(int argc, char **argv, struct session_opts *o, void *state,
     add_table(&g, add_table(&g, 0, t->opts, TOOL_INDEX), common_opts, -1);
 
     o->timeout = (t->flags & TOOL_LISTENER) ? -1 : OPTS_DEFAULT_TIMEOUT;
+    o->keepalive = o->retry = -1;
     *given = 0;
     int rc = OPTS_CONTINUE;
     optind = 1;
@@ -413,7 +435,10 @@ int opts_parse(int argc, char **argv, struct session_opts *o, void *state,
             const struct tool_opt *opt = nth_opt(t->opts, idx);
             if (idx < 64)
                 *given |= 1ULL << idx;
-            rc = t->option ? t->option(state, opt->key, optarg) : XE_USAGE;
+            if (opt->key >= OPTS_KEEPALIVE && opt->key <= OPTS_RETRY)
+                rc = common_opt(o, opt->key, optarg);
+            else
+                rc = t->option ? t->option(state, opt->key, optarg) : XE_USAGE;
         } else {
             rc = common_opt(o, c, optarg);
         }

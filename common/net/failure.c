@@ -45,7 +45,7 @@ int report(struct session *s, int status, const char *fmt, ...)
     va_end(ap);
     memcpy(p->why, msg, sizeof msg);
     bool quiet = p->reconnecting ||
-                 (p->ready && (s->opt->reconnect || s->opt->tells_loss));
+                 (p->ready && (may_reconnect(s) || s->opt->tells_loss));
     if (quiet && !p->reconnecting)
         p->loss_untold = true; /* session_close says it if nobody does */
     return quiet ? status : fail(status, "%s", msg);
@@ -114,7 +114,7 @@ int report_stream_error(struct session *s, xmpp_stanza_t *err)
     char hint[200];
     stream_error_hint(s, cond, el, hint, sizeof hint);
     int status = XE_PROTOCOL;
-    if (s->priv->ready && s->opt->reconnect && stream_error_transient(cond))
+    if (s->priv->ready && may_reconnect(s) && stream_error_transient(cond))
         status = XE_CONNLOST;
     bool said = text && *text;
     status = report(s, status, "the server closed the stream: %s%s%s%s%s", cond,
