@@ -10,6 +10,7 @@
 #include "common/cli/exitcode.h"
 #include "common/io/input.h"
 #include "common/io/mimetype.h"
+#include "common/io/output.h"
 #include "common/net/session.h"
 #include "common/xmpp/bounce.h"
 #include "common/xmpp/jid.h"
@@ -109,6 +110,11 @@ struct send {
      * number in its id (the same N). */
     struct receipt *rcpt;
     size_t nrcpt, rcpt_cap, rcpt_got;
+    /* What the server took, said on stdout as it confirms it: each
+     * message with --json, else each attachment's URL once. */
+    struct sent *sent;
+    size_t sent_head, sent_len, sent_cap;
+    bool url_said[MAX_ATTACH];
 };
 
 const struct tool tool_send = {
@@ -129,6 +135,15 @@ struct receipt {
     int to;
     unsigned long line;
     bool got;
+};
+
+/* A message sent, until the server confirms it: its ordinal, whom it
+ * went to (a JID operand, or nto + a room), the number in its id (see
+ * struct send) and the attachment it carries (-1: none). */
+struct sent {
+    unsigned long ordinal, n;
+    int to, file;
+    bool room;
 };
 
 /* A line sent but not yet confirmed: its number, and the ordinal of its
@@ -331,6 +346,76 @@ static int wait_receipts(struct send *sd)
     return rc;
 }
 
+/* ---- what the server took, on stdout ---- */
+
+/* Remember a message for print_taken; with neither --json nor a file
+ * nothing needs saying. Returns 0, or -1 when out of memory (said). */
+static int remember_sent(struct send *sd, struct sent m)
+{
+    if (sd->o->format != OUT_JSON && m.file < 0)
+        return 0;
+    if (sd->sent_head + sd->sent_len == sd->sent_cap) {
+        if (sd->sent_head) { /* slide down what is still unconfirmed */
+            memmove(sd->sent, sd->sent + sd->sent_head,
+                    sd->sent_len * sizeof *sd->sent);
+            sd->sent_head = 0;
+        } else {
+            size_t cap = sd->sent_cap ? sd->sent_cap * 2 : 64;
+            struct sent *more = realloc(sd->sent, cap * sizeof *more);
+            if (!more) {
+                fail_oom(NULL);
+                return -1;
+            }
+            sd->sent = more;
+            sd->sent_cap = cap;
+        }
+    }
+    sd->sent[sd->sent_head + sd->sent_len++] = m;
+    return 0;
+}
+
+/* {"kind":"message","to":...,"id":...[,"url":...]}, or the URL of an
+ * attachment the first time one of its messages is confirmed. */
+static void print_sent(struct send *sd, const struct sent *m)
+{
+    const char *url = m->file >= 0 ? sd->files[m->file].url : NULL;
+    if (sd->o->format != OUT_JSON) {
+        if (url && !sd->url_said[m->file]) {
+            sd->url_said[m->file] = true;
+            out_text(stdout, url);
+            putchar('\n');
+        }
+        return;
+    }
+    char id[128];
+    if (sd->id)
+        snprintf(id, sizeof id, "%s", sd->id);
+    else
+        snprintf(id, sizeof id, "%s.%s%lu", sd->base, m->room ? "r" : "", m->n);
+    json_t *j = json_object();
+    out_json_set(j, "kind", "message");
+    out_json_set(j, "to",
+                 m->to < sd->nto ? sd->to[m->to]
+                                 : sd->muc.room[m->to - sd->nto].jid);
+    out_json_set(j, "id", id);
+    out_json_set(j, "url", url);
+    out_json(stdout, j);
+}
+
+/* Say what the server has confirmed since the last call. */
+static void print_taken(struct send *sd)
+{
+    bool any = false;
+    while (sd->sent_len &&
+           sd->sent[sd->sent_head].ordinal <= sd->s->confirmed) {
+        print_sent(sd, &sd->sent[sd->sent_head++]);
+        sd->sent_len--;
+        any = true;
+    }
+    if (any)
+        fflush(stdout);
+}
+
 /* A <message/> with the body and what goes with every one: subject,
  * thread and, with oob_url, the XEP-0066 pointer to an uploaded file. */
 static xmpp_stanza_t *new_message(struct send *sd, const char *type,
@@ -352,31 +437,35 @@ static xmpp_stanza_t *new_message(struct send *sd, const char *type,
 /* XEP-0045 §7.4: a groupchat message to each room we joined; the room
  * reflects it to us with the same id once it has passed it on. No
  * receipt request: XEP-0184 §5.3. */
-static unsigned long send_rooms(struct send *sd, const char *body,
-                                const char *oob_url)
+static unsigned long send_rooms(struct send *sd, const char *body, int file)
 {
     unsigned long ordinal = 0;
-    for (int i = 0; i < sd->muc.n; i++) {
+    const char *oob_url = file >= 0 ? sd->files[file].url : NULL;
+    for (int i = 0; i < sd->muc.n && !sd->oom; i++) {
         char buf[128];
-        snprintf(buf, sizeof buf, "%s.r%lu", sd->base, sd->nroom_msg++);
+        unsigned long n = sd->nroom_msg++;
+        snprintf(buf, sizeof buf, "%s.r%lu", sd->base, n);
         const char *id = sd->id ? sd->id : buf;
         xmpp_stanza_t *m = new_message(sd, "groupchat", sd->muc.room[i].jid, id,
                                        body, oob_url);
         muc_expect(&sd->muc.room[i], id);
         ordinal = session_send(sd->s, m);
         xmpp_stanza_release(m);
+        sd->oom = remember_sent(sd, (struct sent){ordinal, n, sd->nto + i, file,
+                                                  true}) < 0;
     }
     return ordinal;
 }
 
 /* One <message/> to each recipient (RFC 6121 §5.2) and room. Returns
  * the ordinal of the last one. */
-static unsigned long send_body(struct send *sd, const char *body,
-                               const char *oob_url)
+static unsigned long send_body(struct send *sd, const char *body, int file)
 {
     unsigned long ordinal = 0;
+    const char *oob_url = file >= 0 ? sd->files[file].url : NULL;
     for (int i = 0; i < sd->nto && !sd->oom; i++) {
         char buf[128];
+        unsigned long n = sd->nmsg;
         const char *id = next_id(sd, i, buf, sizeof buf);
         if (!id) {
             sd->oom = true;
@@ -388,8 +477,10 @@ static unsigned long send_body(struct send *sd, const char *body,
             xmpp_stanza_add_child_ex(m, receipt_request(sd->s->ctx), 0);
         ordinal = session_send(sd->s, m);
         xmpp_stanza_release(m);
+        sd->oom =
+            remember_sent(sd, (struct sent){ordinal, n, i, file, false}) < 0;
     }
-    return sd->muc.n ? send_rooms(sd, body, oob_url) : ordinal;
+    return sd->muc.n ? send_rooms(sd, body, file) : ordinal;
 }
 
 /* The message an error is about, and who sent the error: the index of
@@ -561,13 +652,14 @@ static int send_once(struct send *sd)
         return rc;
     unsigned long first = sd->s->out + 1, last = 0;
     if (sd->len)
-        last = send_body(sd, sd->body, NULL);
+        last = send_body(sd, sd->body, -1);
     for (int i = 0; i < sd->nfiles && !sd->oom; i++)
-        last = send_body(sd, sd->files[i].url, sd->files[i].url);
+        last = send_body(sd, sd->files[i].url, i);
     if (!sd->oom)
         sd->oom = routes_check(&sd->routes, sd->s, sd->to, sd->nto,
                                sd->s->creds.jid) != 0;
     rc = session_confirm(sd->s);
+    print_taken(sd);
     bool lost = rc == XE_CONNLOST || rc == XE_PROTOCOL; /* a stream error */
     if (rc)
         fail(rc, "%s%s%lu of %lu message(s) not confirmed by the server",
@@ -612,9 +704,10 @@ static int pending_room(struct send *sd)
     return 0;
 }
 
-/* Drop the lines the server has confirmed. */
+/* Drop the lines the server has confirmed (--json: say them). */
 static void forget_confirmed(struct send *sd)
 {
+    print_taken(sd);
     while (sd->pend_len &&
            sd->pend[sd->pend_head].ordinal <= sd->s->confirmed) {
         sd->pend_head++;
@@ -658,7 +751,7 @@ static void send_line(struct send *sd, char *line, size_t len)
         sd->oom = true;
         sd->line_no--; /* reported as the first line not sent */
     } else if (!input_text(what, &text, &len, sd->sanitize)) {
-        unsigned long ordinal = send_body(sd, text, NULL);
+        unsigned long ordinal = send_body(sd, text, -1);
         if (ordinal) /* sent, to some recipients at least */
             sd->pend[sd->pend_head + sd->pend_len++] =
                 (struct pending){.line = sd->line_no, .ordinal = ordinal};
@@ -878,6 +971,7 @@ static void release(void *tool)
     free(sd->pend);
     muc_free(&sd->muc);
     free(sd->rcpt);
+    free(sd->sent);
     free(sd->base);
     free(sd->refused);
     routes_free(&sd->routes);

@@ -47,6 +47,19 @@ muc_recv_bg() {
     assert_output "$R/alice	groupchat	build 42 passed"
 }
 
+@test "send --muc --json: a line for the room with the id the room passed on" {
+    R=$(room)
+    xmpp_as alice muc create "$R"
+    muc_recv_bg bob "$BATS_TEST_TMPDIR/out" 1 --muc "$R" -n 1 -t 20 --json
+    run --separate-stderr xmpp_as alice send --json --muc "$R" -m "tagged"
+    assert_success
+    assert_equal "$(jq -r '[.kind, .to] | @tsv' <<<"$output")" "message	$R"
+    local id
+    id=$(jq -r .id <<<"$output")
+    wait "$RECV_PID"
+    assert_equal "$(jq -r .id "$BATS_TEST_TMPDIR/out")" "$id"
+}
+
 @test "send --muc: one message goes to several rooms and to a JID at once" {
     R1=$(room a) R2=$(room b)
     xmpp_as alice muc create "$R1"
