@@ -65,7 +65,7 @@ static const struct tool_opt opts[] = {
 };
 
 static const char notes[] =
-    "Output: FROM<TAB>TYPE<TAB>[delay: STAMP] [subject: SUBJECT] BODY, the\n"
+    "Output: FROM<TAB>TYPE [delay: STAMP] [subject: SUBJECT]<TAB>BODY, the\n"
     "brackets only for a delayed message or one with a subject; \\ TAB LF CR\n"
     "as \\\\ \\t \\n \\r and other controls as \\xHH or \\uHHHH (xmpp(1),\n"
     "TEXT OUTPUT); --json: kind, from, to, type, id, thread, subject, body,\n"
@@ -160,9 +160,10 @@ static int option(void *tool, int key, const char *arg)
     return OPTS_CONTINUE;
 }
 
-/* FROM<TAB>TYPE<TAB>[delay: STAMP] [subject: SUBJECT] BODY: what a
- * message says beyond its body goes in front of it, in brackets, only
- * when the message has it; still one escaped line. */
+/* FROM<TAB>TYPE [delay: STAMP] [subject: SUBJECT]<TAB>BODY: what a
+ * message says beyond its body goes with its type, in brackets, only
+ * when the message has it; the body stays the third field, alone, and
+ * the record one escaped line. */
 static void print_text(struct recv *r, xmpp_stanza_t *st, const char *type,
                        const char *body)
 {
@@ -171,18 +172,18 @@ static void print_text(struct recv *r, xmpp_stanza_t *st, const char *type,
     out_text(stdout, xmpp_stanza_get_from(st));
     putchar('\t');
     out_text(stdout, type);
-    putchar('\t');
     if (delay) {
-        fputs("[delay: ", stdout);
+        fputs(" [delay: ", stdout);
         out_text(stdout, delay);
-        fputs(body || subject ? "] " : "]", stdout);
+        putchar(']');
     }
     if (subject) {
-        fputs("[subject: ", stdout);
+        fputs(" [subject: ", stdout);
         out_text(stdout, subject);
-        fputs(body ? "] " : "]", stdout);
+        putchar(']');
         xmpp_free(r->s->ctx, subject);
     }
+    putchar('\t');
     out_text(stdout, body);
     putchar('\n');
 }

@@ -276,7 +276,7 @@ muc_recv_bg() {
     run xmpp_as bob muc subject "$R"
     assert_output "Release 1.0: freeze"
     run xmpp_as bob muc subject "$R" --json
-    assert_output "{\"room\":\"$R\",\"subject\":\"Release 1.0: freeze\"}"
+    assert_output "{\"kind\":\"subject\",\"room\":\"$R\",\"subject\":\"Release 1.0: freeze\"}"
     run xmpp_as bob muc subject "$R" --xml
     assert_output --partial "<subject>Release 1.0: freeze</subject>"
     # Setting the same subject again is fine; "" clears it.
@@ -285,7 +285,7 @@ muc_recv_bg() {
     run xmpp_as alice muc subject "$R" ""
     assert_success
     run xmpp_as bob muc subject "$R" --json
-    assert_output "{\"room\":\"$R\",\"subject\":null}"
+    assert_output "{\"kind\":\"subject\",\"room\":\"$R\",\"subject\":null}"
 }
 
 @test "muc subject: a participant may not set it (exit 1)" {

@@ -31,7 +31,7 @@ teardown() {
     xmpp_as alice send "$(jid_of bob)" -m $'a\\b\tc\nd'
     run xmpp_as bob recv -n 1 -t 10
     assert_equal "${#lines[@]}" 1
-    assert_output --regexp '^alice@localhost/[^	]+	chat	a\\\\b\\tc\\nd$'
+    assert_output --regexp '^alice@localhost/[^	]+	chat'"$DELAYED"'	a\\\\b\\tc\\nd$'
 }
 
 @test "recv: C1 and bidirectional controls in a body are escaped in text, exact in --json" {
@@ -40,7 +40,7 @@ teardown() {
     xmpp_as alice send --resource ctl "$(jid_of bob)" -m "$body"
     run --separate-stderr xmpp_as bob recv -n 1 -t 10 -v
     assert_success
-    assert_output 'alice@localhost/ctl	chat	red \u009b31m and \u202etxt.exe'
+    assert_output --regexp '^alice@localhost/ctl	chat'"$DELAYED"'	red \\u009b31m and \\u202etxt\.exe$'
     # The -v console escapes the same way: nothing raw reaches stderr.
     [[ "$stderr" == *'<body>red \u009b31m and \u202etxt.exe</body>'* ]]
     [[ "$stderr" != *"$CSI"* && "$stderr" != *"$RLO"* ]]
@@ -82,19 +82,19 @@ teardown() {
     xmpp_as alice send --resource a1 "$(jid_of bob)" -m "from alice a1"
     xmpp_as alice send --resource a2 "$(jid_of bob)" -m "from alice a2"
     run xmpp_as bob recv -n 1 -t 10 --from "alice@localhost/a2"
-    assert_output $'alice@localhost/a2\tchat\tfrom alice a2'
+    assert_output --regexp "^alice@localhost/a2	chat$DELAYED	from alice a2\$"
     # the others were dropped by the filter, not kept
     xmpp_as carol send "$(jid_of bob)" -m "carol again"
     xmpp_as alice send --resource a3 "$(jid_of bob)" -m "from alice a3"
     run xmpp_as bob recv -n 1 -t 10 --from ALICE@localhost
-    assert_output $'alice@localhost/a3\tchat\tfrom alice a3'
+    assert_output --regexp "^alice@localhost/a3	chat$DELAYED	from alice a3\$"
 }
 
 @test "recv: --type keeps only messages of that type" {
     xmpp_as alice send "$(jid_of bob)" -m "a chat"
     xmpp_as alice send --type normal "$(jid_of bob)" -m "a normal one"
     run xmpp_as bob recv -n 1 -t 10 --type normal
-    assert_output --regexp $'\tnormal\ta normal one$'
+    assert_output --regexp "	normal$DELAYED	a normal one\$"
 }
 
 @test "recv: -n stops after N messages and leaves the rest for later" {
@@ -285,18 +285,18 @@ own_server_recv() {
     assert_output "xmpp recv: --from alice@: invalid JID: empty domainpart"
 }
 
-@test "recv: text shows a delayed message's stamp and a subject in brackets before the body" {
+@test "recv: text shows a delayed message's stamp and a subject in brackets after the type" {
     xmpp_as alice send --resource r1 "$(jid_of bob)" -s "Build 7" -m "passed"
     run xmpp_as bob recv -n 1 -t 10
     assert_success
-    assert_output --regexp $'^alice@localhost/r1\tchat\t\\[delay: [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z\\] \\[subject: Build 7\\] passed$'
+    assert_output --regexp $'^alice@localhost/r1\tchat \\[delay: [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z\\] \\[subject: Build 7\\]\tpassed$'
     # A live message has no stamp; a subject is escaped like a body.
     recv_bg bob "$BATS_TEST_TMPDIR/out" -n 2 -t 20
     xmpp_as alice send --resource r1 "$(jid_of bob)" -s $'two\tlines\n' -m "live"
     xmpp_as alice send --resource r1 "$(jid_of bob)" -m "plain"
     wait "$RECV_PID"
     run cat "$BATS_TEST_TMPDIR/out"
-    assert_line --index 0 $'alice@localhost/r1\tchat\t[subject: two\\tlines\\n] live'
+    assert_line --index 0 $'alice@localhost/r1\tchat [subject: two\\tlines\\n]\tlive'
     assert_line --index 1 $'alice@localhost/r1\tchat\tplain'
 }
 
@@ -344,10 +344,10 @@ own_server_recv() {
     # A span back from now, and an ISO time with an offset, take it too.
     xmpp_as alice send "$(jid_of bob)" -m "within the hour"
     run xmpp_as bob recv --since 1h -n 1 -t 10
-    assert_output --regexp $'\\] within the hour$'
+    assert_output --regexp $'\twithin the hour$'
     xmpp_as alice send "$(jid_of bob)" -m "after 2000"
     run xmpp_as bob recv --since 2000-01-01T02:00:00+02:00 -n 1 -t 10
-    assert_output --regexp $'\\] after 2000$'
+    assert_output --regexp $'\tafter 2000$'
 }
 
 @test "recv --since --muc: the room's history since TIME, not before" {

@@ -63,7 +63,7 @@ body_of() {
     assert_output ""
     run xmpp_as bob recv -n 1 -t 10
     assert_success
-    assert_output --regexp "^alice@localhost/[^	]+	chat	hello bob$"
+    assert_output --regexp "^alice@localhost/[^	]+	chat$DELAYED	hello bob\$"
 }
 
 @test "send: recv --json gives from, to, type, id and body, parsed by jq" {
@@ -101,7 +101,7 @@ print(m.get("{http://www.w3.org/XML/1998/namespace}lang"))' "$output"
 @test "send: a multi-line body arrives whole, as one escaped line in text" {
     xmpp_as alice send "$(jid_of bob)" -m $'line one\n\tline two\\\nline three'
     run xmpp_as bob recv -n 1 -t 10
-    assert_output --regexp $'\tchat\tline one\\\\n\\\\tline two\\\\\\\\\\\\nline three$'
+    assert_output --regexp $'\tchat'"$DELAYED"$'\tline one\\\\n\\\\tline two\\\\\\\\\\\\nline three$'
     assert_equal "${#lines[@]}" 1
     xmpp_as alice send "$(jid_of bob)" -m $'line one\n\tline two\\\nline three'
     run body_of bob
