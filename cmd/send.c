@@ -346,6 +346,29 @@ static int wait_receipts(struct send *sd)
     return rc;
 }
 
+/* Room for one more entry at the end of a queue of n-byte entries
+ * (*buf, entries *head to *head + len of *cap): what is still queued
+ * slides down to the front, or the array doubles. Returns 0, or -1
+ * when out of memory. */
+static int queue_room(void **buf, size_t *head, size_t len, size_t *cap,
+                      size_t n)
+{
+    if (*head + len < *cap)
+        return 0;
+    if (*head) {
+        memmove(*buf, (char *)*buf + *head * n, len * n);
+        *head = 0;
+        return 0;
+    }
+    size_t more = *cap ? *cap * 2 : 64;
+    void *p = realloc(*buf, more * n);
+    if (!p)
+        return -1;
+    *buf = p;
+    *cap = more;
+    return 0;
+}
+
 /* ---- what the server took, on stdout ---- */
 
 /* Remember a message for print_taken; with neither --json nor a file
@@ -354,21 +377,10 @@ static int remember_sent(struct send *sd, struct sent m)
 {
     if (sd->o->format != OUT_JSON && m.file < 0)
         return 0;
-    if (sd->sent_head + sd->sent_len == sd->sent_cap) {
-        if (sd->sent_head) { /* slide down what is still unconfirmed */
-            memmove(sd->sent, sd->sent + sd->sent_head,
-                    sd->sent_len * sizeof *sd->sent);
-            sd->sent_head = 0;
-        } else {
-            size_t cap = sd->sent_cap ? sd->sent_cap * 2 : 64;
-            struct sent *more = realloc(sd->sent, cap * sizeof *more);
-            if (!more) {
-                fail_oom(NULL);
-                return -1;
-            }
-            sd->sent = more;
-            sd->sent_cap = cap;
-        }
+    if (queue_room((void **)&sd->sent, &sd->sent_head, sd->sent_len,
+                   &sd->sent_cap, sizeof *sd->sent) < 0) {
+        fail_oom(NULL);
+        return -1;
     }
     sd->sent[sd->sent_head + sd->sent_len++] = m;
     return 0;
@@ -387,17 +399,14 @@ static void print_sent(struct send *sd, const struct sent *m)
         }
         return;
     }
-    char id[128];
-    if (sd->id)
-        snprintf(id, sizeof id, "%s", sd->id);
-    else
-        snprintf(id, sizeof id, "%s.%s%lu", sd->base, m->room ? "r" : "", m->n);
+    char id[128]; /* as next_id and send_rooms make them */
+    snprintf(id, sizeof id, "%s.%s%lu", sd->base, m->room ? "r" : "", m->n);
     json_t *j = json_object();
     out_json_set(j, "kind", "message");
     out_json_set(j, "to",
                  m->to < sd->nto ? sd->to[m->to]
                                  : sd->muc.room[m->to - sd->nto].jid);
-    out_json_set(j, "id", id);
+    out_json_set(j, "id", sd->id ? sd->id : id);
     out_json_set(j, "url", url);
     out_json(stdout, j);
 }
@@ -687,21 +696,8 @@ static int send_once(struct send *sd)
  * line sent must be remembered. Returns 0, or -1 when out of memory. */
 static int pending_room(struct send *sd)
 {
-    if (sd->pend_head + sd->pend_len == sd->pend_cap) {
-        if (sd->pend_head) { /* slide down what is still pending */
-            memmove(sd->pend, sd->pend + sd->pend_head,
-                    sd->pend_len * sizeof *sd->pend);
-            sd->pend_head = 0;
-        } else {
-            size_t cap = sd->pend_cap ? sd->pend_cap * 2 : 1024;
-            struct pending *p = realloc(sd->pend, cap * sizeof *p);
-            if (!p)
-                return -1;
-            sd->pend = p;
-            sd->pend_cap = cap;
-        }
-    }
-    return 0;
+    return queue_room((void **)&sd->pend, &sd->pend_head, sd->pend_len,
+                      &sd->pend_cap, sizeof *sd->pend);
 }
 
 /* Drop the lines the server has confirmed (--json: say them). */

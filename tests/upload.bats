@@ -227,9 +227,10 @@ time.sleep(60)' "$port_file" &
 
 @test "upload: a progress bar on a terminal, none when stderr is not one or with -q" {
     head -c 200000 /dev/urandom >"$BATS_TEST_TMPDIR/p.bin"
-    run xmpp_as alice send "$(jid_of dave)" --attach "$BATS_TEST_TMPDIR/p.bin"
+    run --separate-stderr xmpp_as alice send "$(jid_of dave)" --attach "$BATS_TEST_TMPDIR/p.bin"
     assert_success
-    assert_output ""
+    assert_equal "$stderr" ""
+    assert_output --regexp '^http://[^[:space:]]+/p\.bin$'
     # script(1) gives the command a terminal; its output is the screen.
     export XMPP XS_PORT XS_CA TO="$(jid_of dave)" PASS="$(pass_of alice)"
     export F="$BATS_TEST_TMPDIR/p.bin"
@@ -239,7 +240,8 @@ time.sleep(60)' "$port_file" &
     assert_output --regexp 'p\.bin +\[#+\] 100% 195\.3 KiB / 195\.3 KiB'
     run script -qec "$cmd -q" /dev/null
     assert_success
-    assert_output ""
+    # Only the URL on standard output (the terminal ends it with CR LF).
+    assert_output --regexp '^http://[^[:space:]]+/p\.bin[[:space:]]*$'
 }
 
 @test "upload: --content-type without --attach is a usage error" {
