@@ -142,8 +142,11 @@ char *datetime_format(double t, char *buf, size_t n)
     if ((double)secs > t)
         secs--; /* truncated towards the past */
     struct tm tm;
-    if (!gmtime_r(&secs, &tm) || !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(buf, n, "1970-01-01T00:00:00Z");
+    if (!gmtime_r(&secs, &tm)) /* beyond what time_t holds */
+        memset(&tm, 0, sizeof tm);
+    /* Not strftime's %Y: XEP-0082 wants four digits in year 26 too. */
+    snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     return buf;
 }
 
