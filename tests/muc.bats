@@ -72,7 +72,7 @@ muc_recv_bg() {
     assert_line --index 0 "$R1/alice	groupchat	deploy done"
     assert_line --index 1 "$R2/alice	groupchat	deploy done"
     run xmpp_as carol recv -n 1 -t 10
-    assert_output --regexp "^alice@localhost/[^	]+	chat	deploy done$"
+    assert_output --regexp "^alice@localhost/[^	]+	chat$DELAYED	deploy done\$"
 }
 
 @test "send --muc --nick: the message comes from the nick given" {
@@ -304,7 +304,7 @@ muc_recv_bg() {
     assert_success
     assert_output "builder	participant	none	"
     run xmpp_as alice muc occupants "$R" --json
-    assert_output --regexp "^\\{\"room\":\"$R\",\"nick\":\"builder\",\"role\":\"participant\",\"affiliation\":\"none\",\"jid\":\"bob@localhost/[^\"]+\"\\}$"
+    assert_output --regexp "^\\{\"kind\":\"occupant\",\"room\":\"$R\",\"nick\":\"builder\",\"role\":\"participant\",\"affiliation\":\"none\",\"jid\":\"bob@localhost/[^\"]+\"\\}$"
     run xmpp_as carol muc occupants "$R" --xml
     assert_output --regexp "^<presence .*from=\"$R/builder\""
     kill "$RECV_PID"

@@ -216,7 +216,7 @@ listen_bg() {
     assert_success
     assert_output "first	<entry xmlns=\"urn:example:feed\">one</entry>"
     run xmpp_as bob pubsub --service "$(jid_of alice)" subscribe "$N" --json
-    assert_output --regexp "^\\{\"service\":\"alice@localhost\",\"node\":\"$N\",\"jid\":\"bob@localhost\",\"subscription\":\"subscribed\""
+    assert_output --regexp "^\\{\"kind\":\"subscription\",\"service\":\"alice@localhost\",\"node\":\"$N\",\"jid\":\"bob@localhost\",\"subscription\":\"subscribed\""
     listen_bg bob "$BATS_TEST_TMPDIR/out" --service "$(jid_of alice)" listen -n 1 -t "$(slow 20)"
     xmpp_as alice pubsub publish "$N" --id second "<entry xmlns='urn:example:feed'>two</entry>"
     wait "$LISTEN_PID"
