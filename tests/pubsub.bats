@@ -41,9 +41,9 @@ listen_bg() {
     assert_success
     assert_output --regexp '^[^	]+$'
     FIRST=$output
-    run xmpp_as dave pubsub "${SVC[@]}" publish "$N" --id b2 <<<'<build xmlns="urn:example:ci"><status>failed</status></build>'
+    run xmpp_as dave pubsub "${SVC[@]}" publish "$N" --id b2 --json <<<'<build xmlns="urn:example:ci"><status>failed</status></build>'
     assert_success
-    assert_output "b2"
+    assert_output "{\"kind\":\"item\",\"service\":\"pubsub.localhost\",\"node\":\"$N\",\"id\":\"b2\"}"
     run xmpp_as dave pubsub "${SVC[@]}" retract "$N" b2 --notify
     assert_success
     assert_output ""
