@@ -67,6 +67,10 @@ static const struct tool_opt opts[] = {
     {0},
 };
 
+static const char notes[] =
+    "Output: the URL of each --attach file, once the server took it;\n"
+    "--json: one line per message the server took: kind, to, id, url.\n";
+
 static void init(void *tool);
 static int option(void *tool, int key, const char *arg);
 static int prepare(void *tool, struct session_opts *o,
@@ -122,6 +126,7 @@ const struct tool tool_send = {
     .summary = "Send messages",
     .operands = "JID... [-m TEXT | -f FILE | -l] [--attach FILE]...",
     .opts = opts,
+    .notes = notes,
     .size = sizeof(struct send),
     .init = init,
     .option = option,
