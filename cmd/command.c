@@ -112,6 +112,7 @@ static void print_item(struct command *cm, xmpp_stanza_t *item)
     const char *name = xmpp_stanza_get_attribute(item, "name");
     if (cm->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "command");
         out_json_set(j, "jid", xmpp_stanza_get_attribute(item, "jid"));
         out_json_set(j, "node", node);
         out_json_set(j, "name", name);
@@ -238,6 +239,7 @@ static void print_answer(struct command *cm, xmpp_stanza_t *reply,
         print_element(stdout, reply, stream_ns(cm->s), OUT_XML);
     } else if (cm->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "answer");
         json_object_set_new(j, "jid", json_string(cm->jid));
         json_object_set_new(j, "node", json_string(cm->node));
         const char *status = xmpp_stanza_get_attribute(cmd, "status");

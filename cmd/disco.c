@@ -161,6 +161,7 @@ static void print_info_json(xmpp_stanza_t *q, const char *jid, const char *node)
 {
     json_t *o = json_object(), *ids = json_array(), *feats = json_array(),
            *forms = json_array();
+    out_json_set(o, "kind", "info");
     out_json_set(o, "jid", jid);
     out_json_set(o, "node", node);
     for (xmpp_stanza_t *i = xmpp_stanza_get_child_by_name(q, "identity"); i;
@@ -197,6 +198,7 @@ static void print_items(xmpp_stanza_t *q, enum output_format fmt)
         const char *name = xmpp_stanza_get_attribute(i, "name");
         if (fmt == OUT_JSON) {
             json_t *o = json_object();
+            out_json_set(o, "kind", "item");
             out_json_set(o, "jid", jid);
             out_json_set(o, "node", node);
             out_json_set(o, "name", name);

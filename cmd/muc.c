@@ -146,6 +146,7 @@ static void print_subject(struct muc_cmd *mc, struct muc_room *r)
 {
     if (mc->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "subject");
         out_json_set(j, "room", r->jid);
         json_object_set_new(j, "subject", out_json_str(r->subject));
         out_json(stdout, j);
@@ -256,6 +257,7 @@ static void print_occupant(struct muc_cmd *mc, struct occupant *o)
         print_element(stdout, o->presence, stream_ns(mc->s), OUT_XML);
     } else if (mc->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "occupant");
         out_json_set(j, "room", mc->m.room[0].jid);
         out_json_set(j, "nick", o->nick);
         out_json_set(j, "role", o->role);
@@ -385,6 +387,7 @@ static int do_config(void *tool, struct session *s)
         print_element(stdout, form, NS_MUC_OWNER, OUT_XML);
     } else if (mc->o->format == OUT_JSON) {
         json_t *j = form_json(form);
+        out_json_set(j, "kind", "form");
         json_object_set_new(j, "room", json_string(room));
         out_json(stdout, j);
     } else {

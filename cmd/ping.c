@@ -122,6 +122,7 @@ static void print_answer(struct ping *p, xmpp_stanza_t *st, long seq, double ms,
         print_element(stdout, st, stream_ns(p->s), OUT_XML);
     } else if (p->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "reply");
         json_object_set_new(j, "seq", json_integer(seq));
         out_json_set(j, "from", from);
         set_ms(j, "time_ms", ms);
@@ -223,6 +224,7 @@ static void print_summary(struct ping *p)
     double avg = p->received ? p->sum / (double)p->received : 0;
     if (p->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "summary");
         json_object_set_new(j, "sent", json_integer(p->sent));
         json_object_set_new(j, "received", json_integer(p->received));
         json_object_set_new(j, "errors", json_integer(p->errors));

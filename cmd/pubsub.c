@@ -221,12 +221,14 @@ static void print_xml_answer(struct pubsub *p, xmpp_stanza_t *reply)
     print_element(stdout, reply, stream_ns(p->s), OUT_XML);
 }
 
-/* One result line: the text, or {"service", "node"[, KEY: text]}. */
-static void print_result(struct pubsub *p, const char *node, const char *key,
-                         const char *text)
+/* One result line: the text, or {"kind", "service", "node"[, KEY:
+ * text]}. */
+static void print_result(struct pubsub *p, const char *kind, const char *node,
+                         const char *key, const char *text)
 {
     if (p->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", kind);
         out_json_set(j, "service", service_name(p));
         out_json_set(j, "node", node);
         if (key)
@@ -262,7 +264,7 @@ static int do_create(void *tool, struct session *s)
     if (p->o->format == OUT_XML)
         print_xml_answer(p, reply);
     else
-        print_result(p, name ? name : node, NULL, name ? name : node);
+        print_result(p, "node", name ? name : node, NULL, name ? name : node);
     xmpp_stanza_release(reply);
     return 0;
 }
@@ -350,6 +352,7 @@ static int do_subscribe(void *tool, struct session *s)
         print_xml_answer(p, reply);
     } else if (p->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "subscription");
         out_json_set(j, "service", service_name(p));
         out_json_set(j, "node", node);
         out_json_set(j, "jid", bare_me(p));
@@ -393,7 +396,7 @@ static int do_publish(void *tool, struct session *s)
     if (p->o->format == OUT_XML)
         print_xml_answer(p, reply);
     else if (id || p->id)
-        print_result(p, node, "id", id ? id : p->id);
+        print_result(p, "item", node, "id", id ? id : p->id);
     xmpp_stanza_release(reply);
     return 0;
 }
@@ -432,6 +435,7 @@ static void print_record(struct pubsub *p, const struct record *r)
 {
     if (p->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", r->from ? "event" : "item");
         out_json_set(j, "from", r->from);
         out_json_set(j, "service", r->service);
         out_json_set(j, "node", r->node);
@@ -523,6 +527,7 @@ static int do_nodes(void *tool, struct session *s)
             continue;
         if (p->o->format == OUT_JSON) {
             json_t *j = json_object();
+            out_json_set(j, "kind", "node");
             out_json_set(j, "service", to);
             out_json_set(j, "node", node);
             out_json_set(j, "name", name);

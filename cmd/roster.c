@@ -267,6 +267,7 @@ static void print_request(struct roster_cmd *c, xmpp_stanza_t *st)
     } else if (c->o->format == OUT_JSON) {
         char *status = stanza_child_text(st, "status");
         json_t *j = json_object();
+        out_json_set(j, "kind", "request");
         out_json_set(j, "jid", from);
         out_json_set(j, "status", status);
         out_json(stdout, j);
@@ -284,6 +285,7 @@ static void print_change(struct roster_cmd *c, const char *action,
 {
     if (c->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "change");
         out_json_set(j, "action", action);
         out_json_set(j, "jid", jid);
         out_json(stdout, j);

@@ -87,6 +87,7 @@ static void print_answer(const struct answer *a, void *ud)
     const char *local = local_time(utc, tzo, buf, sizeof buf);
     if (a->fmt == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "time");
         out_json_set(j, "jid", a->from);
         out_json_set(j, "utc", utc);
         out_json_set(j, "tzo", tzo);

@@ -37,6 +37,7 @@ static void print_answer(const struct answer *a, void *ud)
     char *os = stanza_child_text(a->el, "os");
     if (a->fmt == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "version");
         out_json_set(j, "jid", a->from);
         out_json_set(j, "name", name);
         out_json_set(j, "version", version);

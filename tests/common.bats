@@ -98,7 +98,7 @@ last_from() {
     XMPP_PASSWORD=$(pass_of bob) run "$BATS_TEST_TMPDIR/xmpp-recv" \
         -j "$(jid_of bob)" $(server_opts) -n 1 -t 10
     assert_success
-    assert_output --regexp $'\tchat\tvia symlink$'
+    assert_output --regexp "	chat$DELAYED	via symlink\$"
 }
 
 @test "common: an unknown option or a missing option argument exits 64" {
@@ -239,7 +239,7 @@ print(s.getsockname()[1], flush=True); time.sleep(30)' >"$BATS_TEST_TMPDIR/port"
         "$(jid_of bob)" -m "from a component"
     assert_success
     run xmpp_as bob recv -n 1 -t 10
-    assert_output $'component.localhost\tchat\tfrom a component'
+    assert_output --regexp "^component\\.localhost	chat$DELAYED	from a component\$"
 }
 
 @test "common: a wrong component secret exits 77" {

@@ -94,6 +94,10 @@ slow() {
 # (ejabberd: "(User session not found)"): append to an error regexp.
 ERR_TEXT='( \([^)]*\))?'
 
+# What text recv writes after the type of a message from offline storage
+# or room history (XEP-0203), as a regexp.
+DELAYED=' \[delay: [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z\]'
+
 # Characters a terminal acts on, as UTF-8 bytes (what printf '\u...'
 # gives depends on the locale): U+009B CSI, a C1 control, and U+202E
 # RIGHT-TO-LEFT OVERRIDE, a bidirectional control.
