@@ -9,6 +9,7 @@
 #include "common/cli/exitcode.h"
 #include "common/io/output.h"
 #include "common/net/session.h"
+#include "common/omemo/omemo.h"
 #include "common/xmpp/jid.h"
 #include "common/xmpp/muc.h"
 #include "common/xmpp/presence.h"
@@ -58,7 +59,8 @@ static const struct tool_opt opts[] = {
 static const char notes[] =
     "Output: FROM<TAB>TYPE<TAB>BODY, with \\ TAB LF CR as \\\\ \\t \\n \\r and\n"
     "other controls as \\xHH or \\uHHHH (xmpp(1), TEXT OUTPUT);\n"
-    "--json: from, to, type, id, thread, subject, body, delay; --xml: stanzas.\n";
+    "--json: from, to, type, id, thread, subject, body, delay, and for OMEMO\n"
+    "encrypted, trust, decrypt_error; --xml: stanzas as received.\n";
 
 struct recv {
     struct session_opts *o;
@@ -68,6 +70,7 @@ struct recv {
     bool all, no_presence, reconnect;
     struct muc muc; /* --muc rooms */
     struct session *s;
+    struct omemo *om; /* this account's OMEMO keys, if it has any */
     long got;
     long long last_activity;
 };
@@ -135,8 +138,14 @@ static int option(void *tool, int key, const char *arg)
     return OPTS_CONTINUE;
 }
 
+/* What an OMEMO message gave (NULL: not one). */
+struct crypt {
+    const char *why; /* not decrypted: the reason */
+    enum omemo_trust trust;
+};
+
 static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
-                          const char *body)
+                          const char *body, const struct crypt *c)
 {
     const char *from = xmpp_stanza_get_from(st);
     if (r->o->format == OUT_XML) {
@@ -154,6 +163,12 @@ static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
         out_json_set(j, "subject", subject);
         out_json_set(j, "body", body);
         out_json_set(j, "delay", stanza_delay_stamp(st));
+        if (c) {
+            out_json_set(j, "encrypted", "omemo");
+            out_json_set(j, "trust",
+                         c->why ? NULL : omemo_trust_name(c->trust));
+            out_json_set(j, "decrypt_error", c->why);
+        }
         out_json(stdout, j);
         xmpp_free(r->s->ctx, subject);
         xmpp_free(r->s->ctx, thread);
@@ -162,7 +177,10 @@ static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
         putchar('\t');
         out_text(stdout, type);
         putchar('\t');
-        out_text(stdout, body);
+        if (c && c->why)
+            printf("[OMEMO message not decrypted: %s]", c->why);
+        else
+            out_text(stdout, body);
         putchar('\n');
     }
 }
@@ -189,6 +207,40 @@ static void send_receipt(struct recv *r, xmpp_stanza_t *st, const char *type)
     xmpp_free(r->s->ctx, rid);
 }
 
+/* A message printed: count it, confirm it, stop when told. */
+static void printed(struct recv *r, xmpp_stanza_t *st, const char *type)
+{
+    r->last_activity = now_ms();
+    if (out_flush(stdout) < 0) {
+        session_stop(r->s, XE_OK); /* the reader went away */
+    } else {
+        send_receipt(r, st, type);
+        if (r->count && ++r->got >= r->count)
+            session_stop(r->s, XE_OK);
+    }
+}
+
+/* XEP-0384 v0.3 §4.6: decrypt for our device. One that cannot be read
+ * is printed with the reason, not dropped; an empty message that only
+ * keeps a session going (key transport) is shown with --all only. */
+static void decrypt_and_print(struct recv *r, xmpp_stanza_t *st,
+                              xmpp_stanza_t *enc, const char *type)
+{
+    struct omemo_plain p = {
+        .why = "this account has no OMEMO keys (xmpp omemo publish)"};
+    if (r->om)
+        omemo_decrypt(r->om, enc, xmpp_stanza_get_from(st), &p);
+    if (p.prekey_used) /* XEP-0384 §5.3.2: replace the used prekey */
+        omemo_refill(r->om, r->s);
+    bool transport = !p.text && p.why && !strncmp(p.why, "a key transport", 15);
+    if (!transport || r->all) {
+        struct crypt c = {.why = p.text ? NULL : p.why, .trust = p.trust};
+        print_message(r, st, type, p.text, &c);
+        printed(r, st, type);
+    }
+    free(p.text);
+}
+
 static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     struct recv *r = ud;
@@ -208,17 +260,16 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
         return 1; /* with --muc, the rooms' messages but our own */
     if (r->type && strcmp(type, r->type))
         return 1;
+    xmpp_stanza_t *enc =
+        xmpp_stanza_get_child_by_name_and_ns(st, "encrypted", NS_OMEMO);
+    if (enc) {
+        decrypt_and_print(r, st, enc, type);
+        return 1;
+    }
     char *body = xmpp_message_get_body(st);
     if (body || r->all) {
-        print_message(r, st, type, body);
-        r->last_activity = now_ms();
-        if (out_flush(stdout) < 0) {
-            session_stop(r->s, XE_OK); /* the reader went away */
-        } else {
-            send_receipt(r, st, type);
-            if (r->count && ++r->got >= r->count)
-                session_stop(r->s, XE_OK);
-        }
+        print_message(r, st, type, body, NULL);
+        printed(r, st, type);
     }
     xmpp_free(r->s->ctx, body);
     return 1;
@@ -284,6 +335,10 @@ static int run(void *tool, struct session *s)
     struct recv *r = tool;
     int rc;
     r->s = s;
+    /* Decrypt when the account has keys; a broken store is an error. */
+    if (!r->o->component && omemo_has_keys(s->creds.jid) &&
+        (rc = omemo_open(&r->om, s->creds.jid, false)))
+        return rc;
     xmpp_handler_add(s->conn, on_message, NULL, "message", NULL, r);
     session_answer_iqs(s);
     if (!r->no_presence && !r->muc.n &&
@@ -304,4 +359,5 @@ static void release(void *tool)
 {
     struct recv *r = tool;
     muc_free(&r->muc);
+    omemo_close(r->om);
 }
