@@ -20,8 +20,9 @@ static int run_remove(void *tool, struct session *s);
 
 static const struct tool_sub subs[] = {
     {"publish", "", 0, 0,
-     "make our identity if there is none, then\n"
-     "publish our device and bundle: DEVICE<TAB>FINGERPRINT",
+     "make our identity if there is none and\n"
+     "publish our device and bundle; prints\n"
+     "DEVICE<TAB>FINGERPRINT",
      "", run_publish},
     {"fingerprint", "", 0, 0, "our identity key as clients show it", "",
      run_fingerprint},
