@@ -947,6 +947,14 @@ static int run(void *tool, struct session *s)
     struct send *sd = tool;
     sd->s = s;
     int rc = start(sd);
+    if (!rc && (s->creds.omemo || s->creds.trusted_only)) {
+        /* The account's config says every message is encrypted. */
+        bool given = sd->omemo;
+        sd->omemo = true;
+        sd->trusted_only |= s->creds.trusted_only;
+        if (!given)
+            rc = check_omemo(sd);
+    }
     if (!rc && sd->omemo)
         rc = start_omemo(sd);
     if (rc)

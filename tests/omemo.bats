@@ -249,3 +249,79 @@ $(jid_of "$U1")${TAB}second"
     run xmpp_as "$U2" recv -n 1 -t 10 --xml
     assert_output --regexp "<key( prekey=\"true\")? rid=\"$(cut -f1 "$BATS_TEST_TMPDIR/id2")\">"
 }
+
+@test "send: omemo = true in the account's config encrypts; trusted_only too" {
+    peer publish "$U2" >/dev/null
+    mkdir -p "$XDG_CONFIG_HOME/xmpp"
+    printf '[enc]\njid = %s\nomemo = true\n' "$(jid_of "$U1")" >"$XDG_CONFIG_HOME/xmpp/config"
+    peer_recv_bg "$U2" 1
+    run xmpp_as "$U1" send -a enc "$(jid_of "$U2")" -m "by config"
+    assert_success
+    wait "$PEER_PID"
+    run cut -f2 "$BATS_TEST_TMPDIR/peer"
+    assert_output "by config"
+    printf 'trusted_only = yes\n' >>"$XDG_CONFIG_HOME/xmpp/config"
+    run --separate-stderr xmpp_as "$U1" send -a enc "$(jid_of "$U2")" -m x
+    assert_failure 67
+    printf 'omemo = maybe\n' >>"$XDG_CONFIG_HOME/xmpp/config"
+    run --separate-stderr xmpp_as "$U1" send -a enc "$(jid_of "$U2")" -m x
+    assert_failure 78
+    [[ $stderr == *"[enc]: omemo 'maybe' is not true/false"* ]]
+    rm "$XDG_CONFIG_HOME/xmpp/config"
+}
+
+@test "send --omemo: several recipients, stdin and --lines" {
+    local u3="c$BATS_TEST_NUMBER"
+    new_user "$u3"
+    xmpp_as "$u3" omemo publish >/dev/null
+    peer_recv_bg "$U2" 3
+    run xmpp_as "$U1" send --omemo "$(jid_of "$U2")" "$(jid_of "$u3")" <<<"from stdin"
+    assert_success
+    run xmpp_as "$U1" send --omemo --lines "$(jid_of "$U2")" "$(jid_of "$u3")" <<<$'line 1\nline 2'
+    assert_success
+    wait "$PEER_PID"
+    run cut -f2 "$BATS_TEST_TMPDIR/peer"
+    assert_output $'from stdin\nline 1\nline 2'
+    run xmpp_as "$u3" recv -n 3 -t 10
+    assert_success
+    run cut -f3 <<<"$output"
+    assert_output $'from stdin\nline 1\nline 2'
+}
+
+@test "recv: a used prekey is replaced and the bundle published again" {
+    local dev node
+    dev=$(xmpp_as "$U1" omemo publish | cut -f1)
+    node="eu.siacs.conversations.axolotl.bundles:$dev"
+    run xmpp_as "$U2" pubsub items --service "$(jid_of "$U1")" "$node" --xml
+    assert_output --partial 'preKeyId="100"'
+    refute_output --partial 'preKeyId="101"'
+    recv_bg "$U1" "$BATS_TEST_TMPDIR/out" -n 1
+    peer send "$U2" "$(jid_of "$U1")" "uses a prekey"
+    wait "$RECV_PID"
+    run cut -f3 "$BATS_TEST_TMPDIR/out"
+    assert_output "uses a prekey"
+    run xmpp_as "$U2" pubsub items --service "$(jid_of "$U1")" "$node" --xml
+    assert_output --partial 'preKeyId="101"'
+    assert_equal "$(grep -o '<preKeyPublic ' <<<"$output" | wc -l)" 100
+}
+
+@test "recv: a contact device whose identity key changed is reported" {
+    local dev
+    dev=$(XDG_DATA_HOME="$BATS_TEST_TMPDIR/old" xmpp_as "$U2" omemo publish | cut -f1)
+    xmpp_as "$U1" omemo publish >/dev/null
+    XDG_DATA_HOME="$BATS_TEST_TMPDIR/old" xmpp_as "$U2" send --omemo "$(jid_of "$U1")" -m "old key"
+    run xmpp_as "$U1" recv -n 1 -t 10
+    assert_output --regexp "${TAB}old key\$"
+    # The same device id with a new identity key (a reinstall that kept
+    # the id, or an attack).
+    XDG_DATA_HOME="$BATS_TEST_TMPDIR/new" xmpp_as "$U2" omemo publish >/dev/null
+    /usr/bin/python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE meta SET v = ? WHERE k = ?", (int(sys.argv[2]), "device_id"))
+db.commit()' "$BATS_TEST_TMPDIR/new/xmpp/omemo/$(jid_of "$U2").db" "$dev"
+    XDG_DATA_HOME="$BATS_TEST_TMPDIR/new" xmpp_as "$U2" omemo publish >/dev/null
+    XDG_DATA_HOME="$BATS_TEST_TMPDIR/new" xmpp_as "$U2" send --omemo "$(jid_of "$U1")" -m "new key"
+    run --separate-stderr xmpp_as "$U1" recv -n 1 -t 10
+    assert_output --regexp "${TAB}new key\$"
+    [[ $stderr =~ ^xmpp\ recv:\ $(jid_of "$U2")\ device\ $dev:\ identity\ key\ changed\ from\ ${FPR_RE}\ to\ ${FPR_RE}\;\ verify\ it\ with\ \'xmpp\ omemo\ devices\'$ ]]
+}

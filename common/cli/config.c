@@ -88,7 +88,7 @@ static struct account *section(struct loader *l, const char *name)
     l->all = more;
     struct account *a = &l->all[l->n];
     memset(a, 0, sizeof *a);
-    a->direct_tls = -1;
+    a->direct_tls = a->omemo = a->trusted_only = -1;
     if (!(a->name = strdup(name)))
         return NULL;
     l->n++;
@@ -143,6 +143,14 @@ static int on_value(void *ud, const char *sect, const char *name,
         if ((a->direct_tls = parse_bool(value)) < 0)
             return set_error(l, sect, "[%s]: direct_tls '%s' is not true/false",
                              value);
+    } else if (!strcmp(name, "omemo")) {
+        if ((a->omemo = parse_bool(value)) < 0)
+            return set_error(l, sect, "[%s]: omemo '%s' is not true/false",
+                             value);
+    } else if (!strcmp(name, "trusted_only")) {
+        if ((a->trusted_only = parse_bool(value)) < 0)
+            return set_error(
+                l, sect, "[%s]: trusted_only '%s' is not true/false", value);
     } else {
         return set_error(l, sect, "[%s]: unknown key '%s'", name);
     }

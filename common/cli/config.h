@@ -16,7 +16,9 @@ struct account {
     int direct_tls; /* -1: unset */
     char *ca_file;
     char *resource;
-    long max_stanza; /* 0: unset */
+    long max_stanza;  /* 0: unset */
+    int omemo;        /* send encrypts (--omemo); -1: unset */
+    int trusted_only; /* and only for verified devices; -1: unset */
 };
 
 /* Load the section `want` into *a. With want NULL: when jid (from the

@@ -219,6 +219,8 @@ int creds_resolve(const struct session_opts *o, struct creds *c)
     if (!rc && c->component && !c->host)
         rc = fail(XE_USAGE, "--component needs --server HOST:PORT");
     c->direct_tls = o->direct_tls || a.direct_tls == 1;
+    c->omemo = a.omemo == 1;
+    c->trusted_only = a.trusted_only == 1;
     c->max_stanza = o->max_stanza ? o->max_stanza : (unsigned long)a.max_stanza;
     const char *ca = o->ca_file ? o->ca_file : a.ca_file;
     if (!rc && ca)

@@ -15,6 +15,7 @@ struct creds {
     char *ca_file;
     bool component;
     unsigned long max_stanza; /* from --max-stanza or the config; 0: unset */
+    bool omemo, trusted_only; /* the config's omemo, trusted_only */
 };
 
 /* Fill *c from the options, XMPP_JID/XMPP_PASSWORD/XMPP_ACCOUNT and the
