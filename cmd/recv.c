@@ -71,6 +71,16 @@ struct recv {
     struct muc muc; /* --muc rooms */
     struct session *s;
     struct omemo *om; /* this account's OMEMO keys, if it has any */
+    /* Sender devices whose sessions broke, repaired between events (it
+     * takes a round trip), once a run each; and whether -n was reached
+     * while some waited. */
+    struct repair {
+        char *jid;
+        uint32_t dev;
+        bool done;
+    } * repair;
+    size_t nrepair, pending;
+    bool done;
     long got;
     long long last_activity;
 };
@@ -207,7 +217,8 @@ static void send_receipt(struct recv *r, xmpp_stanza_t *st, const char *type)
     xmpp_free(r->s->ctx, rid);
 }
 
-/* A message printed: count it, confirm it, stop when told. */
+/* A message printed: count it, confirm it, stop when told (after the
+ * session repairs still to do). */
 static void printed(struct recv *r, xmpp_stanza_t *st, const char *type)
 {
     r->last_activity = now_ms();
@@ -215,9 +226,46 @@ static void printed(struct recv *r, xmpp_stanza_t *st, const char *type)
         session_stop(r->s, XE_OK); /* the reader went away */
     } else {
         send_receipt(r, st, type);
-        if (r->count && ++r->got >= r->count)
+        if (r->count && ++r->got >= r->count && !(r->done = r->pending))
             session_stop(r->s, XE_OK);
     }
+}
+
+/* Remember a sender device whose session broke (once). */
+static void want_repair(struct recv *r, const char *from, uint32_t dev)
+{
+    size_t n = jid_bare_len(from);
+    for (size_t i = 0; i < r->nrepair; i++)
+        if (r->repair[i].dev == dev && !strncmp(r->repair[i].jid, from, n) &&
+            !r->repair[i].jid[n])
+            return;
+    struct repair *p = realloc(r->repair, (r->nrepair + 1) * sizeof *p);
+    char *jid = strndup(from, n);
+    if (!p || !jid) {
+        free(jid);
+        if (p)
+            r->repair = p;
+        return;
+    }
+    r->repair = p;
+    r->repair[r->nrepair++] = (struct repair){jid, dev, false};
+    r->pending++;
+}
+
+/* Repair the sessions that broke; with -n reached meanwhile, stop. */
+static int do_repairs(struct recv *r)
+{
+    int rc = 0;
+    for (size_t i = 0; i < r->nrepair && !rc; i++) {
+        if (r->repair[i].done)
+            continue;
+        r->repair[i].done = true;
+        r->pending--;
+        rc = omemo_repair(r->om, r->s, r->repair[i].jid, r->repair[i].dev);
+    }
+    if (rc && rc != XE_UNAVAILABLE && rc != XE_CONFIG)
+        return rc; /* the session ended */
+    return r->done ? XE_OK : SESSION_RUNNING;
 }
 
 /* XEP-0384 v0.3 §4.6: decrypt for our device. One that cannot be read
@@ -232,6 +280,8 @@ static void decrypt_and_print(struct recv *r, xmpp_stanza_t *st,
         omemo_decrypt(r->om, enc, xmpp_stanza_get_from(st), &p);
     if (p.prekey_used) /* XEP-0384 §5.3.2: replace the used prekey */
         omemo_refill(r->om, r->s);
+    if (p.broken && xmpp_stanza_get_from(st) && strcmp(type, "groupchat"))
+        want_repair(r, xmpp_stanza_get_from(st), p.sid);
     bool transport = !p.text && p.why && !strncmp(p.why, "a key transport", 15);
     if (!transport || r->all) {
         struct crypt c = {.why = p.text ? NULL : p.why, .trust = p.trust};
@@ -310,6 +360,8 @@ static int listen(struct recv *r)
                     continue;
             }
         }
+        if (st == SESSION_RUNNING && r->pending)
+            st = do_repairs(r);
         if (st != SESSION_RUNNING)
             return st >= 128 ? XE_OK : st;
         if (idle_ms && now_ms() - r->last_activity >= idle_ms)
@@ -360,4 +412,7 @@ static void release(void *tool)
     struct recv *r = tool;
     muc_free(&r->muc);
     omemo_close(r->om);
+    for (size_t i = 0; i < r->nrepair; i++)
+        free(r->repair[i].jid);
+    free(r->repair);
 }

@@ -325,3 +325,42 @@ db.commit()' "$BATS_TEST_TMPDIR/new/xmpp/omemo/$(jid_of "$U2").db" "$dev"
     assert_output --regexp "${TAB}new key\$"
     [[ $stderr =~ ^xmpp\ recv:\ $(jid_of "$U2")\ device\ $dev:\ identity\ key\ changed\ from\ ${FPR_RE}\ to\ ${FPR_RE}\;\ verify\ it\ with\ \'xmpp\ omemo\ devices\'$ ]]
 }
+
+@test "send --omemo: a malformed bundle or device list is a clear warning, no crash" {
+    local ns=eu.siacs.conversations.axolotl open=(--field pubsub#access_model=open --id current)
+    xmpp_as "$U2" pubsub publish "$ns.devicelist" \
+        "<list xmlns='$ns'><device id='1234'/><device id='0'/><device id='99999999999'/><device id='x'/></list>" "${open[@]}" >/dev/null
+    xmpp_as "$U2" pubsub publish "$ns.bundles:1234" \
+        "<bundle xmlns='$ns'><signedPreKeyPublic signedPreKeyId='1'>AAAA</signedPreKeyPublic></bundle>" "${open[@]}" >/dev/null
+    run --separate-stderr xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m x
+    assert_failure 69
+    assert_equal "$stderr" "xmpp send: $(jid_of "$U2") device 1234: no session (a malformed signed prekey); not encrypting for it
+xmpp send: $(jid_of "$U2") has no OMEMO device we can encrypt for; nothing sent"
+    run xmpp_as "$U1" omemo devices "$(jid_of "$U2")"
+    assert_success
+    assert_output "1234${TAB}blind${TAB}"
+}
+
+@test "recv: a broken session is repaired; the sender's next message decrypts" {
+    xmpp_as "$U1" omemo publish >/dev/null
+    recv_bg "$U1" "$BATS_TEST_TMPDIR/out" -n 1
+    peer send "$U2" "$(jid_of "$U1")" "before"
+    wait "$RECV_PID"
+    assert_equal "$(cut -f3 "$BATS_TEST_TMPDIR/out")" "before"
+    # Lose every session, as a restored backup would.
+    /usr/bin/python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1]); db.execute("DELETE FROM sessions"); db.commit()' "$(store_of "$U1")"
+    recv_bg "$U1" "$BATS_TEST_TMPDIR/out2" -n 1 --json
+    peer send "$U2" "$(jid_of "$U1")" "lost"
+    wait "$RECV_PID"
+    run jq -r '[.encrypted, .decrypt_error, .body] | @tsv' "$BATS_TEST_TMPDIR/out2"
+    assert_output --regexp "^omemo${TAB}(it uses a prekey we no longer have \\(already used\\)|no session with the sender's device \\(it must start a new one\\))${TAB}\$"
+    # The repair (an empty message that starts a new session) waits
+    # offline for the sender, whose next message decrypts again.
+    recv_bg "$U1" "$BATS_TEST_TMPDIR/out3" -n 1
+    peer send "$U2" "$(jid_of "$U1")" "after the repair" 2>"$BATS_TEST_TMPDIR/peer.err"
+    grep -q "^omemo_peer: empty message from $(jid_of "$U1")\$" "$BATS_TEST_TMPDIR/peer.err"
+    wait "$RECV_PID"
+    run cut -f3 "$BATS_TEST_TMPDIR/out3"
+    assert_output "after the repair"
+}

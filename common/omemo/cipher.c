@@ -411,3 +411,79 @@ int omemo_devices(struct omemo *om, struct session *s, const char *jid,
     }
     return 0;
 }
+
+/* ---- session repair ---- */
+
+/* A new session with jid's device dev from its bundle, replacing any.
+ * Returns 0 or a status (said). */
+static int rebuild(struct omemo *om, struct session *s, const char *jid,
+                   uint32_t dev)
+{
+    char node[64];
+    snprintf(node, sizeof node, OMEMO_NODE_BUNDLES "%u", dev);
+    xmpp_stanza_t *iq = pep_items_iq(s, jid, node), *reply = NULL;
+    int rc = session_iq(s, iq, &reply);
+    xmpp_stanza_release(iq);
+    struct wire_bundle b;
+    const char *why =
+        rc ? "no bundle" : wire_parse_bundle(s->ctx, pep_items(reply), &b);
+    if (reply)
+        xmpp_stanza_release(reply);
+    if (rc && rc != XE_STANZA)
+        return rc;
+    signal_protocol_address a = {jid, strlen(jid), (int32_t)dev};
+    if (!why && !(rc = store_begin(om))) {
+        signal_protocol_session_delete_session(om->store, &a);
+        why = store_remember_peer(om, jid, dev, b.ik)
+                  ? "store"
+                  : build_session(om, jid, dev, &b);
+        rc = why ? (store_rollback(om), 0) : store_commit(om);
+    }
+    if (!rc && !why)
+        wire_bundle_free(&b);
+    else if (!rc)
+        rc =
+            fail(XE_UNAVAILABLE, "%s device %u: cannot repair the session (%s)",
+                 jid, dev, why);
+    return rc;
+}
+
+int omemo_repair(struct omemo *om, struct session *s, const char *jid,
+                 uint32_t dev)
+{
+    char *bare = omemo_bare(jid);
+    uint8_t kt[32], iv[12];
+    if (!bare || omemo_random(kt, 32) || omemo_random(iv, 12)) {
+        free(bare);
+        return fail_oom(NULL);
+    }
+    int rc = rebuild(om, s, bare, dev);
+    xmpp_stanza_t *enc = stanza_new_el(s->ctx, "encrypted", NS_OMEMO);
+    xmpp_stanza_t *hdr = stanza_add_el(enc, "header", NULL);
+    char sid[16];
+    snprintf(sid, sizeof sid, "%u", om->device_id);
+    xmpp_stanza_set_attribute(hdr, "sid", sid);
+    if (!rc && !(rc = store_begin(om))) {
+        if (encrypt_key(om, s->ctx, hdr, bare, dev, kt)) {
+            store_rollback(om);
+            rc = fail(XE_CONFIG, "%s device %u: encryption failed", bare, dev);
+        } else {
+            rc = store_commit(om);
+        }
+    }
+    if (!rc) { /* a key transport element: a header, no payload */
+        add_b64(s->ctx, hdr, "iv", iv, 12);
+        char *id = session_id(s);
+        xmpp_stanza_t *m = xmpp_message_new(s->ctx, "chat", bare, id);
+        xmpp_stanza_add_child_ex(m, enc, 0);
+        enc = NULL;
+        stanza_add_el(m, "store", "urn:xmpp:hints");
+        session_send(s, m);
+        xmpp_stanza_release(m);
+        xmpp_free(s->ctx, id);
+    }
+    if (enc)
+        xmpp_stanza_release(enc);
+    free(bare);
+    return rc;
+}

@@ -112,6 +112,9 @@ void omemo_decrypt(struct omemo *om, xmpp_stanza_t *enc, const char *from,
     if (rc || store_commit(om)) {
         store_rollback(om);
         p->why = rc ? signal_why(rc) : "the key store cannot be written";
+        p->sid = m.sid;
+        p->broken = rc == SG_ERR_NO_SESSION || rc == SG_ERR_INVALID_MAC ||
+                    rc == SG_ERR_INVALID_KEY_ID;
         goto done;
     }
     p->prekey_used = om->prekey_used;

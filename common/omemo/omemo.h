@@ -105,12 +105,21 @@ struct omemo_plain {
     const char *why;        /* then: the reason, for the marker */
     enum omemo_trust trust; /* of the sender's device */
     bool prekey_used;       /* a one-time prekey was used: republish */
+    bool broken;            /* no or a broken session: omemo_repair */
+    uint32_t sid;           /* the sender's device */
 };
 
 /* Decrypt the <encrypted xmlns=NS_OMEMO/> of a message from `from`.
  * Never fails hard: p->why says why there is no text. */
 void omemo_decrypt(struct omemo *om, xmpp_stanza_t *enc, const char *from,
                    struct omemo_plain *p);
+
+/* A session that cannot decrypt (p->broken): build a new one with
+ * jid's device dev from its bundle and send that device an empty OMEMO
+ * message (the key transport Conversations uses for this), so that its
+ * next message to us decrypts. Returns 0 or an exit status (said). */
+int omemo_repair(struct omemo *om, struct session *s, const char *jid,
+                 uint32_t dev);
 
 /* After a decryption used one of our prekeys: make a new one and
  * publish the bundle again, without waiting for the answer. */
