@@ -67,6 +67,9 @@ int store_fail(struct omemo *om, const char *what);
 /* Our identity: load it, or with create make one. 0 or XE_*. */
 int store_identity(struct omemo *om, bool create);
 void store_set_published(struct omemo *om);
+/* Inside a transaction: what the file says now, and saying it. */
+bool store_is_published(struct omemo *om);
+void store_mark_published(struct omemo *om);
 /* Our signed prekey (the current one) and the prekeys, for a bundle. */
 int store_bundle_keys(struct omemo *om, session_signed_pre_key **spk,
                       session_pre_key ***pks, size_t *npk);

@@ -175,7 +175,9 @@ static int publish(struct omemo *om, struct session *s, const uint32_t *ids,
     return rc;
 }
 
-int omemo_publish(struct omemo *om, struct session *s)
+/* Our device into our list and our bundle (one round trip to read the
+ * list, one to publish both). */
+static int publish_all(struct omemo *om, struct session *s)
 {
     uint32_t *ids;
     size_t n;
@@ -194,14 +196,37 @@ int omemo_publish(struct omemo *om, struct session *s)
         all[n++] = om->device_id;
     rc = publish(om, s, all, n, true);
     free(all);
+    return rc;
+}
+
+int omemo_publish(struct omemo *om, struct session *s)
+{
+    int rc = publish_all(om, s);
     if (!rc)
         store_set_published(om);
     return rc;
 }
 
+/* Under the store's lock: runs started together (cron) publish once,
+ * not all at the same time (ejabberd refuses concurrent first
+ * publishes to a new node with item-not-found). */
 int omemo_ensure_published(struct omemo *om, struct session *s)
 {
-    return om->published ? 0 : omemo_publish(om, s);
+    if (om->published)
+        return 0;
+    int rc = store_begin(om);
+    if (rc)
+        return rc;
+    if (store_is_published(om)) {
+        om->published = true;
+        return store_commit(om);
+    }
+    if ((rc = publish_all(om, s))) {
+        store_rollback(om);
+        return rc;
+    }
+    store_mark_published(om);
+    return store_commit(om);
 }
 
 int omemo_remove_device(struct omemo *om, struct session *s, uint32_t id)

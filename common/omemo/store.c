@@ -634,9 +634,19 @@ void store_set_published(struct omemo *om)
     if (om->published)
         return;
     if (!store_begin(om)) {
-        meta_set_int(om, "published", 1);
+        store_mark_published(om);
         store_commit(om);
     }
+}
+
+bool store_is_published(struct omemo *om)
+{
+    return meta_get_int(om, "published", 0) == 1;
+}
+
+void store_mark_published(struct omemo *om)
+{
+    meta_set_int(om, "published", 1);
     om->published = true;
 }
 
