@@ -46,13 +46,8 @@ static int fetch_lists(struct omemo *om, struct session *s)
             warnx("%s: malformed OMEMO device list; ignored", t->jid);
         if (!rc && !(t->use = calloc(t->n + 1, sizeof *t->use)))
             rc = fail_oom(NULL);
-        if (iqs && iqs[i])
-            xmpp_stanza_release(iqs[i]);
-        if (rep && rep[i])
-            xmpp_stanza_release(rep[i]);
     }
-    free(iqs);
-    free(rep);
+    pep_release(iqs, rep, n);
     return rc;
 }
 
@@ -89,68 +84,36 @@ done:
     return why;
 }
 
-/* Where a bundle fetch goes: target t's device k. */
-struct want {
-    size_t t, k;
-};
-
 /* Bundles for the devices we have no session with, fetched at once,
  * and sessions built from them. */
 static int fetch_bundles(struct omemo *om, struct session *s)
 {
-    size_t nw = 0, cap = 0;
-    struct want *w = NULL;
+    size_t n = 0, all = 0;
     for (size_t t = 0; t < om->ntargets; t++)
-        for (size_t k = 0; k < om->targets[t].n; k++) {
-            if (store_has_session(om, om->targets[t].jid,
-                                  om->targets[t].dev[k]))
-                continue;
-            if (nw == cap) {
-                cap = cap ? cap * 2 : 8;
-                struct want *p = realloc(w, cap * sizeof *p);
-                if (!p) {
-                    free(w);
-                    return fail_oom(NULL);
-                }
-                w = p;
-            }
-            w[nw++] = (struct want){t, k};
-        }
-    xmpp_stanza_t **iqs = calloc(nw + 1, sizeof *iqs);
-    xmpp_stanza_t **rep = calloc(nw + 1, sizeof *rep);
-    int rc = iqs && rep ? 0 : fail_oom(NULL);
-    for (size_t i = 0; !rc && i < nw; i++) {
-        char node[64];
-        struct omemo_target *t = &om->targets[w[i].t];
-        snprintf(node, sizeof node, OMEMO_NODE_BUNDLES "%u", t->dev[w[i].k]);
-        iqs[i] = pep_items_iq(s, t->jid, node);
-    }
-    if (!rc && nw)
-        rc = session_iq_all(s, iqs, nw, rep);
-    for (size_t i = 0; i < nw; i++) {
-        struct omemo_target *t = &om->targets[w[i].t];
-        uint32_t dev = t->dev[w[i].k];
-        struct wire_bundle b;
-        const char *why = NULL;
-        if (!rc && !(why = wire_parse_bundle(s->ctx, pep_items(rep[i]), &b))) {
-            if (store_remember_peer(om, t->jid, dev, b.ik))
-                why = "store";
-            else
-                why = build_session(om, t->jid, dev, &b);
-        }
-        if (!rc && why)
+        all += om->targets[t].n;
+    struct bundle_req *req = calloc(all + 1, sizeof *req);
+    if (!req)
+        return fail_oom(NULL);
+    for (size_t t = 0; t < om->ntargets; t++)
+        for (size_t k = 0; k < om->targets[t].n; k++)
+            if (!store_has_session(om, om->targets[t].jid,
+                                   om->targets[t].dev[k]))
+                req[n++] = (struct bundle_req){.jid = om->targets[t].jid,
+                                               .dev = om->targets[t].dev[k]};
+    int rc = pep_get_bundles(s, req, n);
+    for (size_t i = 0; !rc && i < n; i++) {
+        const char *why = req[i].why;
+        if (!why &&
+            store_remember_peer(om, req[i].jid, req[i].dev, req[i].b.ik))
+            why = "store";
+        if (!why)
+            why = build_session(om, req[i].jid, req[i].dev, &req[i].b);
+        if (why)
             warnx("%s device %u: no session (%s); not encrypting for it",
-                  t->jid, dev, why);
-        if (!rc)
-            wire_bundle_free(&b);
-        if (iqs[i])
-            xmpp_stanza_release(iqs[i]);
-        if (rep[i])
-            xmpp_stanza_release(rep[i]);
+                  req[i].jid, req[i].dev, why);
     }
-    free(w);
-    free(iqs);
-    free(rep);
+    pep_bundles_free(req, n);
+    free(req);
     return rc;
 }
 
@@ -280,15 +243,6 @@ static struct omemo_target *target_of(struct omemo *om, const char *jid)
     return t;
 }
 
-static void add_b64(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
-                    const uint8_t *d, size_t n)
-{
-    char *t = xmpp_base64_encode(ctx, d, n);
-    xmpp_stanza_add_child_ex(parent, stanza_text_child(ctx, name, t ? t : ""),
-                             0);
-    xmpp_free(ctx, t);
-}
-
 /* The keys for every chosen device of t, under one transaction. */
 static int encrypt_keys(struct omemo *om, xmpp_ctx_t *ctx, xmpp_stanza_t *hdr,
                         struct omemo_target *t, const uint8_t kt[32])
@@ -327,8 +281,8 @@ xmpp_stanza_t *omemo_encrypt(struct omemo *om, xmpp_ctx_t *ctx, const char *to,
         xmpp_stanza_release(enc);
         enc = NULL;
     } else {
-        add_b64(ctx, hdr, "iv", iv, 12);
-        add_b64(ctx, enc, "payload", ct, len);
+        wire_add_b64(ctx, hdr, "iv", iv, 12, NULL, 0);
+        wire_add_b64(ctx, enc, "payload", ct, len, NULL, 0);
     }
     memset(kt, 0, sizeof kt);
     free(ct);
@@ -341,39 +295,24 @@ xmpp_stanza_t *omemo_encrypt(struct omemo *om, xmpp_ctx_t *ctx, const char *to,
 static void learn_keys(struct omemo *om, struct session *s,
                        struct omemo_target *t)
 {
-    xmpp_stanza_t **iqs = calloc(t->n + 1, sizeof *iqs);
-    xmpp_stanza_t **rep = calloc(t->n + 1, sizeof *rep);
-    size_t nw = 0;
-    uint32_t *which = calloc(t->n + 1, sizeof *which);
-    for (size_t k = 0; iqs && rep && which && k < t->n; k++) {
+    struct bundle_req *req = calloc(t->n + 1, sizeof *req);
+    size_t n = 0;
+    for (size_t k = 0; req && k < t->n; k++) {
         uint8_t key[33];
         bool known;
         enum omemo_trust tr;
-        if (store_peer(om, t->jid, t->dev[k], key, &known, &tr) || known ||
-            (!strcmp(t->jid, om->jid) && t->dev[k] == om->device_id))
-            continue;
-        char node[64];
-        snprintf(node, sizeof node, OMEMO_NODE_BUNDLES "%u", t->dev[k]);
-        which[nw] = t->dev[k];
-        iqs[nw++] = pep_items_iq(s, t->jid, node);
+        if (!store_peer(om, t->jid, t->dev[k], key, &known, &tr) && !known &&
+            (strcmp(t->jid, om->jid) || t->dev[k] != om->device_id))
+            req[n++] = (struct bundle_req){.jid = t->jid, .dev = t->dev[k]};
     }
-    if (nw && !session_iq_all(s, iqs, nw, rep) && !store_begin(om)) {
-        for (size_t i = 0; i < nw; i++) {
-            struct wire_bundle b;
-            if (!wire_parse_bundle(s->ctx, pep_items(rep[i]), &b))
-                store_remember_peer(om, t->jid, which[i], b.ik);
-            wire_bundle_free(&b);
-        }
+    if (n && !pep_get_bundles(s, req, n) && !store_begin(om)) {
+        for (size_t i = 0; i < n; i++)
+            if (!req[i].why)
+                store_remember_peer(om, t->jid, req[i].dev, req[i].b.ik);
         store_commit(om);
     }
-    for (size_t i = 0; i < nw; i++) {
-        xmpp_stanza_release(iqs[i]);
-        if (rep[i])
-            xmpp_stanza_release(rep[i]);
-    }
-    free(iqs);
-    free(rep);
-    free(which);
+    pep_bundles_free(req, n);
+    free(req);
 }
 
 int omemo_devices(struct omemo *om, struct session *s, const char *jid,
@@ -419,29 +358,19 @@ int omemo_devices(struct omemo *om, struct session *s, const char *jid,
 static int rebuild(struct omemo *om, struct session *s, const char *jid,
                    uint32_t dev)
 {
-    char node[64];
-    snprintf(node, sizeof node, OMEMO_NODE_BUNDLES "%u", dev);
-    xmpp_stanza_t *iq = pep_items_iq(s, jid, node), *reply = NULL;
-    int rc = session_iq(s, iq, &reply);
-    xmpp_stanza_release(iq);
-    struct wire_bundle b;
-    const char *why =
-        rc ? "no bundle" : wire_parse_bundle(s->ctx, pep_items(reply), &b);
-    if (reply)
-        xmpp_stanza_release(reply);
-    if (rc && rc != XE_STANZA)
-        return rc;
+    struct bundle_req req = {.jid = jid, .dev = dev};
+    int rc = pep_get_bundles(s, &req, 1);
+    const char *why = req.why;
     signal_protocol_address a = {jid, strlen(jid), (int32_t)dev};
-    if (!why && !(rc = store_begin(om))) {
+    if (!rc && !why && !(rc = store_begin(om))) {
         signal_protocol_session_delete_session(om->store, &a);
-        why = store_remember_peer(om, jid, dev, b.ik)
+        why = store_remember_peer(om, jid, dev, req.b.ik)
                   ? "store"
-                  : build_session(om, jid, dev, &b);
+                  : build_session(om, jid, dev, &req.b);
         rc = why ? (store_rollback(om), 0) : store_commit(om);
     }
-    if (!rc && !why)
-        wire_bundle_free(&b);
-    else if (!rc)
+    pep_bundles_free(&req, 1);
+    if (!rc && why)
         rc =
             fail(XE_UNAVAILABLE, "%s device %u: cannot repair the session (%s)",
                  jid, dev, why);
@@ -472,7 +401,7 @@ int omemo_repair(struct omemo *om, struct session *s, const char *jid,
         }
     }
     if (!rc) { /* a key transport element: a header, no payload */
-        add_b64(s->ctx, hdr, "iv", iv, 12);
+        wire_add_b64(s->ctx, hdr, "iv", iv, 12, NULL, 0);
         char *id = session_id(s);
         xmpp_stanza_t *m = xmpp_message_new(s->ctx, "chat", bare, id);
         xmpp_stanza_add_child_ex(m, enc, 0);

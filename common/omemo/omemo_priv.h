@@ -48,6 +48,8 @@ void omemo_targets_free(struct omemo *om);
 xmpp_stanza_t *pep_items_iq(struct session *s, const char *jid,
                             const char *node);
 xmpp_stanza_t *pep_items(xmpp_stanza_t *reply);
+/* Release n requests and their replies (NULLs skipped), and the arrays. */
+void pep_release(xmpp_stanza_t **iqs, xmpp_stanza_t **rep, size_t n);
 
 /* crypto.c */
 extern const signal_crypto_provider omemo_crypto;
@@ -129,5 +131,21 @@ struct wire_msg {
 const char *wire_parse_msg(xmpp_ctx_t *ctx, xmpp_stanza_t *enc,
                            struct wire_msg *m);
 void wire_msg_free(struct wire_msg *m);
+
+/* Append <name [attr=id]>base64 of d</name> to parent (attr NULL:
+ * none). */
+void wire_add_b64(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
+                  const uint8_t *d, size_t n, const char *attr, uint32_t id);
+
+/* pep.c: bundles of several devices, fetched in one round trip. */
+struct bundle_req {
+    const char *jid;
+    uint32_t dev;
+    struct wire_bundle b;
+    const char *why; /* NULL: b holds the bundle; else why not */
+};
+/* Returns 0 or the session's status (then every why is set). */
+int pep_get_bundles(struct session *s, struct bundle_req *req, size_t n);
+void pep_bundles_free(struct bundle_req *req, size_t n); /* not req */
 
 #endif

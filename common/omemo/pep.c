@@ -61,27 +61,13 @@ static xmpp_stanza_t *publish_iq(struct session *s, const char *node,
     return iq;
 }
 
-static void add_b64(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
-                    const uint8_t *d, size_t n, const char *attr, uint32_t id)
-{
-    char *t = xmpp_base64_encode(ctx, d, n);
-    xmpp_stanza_t *el = stanza_text_child(ctx, name, t ? t : "");
-    if (attr) {
-        char buf[16];
-        snprintf(buf, sizeof buf, "%u", id);
-        xmpp_stanza_set_attribute(el, attr, buf);
-    }
-    xmpp_stanza_add_child_ex(parent, el, 0);
-    xmpp_free(ctx, t);
-}
-
 static void add_key(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
                     ec_public_key *k, const char *attr, uint32_t id)
 {
     signal_buffer *b = NULL;
     if (ec_public_key_serialize(&b, k) == 0)
-        add_b64(ctx, parent, name, signal_buffer_data(b), signal_buffer_len(b),
-                attr, id);
+        wire_add_b64(ctx, parent, name, signal_buffer_data(b),
+                     signal_buffer_len(b), attr, id);
     signal_buffer_free(b);
 }
 
@@ -97,10 +83,10 @@ static xmpp_stanza_t *bundle_el(struct omemo *om, xmpp_ctx_t *ctx)
     add_key(ctx, b, "signedPreKeyPublic",
             ec_key_pair_get_public(session_signed_pre_key_get_key_pair(spk)),
             "signedPreKeyId", session_signed_pre_key_get_id(spk));
-    add_b64(ctx, b, "signedPreKeySignature",
-            session_signed_pre_key_get_signature(spk),
-            session_signed_pre_key_get_signature_len(spk), NULL, 0);
-    add_b64(ctx, b, "identityKey", om->pub, 33, NULL, 0);
+    wire_add_b64(ctx, b, "signedPreKeySignature",
+                 session_signed_pre_key_get_signature(spk),
+                 session_signed_pre_key_get_signature_len(spk), NULL, 0);
+    wire_add_b64(ctx, b, "identityKey", om->pub, 33, NULL, 0);
     xmpp_stanza_t *p = stanza_add_el(b, "prekeys", NULL);
     for (size_t i = 0; i < npk; i++) {
         add_key(ctx, p, "preKeyPublic",
@@ -262,4 +248,42 @@ void omemo_refill(struct omemo *om, struct session *s)
     xmpp_free(s->ctx, id);
     session_send(s, iq); /* the answer does not matter to the reader */
     xmpp_stanza_release(iq);
+}
+
+int pep_get_bundles(struct session *s, struct bundle_req *req, size_t n)
+{
+    xmpp_stanza_t **iqs = calloc(n + 1, sizeof *iqs);
+    xmpp_stanza_t **rep = calloc(n + 1, sizeof *rep);
+    int rc = iqs && rep ? 0 : fail_oom(NULL);
+    for (size_t i = 0; !rc && i < n; i++) {
+        char node[64];
+        snprintf(node, sizeof node, OMEMO_NODE_BUNDLES "%u", req[i].dev);
+        iqs[i] = pep_items_iq(s, req[i].jid, node);
+    }
+    if (!rc && n)
+        rc = session_iq_all(s, iqs, n, rep);
+    for (size_t i = 0; i < n; i++)
+        req[i].why =
+            rc ? "no answer"
+               : wire_parse_bundle(s->ctx, pep_items(rep[i]), &req[i].b);
+    pep_release(iqs, rep, n);
+    return rc;
+}
+
+void pep_release(xmpp_stanza_t **iqs, xmpp_stanza_t **rep, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (iqs && iqs[i])
+            xmpp_stanza_release(iqs[i]);
+        if (rep && rep[i])
+            xmpp_stanza_release(rep[i]);
+    }
+    free(iqs);
+    free(rep);
+}
+
+void pep_bundles_free(struct bundle_req *req, size_t n)
+{
+    for (size_t i = 0; req && i < n; i++)
+        wire_bundle_free(&req[i].b);
 }

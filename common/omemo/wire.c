@@ -246,3 +246,19 @@ void wire_msg_free(struct wire_msg *m)
     free(m->payload);
     memset(m, 0, sizeof *m);
 }
+
+/* ---- writing ---- */
+
+void wire_add_b64(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
+                  const uint8_t *d, size_t n, const char *attr, uint32_t id)
+{
+    char *t = xmpp_base64_encode(ctx, d, n);
+    xmpp_stanza_t *el = stanza_text_child(ctx, name, t ? t : "");
+    if (attr) {
+        char buf[16];
+        snprintf(buf, sizeof buf, "%u", id);
+        xmpp_stanza_set_attribute(el, attr, buf);
+    }
+    xmpp_stanza_add_child_ex(parent, el, 0);
+    xmpp_free(ctx, t);
+}
