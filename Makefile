@@ -10,7 +10,8 @@ DISTDIR ?= .
 
 # pkg-config name:Debian package that provides it, for every library.
 DEPS := libstrophe:libstrophe-dev expat:libexpat1-dev openssl:libssl-dev \
-	inih:libinih-dev libcurl:libcurl4-openssl-dev jansson:libjansson-dev
+	inih:libinih-dev libcurl:libcurl4-openssl-dev jansson:libjansson-dev \
+	libomemo-c:libomemo-c-dev sqlite3:libsqlite3-dev
 PKGS := $(foreach d,$(DEPS),$(firstword $(subst :, ,$(d))))
 VERSION := $(shell sed -n 's/^\#define XMPP_VERSION "\(.*\)"/\1/p' common/cli/version.h)
 

@@ -33,7 +33,8 @@
     X(muc)                                                                     \
     X(command)                                                                 \
     X(pubsub)                                                                  \
-    X(config)
+    X(config)                                                                  \
+    X(omemo)
 
 #define DECLARE(name) extern const struct tool tool_##name;
 #define ENTRY(name)   &tool_##name,

@@ -10,6 +10,7 @@
 #include "common/io/datetime.h"
 #include "common/io/output.h"
 #include "common/net/session.h"
+#include "common/omemo/omemo.h"
 #include "common/xmpp/jid.h"
 #include "common/xmpp/muc.h"
 #include "common/xmpp/presence.h"
@@ -67,8 +68,10 @@ static const char notes[] =
     "Output: FROM<TAB>TYPE [delay: STAMP] [subject: SUBJECT]<TAB>BODY, the\n"
     "brackets only for a delayed message or one with a subject; \\ TAB LF CR\n"
     "as \\\\ \\t \\n \\r and other controls as \\xHH or \\uHHHH (xmpp(1),\n"
-    "TEXT OUTPUT); --json: kind, from, to, type, id, thread, subject, body,\n"
-    "delay; --xml: stanzas.\n";
+    "TEXT OUTPUT); an OMEMO message not decrypted has the BODY\n"
+    "[OMEMO message not decrypted: REASON]; --json: kind, from, to, type,\n"
+    "id, thread, subject, body, delay, and for OMEMO encrypted, trust,\n"
+    "decrypt_error; --xml: stanzas as received.\n";
 
 struct recv {
     struct session_opts *o;
@@ -82,6 +85,17 @@ struct recv {
     char since_stamp[32];  /* ...as XEP-0082, for the rooms */
     struct muc muc;        /* --muc rooms */
     struct session *s;
+    struct omemo *om; /* this account's OMEMO keys, if it has any */
+    /* Sender devices whose sessions broke, repaired between events (it
+     * takes a round trip), once a run each; and whether -n was reached
+     * while some waited. */
+    struct repair {
+        char *jid;
+        uint32_t dev;
+        bool done;
+    } * repair;
+    size_t nrepair, pending;
+    bool done;
     long got;
     long long last_activity;
 };
@@ -158,12 +172,18 @@ static int option(void *tool, int key, const char *arg)
     return OPTS_CONTINUE;
 }
 
+/* What an OMEMO message gave (NULL: not one). */
+struct crypt {
+    const char *why; /* not decrypted: the reason */
+    enum omemo_trust trust;
+};
+
 /* FROM<TAB>TYPE [delay: STAMP] [subject: SUBJECT]<TAB>BODY: what a
  * message says beyond its body goes with its type, in brackets, only
  * when the message has it; the body stays the third field, alone, and
  * the record one escaped line. */
 static void print_text(struct recv *r, xmpp_stanza_t *st, const char *type,
-                       const char *body)
+                       const char *body, const struct crypt *c)
 {
     const char *delay = stanza_delay_stamp(st);
     char *subject = stanza_child_text(st, "subject");
@@ -182,12 +202,18 @@ static void print_text(struct recv *r, xmpp_stanza_t *st, const char *type,
         xmpp_free(r->s->ctx, subject);
     }
     putchar('\t');
-    out_text(stdout, body);
+    if (c && c->why) {
+        fputs("[OMEMO message not decrypted: ", stdout);
+        out_text(stdout, c->why);
+        putchar(']');
+    } else {
+        out_text(stdout, body);
+    }
     putchar('\n');
 }
 
 static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
-                          const char *body)
+                          const char *body, const struct crypt *c)
 {
     const char *from = xmpp_stanza_get_from(st);
     if (r->o->format == OUT_XML) {
@@ -206,11 +232,17 @@ static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
         out_json_set(j, "subject", subject);
         out_json_set(j, "body", body);
         out_json_set(j, "delay", stanza_delay_stamp(st));
+        if (c) {
+            out_json_set(j, "encrypted", "omemo");
+            out_json_set(j, "trust",
+                         c->why ? NULL : omemo_trust_name(c->trust));
+            out_json_set(j, "decrypt_error", c->why);
+        }
         out_json(stdout, j);
         xmpp_free(r->s->ctx, subject);
         xmpp_free(r->s->ctx, thread);
     } else {
-        print_text(r, st, type, body);
+        print_text(r, st, type, body, c);
     }
 }
 
@@ -252,6 +284,80 @@ static bool too_old(const struct recv *r, xmpp_stanza_t *st)
     return datetime_parse(stamp, &t) < 0 || t < r->since;
 }
 
+/* A message printed: count it, confirm it, stop when told (after the
+ * session repairs still to do). */
+static void printed(struct recv *r, xmpp_stanza_t *st, const char *type)
+{
+    r->last_activity = now_ms();
+    if (out_flush(stdout) < 0) {
+        session_stop(r->s, XE_OK); /* the reader went away */
+    } else {
+        send_receipt(r, st, type);
+        if (r->count && ++r->got >= r->count && !(r->done = r->pending))
+            session_stop(r->s, XE_OK);
+    }
+}
+
+/* Remember a sender device whose session broke (once). */
+static void want_repair(struct recv *r, const char *from, uint32_t dev)
+{
+    size_t n = jid_bare_len(from);
+    for (size_t i = 0; i < r->nrepair; i++)
+        if (r->repair[i].dev == dev && !strncmp(r->repair[i].jid, from, n) &&
+            !r->repair[i].jid[n])
+            return;
+    struct repair *p = realloc(r->repair, (r->nrepair + 1) * sizeof *p);
+    char *jid = strndup(from, n);
+    if (!p || !jid) {
+        free(jid);
+        if (p)
+            r->repair = p;
+        return;
+    }
+    r->repair = p;
+    r->repair[r->nrepair++] = (struct repair){jid, dev, false};
+    r->pending++;
+}
+
+/* Repair the sessions that broke; with -n reached meanwhile, stop. */
+static int do_repairs(struct recv *r)
+{
+    int rc = 0;
+    for (size_t i = 0; i < r->nrepair && !rc; i++) {
+        if (r->repair[i].done)
+            continue;
+        r->repair[i].done = true;
+        r->pending--;
+        rc = omemo_repair(r->om, r->s, r->repair[i].jid, r->repair[i].dev);
+    }
+    if (rc && rc != XE_UNAVAILABLE && rc != XE_CONFIG)
+        return rc; /* the session ended */
+    return r->done ? XE_OK : SESSION_RUNNING;
+}
+
+/* XEP-0384 v0.3 §4.6: decrypt for our device. One that cannot be read
+ * is printed with the reason, not dropped; an empty message that only
+ * keeps a session going (key transport) is shown with --all only. */
+static void decrypt_and_print(struct recv *r, xmpp_stanza_t *st,
+                              xmpp_stanza_t *enc, const char *type)
+{
+    struct omemo_plain p = {
+        .why = "this account has no OMEMO keys (xmpp omemo publish)"};
+    if (r->om)
+        omemo_decrypt(r->om, enc, xmpp_stanza_get_from(st), &p);
+    if (p.prekey_used) /* XEP-0384 §5.3.2: replace the used prekey */
+        omemo_refill(r->om, r->s);
+    if (p.broken && xmpp_stanza_get_from(st) && strcmp(type, "groupchat"))
+        want_repair(r, xmpp_stanza_get_from(st), p.sid);
+    bool transport = !p.text && p.why && !strncmp(p.why, "a key transport", 15);
+    if (!transport || r->all) {
+        struct crypt c = {.why = p.text ? NULL : p.why, .trust = p.trust};
+        print_message(r, st, type, p.text, &c);
+        printed(r, st, type);
+    }
+    free(p.text);
+}
+
 static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     struct recv *r = ud;
@@ -273,17 +379,16 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
         return 1;
     if (too_old(r, st))
         return 1;
+    xmpp_stanza_t *enc =
+        xmpp_stanza_get_child_by_name_and_ns(st, "encrypted", NS_OMEMO);
+    if (enc) {
+        decrypt_and_print(r, st, enc, type);
+        return 1;
+    }
     char *body = xmpp_message_get_body(st);
     if (body || r->all) {
-        print_message(r, st, type, body);
-        r->last_activity = now_ms();
-        if (out_flush(stdout) < 0) {
-            session_stop(r->s, XE_OK); /* the reader went away */
-        } else {
-            send_receipt(r, st, type);
-            if (r->count && ++r->got >= r->count)
-                session_stop(r->s, XE_OK);
-        }
+        print_message(r, st, type, body, NULL);
+        printed(r, st, type);
     }
     xmpp_free(r->s->ctx, body);
     return 1;
@@ -313,6 +418,8 @@ static int listen(struct recv *r)
     long long idle_ms = (long long)(r->idle * 1000);
     for (;;) {
         int st = session_step(r->s, 200);
+        if (st == SESSION_RUNNING && r->pending)
+            st = do_repairs(r);
         if (st != SESSION_RUNNING)
             return st >= 128 ? XE_OK : st;
         if (idle_ms && now_ms() - r->last_activity >= idle_ms)
@@ -360,6 +467,10 @@ static int run(void *tool, struct session *s)
     r->s = s;
     s->renew = renew;
     s->renew_ud = r;
+    /* Decrypt when the account has keys; a broken store is an error. */
+    if (!r->o->component && omemo_has_keys(s->creds.jid) &&
+        (rc = omemo_open(&r->om, s->creds.jid, false)))
+        return rc;
     xmpp_handler_add(s->conn, on_message, NULL, "message", NULL, r);
     session_answer_iqs(s);
     if (!r->no_presence && !r->muc.n &&
@@ -380,4 +491,8 @@ static void release(void *tool)
 {
     struct recv *r = tool;
     muc_free(&r->muc);
+    omemo_close(r->om);
+    for (size_t i = 0; i < r->nrepair; i++)
+        free(r->repair[i].jid);
+    free(r->repair);
 }

@@ -12,6 +12,7 @@
 #include "common/io/mimetype.h"
 #include "common/io/output.h"
 #include "common/net/session.h"
+#include "common/omemo/omemo.h"
 #include "common/xmpp/bounce.h"
 #include "common/xmpp/jid.h"
 #include "common/xmpp/muc.h"
@@ -27,6 +28,8 @@ enum {
     OPT_RECEIPT,
     OPT_ATTACH,
     OPT_CONTENT_TYPE,
+    OPT_OMEMO,
+    OPT_TRUSTED_ONLY,
 };
 
 static const struct tool_opt opts[] = {
@@ -55,6 +58,14 @@ static const struct tool_opt opts[] = {
     {"content-type", OPT_CONTENT_TYPE, "TYPE",
      "MIME type of the attached files (default:\n"
      "from the file name)"},
+    {.help = "End-to-end encryption (OMEMO, XEP-0384):"},
+    {"omemo", OPT_OMEMO, NULL,
+     "encrypt for every device of every recipient\n"
+     "and our other devices; a recipient without\n"
+     "OMEMO is an error (69), never sent in clear"},
+    {"trusted-only", OPT_TRUSTED_ONLY, NULL,
+     "with --omemo: only for devices verified with\n"
+     "'xmpp omemo trust' (none for a recipient: 67)"},
     {.help = "Group chat (XEP-0045):"},
     {"muc", MUC_OPT_MUC, "ROOM",
      "also send to this room (ROOM@SERVICE; repeat for\n"
@@ -86,6 +97,9 @@ struct send {
     struct session_opts *o;
     const char *message, *file, *type, *subject, *thread, *id;
     bool lines, sanitize, receipt;
+    bool omemo, trusted_only;
+    struct omemo *om;
+    int crypt_rc; /* --omemo: encryption failed (said) */
     size_t max;
     char **to;
     int nto;
@@ -178,6 +192,8 @@ static int option(void *tool, int key, const char *arg)
     case OPT_ID: sd->id = arg; break;
     case OPT_SANITIZE: sd->sanitize = true; break;
     case OPT_RECEIPT: sd->receipt = true; break;
+    case OPT_OMEMO: sd->omemo = true; break;
+    case OPT_TRUSTED_ONLY: sd->trusted_only = true; break;
     case MUC_OPT_MUC:
     case MUC_OPT_NICK:
     case MUC_OPT_ROOM_PASSWORD_FILE: return muc_option(&sd->muc, key, arg);
@@ -450,6 +466,30 @@ static xmpp_stanza_t *new_message(struct send *sd, const char *type,
     return m;
 }
 
+/* XEP-0384 v0.3 §4.5: the body encrypted for `to`; in the clear only a
+ * fallback body (XEP-0380 names the encryption) and a store hint
+ * (XEP-0334), as a bodiless message may not be stored offline. */
+static xmpp_stanza_t *new_encrypted(struct send *sd, const char *to,
+                                    const char *id, const char *body)
+{
+    xmpp_ctx_t *ctx = sd->s->ctx;
+    xmpp_stanza_t *enc = omemo_encrypt(sd->om, ctx, to, body, strlen(body));
+    if (!enc) {
+        sd->crypt_rc = XE_CONFIG;
+        return NULL;
+    }
+    xmpp_stanza_t *m = xmpp_message_new(ctx, sd->type, to, id);
+    xmpp_stanza_add_child_ex(m, enc, 0);
+    xmpp_message_set_body(m, "This message is OMEMO encrypted.");
+    if (sd->thread)
+        stanza_add_text_child(m, "thread", sd->thread);
+    xmpp_stanza_t *eme = stanza_add_el(m, "encryption", "urn:xmpp:eme:0");
+    xmpp_stanza_set_attribute(eme, "namespace", NS_OMEMO);
+    xmpp_stanza_set_attribute(eme, "name", "OMEMO");
+    stanza_add_el(m, "store", "urn:xmpp:hints");
+    return m;
+}
+
 /* XEP-0045 §7.4: a groupchat message to each room we joined; the room
  * reflects it to us with the same id once it has passed it on. No
  * receipt request: XEP-0184 §5.3. */
@@ -479,7 +519,7 @@ static unsigned long send_body(struct send *sd, const char *body, int file)
 {
     unsigned long ordinal = 0;
     const char *oob_url = file >= 0 ? sd->files[file].url : NULL;
-    for (int i = 0; i < sd->nto && !sd->oom; i++) {
+    for (int i = 0; i < sd->nto && !sd->oom && !sd->crypt_rc; i++) {
         char buf[128];
         unsigned long n = sd->nmsg;
         const char *id = next_id(sd, i, buf, sizeof buf);
@@ -488,7 +528,10 @@ static unsigned long send_body(struct send *sd, const char *body, int file)
             break;
         }
         xmpp_stanza_t *m =
-            new_message(sd, sd->type, sd->to[i], id, body, oob_url);
+            sd->om ? new_encrypted(sd, sd->to[i], id, body)
+                   : new_message(sd, sd->type, sd->to[i], id, body, oob_url);
+        if (!m)
+            break;
         if (sd->receipt)
             xmpp_stanza_add_child_ex(m, receipt_request(sd->s->ctx), 0);
         ordinal = session_send(sd->s, m);
@@ -692,7 +735,10 @@ static int send_once(struct send *sd)
              lost ? session_tell_loss(sd->s) : "", lost ? "; " : "",
              last > sd->s->confirmed ? last - sd->s->confirmed : 0,
              last - first + 1);
-    return finish(sd, rc ? rc : sd->oom ? XE_OSERR : 0);
+    return finish(sd, rc             ? rc
+                      : sd->crypt_rc ? sd->crypt_rc
+                      : sd->oom      ? XE_OSERR
+                                     : 0);
 }
 
 /* ---- --lines: stream stdin, confirming as we go ---- */
@@ -837,7 +883,7 @@ static int send_lines(struct send *sd)
     bool eof = false;
     if (!buf)
         return finish(sd, fail_oom("stdin"));
-    while (!eof && !sd->oom) {
+    while (!eof && !sd->oom && !sd->crypt_rc) {
         ssize_t n = -1;
         bool full = xmpp_conn_send_queue_len(sd->s->conn) >= SEND_QUEUE_MAX;
         if (!full)
@@ -898,7 +944,10 @@ static int send_lines(struct send *sd)
                  sd->line_no);
     forget_confirmed(sd);
     report_unconfirmed(sd, eof, rc, cause);
-    rc = finish(sd, rc ? rc : sd->oom ? XE_OSERR : 0);
+    rc = finish(sd, rc             ? rc
+                    : sd->crypt_rc ? sd->crypt_rc
+                    : sd->oom      ? XE_OSERR
+                                   : 0);
     if (!rc && sd->bad_lines)
         rc = fail(XE_DATA, "%d line(s) were not sent", sd->bad_lines);
     return rc;
@@ -911,6 +960,9 @@ static int check_attachments(struct send *sd)
         return fail(XE_USAGE, "--content-type applies to --attach files");
     if (sd->nfiles && sd->lines)
         return fail(XE_USAGE, "--attach cannot be combined with --lines");
+    if (sd->nfiles && sd->omemo)
+        return fail(XE_USAGE, "--attach cannot be combined with --omemo yet: "
+                              "the file would go up unencrypted");
     if (sd->nfiles && sd->o->component)
         return fail(XE_USAGE, "--attach needs a client account, not "
                               "--component");
@@ -924,6 +976,37 @@ static int check_attachments(struct send *sd)
             return rc;
     }
     return 0;
+}
+
+/* --omemo: nothing that would go out in the clear beside it. */
+static int check_omemo(struct send *sd)
+{
+    if (sd->trusted_only && !sd->omemo)
+        return fail(XE_USAGE, "--trusted-only applies to --omemo");
+    if (!sd->omemo)
+        return 0;
+    if (sd->o->component)
+        return fail(XE_USAGE, "--omemo needs a client account, not "
+                              "--component");
+    if (sd->muc.n)
+        return fail(XE_USAGE, "--omemo cannot be combined with --muc yet");
+    if (sd->subject)
+        return fail(XE_USAGE, "--subject would go out in the clear; not with "
+                              "--omemo");
+    return 0;
+}
+
+/* With --omemo, before anything is sent: our keys (made and published
+ * the first time), the recipients' devices, sessions with them. */
+static int start_omemo(struct send *sd)
+{
+    int rc = omemo_open(&sd->om, sd->s->creds.jid, true);
+    if (!rc)
+        rc = omemo_ensure_published(sd->om, sd->s);
+    if (!rc)
+        rc = omemo_prepare_send(sd->om, sd->s, sd->to, sd->nto,
+                                sd->trusted_only);
+    return rc;
 }
 
 /* Everything that can be refused before connecting is, here; without
@@ -953,7 +1036,7 @@ static int prepare(void *tool, struct session_opts *o,
     if (sd->receipt && sd->id && (sd->nto > 1 || sd->lines))
         return fail(XE_USAGE, "--id with --receipt needs one recipient and "
                               "no --lines: receipts are matched by id");
-    if ((rc = check_attachments(sd)))
+    if ((rc = check_attachments(sd)) || (rc = check_omemo(sd)))
         return rc;
     if (!(sd->refused = calloc((size_t)sd->nto + 1, sizeof *sd->refused)))
         return fail_oom(NULL);
@@ -972,6 +1055,16 @@ static int run(void *tool, struct session *s)
     struct send *sd = tool;
     sd->s = s;
     int rc = start(sd);
+    if (!rc && (s->creds.omemo || s->creds.trusted_only)) {
+        /* The account's config says every message is encrypted. */
+        bool given = sd->omemo;
+        sd->omemo = true;
+        sd->trusted_only |= s->creds.trusted_only;
+        if (!given)
+            rc = check_omemo(sd);
+    }
+    if (!rc && sd->omemo)
+        rc = start_omemo(sd);
     if (rc)
         return rc;
     return sd->lines ? send_lines(sd) : send_once(sd);
@@ -990,4 +1083,5 @@ static void release(void *tool)
     free(sd->base);
     free(sd->refused);
     routes_free(&sd->routes);
+    omemo_close(sd->om);
 }

@@ -72,6 +72,9 @@ static const struct key {
     [AK_KEEPALIVE] = {"keepalive", K_SECONDS,
                       offsetof(struct account, keepalive)},
     [AK_RETRY] = {"retry", K_SECONDS, offsetof(struct account, retry)},
+    [AK_OMEMO] = {"omemo", K_BOOL, offsetof(struct account, omemo)},
+    [AK_TRUSTED_ONLY] = {"trusted_only", K_BOOL,
+                         offsetof(struct account, trusted_only)},
 };
 
 const char *account_key_name(enum account_key k)
@@ -154,6 +157,7 @@ static void account_init(struct account *a)
     a->insecure = -1;
     a->timeout = -1;
     a->keepalive = a->retry = -1;
+    a->omemo = a->trusted_only = -1;
 }
 
 /* The account for this section, made on its first key. */

@@ -26,6 +26,8 @@ enum account_key {
     AK_NICK,
     AK_KEEPALIVE,
     AK_RETRY,
+    AK_OMEMO,
+    AK_TRUSTED_ONLY,
     AK_COUNT
 };
 
@@ -49,6 +51,8 @@ struct account {
     char *nick;         /* in group chats */
     double keepalive;   /* seconds, 0: off; -1: unset */
     double retry;       /* seconds, 0: off; -1: unset */
+    int omemo;          /* send encrypts (--omemo); -1: unset */
+    int trusted_only;   /* and only for verified devices; -1: unset */
     int line[AK_COUNT]; /* where each key was set; 0: not set */
 };
 

@@ -535,6 +535,8 @@ static int resolve_connection(const struct session_opts *o,
                    : a->keepalive >= 0 ? a->keepalive
                                        : OPTS_DEFAULT_KEEPALIVE;
     c->retry = o->retry >= 0 ? o->retry : a->retry >= 0 ? a->retry : 0;
+    c->omemo = a->omemo == 1;
+    c->trusted_only = a->trusted_only == 1;
     if (c->component && !c->host)
         return fail(XE_USAGE,
                     "%s needs --server HOST:PORT (or XMPP_SERVER, or server "

@@ -22,6 +22,7 @@ struct creds {
     char *nick;               /* for group chats (config); NULL: unset */
     double keepalive;         /* seconds (0: off), see session_opts */
     double retry;             /* seconds (0: off) */
+    bool omemo, trusted_only; /* the config's omemo, trusted_only */
 };
 
 /* After the options, before the tool's prepare(): load the config

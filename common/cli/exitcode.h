@@ -9,6 +9,7 @@ enum exit_status {
     XE_USAGE = 64,       /* bad command line */
     XE_DATA = 65,        /* bad input: JID, XML, UTF-8, control chars, size */
     XE_NOINPUT = 66,     /* input file missing or unreadable */
+    XE_UNTRUSTED = 67,   /* OMEMO: a recipient device is not trusted */
     XE_UNAVAILABLE = 69, /* cannot resolve or connect */
     XE_OSERR = 71,       /* out of memory (EX_OSERR) */
     XE_CONNLOST = 74,    /* connection lost */

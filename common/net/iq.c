@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -19,6 +20,8 @@ struct iq_wait {
     unsigned long ordinal; /* of the request */
     xmpp_stanza_t *reply;
     bool done;
+    size_t *left; /* session_iq_all: replies still awaited */
+    bool *all;    /* set when none is */
 };
 
 /* RFC 6120 §8.1.2.1: a reply to an IQ sent without 'to' comes from our
@@ -60,6 +63,8 @@ static int on_iq_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     confirmed_up_to(w->s, w->ordinal);
     w->reply = xmpp_stanza_copy(st);
     w->done = true;
+    if (w->left && !--*w->left)
+        *w->all = true;
     return 0;
 }
 
@@ -81,6 +86,37 @@ int session_iq(struct session *s, xmpp_stanza_t *iq, xmpp_stanza_t **reply)
     }
     *reply = w.reply;
     return strcmp(xmpp_stanza_get_type(w.reply), "error") ? 0 : XE_STANZA;
+}
+
+int session_iq_all(struct session *s, xmpp_stanza_t **iqs, size_t n,
+                   xmpp_stanza_t **replies)
+{
+    struct iq_wait *w = calloc(n ? n : 1, sizeof *w);
+    size_t left = n;
+    bool all = n == 0;
+    if (!w)
+        return fail_oom(NULL);
+    for (size_t i = 0; i < n; i++) {
+        char *id = session_id(s);
+        xmpp_stanza_set_id(iqs[i], id);
+        xmpp_free(s->ctx, id);
+        w[i] = (struct iq_wait){.s = s,
+                                .to = xmpp_stanza_get_to(iqs[i]),
+                                .left = &left,
+                                .all = &all};
+        xmpp_id_handler_add(s->conn, on_iq_reply, xmpp_stanza_get_id(iqs[i]),
+                            &w[i]);
+        w[i].ordinal = session_send(s, iqs[i]);
+    }
+    int rc = session_wait(s, &all);
+    for (size_t i = 0; i < n; i++) {
+        replies[i] = w[i].reply;
+        if (!w[i].done)
+            xmpp_id_handler_delete(s->conn, on_iq_reply,
+                                   xmpp_stanza_get_id(iqs[i]));
+    }
+    free(w);
+    return rc;
 }
 
 /* RFC 6121 §2.1.6: after a roster get the server pushes each change as

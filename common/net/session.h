@@ -104,6 +104,13 @@ void session_request_ack(struct session *s);
  * status with *reply NULL. The caller releases *reply. */
 int session_iq(struct session *s, xmpp_stanza_t *iq, xmpp_stanza_t **reply);
 
+/* Send n IQs at once (fresh ids) and wait for every reply: one round
+ * trip for all. replies[i] gets each reply (result or error; the
+ * caller releases it), NULL for those the session ended before.
+ * Returns 0 or the session's status. */
+int session_iq_all(struct session *s, xmpp_stanza_t **iqs, size_t n,
+                   xmpp_stanza_t **replies);
+
 /* Could a reply to an IQ sent to `to` (NULL: no 'to') come from
  * `from`? RFC 6120 §8.1.2.1; anything else is a forgery. */
 int session_reply_from(struct session *s, const char *to, const char *from);

@@ -1,0 +1,366 @@
+#!/usr/bin/env bats
+# OMEMO (XEP-0384 v0.3): `xmpp omemo`, `send --omemo` and decryption in
+# `recv`, against an implementation that is not ours: Syndace's
+# python-omemo with its OMEMO 0.3 backend (tests/omemo_peer.py).
+# Every test takes fresh accounts, so that no key state is shared.
+
+load helpers
+
+setup_file() {
+    server_up
+    export XDG_DATA_HOME="$BATS_FILE_TMPDIR/data"
+}
+teardown_file() { server_down; }
+
+setup() {
+    export PEER_STATE="$BATS_TEST_TMPDIR"
+    U1="a$BATS_TEST_NUMBER" U2="b$BATS_TEST_NUMBER"
+    new_user "$U1"
+    new_user "$U2"
+}
+
+# peer MODE USER ARGS...: tests/omemo_peer.py as USER.
+peer() {
+    local mode=$1 user=$2
+    shift 2
+    PEER_PASSWORD=$(pass_of "$user") PEER_DEADLINE=$(slow 30) \
+        /usr/bin/python3 "$BATS_TEST_DIRNAME/omemo_peer.py" "$mode" \
+        "$(jid_of "$user")" "$@"
+}
+
+# peer_recv_bg USER COUNT: the peer waiting for COUNT messages, its
+# output in $BATS_TEST_TMPDIR/peer. Sets PEER_PID.
+peer_recv_bg() {
+    peer recv "$1" "$2" >"$BATS_TEST_TMPDIR/peer" \
+        2>"$BATS_TEST_TMPDIR/peer.err" 3>&- &
+    PEER_PID=$!
+    wait_for "$BATS_TEST_TMPDIR/peer.err" '^ready$' 30
+}
+
+store_of() {
+    printf '%s/xmpp/omemo/%s.db' "$XDG_DATA_HOME" "$(jid_of "$1")"
+}
+
+FPR_RE='[0-9a-f]{8}( [0-9a-f]{8}){7}'
+
+@test "omemo: publish makes an identity in a 0600 store; fingerprint repeats it" {
+    run --separate-stderr xmpp_as "$U1" omemo publish
+    assert_success
+    assert_output --regexp "^[0-9]+${TAB}${FPR_RE}\$"
+    local dev=${output%%"$TAB"*} fpr=${output#*"$TAB"}
+    run stat -c %a "$(store_of "$U1")" "$XDG_DATA_HOME/xmpp/omemo"
+    assert_output $'600\n700'
+    run xmpp_as "$U1" omemo fingerprint
+    assert_success
+    assert_output "$fpr"
+    # A second publish keeps the identity.
+    run xmpp_as "$U1" omemo publish --json
+    assert_success
+    assert_output "{\"jid\":\"$(jid_of "$U1")\",\"device\":$dev,\"fingerprint\":\"$fpr\"}"
+}
+
+@test "omemo: fingerprint before any publish says what to do (66)" {
+    run --separate-stderr xmpp_as "$U1" omemo fingerprint
+    assert_failure 66
+    assert_equal "$stderr" "xmpp omemo: no OMEMO keys for $(jid_of "$U1") yet; run 'xmpp omemo publish'"
+}
+
+@test "omemo: devices shows another account's device, key and blind trust" {
+    xmpp_as "$U1" omemo publish >"$BATS_TEST_TMPDIR/id"
+    run xmpp_as "$U2" omemo devices "$(jid_of "$U1")"
+    assert_success
+    assert_output "$(cut -f1 "$BATS_TEST_TMPDIR/id")${TAB}blind${TAB}$(cut -f2 "$BATS_TEST_TMPDIR/id")"
+    run xmpp_as "$U1" omemo devices --json
+    assert_success
+    assert_output --regexp '^\{"jid":"'"$(jid_of "$U1")"'","device":[0-9]+,"fingerprint":"'"$FPR_RE"'","trust":"own","own":true\}$'
+}
+
+@test "omemo: python-omemo's device shows with the fingerprint it gives" {
+    run --separate-stderr peer publish "$U2"
+    assert_success
+    local dev=${output%%"$TAB"*} hex=${output#*"$TAB"}
+    run xmpp_as "$U1" omemo devices "$(jid_of "$U2")"
+    assert_success
+    assert_output "$dev${TAB}blind${TAB}$(printf '%s' "$hex" | sed 's/.\{8\}/& /g; s/ $//')"
+}
+
+@test "send --omemo: a recipient without OMEMO is refused (69), nothing sent" {
+    run --separate-stderr xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m secret
+    assert_failure 69
+    assert_equal "$stderr" "xmpp send: $(jid_of "$U2") announces no OMEMO device; nothing sent (it must enable OMEMO, or send without --omemo)"
+    run xmpp_as "$U2" recv --idle "$(slow 1)" -t 10
+    assert_success
+    assert_output ""
+}
+
+@test "send --omemo: python-omemo decrypts the prekey message and the next one" {
+    peer_recv_bg "$U2" 2
+    run xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m $'secret é 🎉\nline two'
+    assert_success
+    run xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m "second"
+    assert_success
+    wait "$PEER_PID"
+    run cat "$BATS_TEST_TMPDIR/peer"
+    assert_output "$(jid_of "$U1")${TAB}secret é 🎉\\nline two
+$(jid_of "$U1")${TAB}second"
+}
+
+@test "send --omemo: nothing readable travels; fallback body and store hint do" {
+    peer publish "$U2" >/dev/null
+    run xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m "the-secret-text"
+    assert_success
+    run xmpp_as "$U2" recv -n 1 -t 10 --xml
+    assert_success
+    refute_output --partial "the-secret-text"
+    assert_output --regexp '<encrypted xmlns="eu.siacs.conversations.axolotl"><header sid="[0-9]+"><key prekey="true" rid="[0-9]+">[A-Za-z0-9+/=]+</key><iv>[A-Za-z0-9+/=]{16}</iv></header><payload>'
+    assert_output --partial '<body>This message is OMEMO encrypted.</body>'
+    assert_output --partial '<store xmlns="urn:xmpp:hints"/>'
+}
+
+@test "recv: decrypts python-omemo's messages; JSON says encrypted and trust" {
+    xmpp_as "$U1" omemo publish >/dev/null
+    recv_bg "$U1" "$BATS_TEST_TMPDIR/out" -n 2 --json
+    run peer send "$U2" "$(jid_of "$U1")" "first" $'tab\there'
+    assert_success
+    wait "$RECV_PID"
+    run jq -c '[.from, .body, .encrypted, .trust]' "$BATS_TEST_TMPDIR/out"
+    assert_output --regexp "^\[\"$(jid_of "$U2")/[^\"]+\",\"first\",\"omemo\",\"blind\"\]
+\[\"$(jid_of "$U2")/[^\"]+\",\"tab\\\\there\",\"omemo\",\"blind\"\]\$"
+}
+
+@test "omemo: a conversation continues both ways across messages" {
+    xmpp_as "$U1" omemo publish >/dev/null
+    recv_bg "$U1" "$BATS_TEST_TMPDIR/out" -n 1
+    peer send "$U2" "$(jid_of "$U1")" "hello from python"
+    wait "$RECV_PID"
+    run cut -f3 "$BATS_TEST_TMPDIR/out"
+    assert_output "hello from python"
+    peer_recv_bg "$U2" 2
+    xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m "answer 1"
+    xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m "answer 2"
+    wait "$PEER_PID"
+    run cut -f2 "$BATS_TEST_TMPDIR/peer"
+    assert_output $'answer 1\nanswer 2'
+    recv_bg "$U1" "$BATS_TEST_TMPDIR/out2" -n 1
+    peer send "$U2" "$(jid_of "$U1")" "and back again"
+    wait "$RECV_PID"
+    run cut -f3 "$BATS_TEST_TMPDIR/out2"
+    assert_output "and back again"
+}
+
+@test "recv: a message not for our device is printed with the reason; remove-device" {
+    xmpp_as "$U1" omemo publish >"$BATS_TEST_TMPDIR/id1"
+    XDG_DATA_HOME="$BATS_TEST_TMPDIR/other" xmpp_as "$U1" omemo publish >"$BATS_TEST_TMPDIR/id2"
+    run xmpp_as "$U1" omemo remove-device "$(cut -f1 "$BATS_TEST_TMPDIR/id1")"
+    assert_success
+    run xmpp_as "$U1" omemo devices
+    assert_output "$(cut -f1 "$BATS_TEST_TMPDIR/id2")${TAB}blind${TAB}$(cut -f2 "$BATS_TEST_TMPDIR/id2")"
+    recv_bg "$U1" "$BATS_TEST_TMPDIR/out" -n 1
+    peer send "$U2" "$(jid_of "$U1")" "for the other device"
+    wait "$RECV_PID"
+    run cat "$BATS_TEST_TMPDIR/out"
+    assert_output --regexp "^$(jid_of "$U2")/[^$TAB]+${TAB}chat${TAB}\\[OMEMO message not decrypted: not encrypted for this device\\]\$"
+    run --separate-stderr xmpp_as "$U1" omemo remove-device 12345
+    assert_failure 65
+    assert_equal "$stderr" "xmpp omemo: device 12345 is not in our device list"
+}
+
+@test "send --omemo --trusted-only: refuses a blindly trusted device (67) until trust" {
+    peer publish "$U2" >"$BATS_TEST_TMPDIR/id"
+    run --separate-stderr xmpp_as "$U1" send --omemo --trusted-only "$(jid_of "$U2")" -m x
+    assert_failure 67
+    [[ $(head -n 1 <<<"$stderr") =~ ^xmpp\ send:\ $(jid_of "$U2")\ device\ [0-9]+\ \(${FPR_RE}\)\ is\ not\ verified\;\ not\ encrypting\ for\ it$ ]]
+    assert_equal "$(tail -n 1 <<<"$stderr")" "xmpp send: $(jid_of "$U2") has no verified OMEMO device (--trusted-only); nothing sent; verify one with 'xmpp omemo trust'"
+    local fpr
+    fpr=$(cut -f2 "$BATS_TEST_TMPDIR/id")
+    run xmpp_as "$U1" omemo trust "$(jid_of "$U2")" "$fpr"
+    assert_success
+    run xmpp_as "$U1" omemo devices "$(jid_of "$U2")"
+    assert_output --regexp "^[0-9]+${TAB}verified${TAB}"
+    peer_recv_bg "$U2" 1
+    run xmpp_as "$U1" send --omemo --trusted-only "$(jid_of "$U2")" -m "to the verified"
+    assert_success
+    wait "$PEER_PID"
+    run cut -f2 "$BATS_TEST_TMPDIR/peer"
+    assert_output "to the verified"
+}
+
+@test "omemo distrust: the device gets nothing; no device left is 69" {
+    peer publish "$U2" >"$BATS_TEST_TMPDIR/id"
+    xmpp_as "$U1" omemo devices "$(jid_of "$U2")" >/dev/null
+    run xmpp_as "$U1" omemo distrust "$(jid_of "$U2")" "$(cut -f2 "$BATS_TEST_TMPDIR/id" | tr a-f A-F)"
+    assert_success
+    run --separate-stderr xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m x
+    assert_failure 69
+    assert_equal "$(tail -n 1 <<<"$stderr")" "xmpp send: $(jid_of "$U2") has no OMEMO device we can encrypt for; nothing sent"
+}
+
+@test "omemo trust: an unknown fingerprint is refused (65)" {
+    run --separate-stderr xmpp_as "$U1" omemo trust "$(jid_of "$U2")" "$(printf '%064d' 0)"
+    assert_failure 65
+    assert_equal "$stderr" "xmpp omemo: $(jid_of "$U2"): no device with that fingerprint seen yet; run 'xmpp omemo devices $(jid_of "$U2")' first"
+    run --separate-stderr xmpp_as "$U1" omemo trust "$(jid_of "$U2")" nothex
+    assert_failure 65
+}
+
+@test "send --omemo: a corrupt key store is 78 naming the file; nothing sent" {
+    peer publish "$U2" >/dev/null
+    mkdir -p "$XDG_DATA_HOME/xmpp/omemo"
+    head -c 4096 /dev/urandom >"$(store_of "$U1")"
+    run --separate-stderr xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m x
+    assert_failure 78
+    assert_equal "$stderr" "xmpp send: $(store_of "$U1"): unusable OMEMO key store (reading: file is not a database); move it away and run 'xmpp omemo publish' to start a new identity"
+    run xmpp_as "$U2" recv --idle "$(slow 1)" -t 10
+    assert_output ""
+}
+
+@test "send --omemo: what would go out in the clear is refused (64)" {
+    run --separate-stderr xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -s subj -m x
+    assert_failure 64
+    assert_equal "$stderr" "xmpp send: --subject would go out in the clear; not with --omemo"
+    touch "$BATS_TEST_TMPDIR/f"
+    run --separate-stderr xmpp_as "$U1" send --omemo "$(jid_of "$U2")" --attach "$BATS_TEST_TMPDIR/f"
+    assert_failure 64
+    run --separate-stderr xmpp_as "$U1" send --trusted-only "$(jid_of "$U2")" -m x
+    assert_failure 64
+    assert_equal "$stderr" "xmpp send: --trusted-only applies to --omemo"
+}
+
+@test "send --omemo: 10 runs at once leave a consistent store; all decrypt" {
+    peer_recv_bg "$U2" 10
+    local i pids=()
+    for i in $(seq 1 10); do
+        xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m "parallel $i" -t "$(slow 30)" &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i"; done
+    wait "$PEER_PID"
+    run sort -V "$BATS_TEST_TMPDIR/peer"
+    assert_output "$(for i in $(seq 1 10); do printf '%s\tparallel %s\n' "$(jid_of "$U1")" "$i"; done)"
+    run xmpp_as "$U1" omemo devices "$(jid_of "$U2")"
+    assert_success
+    assert_equal "${#lines[@]}" 1
+}
+
+@test "send --omemo: our own other device gets the key too" {
+    peer publish "$U2" >/dev/null
+    XDG_DATA_HOME="$BATS_TEST_TMPDIR/second" xmpp_as "$U1" omemo publish >"$BATS_TEST_TMPDIR/id2"
+    xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m x
+    run xmpp_as "$U2" recv -n 1 -t 10 --xml
+    assert_output --regexp "<key( prekey=\"true\")? rid=\"$(cut -f1 "$BATS_TEST_TMPDIR/id2")\">"
+}
+
+@test "send: omemo = true in the account's config encrypts; trusted_only too" {
+    peer publish "$U2" >/dev/null
+    mkdir -p "$XDG_CONFIG_HOME/xmpp"
+    printf '[enc]\njid = %s\nomemo = true\n' "$(jid_of "$U1")" >"$XDG_CONFIG_HOME/xmpp/config"
+    peer_recv_bg "$U2" 1
+    run xmpp_as "$U1" send -a enc "$(jid_of "$U2")" -m "by config"
+    assert_success
+    wait "$PEER_PID"
+    run cut -f2 "$BATS_TEST_TMPDIR/peer"
+    assert_output "by config"
+    printf 'trusted_only = yes\n' >>"$XDG_CONFIG_HOME/xmpp/config"
+    run --separate-stderr xmpp_as "$U1" send -a enc "$(jid_of "$U2")" -m x
+    assert_failure 67
+    printf 'omemo = maybe\n' >>"$XDG_CONFIG_HOME/xmpp/config"
+    run --separate-stderr xmpp_as "$U1" send -a enc "$(jid_of "$U2")" -m x
+    assert_failure 78
+    [[ $stderr == *"[enc]: omemo 'maybe' is not true/false"* ]]
+    rm "$XDG_CONFIG_HOME/xmpp/config"
+}
+
+@test "send --omemo: several recipients, stdin and --lines" {
+    local u3="c$BATS_TEST_NUMBER"
+    new_user "$u3"
+    xmpp_as "$u3" omemo publish >/dev/null
+    peer_recv_bg "$U2" 3
+    run xmpp_as "$U1" send --omemo "$(jid_of "$U2")" "$(jid_of "$u3")" <<<"from stdin"
+    assert_success
+    run xmpp_as "$U1" send --omemo --lines "$(jid_of "$U2")" "$(jid_of "$u3")" <<<$'line 1\nline 2'
+    assert_success
+    wait "$PEER_PID"
+    run cut -f2 "$BATS_TEST_TMPDIR/peer"
+    assert_output $'from stdin\nline 1\nline 2'
+    run xmpp_as "$u3" recv -n 3 -t 10
+    assert_success
+    run cut -f3 <<<"$output"
+    assert_output $'from stdin\nline 1\nline 2'
+}
+
+@test "recv: a used prekey is replaced and the bundle published again" {
+    local dev node
+    dev=$(xmpp_as "$U1" omemo publish | cut -f1)
+    node="eu.siacs.conversations.axolotl.bundles:$dev"
+    run xmpp_as "$U2" pubsub items --service "$(jid_of "$U1")" "$node" --xml
+    assert_output --partial 'preKeyId="100"'
+    refute_output --partial 'preKeyId="101"'
+    recv_bg "$U1" "$BATS_TEST_TMPDIR/out" -n 1
+    peer send "$U2" "$(jid_of "$U1")" "uses a prekey"
+    wait "$RECV_PID"
+    run cut -f3 "$BATS_TEST_TMPDIR/out"
+    assert_output "uses a prekey"
+    run xmpp_as "$U2" pubsub items --service "$(jid_of "$U1")" "$node" --xml
+    assert_output --partial 'preKeyId="101"'
+    assert_equal "$(grep -o '<preKeyPublic ' <<<"$output" | wc -l)" 100
+}
+
+@test "recv: a contact device whose identity key changed is reported" {
+    local dev
+    dev=$(XDG_DATA_HOME="$BATS_TEST_TMPDIR/old" xmpp_as "$U2" omemo publish | cut -f1)
+    xmpp_as "$U1" omemo publish >/dev/null
+    XDG_DATA_HOME="$BATS_TEST_TMPDIR/old" xmpp_as "$U2" send --omemo "$(jid_of "$U1")" -m "old key"
+    run xmpp_as "$U1" recv -n 1 -t 10
+    assert_output --regexp "${TAB}old key\$"
+    # The same device id with a new identity key (a reinstall that kept
+    # the id, or an attack).
+    XDG_DATA_HOME="$BATS_TEST_TMPDIR/new" xmpp_as "$U2" omemo publish >/dev/null
+    /usr/bin/python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE meta SET v = ? WHERE k = ?", (int(sys.argv[2]), "device_id"))
+db.commit()' "$BATS_TEST_TMPDIR/new/xmpp/omemo/$(jid_of "$U2").db" "$dev"
+    XDG_DATA_HOME="$BATS_TEST_TMPDIR/new" xmpp_as "$U2" omemo publish >/dev/null
+    XDG_DATA_HOME="$BATS_TEST_TMPDIR/new" xmpp_as "$U2" send --omemo "$(jid_of "$U1")" -m "new key"
+    run --separate-stderr xmpp_as "$U1" recv -n 1 -t 10
+    assert_output --regexp "${TAB}new key\$"
+    [[ $stderr =~ ^xmpp\ recv:\ $(jid_of "$U2")\ device\ $dev:\ identity\ key\ changed\ from\ ${FPR_RE}\ to\ ${FPR_RE}\;\ verify\ it\ with\ \'xmpp\ omemo\ devices\'$ ]]
+}
+
+@test "send --omemo: a malformed bundle or device list is a clear warning, no crash" {
+    local ns=eu.siacs.conversations.axolotl open=(--field pubsub#access_model=open --id current)
+    xmpp_as "$U2" pubsub publish "$ns.devicelist" \
+        "<list xmlns='$ns'><device id='1234'/><device id='0'/><device id='99999999999'/><device id='x'/></list>" "${open[@]}" >/dev/null
+    xmpp_as "$U2" pubsub publish "$ns.bundles:1234" \
+        "<bundle xmlns='$ns'><signedPreKeyPublic signedPreKeyId='1'>AAAA</signedPreKeyPublic></bundle>" "${open[@]}" >/dev/null
+    run --separate-stderr xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m x
+    assert_failure 69
+    assert_equal "$stderr" "xmpp send: $(jid_of "$U2") device 1234: no session (a malformed signed prekey); not encrypting for it
+xmpp send: $(jid_of "$U2") has no OMEMO device we can encrypt for; nothing sent"
+    run xmpp_as "$U1" omemo devices "$(jid_of "$U2")"
+    assert_success
+    assert_output "1234${TAB}blind${TAB}"
+}
+
+@test "recv: a broken session is repaired; the sender's next message decrypts" {
+    xmpp_as "$U1" omemo publish >/dev/null
+    recv_bg "$U1" "$BATS_TEST_TMPDIR/out" -n 1
+    peer send "$U2" "$(jid_of "$U1")" "before"
+    wait "$RECV_PID"
+    assert_equal "$(cut -f3 "$BATS_TEST_TMPDIR/out")" "before"
+    # Lose every session, as a restored backup would.
+    /usr/bin/python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1]); db.execute("DELETE FROM sessions"); db.commit()' "$(store_of "$U1")"
+    recv_bg "$U1" "$BATS_TEST_TMPDIR/out2" -n 1 --json
+    peer send "$U2" "$(jid_of "$U1")" "lost"
+    wait "$RECV_PID"
+    run jq -r '[.encrypted, .decrypt_error, .body] | @tsv' "$BATS_TEST_TMPDIR/out2"
+    assert_output --regexp "^omemo${TAB}(it uses a prekey we no longer have \\(already used\\)|no session with the sender's device \\(it must start a new one\\))${TAB}\$"
+    # The repair (an empty message that starts a new session) waits
+    # offline for the sender, whose next message decrypts again.
+    recv_bg "$U1" "$BATS_TEST_TMPDIR/out3" -n 1
+    peer send "$U2" "$(jid_of "$U1")" "after the repair" 2>"$BATS_TEST_TMPDIR/peer.err"
+    grep -q "^omemo_peer: empty message from $(jid_of "$U1")\$" "$BATS_TEST_TMPDIR/peer.err"
+    wait "$RECV_PID"
+    run cut -f3 "$BATS_TEST_TMPDIR/out3"
+    assert_output "after the repair"
+}
