@@ -31,7 +31,8 @@
     X(shell)                                                                   \
     X(muc)                                                                     \
     X(command)                                                                 \
-    X(pubsub)
+    X(pubsub)                                                                  \
+    X(history)
 
 #define DECLARE(name) extern const struct tool tool_##name;
 #define ENTRY(name)   &tool_##name,

@@ -10,6 +10,7 @@
 #include "common/io/output.h"
 #include "common/net/session.h"
 #include "common/xmpp/jid.h"
+#include "common/xmpp/message.h"
 #include "common/xmpp/muc.h"
 #include "common/xmpp/presence.h"
 #include "common/xmpp/stanza.h"
@@ -135,38 +136,6 @@ static int option(void *tool, int key, const char *arg)
     return OPTS_CONTINUE;
 }
 
-static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
-                          const char *body)
-{
-    const char *from = xmpp_stanza_get_from(st);
-    if (r->o->format == OUT_XML) {
-        out_xml(stdout, st);
-        putchar('\n');
-    } else if (r->o->format == OUT_JSON) {
-        char *subject = stanza_child_text(st, "subject");
-        char *thread = stanza_child_text(st, "thread");
-        json_t *j = json_object();
-        out_json_set(j, "from", from);
-        out_json_set(j, "to", xmpp_stanza_get_to(st));
-        out_json_set(j, "type", type);
-        out_json_set(j, "id", xmpp_stanza_get_id(st));
-        out_json_set(j, "thread", thread);
-        out_json_set(j, "subject", subject);
-        out_json_set(j, "body", body);
-        out_json_set(j, "delay", stanza_delay_stamp(st));
-        out_json(stdout, j);
-        xmpp_free(r->s->ctx, subject);
-        xmpp_free(r->s->ctx, thread);
-    } else {
-        out_text(stdout, from);
-        putchar('\t');
-        out_text(stdout, type);
-        putchar('\t');
-        out_text(stdout, body);
-        putchar('\n');
-    }
-}
-
 /* XEP-0184 §5.4: a message we printed is delivered; say so when the
  * sender asked. Not for groupchat (§5.3) or errors. */
 static void send_receipt(struct recv *r, xmpp_stanza_t *st, const char *type)
@@ -210,7 +179,7 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
         return 1;
     char *body = xmpp_message_get_body(st);
     if (body || r->all) {
-        print_message(r, st, type, body);
+        message_print(st, type, body, r->o->format);
         r->last_activity = now_ms();
         if (out_flush(stdout) < 0) {
             session_stop(r->s, XE_OK); /* the reader went away */

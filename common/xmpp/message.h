@@ -1,0 +1,19 @@
+/* A received message as the tools that show messages print it (recv,
+ * history): one line of text, one JSON object, or the stanza as XML. */
+#ifndef XMPP_MESSAGE_H
+#define XMPP_MESSAGE_H
+
+#include <stdio.h>
+#include <strophe.h>
+
+#include "common/cli/options.h"
+
+/* Print st, of the given type (RFC 6121 §5.2.2: "normal" when it has
+ * none) and body (NULL: none), to stdout in the format fmt:
+ *   text  FROM<TAB>TYPE<TAB>BODY, each escaped (out_text);
+ *   JSON  from, to, type, id, thread, subject, body, delay (XEP-0203);
+ *   XML   the stanza on one line. */
+void message_print(xmpp_stanza_t *st, const char *type, const char *body,
+                   enum output_format fmt);
+
+#endif
