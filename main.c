@@ -32,7 +32,8 @@
     X(muc)                                                                     \
     X(command)                                                                 \
     X(pubsub)                                                                  \
-    X(history)
+    X(history)                                                                 \
+    X(block)
 
 #define DECLARE(name) extern const struct tool tool_##name;
 #define ENTRY(name)   &tool_##name,
