@@ -33,7 +33,8 @@
     X(command)                                                                 \
     X(pubsub)                                                                  \
     X(history)                                                                 \
-    X(block)
+    X(block)                                                                   \
+    X(bookmarks)
 
 #define DECLARE(name) extern const struct tool tool_##name;
 #define ENTRY(name)   &tool_##name,
