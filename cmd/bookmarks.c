@@ -9,6 +9,7 @@
 #include "common/cli/exitcode.h"
 #include "common/io/output.h"
 #include "common/io/utf8.h"
+#include "common/xmpp/form.h"
 #include "common/xmpp/jid.h"
 #include "common/xmpp/muc.h"
 #include "common/xmpp/query.h"
@@ -225,6 +226,17 @@ static xmpp_stanza_t *pubsub_iq(struct session *s, struct bookmarks *b,
     return query_new(s, type, b->bare, "pubsub", NS_PUBSUB, ps);
 }
 
+/* Send iq (taken over) and wait for its answer, which says no more
+ * than that it was done. Exit status as query_ask(). */
+static int ask_done(struct session *s, xmpp_stanza_t *iq)
+{
+    xmpp_stanza_t *reply;
+    int rc = query_ask(s, iq, &reply);
+    if (!rc)
+        xmpp_stanza_release(reply);
+    return rc;
+}
+
 /* Returned by ask() for item-not-found, which callers treat apart. */
 #define NOT_FOUND (-2)
 
@@ -271,15 +283,6 @@ static int pep_list(struct bookmarks *b, struct session *s)
     return 0;
 }
 
-static void add_field(xmpp_stanza_t *x, const char *var, const char *value)
-{
-    xmpp_stanza_t *f = stanza_add_el(x, "field", NULL);
-    xmpp_stanza_set_attribute(f, "var", var);
-    if (!strcmp(var, "FORM_TYPE"))
-        xmpp_stanza_set_type(f, "hidden");
-    stanza_add_text_child(f, "value", value);
-}
-
 /* The conference element of either form, filled from the options. */
 static xmpp_stanza_t *conference(struct bookmarks *b, xmpp_stanza_t *parent,
                                  const char *ns)
@@ -304,19 +307,13 @@ static int pep_add(struct bookmarks *b, struct session *s)
     xmpp_stanza_t *item = stanza_add_el(pub, "item", NULL);
     xmpp_stanza_set_id(item, b->room);
     conference(b, item, NS_BOOKMARKS);
-    xmpp_stanza_t *x = stanza_add_el(stanza_add_el(ps, "publish-options", NULL),
-                                     "x", "jabber:x:data");
-    xmpp_stanza_set_type(x, "submit");
-    add_field(x, "FORM_TYPE", PUBLISH_OPTIONS);
-    add_field(x, "pubsub#persist_items", "true");
-    add_field(x, "pubsub#max_items", "max");
-    add_field(x, "pubsub#send_last_published_item", "never");
-    add_field(x, "pubsub#access_model", "whitelist");
-    xmpp_stanza_t *reply;
-    int rc = query_ask(s, iq, &reply);
-    if (!rc)
-        xmpp_stanza_release(reply);
-    return rc;
+    xmpp_stanza_t *x = form_submit_new(s->ctx, PUBLISH_OPTIONS);
+    xmpp_stanza_add_child_ex(stanza_add_el(ps, "publish-options", NULL), x, 0);
+    form_add_value(x, "pubsub#persist_items", "true");
+    form_add_value(x, "pubsub#max_items", "max");
+    form_add_value(x, "pubsub#send_last_published_item", "never");
+    form_add_value(x, "pubsub#access_model", "whitelist");
+    return ask_done(s, iq);
 }
 
 /* XEP-0402 §3.3: retract the room's item, telling our other clients. */
@@ -362,13 +359,10 @@ static int storage_get(struct session *s, xmpp_stanza_t **storage)
 /* XEP-0049 §2.1: the whole <storage/> replaces what was stored. */
 static int storage_set(struct session *s, xmpp_stanza_t *storage)
 {
-    xmpp_stanza_t *q, *reply;
+    xmpp_stanza_t *q;
     xmpp_stanza_t *iq = query_new(s, "set", NULL, "query", NS_PRIVATE, &q);
     xmpp_stanza_add_child(q, storage);
-    int rc = query_ask(s, iq, &reply);
-    if (!rc)
-        xmpp_stanza_release(reply);
-    return rc;
+    return ask_done(s, iq);
 }
 
 static bool is_room(xmpp_stanza_t *c, const char *room)

@@ -9,6 +9,7 @@
 #include "common/cli/exitcode.h"
 #include "common/cli/timearg.h"
 #include "common/io/output.h"
+#include "common/xmpp/form.h"
 #include "common/xmpp/message.h"
 #include "common/xmpp/query.h"
 #include "common/xmpp/stanza.h"
@@ -58,7 +59,8 @@ struct history {
     size_t npage;
     xmpp_stanza_t **kept;
     size_t nkept;
-    long got; /* messages taken so far */
+    long got;       /* messages taken so far */
+    size_t results; /* results in this page, with a body or not */
     bool oom;
 };
 
@@ -173,6 +175,7 @@ static int on_result(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     if (!qid || strcmp(qid, h->queryid) || !stanza_from_ok(st) ||
         !session_reply_from(h->s, h->room, xmpp_stanza_get_from(st)))
         return 1;
+    h->results++;
     xmpp_stanza_t *m = archived_message(r);
     char *body = m ? xmpp_message_get_body(m) : NULL;
     if (body && !push(&h->page, &h->npage, m))
@@ -221,21 +224,11 @@ static void take_page(struct history *h, bool backward)
 
 /* ---- the query ---- */
 
-static void add_field(xmpp_stanza_t *x, const char *var, const char *type,
-                      const char *value)
-{
-    xmpp_stanza_t *f = stanza_add_el(x, "field", NULL);
-    xmpp_stanza_set_attribute(f, "var", var);
-    if (type)
-        xmpp_stanza_set_attribute(f, "type", type);
-    stanza_add_text_child(f, "value", value);
-}
-
 static void add_time_field(xmpp_stanza_t *x, const char *var, time_t t)
 {
     char stamp[TIMEARG_XEP82_LEN];
     timearg_xep82(t, stamp, sizeof stamp);
-    add_field(x, var, NULL, stamp);
+    form_add_value(x, var, stamp);
 }
 
 /* XEP-0313 §4.1.1: the filter as a data form; XEP-0059 §2: the page,
@@ -247,11 +240,10 @@ static xmpp_stanza_t *build_query(struct history *h, long max,
     xmpp_stanza_t *q;
     xmpp_stanza_t *iq = query_new(h->s, "set", h->room, "query", NS_MAM, &q);
     xmpp_stanza_set_attribute(q, "queryid", h->queryid);
-    xmpp_stanza_t *x = stanza_add_el(q, "x", "jabber:x:data");
-    xmpp_stanza_set_type(x, "submit");
-    add_field(x, "FORM_TYPE", "hidden", NS_MAM);
+    xmpp_stanza_t *x = form_submit_new(h->s->ctx, NS_MAM);
+    xmpp_stanza_add_child_ex(q, x, 0);
     if (h->with)
-        add_field(x, "with", NULL, h->with);
+        form_add_value(x, "with", h->with);
     if (h->has_since)
         add_time_field(x, "start", h->since);
     if (h->has_until)
@@ -296,19 +288,17 @@ static int fetch(struct history *h)
         long want = PAGE_MAX;
         if (h->max && h->max - h->got < want)
             want = h->max - h->got;
+        const char *after = backward ? NULL : from;
+        const char *before = !backward ? NULL : from ? from : "";
         xmpp_stanza_t *reply;
-        rc = query_ask(h->s,
-                       build_query(h, want, backward ? NULL : from,
-                                   !backward ? NULL
-                                   : from    ? from
-                                             : ""),
-                       &reply);
+        h->results = 0;
+        rc = query_ask(h->s, build_query(h, want, after, before), &reply);
         free(from);
         from = NULL;
         if (rc)
             break;
         bool done = fin_page(reply, backward, &from);
-        bool empty = h->npage == 0;
+        bool empty = h->results == 0;
         xmpp_stanza_release(reply);
         take_page(h, backward);
         if (h->oom) {

@@ -104,7 +104,7 @@ static int parse_iso(const char *p, time_t *out)
         tm.tm_isdst = -1;
         *out = mktime(&tm);
     }
-    return *out == (time_t)-1 ? -1 : 0;
+    return *out < 0 ? -1 : 0; /* and mktime's error, (time_t)-1 */
 }
 
 /* "10m", "1h30m": seconds, or -1. */
