@@ -3,11 +3,10 @@
  * recv prints messages. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
-#include "common/cli/timearg.h"
+#include "common/io/datetime.h"
 #include "common/io/output.h"
 #include "common/xmpp/form.h"
 #include "common/xmpp/message.h"
@@ -39,16 +38,16 @@ static const struct tool_opt opts[] = {
 static const char notes[] =
     "JID: only the conversation with JID (bare: any resource). TIME: ISO\n"
     "8601 (2026-11-30, 2026-11-30T08:00, 2026-11-30T08:00:00Z; local time\n"
-    "without a zone) or a time ago (30s, 10m, 2h, 1d, 1w, 1h30m).\n"
-    "Output, oldest first, as xmpp recv's: FROM<TAB>TYPE<TAB>BODY;\n"
-    "--json: from, to, type, id, thread, subject, body, delay (when it was\n"
-    "sent); --xml: the archived stanzas, each with its <delay/>.\n";
-
+    "without a zone) or a span back from now (30s, 10m, 2h, 1d, 1h30m).\n"
+    "Output, oldest first, as xmpp recv's: FROM<TAB>TYPE [delay: STAMP]\n"
+    "<TAB>BODY, STAMP when it was sent; --json: kind, from, to, type, id,\n"
+    "thread, subject, body, delay; --xml: the archived stanzas, each with\n"
+    "its <delay/>.\n";
 struct history {
     struct session_opts *o;
     const char *with; /* the JID operand */
     const char *room; /* --muc */
-    time_t since, until;
+    double since, until;
     bool has_since, has_until;
     long max; /* 0: all */
     struct session *s;
@@ -83,12 +82,12 @@ const struct tool tool_history = {
     .release = release,
 };
 
-static int time_option(const char *flag, const char *arg, time_t *t, bool *has)
+static int time_option(const char *flag, const char *arg, double *t, bool *has)
 {
-    if (timearg_parse(arg, time(NULL), t) < 0)
+    if (datetime_since(arg, datetime_now(), t) < 0)
         return fail(XE_USAGE,
-                    "%s %s: give ISO 8601 (2026-11-30T08:00:00Z) or a time "
-                    "ago (10m, 2h, 1d)",
+                    "%s %s: give an ISO 8601 time (2024-05-01T12:00:00Z) or "
+                    "a span back from now (30s, 10m, 2h, 1d)",
                     flag, arg);
     *has = true;
     return OPTS_CONTINUE;
@@ -224,11 +223,10 @@ static void take_page(struct history *h, bool backward)
 
 /* ---- the query ---- */
 
-static void add_time_field(xmpp_stanza_t *x, const char *var, time_t t)
+static void add_time_field(xmpp_stanza_t *x, const char *var, double t)
 {
-    char stamp[TIMEARG_XEP82_LEN];
-    timearg_xep82(t, stamp, sizeof stamp);
-    form_add_value(x, var, stamp);
+    char stamp[32];
+    form_add_value(x, var, datetime_format(t, stamp, sizeof stamp));
 }
 
 /* XEP-0313 §4.1.1: the filter as a data form; XEP-0059 §2: the page,

@@ -12,6 +12,13 @@ teardown_file() { server_down; }
 # its archive.
 fresh() { new_user "$1$BATS_TEST_NUMBER"; }
 
+# TYPE as text output writes it for an archived message: with when it
+# was sent (XEP-0082; ejabberd gives microseconds, Prosody seconds).
+DELAYED=' \[delay: 20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(\.[0-9]+)?Z\]'
+
+# bodies: the third field of each line of $output, comma-separated.
+bodies() { cut -f3 <<<"$output" | paste -sd,; }
+
 @test "history: messages exchanged both ways come back oldest first, ours with our JID" {
     fresh ann
     fresh ben
@@ -22,13 +29,13 @@ fresh() { new_user "$1$BATS_TEST_NUMBER"; }
     run xmpp_as "$a" history
     assert_success
     [ "${#lines[@]}" -eq 3 ]
-    assert_line --index 0 --regexp "^$a@localhost/[^$TAB]+${TAB}chat${TAB}one\$"
-    assert_line --index 1 --regexp "^$b@localhost/[^$TAB]+${TAB}chat${TAB}two\\\\ttabbed\$"
-    assert_line --index 2 --regexp "^$a@localhost/[^$TAB]+${TAB}chat${TAB}three\$"
+    assert_line --index 0 --regexp "^$a@localhost/[^$TAB]+${TAB}chat$DELAYED${TAB}one\$"
+    assert_line --index 1 --regexp "^$b@localhost/[^$TAB]+${TAB}chat$DELAYED${TAB}two\\\\ttabbed\$"
+    assert_line --index 2 --regexp "^$a@localhost/[^$TAB]+${TAB}chat$DELAYED${TAB}three\$"
     # The other side's archive has the same conversation.
     run xmpp_as "$b" history "$(jid_of "$a")"
     assert_success
-    [ "$(cut -f3 <<<"$output" | paste -sd,)" = "one,two\\ttabbed,three" ]
+    [ "$(bodies)" = "one,two\\ttabbed,three" ]
     # Only the conversation with JID.
     run xmpp_as "$a" history "$(jid_of carol)"
     assert_success
@@ -41,8 +48,8 @@ fresh() { new_user "$1$BATS_TEST_NUMBER"; }
     xmpp_as alice send "$(jid_of "$a")" -m "stamped"
     run xmpp_as "$a" history --json
     assert_success
-    run jq -r '[.from, .to, .type, .body] | @tsv' <<<"$output"
-    assert_output --regexp "^alice@localhost/[^$TAB]+${TAB}$a@localhost${TAB}chat${TAB}stamped\$"
+    run jq -r '[.kind, .from, .to, .type, .body] | @tsv' <<<"$output"
+    assert_output --regexp "^message${TAB}alice@localhost/[^$TAB]+${TAB}$a@localhost${TAB}chat${TAB}stamped\$"
     run jq -r .delay <<<"$(xmpp_as "$a" history --json)"
     # XEP-0082 UTC; ejabberd gives microseconds, Prosody whole seconds.
     assert_output --regexp '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(\.[0-9]+)?Z$'
@@ -68,7 +75,7 @@ fresh() { new_user "$1$BATS_TEST_NUMBER"; }
     seq 1 60 | xmpp_as alice send --lines "$(jid_of "$a")"
     run xmpp_as "$a" history --max 3
     assert_success
-    [ "$(cut -f3 <<<"$output" | paste -sd,)" = "58,59,60" ]
+    [ "$(bodies)" = "58,59,60" ]
     run xmpp_as "$a" history --max 55
     assert_success
     [ "$(cut -f3 <<<"$output")" = "$(seq 6 60)" ]
@@ -77,7 +84,7 @@ fresh() { new_user "$1$BATS_TEST_NUMBER"; }
     [ "$(cut -f3 <<<"$output")" = "$(seq 1 60)" ]
 }
 
-@test "history --since/--until: ISO 8601 and a time ago pick by when it was sent" {
+@test "history --since/--until: ISO 8601 and a span back from now pick by when it was sent" {
     fresh ann
     a=ann$BATS_TEST_NUMBER
     xmpp_as alice send "$(jid_of "$a")" -m "early"
@@ -95,7 +102,7 @@ fresh() { new_user "$1$BATS_TEST_NUMBER"; }
     [ "$(cut -f3 <<<"$output")" = "early" ]
     run xmpp_as "$a" history --since 1h
     assert_success
-    [ "$(cut -f3 <<<"$output" | paste -sd,)" = "early,late" ]
+    [ "$(bodies)" = "early,late" ]
     run xmpp_as "$a" history --until 1h
     assert_success
     assert_output ""
@@ -105,10 +112,10 @@ fresh() { new_user "$1$BATS_TEST_NUMBER"; }
     [ "$(cut -f3 <<<"$output")" = "late" ]
 }
 
-@test "history: a TIME that is neither ISO 8601 nor a time ago is a usage error (64)" {
+@test "history: a TIME that is neither ISO 8601 nor a span is a usage error (64)" {
     run xmpp_as alice history --since yesterday
     assert_failure 64
-    assert_output "xmpp history: --since yesterday: give ISO 8601 (2026-11-30T08:00:00Z) or a time ago (10m, 2h, 1d)"
+    assert_output "xmpp history: --since yesterday: give an ISO 8601 time (2024-05-01T12:00:00Z) or a span back from now (30s, 10m, 2h, 1d)"
     for bad in 2026-02-30 2026-11-30T25:00 10 10x 1h1 ""; do
         run xmpp_as alice history --until "$bad"
         assert_failure 64
@@ -132,8 +139,8 @@ fresh() { new_user "$1$BATS_TEST_NUMBER"; }
     xmpp_as bob send --muc "$R" -m "second in room"
     run xmpp_as carol history --muc "$R"
     assert_success
-    assert_line --index 0 "$R/alice${TAB}groupchat${TAB}first in room"
-    assert_line --index 1 "$R/bob${TAB}groupchat${TAB}second in room"
+    assert_line --index 0 --regexp "^$R/alice${TAB}groupchat$DELAYED${TAB}first in room\$"
+    assert_line --index 1 --regexp "^$R/bob${TAB}groupchat$DELAYED${TAB}second in room\$"
     [ "${#lines[@]}" -eq 2 ]
     run xmpp_as carol history --muc "$R" --max 1 --json
     assert_success

@@ -3,12 +3,40 @@
 #include "common/io/output.h"
 #include "common/xmpp/stanza.h"
 
+/* FROM<TAB>TYPE [delay: STAMP] [subject: SUBJECT]<TAB>BODY: what a
+ * message says beyond its body goes with its type, in brackets, only
+ * when the message has it; the body stays the third field, alone, and
+ * the record one escaped line. */
+static void print_text(xmpp_stanza_t *st, const char *type, const char *body)
+{
+    const char *delay = stanza_delay_stamp(st);
+    char *subject = stanza_child_text(st, "subject");
+    out_text(stdout, xmpp_stanza_get_from(st));
+    putchar('\t');
+    out_text(stdout, type);
+    if (delay) {
+        fputs(" [delay: ", stdout);
+        out_text(stdout, delay);
+        putchar(']');
+    }
+    if (subject) {
+        fputs(" [subject: ", stdout);
+        out_text(stdout, subject);
+        putchar(']');
+        xmpp_free(xmpp_stanza_get_context(st), subject);
+    }
+    putchar('\t');
+    out_text(stdout, body);
+    putchar('\n');
+}
+
 static void print_json(xmpp_stanza_t *st, const char *type, const char *body)
 {
     xmpp_ctx_t *ctx = xmpp_stanza_get_context(st);
     char *subject = stanza_child_text(st, "subject");
     char *thread = stanza_child_text(st, "thread");
     json_t *j = json_object();
+    out_json_set(j, "kind", "message");
     out_json_set(j, "from", xmpp_stanza_get_from(st));
     out_json_set(j, "to", xmpp_stanza_get_to(st));
     out_json_set(j, "type", type);
@@ -31,11 +59,6 @@ void message_print(xmpp_stanza_t *st, const char *type, const char *body,
     } else if (fmt == OUT_JSON) {
         print_json(st, type, body);
     } else {
-        out_text(stdout, xmpp_stanza_get_from(st));
-        putchar('\t');
-        out_text(stdout, type);
-        putchar('\t');
-        out_text(stdout, body);
-        putchar('\n');
+        print_text(st, type, body);
     }
 }

@@ -10,8 +10,10 @@
 
 /* Print st, of the given type (RFC 6121 §5.2.2: "normal" when it has
  * none) and body (NULL: none), to stdout in the format fmt:
- *   text  FROM<TAB>TYPE<TAB>BODY, each escaped (out_text);
- *   JSON  from, to, type, id, thread, subject, body, delay (XEP-0203);
+ *   text  FROM<TAB>TYPE [delay: STAMP] [subject: SUBJECT]<TAB>BODY, each
+ *         escaped (out_text), the brackets only when the message has it;
+ *   JSON  kind "message", from, to, type, id, thread, subject, body,
+ *         delay (XEP-0203);
  *   XML   the stanza on one line. */
 void message_print(xmpp_stanza_t *st, const char *type, const char *body,
                    enum output_format fmt);
