@@ -33,6 +33,9 @@
     X(muc)                                                                     \
     X(command)                                                                 \
     X(pubsub)                                                                  \
+    X(history)                                                                 \
+    X(block)                                                                   \
+    X(bookmarks)                                                               \
     X(config)                                                                  \
     X(omemo)
 

@@ -12,6 +12,7 @@
 #include "common/net/session.h"
 #include "common/omemo/omemo.h"
 #include "common/xmpp/jid.h"
+#include "common/xmpp/message.h"
 #include "common/xmpp/muc.h"
 #include "common/xmpp/presence.h"
 #include "common/xmpp/stanza.h"
@@ -172,80 +173,6 @@ static int option(void *tool, int key, const char *arg)
     return OPTS_CONTINUE;
 }
 
-/* What an OMEMO message gave (NULL: not one). */
-struct crypt {
-    const char *why; /* not decrypted: the reason */
-    enum omemo_trust trust;
-};
-
-/* FROM<TAB>TYPE [delay: STAMP] [subject: SUBJECT]<TAB>BODY: what a
- * message says beyond its body goes with its type, in brackets, only
- * when the message has it; the body stays the third field, alone, and
- * the record one escaped line. */
-static void print_text(struct recv *r, xmpp_stanza_t *st, const char *type,
-                       const char *body, const struct crypt *c)
-{
-    const char *delay = stanza_delay_stamp(st);
-    char *subject = stanza_child_text(st, "subject");
-    out_text(stdout, xmpp_stanza_get_from(st));
-    putchar('\t');
-    out_text(stdout, type);
-    if (delay) {
-        fputs(" [delay: ", stdout);
-        out_text(stdout, delay);
-        putchar(']');
-    }
-    if (subject) {
-        fputs(" [subject: ", stdout);
-        out_text(stdout, subject);
-        putchar(']');
-        xmpp_free(r->s->ctx, subject);
-    }
-    putchar('\t');
-    if (c && c->why) {
-        fputs("[OMEMO message not decrypted: ", stdout);
-        out_text(stdout, c->why);
-        putchar(']');
-    } else {
-        out_text(stdout, body);
-    }
-    putchar('\n');
-}
-
-static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
-                          const char *body, const struct crypt *c)
-{
-    const char *from = xmpp_stanza_get_from(st);
-    if (r->o->format == OUT_XML) {
-        out_xml(stdout, st);
-        putchar('\n');
-    } else if (r->o->format == OUT_JSON) {
-        char *subject = stanza_child_text(st, "subject");
-        char *thread = stanza_child_text(st, "thread");
-        json_t *j = json_object();
-        out_json_set(j, "kind", "message");
-        out_json_set(j, "from", from);
-        out_json_set(j, "to", xmpp_stanza_get_to(st));
-        out_json_set(j, "type", type);
-        out_json_set(j, "id", xmpp_stanza_get_id(st));
-        out_json_set(j, "thread", thread);
-        out_json_set(j, "subject", subject);
-        out_json_set(j, "body", body);
-        out_json_set(j, "delay", stanza_delay_stamp(st));
-        if (c) {
-            out_json_set(j, "encrypted", "omemo");
-            out_json_set(j, "trust",
-                         c->why ? NULL : omemo_trust_name(c->trust));
-            out_json_set(j, "decrypt_error", c->why);
-        }
-        out_json(stdout, j);
-        xmpp_free(r->s->ctx, subject);
-        xmpp_free(r->s->ctx, thread);
-    } else {
-        print_text(r, st, type, body, c);
-    }
-}
-
 /* XEP-0184 §5.4: a message we printed is delivered; say so when the
  * sender asked. Not for groupchat (§5.3) or errors. */
 static void send_receipt(struct recv *r, xmpp_stanza_t *st, const char *type)
@@ -351,8 +278,9 @@ static void decrypt_and_print(struct recv *r, xmpp_stanza_t *st,
         want_repair(r, xmpp_stanza_get_from(st), p.sid);
     bool transport = !p.text && p.why && !strncmp(p.why, "a key transport", 15);
     if (!transport || r->all) {
-        struct crypt c = {.why = p.text ? NULL : p.why, .trust = p.trust};
-        print_message(r, st, type, p.text, &c);
+        struct message_crypt c = {.why = p.text ? NULL : p.why,
+                                  .trust = omemo_trust_name(p.trust)};
+        message_print(st, type, p.text, r->o->format, &c);
         printed(r, st, type);
     }
     free(p.text);
@@ -387,7 +315,7 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     }
     char *body = xmpp_message_get_body(st);
     if (body || r->all) {
-        print_message(r, st, type, body, NULL);
+        message_print(st, type, body, r->o->format, NULL);
         printed(r, st, type);
     }
     xmpp_free(r->s->ctx, body);

@@ -417,17 +417,29 @@ int form_fill(xmpp_stanza_t *form, struct form_input *in, bool strict,
     return rc;
 }
 
-xmpp_stanza_t *form_from_input(xmpp_ctx_t *ctx, const char *form_type,
-                               struct form_input *in)
+xmpp_stanza_t *form_submit_new(xmpp_ctx_t *ctx, const char *form_type)
 {
     xmpp_stanza_t *x = stanza_new_el(ctx, "x", NS_DATA);
     xmpp_stanza_set_type(x, "submit");
     if (form_type) {
-        xmpp_stanza_t *f = stanza_add_el(x, "field", NULL);
-        xmpp_stanza_set_attribute(f, "var", "FORM_TYPE");
-        xmpp_stanza_set_type(f, "hidden");
-        stanza_add_text_child(f, "value", form_type);
+        form_add_value(x, "FORM_TYPE", form_type);
+        xmpp_stanza_set_type(xmpp_stanza_get_child_by_name(x, "field"),
+                             "hidden");
     }
+    return x;
+}
+
+void form_add_value(xmpp_stanza_t *x, const char *var, const char *value)
+{
+    xmpp_stanza_t *f = stanza_add_el(x, "field", NULL);
+    xmpp_stanza_set_attribute(f, "var", var);
+    stanza_add_text_child(f, "value", value);
+}
+
+xmpp_stanza_t *form_from_input(xmpp_ctx_t *ctx, const char *form_type,
+                               struct form_input *in)
+{
+    xmpp_stanza_t *x = form_submit_new(ctx, form_type);
     for (size_t i = 0; i < in->n; i++) {
         xmpp_stanza_t *f = stanza_add_el(x, "field", NULL);
         xmpp_stanza_set_attribute(f, "var", in->f[i].var);

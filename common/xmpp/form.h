@@ -86,6 +86,13 @@ const char *form_input_unused(const struct form_input *in, char *buf, size_t n);
 xmpp_stanza_t *form_from_input(xmpp_ctx_t *ctx, const char *form_type,
                                struct form_input *in);
 
+/* A new empty submit form (<x type='submit'/>), with a hidden FORM_TYPE
+ * field when form_type is not NULL; the caller owns it. */
+xmpp_stanza_t *form_submit_new(xmpp_ctx_t *ctx, const char *form_type);
+
+/* Append <field var=VAR><value>VALUE</value></field> to the form x. */
+void form_add_value(xmpp_stanza_t *x, const char *var, const char *value);
+
 /* Print a form as text lines (see above). */
 void form_print_text(FILE *f, xmpp_stanza_t *x);
 
