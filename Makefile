@@ -6,6 +6,7 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 DISTDIR ?= .
 
 # pkg-config name:Debian package that provides it, for every library.
@@ -34,7 +35,7 @@ OBJ := $(SRC:.c=.o)
 TOOLS := $(sort $(basename $(notdir $(wildcard cmd/*.c))))
 MANPAGES := $(wildcard man/*.1)
 
-COMPLETIONS := completion/xmpp.bash completion/_xmpp
+COMPLETIONS := completion/xmpp.bash completion/_xmpp completion/xmpp.fish
 
 # The ASan+UBSan build lives apart (build/sanitize/xmpp, its own
 # objects), so switching never mixes objects built with other flags.
@@ -118,6 +119,10 @@ completion/_xmpp: xmpp
 	@mkdir -p completion
 	./xmpp --completion zsh >$@.tmp && mv $@.tmp $@
 
+completion/xmpp.fish: xmpp
+	@mkdir -p completion
+	./xmpp --completion fish >$@.tmp && mv $@.tmp $@
+
 
 deps:
 	@scripts/deps
@@ -163,24 +168,30 @@ lint:
 format:
 	clang-format -i $(SRC) $(HDR) $(wildcard fuzz/*.[ch])
 
-# bash-completion loads a completion by command name, so each xmpp-TOOL
-# gets a link to the one script.
+# bash-completion and fish load a completion by command name, so each
+# xmpp-TOOL gets a link to the one script. The binary is stripped
+# (STRIP= keeps the symbols).
+STRIP ?= strip
 install: xmpp $(COMPLETIONS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 755 xmpp $(DESTDIR)$(BINDIR)/xmpp
+	$(if $(STRIP),$(STRIP) --strip-unneeded --remove-section=.comment --remove-section=.note $(DESTDIR)$(BINDIR)/xmpp)
 	for t in $(TOOLS); do ln -sf xmpp $(DESTDIR)$(BINDIR)/xmpp-$$t; done
 	$(if $(MANPAGES),install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/)
 	install -m 644 completion/xmpp.bash $(DESTDIR)$(BASHCOMPDIR)/xmpp
 	for t in $(TOOLS); do ln -sf xmpp $(DESTDIR)$(BASHCOMPDIR)/xmpp-$$t; done
 	install -m 644 completion/_xmpp $(DESTDIR)$(ZSHCOMPDIR)/_xmpp
+	install -m 644 completion/xmpp.fish $(DESTDIR)$(FISHCOMPDIR)/xmpp.fish
+	for t in $(TOOLS); do ln -sf xmpp.fish $(DESTDIR)$(FISHCOMPDIR)/xmpp-$$t.fish; done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/xmpp
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/xmpp-$$t; done
 	for m in $(notdir $(MANPAGES)); do rm -f $(DESTDIR)$(MANDIR)/man1/$$m; done
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/xmpp $(DESTDIR)$(ZSHCOMPDIR)/_xmpp
-	for t in $(TOOLS); do rm -f $(DESTDIR)$(BASHCOMPDIR)/xmpp-$$t; done
+	rm -f $(DESTDIR)$(FISHCOMPDIR)/xmpp.fish
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(BASHCOMPDIR)/xmpp-$$t $(DESTDIR)$(FISHCOMPDIR)/xmpp-$$t.fish; done
 
 # The release tarball: what git holds at HEAD, under xmpp-VERSION/.
 dist:

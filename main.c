@@ -57,7 +57,7 @@ static int list_tools(FILE *f)
         fprintf(f, "  %-10s %s\n", tools[i]->name, tools[i]->summary);
     fprintf(f, "\n'xmpp help TOOL' shows a tool's options; man xmpp for "
                "exit statuses and the config file.\n"
-               "'xmpp --completion bash|zsh' prints a shell completion "
+               "'xmpp --completion bash|zsh|fish' prints a shell completion "
                "script.\n");
     return 0;
 }
