@@ -127,8 +127,9 @@ completion/xmpp.fish: xmpp
 deps:
 	@scripts/deps
 
-# The suite runs once per server, each with one build of xmpp:
-#   make check             the fuzz smoke (fuzz-smoke), then Prosody with
+# The suite runs once per server, each with one build of xmpp, the runs
+# and the fuzz smoke at the same time (scripts/check):
+#   make check             the fuzz smoke (as fuzz-smoke), Prosody with
 #                          the sanitizer build and ejabberd with the plain
 #                          one: what CI runs
 #   make check SANITIZE=1  both servers, sanitizer build
@@ -146,10 +147,12 @@ CHECK_RUNS := $(filter $(XS_IMPL):%,$(CHECK_RUNS))
 endif
 TESTS ?= tests/
 
+#   CHECK_JOBS=N           test files at once in each run (default 2)
+NPROC := $(shell nproc 2>/dev/null || echo 1)
+
 check: deps
-	$(MAKE) xmpp $(if $(findstring sanitize,$(CHECK_RUNS)),$(SAN_DIR)/xmpp)
-	$(MAKE) fuzz-smoke
-	scripts/check $(TESTS) -- $(CHECK_RUNS)
+	$(MAKE) -j$(NPROC) xmpp $(COMPLETIONS) fuzz $(if $(findstring sanitize,$(CHECK_RUNS)),$(SAN_DIR)/xmpp)
+	scripts/check --fuzz $(FUZZ_SECONDS) $(TESTS) -- $(CHECK_RUNS)
 
 demo: deps
 	$(MAKE) xmpp

@@ -179,10 +179,11 @@ drain_if_failed() {
     for u in "$@"; do drain "$u"; done
 }
 
-# closed_port: a 127.0.0.1 port nothing listens on (free at this moment).
+# closed_port: a 127.0.0.1 port nothing listens on, for a test to bind
+# or to find closed; no other test file running in parallel takes it
+# (tests/server claims it for this file's server, or for the file).
 closed_port() {
-    /usr/bin/python3 -c 'import socket; s = socket.socket()
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    "$SERVER" port "${XS_STATE:-$BATS_FILE_TMPDIR}"
 }
 
 # wait_for FILE PATTERN [SECONDS]: until FILE holds a line matching PATTERN
