@@ -33,13 +33,15 @@ SRC := main.c $(wildcard common/*/*.c) $(wildcard cmd/*.c)
 HDR := $(wildcard common/*/*.h)
 OBJ := $(SRC:.c=.o)
 TOOLS := $(sort $(basename $(notdir $(wildcard cmd/*.c))))
-MANPAGES := $(wildcard man/*.1)
+MANPAGES := $(wildcard man/man1/*.1)
 
 COMPLETIONS := completion/xmpp.bash completion/_xmpp completion/xmpp.fish
 
 # The ASan+UBSan build lives apart (build/sanitize/xmpp, its own
 # objects), so switching never mixes objects built with other flags.
 SAN_DIR := build/sanitize
+# make deb's build, with Debian's flags: build/deb/xmpp.
+DEB_DIR ?= build/deb
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 SAN_OBJ := $(SRC:%.c=$(SAN_DIR)/%.o)
@@ -110,18 +112,42 @@ pkgcheck:
 	fi
 
 # Completions come from the binary's own tool and option tables, so they
-# list exactly what it accepts.
-completion/xmpp.bash: xmpp
-	@mkdir -p completion
-	./xmpp --completion bash >$@.tmp && mv $@.tmp $@
+# list exactly what it accepts: completion/ from ./xmpp, and
+# $(DEB_DIR)/completion/ from the package's build.
+COMP_FILES := bash:xmpp.bash zsh:_xmpp fish:xmpp.fish
 
-completion/_xmpp: xmpp
-	@mkdir -p completion
-	./xmpp --completion zsh >$@.tmp && mv $@.tmp $@
+# completion_rule BIN DIR SHELL:FILE
+define completion_rule
+$(2)/$(lastword $(subst :, ,$(3))): $(1)
+	@mkdir -p $$(@D)
+	./$$< --completion $(firstword $(subst :, ,$(3))) >$$@.tmp && mv $$@.tmp $$@
+endef
+$(foreach c,$(COMP_FILES),$(eval $(call completion_rule,xmpp,completion,$(c))))
+$(foreach c,$(COMP_FILES),$(eval $(call completion_rule,$(DEB_DIR)/xmpp,$(DEB_DIR)/completion,$(c))))
 
-completion/xmpp.fish: xmpp
-	@mkdir -p completion
-	./xmpp --completion fish >$@.tmp && mv $@.tmp $@
+# The Debian package: xmpp_VERSION_ARCH.deb in DEBDIR, from a build of
+# its own in DEB_DIR with Debian's hardening flags (dpkg-buildflags),
+# installed under /usr as make install does, then packed by scripts/deb.
+DEBDIR ?= .
+DEB_OBJ := $(SRC:%.c=$(DEB_DIR)/obj/%.o)
+DEB_FLAGS = DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get
+DEB_CFLAGS = $(shell $(DEB_FLAGS) CPPFLAGS) $(shell $(DEB_FLAGS) CFLAGS)
+DEB_LDFLAGS = $(shell $(DEB_FLAGS) LDFLAGS)
+
+$(DEB_DIR)/obj/%.o: %.c | pkgcheck
+	@mkdir -p $(@D)
+	$(CC) $(DEB_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(DEB_DIR)/xmpp: $(DEB_OBJ)
+	$(CC) $(DEB_LDFLAGS) $(LDFLAGS) -o $@ $(DEB_OBJ) $(LDLIBS)
+
+-include $(DEB_OBJ:.o=.d)
+
+deb: $(DEB_DIR)/xmpp
+	rm -rf $(DEB_DIR)/root
+	$(MAKE) install INSTALL_BIN=$(DEB_DIR)/xmpp DESTDIR=$(abspath $(DEB_DIR))/root \
+		PREFIX=/usr ZSHCOMPDIR=/usr/share/zsh/vendor-completions
+	scripts/deb $(DEB_DIR)/root $(VERSION) $(DEBDIR)
 
 
 deps:
@@ -174,18 +200,22 @@ format:
 # bash-completion and fish load a completion by command name, so each
 # xmpp-TOOL gets a link to the one script. The binary is stripped
 # (STRIP= keeps the symbols).
+# INSTALL_BIN is the binary to install (make deb installs its own), with
+# the completions made from it.
 STRIP ?= strip
-install: xmpp $(COMPLETIONS)
+INSTALL_BIN ?= xmpp
+INSTALL_COMP = $(patsubst ./%,%,$(dir $(INSTALL_BIN))completion)
+install: $(INSTALL_BIN) $(addprefix $(INSTALL_COMP)/,xmpp.bash _xmpp xmpp.fish)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
-	install -m 755 xmpp $(DESTDIR)$(BINDIR)/xmpp
+	install -m 755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/xmpp
 	$(if $(STRIP),$(STRIP) --strip-unneeded --remove-section=.comment --remove-section=.note $(DESTDIR)$(BINDIR)/xmpp)
 	for t in $(TOOLS); do ln -sf xmpp $(DESTDIR)$(BINDIR)/xmpp-$$t; done
 	$(if $(MANPAGES),install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/)
-	install -m 644 completion/xmpp.bash $(DESTDIR)$(BASHCOMPDIR)/xmpp
+	install -m 644 $(INSTALL_COMP)/xmpp.bash $(DESTDIR)$(BASHCOMPDIR)/xmpp
 	for t in $(TOOLS); do ln -sf xmpp $(DESTDIR)$(BASHCOMPDIR)/xmpp-$$t; done
-	install -m 644 completion/_xmpp $(DESTDIR)$(ZSHCOMPDIR)/_xmpp
-	install -m 644 completion/xmpp.fish $(DESTDIR)$(FISHCOMPDIR)/xmpp.fish
+	install -m 644 $(INSTALL_COMP)/_xmpp $(DESTDIR)$(ZSHCOMPDIR)/_xmpp
+	install -m 644 $(INSTALL_COMP)/xmpp.fish $(DESTDIR)$(FISHCOMPDIR)/xmpp.fish
 	for t in $(TOOLS); do ln -sf xmpp.fish $(DESTDIR)$(FISHCOMPDIR)/xmpp-$$t.fish; done
 
 uninstall:
@@ -206,8 +236,8 @@ dist:
 
 clean:
 	rm -f xmpp $(OBJ) $(OBJ:.o=.d) $(COMPLETIONS)
-	rm -f xmpp-$(VERSION).tar.gz
+	rm -f xmpp-$(VERSION).tar.gz xmpp_$(VERSION)_*.deb
 	rm -rf build
 
-.PHONY: all deps check demo bench lint format install uninstall clean dist pkgcheck \
+.PHONY: all deps check demo bench lint format install uninstall clean dist deb pkgcheck \
 	fuzz fuzz-smoke
