@@ -162,15 +162,18 @@ config_with() {
     done
 }
 
-@test "completion: zsh offers exactly the long options of each tool's --help" {
+@test "completion: zsh and fish offer exactly the long options of each tool's --help" {
     tools=$(help_tools)
-    for t in $tools; do
-        want=$(help_long_opts "$t")
-        got=$(zsh_complete "xmpp $t --" | sort -u)
-        [ "$got" = "$want" ] || { diff <(echo "$want") <(echo "$got"); return 1; }
+    local sh
+    for sh in zsh fish; do
+        for t in $tools; do
+            want=$(help_long_opts "$t")
+            got=$(${sh}_complete "xmpp $t --" | sort -u)
+            [ "$got" = "$want" ] || { echo "$sh, $t:"; diff <(echo "$want") <(echo "$got"); return 1; }
+        done
+        got=$(${sh}_complete "xmpp-recv --" | sort -u)
+        [ "$got" = "$(help_long_opts recv)" ]
     done
-    got=$(zsh_complete "xmpp-recv --" | sort -u)
-    [ "$got" = "$(help_long_opts recv)" ]
 }
 
 @test "completion: zsh completes file names after --attach and none after --subject" {
@@ -190,7 +193,7 @@ config_with() {
     assert_output "--attach"
 }
 
-@test "completion: bash and zsh offer exactly the subcommands of each tool's --help" {
+@test "completion: bash, zsh and fish offer exactly the subcommands of each tool's --help" {
     tools=$(help_tools)
     local n=0
     for t in $tools; do
@@ -201,10 +204,14 @@ config_with() {
         [ "$got" = "$want" ] || { echo "bash, $t:"; diff <(echo "$want") <(echo "$got"); return 1; }
         got=$(zsh_complete "xmpp $t " | sort -u)
         [ "$got" = "$want" ] || { echo "zsh, $t:"; diff <(echo "$want") <(echo "$got"); return 1; }
+        got=$(fish_complete "xmpp $t " | sort -u)
+        [ "$got" = "$want" ] || { echo "fish, $t:"; diff <(echo "$want") <(echo "$got"); return 1; }
     done
     [ "$n" -gt 0 ]
     # Once a subcommand is there, no other is offered.
     run bash_complete xmpp roster add ""
+    refute_output --partial list
+    run fish_complete "xmpp roster add "
     refute_output --partial list
 }
 
@@ -230,32 +237,6 @@ config_with() {
         assert_line "$t"
     done
     assert_line help
-}
-
-@test "completion: fish offers exactly the long options of each tool's --help" {
-    tools=$(help_tools)
-    for t in $tools; do
-        want=$(help_long_opts "$t")
-        got=$(fish_complete "xmpp $t --" | sort -u)
-        [ "$got" = "$want" ] || { echo "fish, $t:"; diff <(echo "$want") <(echo "$got"); return 1; }
-    done
-    got=$(fish_complete "xmpp-recv --" | sort -u)
-    [ "$got" = "$(help_long_opts recv)" ]
-}
-
-@test "completion: fish offers exactly the subcommands of each tool's --help, once" {
-    tools=$(help_tools)
-    local n=0
-    for t in $tools; do
-        want=$(help_subs "$t")
-        [ -n "$want" ] || continue
-        n=$((n + 1))
-        got=$(fish_complete "xmpp $t " | sort -u)
-        [ "$got" = "$want" ] || { echo "fish, $t:"; diff <(echo "$want") <(echo "$got"); return 1; }
-    done
-    [ "$n" -gt 0 ]
-    run fish_complete "xmpp roster add "
-    refute_output --partial list
 }
 
 @test "completion: fish offers values, file names after --attach, and nothing after --subject" {

@@ -332,8 +332,9 @@ static size_t count_opts(const struct tool_opt *opts)
     return n;
 }
 
-/* The tool's option with this short key, by index. */
-static int short_index(const struct tool_opt *opts, int key)
+/* The option of a table with this key, by index (headings not
+ * counted). */
+static int key_index(const struct tool_opt *opts, int key)
 {
     int i = 0;
     for (const struct tool_opt *o = opts; o && !table_end(o); o++) {
@@ -396,24 +397,11 @@ static const int conflicts[][2] = {
     {OPT_PASSWORD_FILE, OPT_PASSWORD_CMD},
 };
 
-static int common_index(int key)
-{
-    int i = 0;
-    for (const struct tool_opt *o = common_opts; !table_end(o); o++) {
-        if (opts_is_heading(o))
-            continue;
-        if (o->key == key)
-            return i;
-        i++;
-    }
-    return -1;
-}
-
 static int check_conflicts(opts_given seen)
 {
     for (size_t i = 0; i < sizeof conflicts / sizeof *conflicts; i++) {
-        int a = common_index(conflicts[i][0]),
-            b = common_index(conflicts[i][1]);
+        int a = key_index(common_opts, conflicts[i][0]),
+            b = key_index(common_opts, conflicts[i][1]);
         if ((seen >> a & 1) && (seen >> b & 1)) {
             char fa[64], fb[64];
             return fail(XE_USAGE, "choose one of %s and %s",
@@ -446,7 +434,7 @@ int opts_parse(int argc, char **argv, struct session_opts *o, void *state,
     int c;
     while (rc == OPTS_CONTINUE &&
            (c = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
-        int idx = c >= TOOL_INDEX ? c - TOOL_INDEX : short_index(t->opts, c);
+        int idx = c >= TOOL_INDEX ? c - TOOL_INDEX : key_index(t->opts, c);
         if (c == ':') {
             rc = fail(XE_USAGE, "%s: needs an argument; see 'xmpp %s --help'",
                       argv[optind - 1], t->name);
@@ -457,7 +445,7 @@ int opts_parse(int argc, char **argv, struct session_opts *o, void *state,
             if ((rc = once(opt, given, idx)) == OPTS_CONTINUE)
                 rc = t->option ? t->option(state, opt->key, optarg) : XE_USAGE;
         } else {
-            int ci = common_index(c);
+            int ci = key_index(common_opts, c);
             rc = ci < 0 ? XE_USAGE
                         : once(nth_opt(common_opts, ci), &common_given, ci);
             if (rc == OPTS_CONTINUE)
