@@ -6,6 +6,7 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 DISTDIR ?= .
 
 # pkg-config name:Debian package that provides it, for every library.
@@ -33,13 +34,15 @@ SRC := main.c $(wildcard common/*/*.c) $(wildcard cmd/*.c)
 HDR := $(wildcard common/*/*.h)
 OBJ := $(SRC:.c=.o)
 TOOLS := $(sort $(basename $(notdir $(wildcard cmd/*.c))))
-MANPAGES := $(wildcard man/*.1)
+MANPAGES := $(wildcard man/man1/*.1)
 
-COMPLETIONS := completion/xmpp.bash completion/_xmpp
+COMPLETIONS := completion/xmpp.bash completion/_xmpp completion/xmpp.fish
 
 # The ASan+UBSan build lives apart (build/sanitize/xmpp, its own
 # objects), so switching never mixes objects built with other flags.
 SAN_DIR := build/sanitize
+# make deb's build, with Debian's flags: build/deb/xmpp.
+DEB_DIR ?= build/deb
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 SAN_OBJ := $(SRC:%.c=$(SAN_DIR)/%.o)
@@ -131,21 +134,50 @@ pkgcheck:
 	fi
 
 # Completions come from the binary's own tool and option tables, so they
-# list exactly what it accepts.
-completion/xmpp.bash: xmpp
-	@mkdir -p completion
-	./xmpp --completion bash >$@.tmp && mv $@.tmp $@
+# list exactly what it accepts: completion/ from ./xmpp, and
+# $(DEB_DIR)/completion/ from the package's build.
+COMP_FILES := bash:xmpp.bash zsh:_xmpp fish:xmpp.fish
 
-completion/_xmpp: xmpp
-	@mkdir -p completion
-	./xmpp --completion zsh >$@.tmp && mv $@.tmp $@
+# completion_rule BIN DIR SHELL:FILE
+define completion_rule
+$(2)/$(lastword $(subst :, ,$(3))): $(1)
+	@mkdir -p $$(@D)
+	./$$< --completion $(firstword $(subst :, ,$(3))) >$$@.tmp && mv $$@.tmp $$@
+endef
+$(foreach c,$(COMP_FILES),$(eval $(call completion_rule,xmpp,completion,$(c))))
+$(foreach c,$(COMP_FILES),$(eval $(call completion_rule,$(DEB_DIR)/xmpp,$(DEB_DIR)/completion,$(c))))
+
+# The Debian package: xmpp_VERSION_ARCH.deb in DEBDIR, from a build of
+# its own in DEB_DIR with Debian's hardening flags (dpkg-buildflags),
+# installed under /usr as make install does, then packed by scripts/deb.
+DEBDIR ?= .
+DEB_OBJ := $(SRC:%.c=$(DEB_DIR)/obj/%.o)
+DEB_FLAGS = DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get
+DEB_CFLAGS = $(shell $(DEB_FLAGS) CPPFLAGS) $(shell $(DEB_FLAGS) CFLAGS)
+DEB_LDFLAGS = $(shell $(DEB_FLAGS) LDFLAGS)
+
+$(DEB_DIR)/obj/%.o: %.c | pkgcheck
+	@mkdir -p $(@D)
+	$(CC) $(DEB_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(DEB_DIR)/xmpp: $(DEB_OBJ)
+	$(CC) $(DEB_LDFLAGS) $(LDFLAGS) -o $@ $(DEB_OBJ) $(LDLIBS)
+
+-include $(DEB_OBJ:.o=.d)
+
+deb: $(DEB_DIR)/xmpp
+	rm -rf $(DEB_DIR)/root
+	$(MAKE) install INSTALL_BIN=$(DEB_DIR)/xmpp DESTDIR=$(abspath $(DEB_DIR))/root \
+		PREFIX=/usr ZSHCOMPDIR=/usr/share/zsh/vendor-completions
+	scripts/deb $(DEB_DIR)/root $(VERSION) $(DEBDIR)
 
 
 deps:
 	@scripts/deps
 
-# The suite runs once per server, each with one build of xmpp:
-#   make check             the fuzz smoke (fuzz-smoke), then Prosody with
+# The suite runs once per server, each with one build of xmpp, the runs
+# and the fuzz smoke at the same time (scripts/check):
+#   make check             the fuzz smoke (as fuzz-smoke), Prosody with
 #                          the sanitizer build and ejabberd with the plain
 #                          one: what CI runs
 #   make check SANITIZE=1  both servers, sanitizer build
@@ -163,11 +195,13 @@ CHECK_RUNS := $(filter $(XS_IMPL):%,$(CHECK_RUNS))
 endif
 TESTS ?= tests/
 
+#   CHECK_JOBS=N           test files at once in each run (default 2)
+NPROC := $(shell nproc 2>/dev/null || echo 1)
+
 check: deps
-	$(MAKE) xmpp $(if $(findstring sanitize,$(CHECK_RUNS)),$(SAN_DIR)/xmpp)
+	$(MAKE) -j$(NPROC) xmpp $(COMPLETIONS) fuzz $(if $(findstring sanitize,$(CHECK_RUNS)),$(SAN_DIR)/xmpp)
 	$(MAKE) unit
-	$(MAKE) fuzz-smoke
-	scripts/check $(TESTS) -- $(CHECK_RUNS)
+	scripts/check --fuzz $(FUZZ_SECONDS) $(TESTS) -- $(CHECK_RUNS)
 
 demo: deps
 	$(MAKE) xmpp
@@ -193,24 +227,34 @@ lint:
 format:
 	clang-format -i $(SRC) $(HDR) $(wildcard fuzz/*.[ch] tests/unit/*.c)
 
-# bash-completion loads a completion by command name, so each xmpp-TOOL
-# gets a link to the one script.
-install: xmpp $(COMPLETIONS)
+# bash-completion and fish load a completion by command name, so each
+# xmpp-TOOL gets a link to the one script. The binary is stripped
+# (STRIP= keeps the symbols).
+# INSTALL_BIN is the binary to install (make deb installs its own), with
+# the completions made from it.
+STRIP ?= strip
+INSTALL_BIN ?= xmpp
+INSTALL_COMP = $(patsubst ./%,%,$(dir $(INSTALL_BIN))completion)
+install: $(INSTALL_BIN) $(addprefix $(INSTALL_COMP)/,xmpp.bash _xmpp xmpp.fish)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
-	install -m 755 xmpp $(DESTDIR)$(BINDIR)/xmpp
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/xmpp
+	$(if $(STRIP),$(STRIP) --strip-unneeded --remove-section=.comment --remove-section=.note $(DESTDIR)$(BINDIR)/xmpp)
 	for t in $(TOOLS); do ln -sf xmpp $(DESTDIR)$(BINDIR)/xmpp-$$t; done
 	$(if $(MANPAGES),install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/)
-	install -m 644 completion/xmpp.bash $(DESTDIR)$(BASHCOMPDIR)/xmpp
+	install -m 644 $(INSTALL_COMP)/xmpp.bash $(DESTDIR)$(BASHCOMPDIR)/xmpp
 	for t in $(TOOLS); do ln -sf xmpp $(DESTDIR)$(BASHCOMPDIR)/xmpp-$$t; done
-	install -m 644 completion/_xmpp $(DESTDIR)$(ZSHCOMPDIR)/_xmpp
+	install -m 644 $(INSTALL_COMP)/_xmpp $(DESTDIR)$(ZSHCOMPDIR)/_xmpp
+	install -m 644 $(INSTALL_COMP)/xmpp.fish $(DESTDIR)$(FISHCOMPDIR)/xmpp.fish
+	for t in $(TOOLS); do ln -sf xmpp.fish $(DESTDIR)$(FISHCOMPDIR)/xmpp-$$t.fish; done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/xmpp
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/xmpp-$$t; done
 	for m in $(notdir $(MANPAGES)); do rm -f $(DESTDIR)$(MANDIR)/man1/$$m; done
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/xmpp $(DESTDIR)$(ZSHCOMPDIR)/_xmpp
-	for t in $(TOOLS); do rm -f $(DESTDIR)$(BASHCOMPDIR)/xmpp-$$t; done
+	rm -f $(DESTDIR)$(FISHCOMPDIR)/xmpp.fish
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(BASHCOMPDIR)/xmpp-$$t $(DESTDIR)$(FISHCOMPDIR)/xmpp-$$t.fish; done
 
 # The release tarball: what git holds at HEAD, under xmpp-VERSION/.
 dist:
@@ -222,8 +266,8 @@ dist:
 
 clean:
 	rm -f xmpp $(OBJ) $(OBJ:.o=.d) $(COMPLETIONS)
-	rm -f xmpp-$(VERSION).tar.gz
+	rm -f xmpp-$(VERSION).tar.gz xmpp_$(VERSION)_*.deb
 	rm -rf build
 
-.PHONY: all deps check demo bench soak lint format install uninstall clean dist pkgcheck \
+.PHONY: all deps check demo bench soak lint format install uninstall clean dist deb pkgcheck \
 	fuzz fuzz-smoke unit

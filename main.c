@@ -11,6 +11,7 @@
 #include "common/cli/exitcode.h"
 #include "common/cli/options.h"
 #include "common/cli/subcmd.h"
+#include "common/cli/suggest.h"
 #include "common/cli/tool.h"
 #include "common/cli/version.h"
 #include "common/io/output.h"
@@ -60,9 +61,9 @@ static int list_tools(FILE *f)
                "       xmpp-TOOL [options] [args]\n\nTools:\n");
     for (int i = 0; tools[i]; i++)
         fprintf(f, "  %-10s %s\n", tools[i]->name, tools[i]->summary);
-    fprintf(f, "\n'xmpp TOOL --help' shows a tool's options; man xmpp for "
+    fprintf(f, "\n'xmpp help TOOL' shows a tool's options; man xmpp for "
                "exit statuses and the config file.\n"
-               "'xmpp --completion bash|zsh' prints a shell completion "
+               "'xmpp --completion bash|zsh|fish' prints a shell completion "
                "script.\n");
     return 0;
 }
@@ -129,6 +130,34 @@ static int run(const struct tool *t, int argc, char **argv)
     return check_stdout(rc);
 }
 
+/* "'sned' is not a tool; did you mean 'send'?" */
+static int not_a_tool(const char *name)
+{
+    struct suggest s;
+    suggest_init(&s, name);
+    for (int i = 0; tools[i]; i++)
+        suggest_try(&s, tools[i]->name);
+    if (s.best)
+        return fail(XE_USAGE, "'%s' is not a tool; did you mean '%s'?", name,
+                    s.best);
+    return fail(XE_USAGE, "'%s' is not a tool; see 'xmpp --help'", name);
+}
+
+/* xmpp help [TOOL]: the list of tools, or one tool's --help. */
+static int help(int argc, char **argv)
+{
+    if (argc < 3)
+        return list_tools(stdout);
+    if (argc > 3)
+        return fail(XE_USAGE, "help: unexpected argument '%s'", argv[3]);
+    const struct tool *t = find_tool(argv[2]);
+    if (!t)
+        return not_a_tool(argv[2]);
+    current_tool = t;
+    opts_usage(t, 0);
+    return check_stdout(0);
+}
+
 int main(int argc, char **argv)
 {
     const char *base = strrchr(argv[0], '/');
@@ -140,8 +169,9 @@ int main(int argc, char **argv)
         return list_tools(stderr), XE_USAGE;
     if ((t = find_tool(argv[1])))
         return run(t, argc - 1, argv + 1);
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-        !strcmp(argv[1], "help"))
+    if (!strcmp(argv[1], "help"))
+        return help(argc, argv);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
         return list_tools(stdout);
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
         printf("xmpp %s\n", XMPP_VERSION);
@@ -149,5 +179,5 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--completion"))
         return completion_print(stdout, argv[2]);
-    return fail(XE_USAGE, "'%s' is not a tool; see 'xmpp --help'", argv[1]);
+    return not_a_tool(argv[1]);
 }

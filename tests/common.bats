@@ -529,11 +529,11 @@ has_flag() {
     grep -E '(^|[ .])Fl ' "$1" | grep -qE -- "(^|[ ])-${2#--}([^a-z0-9-]|$)"
 }
 
-@test "common: every exit status of exitcode.h is in README's table and man/xmpp.1" {
+@test "common: every exit status of exitcode.h is in README's table and man/man1/xmpp.1" {
     local n
     for n in $(sed -n 's/^ *XE_[A-Z]* = \([0-9]*\),.*/\1/p' "$ROOT/common/cli/exitcode.h" | sort -un); do
         grep -q "^| $n *|" "$ROOT/README.md" || fail "README.md: no status $n"
-        grep -q "^\.It $n\$" "$ROOT/man/xmpp.1" || fail "man/xmpp.1: no status $n"
+        grep -q "^\.It $n\$" "$ROOT/man/man1/xmpp.1" || fail "man/man1/xmpp.1: no status $n"
     done
 }
 
@@ -561,13 +561,13 @@ has_flag() {
 }
 
 @test "common: every tool has a mandoc-clean man page naming each option of its --help" {
-    run mandoc -Tlint -W warning "$ROOT"/man/*.1
+    run mandoc -Tlint -W warning "$ROOT"/man/man1/*.1
     assert_success
     assert_output ""
     local tools t opt page
     tools=$("$XMPP" --help | sed -n 's/^  \([a-z][a-z0-9-]*\)  .*/\1/p')
     for t in $tools; do
-        page="$ROOT/man/xmpp-$t.1"
+        page="$ROOT/man/man1/xmpp-$t.1"
         [ -f "$page" ] || fail "no man page for $t"
         # the tool's own part of --help, before the shared options
         for opt in $("$XMPP" "$t" --help | sed '/^Connection (shared/,$d' |
@@ -575,12 +575,25 @@ has_flag() {
             has_flag "$page" "$opt" || fail "xmpp-$t.1 lacks $opt"
         done
         grep -q "^\.Xr xmpp 1" "$page" || fail "xmpp-$t.1 lacks SEE ALSO xmpp(1)"
-        grep -q "^\.Xr xmpp-$t 1" "$ROOT/man/xmpp.1" || fail "xmpp.1 lacks xmpp-$t"
+        grep -q "^\.Xr xmpp-$t 1" "$ROOT/man/man1/xmpp.1" || fail "xmpp.1 lacks xmpp-$t"
     done
     for opt in $("$XMPP" send --help | sed -n '/^Connection (shared/,$p' |
                  sed -nE 's/^ {2,6}(-[A-Za-z0-9], )?(--[a-z][a-z0-9-]*).*/\2/p'); do
-        has_flag "$ROOT/man/xmpp.1" "$opt" || fail "xmpp.1 lacks $opt"
+        has_flag "$ROOT/man/man1/xmpp.1" "$opt" || fail "xmpp.1 lacks $opt"
     done
+}
+
+@test "common: the man pages are under man/man1, so MANPATH=./man works from a checkout" {
+    run ls "$ROOT"/man/*.1
+    assert_failure # a page outside man/man1 is neither found nor installed
+    cd "$ROOT"
+    run env MANPATH=./man MANPAGER=cat MANWIDTH=80 man xmpp-send
+    assert_success
+    assert_output --partial "xmpp-send"
+    assert_output --partial "--attach"
+    run env MANPATH=./man MANPAGER=cat MANWIDTH=80 man 1 xmpp
+    assert_success
+    assert_output --partial "EXIT STATUS"
 }
 
 # The SYNOPSIS section of a man page, as mdoc source.
@@ -590,7 +603,7 @@ man_synopsis() { sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$1"; }
     local tools t page sub opt subs opts
     tools=$("$XMPP" --help | sed -n 's/^  \([a-z][a-z0-9-]*\)  .*/\1/p')
     for t in $tools; do
-        page="$ROOT/man/xmpp-$t.1"
+        page="$ROOT/man/man1/xmpp-$t.1"
         subs=$("$XMPP" "$t" --help | sed -n '/^Commands:/,/^[A-Z]/s/^  \([a-z][a-z0-9-]*\).*/\1/p')
         for sub in $subs; do
             man_synopsis "$page" | grep -E '(^|[ .])Cm ' |

@@ -121,10 +121,24 @@ server_opts() {
 # xmpp_as USER TOOL [ARGS...]: run a tool logged in as USER. The password
 # travels in the environment, never in argv.
 xmpp_as() {
-    local user=$1 tool=$2
+    local user=$1 tool=$2 conn=()
     shift 2
+    given --server "$@" || conn+=(--server "127.0.0.1:$XS_PORT")
+    given --ca-file "$@" || conn+=(--ca-file "$XS_CA")
     XMPP_PASSWORD="$(pass_of "$user")" "$XMPP" "$tool" -j "$(jid_of "$user")" \
-        --server "127.0.0.1:$XS_PORT" --ca-file "$XS_CA" "$@"
+        "${conn[@]}" "$@"
+}
+
+# given FLAG ARGS...: is FLAG among the options in ARGS? The helpers
+# leave out their own default then: an option given twice is an error.
+given() {
+    local flag=$1 a
+    shift
+    for a in "$@"; do
+        [ "$a" = -- ] && return 1
+        [[ $a == "$flag" || $a == "$flag"=* ]] && return 0
+    done
+    return 1
 }
 
 # recv_bg USER OUT [ARGS...]: start `xmpp recv` as USER in the background,
@@ -169,10 +183,11 @@ drain_if_failed() {
     for u in "$@"; do drain "$u"; done
 }
 
-# closed_port: a 127.0.0.1 port nothing listens on (free at this moment).
+# closed_port: a 127.0.0.1 port nothing listens on, for a test to bind
+# or to find closed; no other test file running in parallel takes it
+# (tests/server claims it for this file's server, or for the file).
 closed_port() {
-    /usr/bin/python3 -c 'import socket; s = socket.socket()
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    "$SERVER" port "${XS_STATE:-$BATS_FILE_TMPDIR}"
 }
 
 # wait_for FILE PATTERN [SECONDS]: until FILE holds a line matching PATTERN
@@ -217,11 +232,12 @@ wait_lines() {
 # component, as $COMPONENT (default component.$XS_DOMAIN; an address
 # inside it, like alerts@component.localhost, sends from that address).
 xmpp_component() {
-    local tool=$1 secret="$BATS_FILE_TMPDIR/component.secret"
+    local tool=$1 secret="$BATS_FILE_TMPDIR/component.secret" conn=()
     shift
     printf '%s\n' "$XS_COMP_SECRET" >"$secret"
+    given --server "$@" || conn+=(--server "127.0.0.1:$XS_COMP_PORT")
     "$XMPP" "$tool" --component "${COMPONENT:-component.$XS_DOMAIN}" \
-        --secret-file "$secret" --server "127.0.0.1:$XS_COMP_PORT" "$@"
+        --secret-file "$secret" "${conn[@]}" "$@"
 }
 
 # shell_bg USER OUT [ARGS...]: start `xmpp shell -v` as USER in the

@@ -9,7 +9,7 @@ ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 
 tools() { "$XMPP" --help | sed -n '/^Tools:/,/^$/s/^  \([a-z][a-z0-9-]*\) .*/\1/p' | grep .; }
 
-@test "install: binary, xmpp-TOOL links and both completions land under DESTDIR/PREFIX" {
+@test "install: binary, xmpp-TOOL links and the three completions land under DESTDIR/PREFIX" {
     dest="$BATS_TEST_TMPDIR/dest"
     run make -C "$ROOT" install DESTDIR="$dest" PREFIX=/usr
     assert_success
@@ -17,11 +17,36 @@ tools() { "$XMPP" --help | sed -n '/^Tools:/,/^$/s/^  \([a-z][a-z0-9-]*\) .*/\1/
     list=$(tools)
     for t in $list; do
         [ "$(readlink "$dest/usr/bin/xmpp-$t")" = xmpp ]
-        # bash-completion loads a completion file by the command's name.
+        # bash-completion and fish load a completion file by the command's name.
         [ "$(readlink "$dest/usr/share/bash-completion/completions/xmpp-$t")" = xmpp ]
+        [ "$(readlink "$dest/usr/share/fish/vendor_completions.d/xmpp-$t.fish")" = xmpp.fish ]
     done
     diff "$dest/usr/share/bash-completion/completions/xmpp" <("$XMPP" --completion bash)
     diff "$dest/usr/share/zsh/site-functions/_xmpp" <("$XMPP" --completion zsh)
+    diff "$dest/usr/share/fish/vendor_completions.d/xmpp.fish" <("$XMPP" --completion fish)
+}
+
+@test "install: the installed binary is stripped and still exports the expat hooks" {
+    dest="$BATS_TEST_TMPDIR/dest"
+    make -C "$ROOT" install DESTDIR="$dest" PREFIX=/usr >/dev/null
+    run readelf -S "$dest/usr/bin/xmpp"
+    refute_output --partial .symtab
+    refute_output --partial .debug_
+    # libstrophe's calls to expat must still reach common/net/xmlhook.c.
+    run readelf --dyn-syms -W "$dest/usr/bin/xmpp"
+    assert_line --regexp ' FUNC +GLOBAL +DEFAULT +[0-9]+ XML_Parse$'
+    run "$dest/usr/bin/xmpp" --version
+    assert_output "$("$XMPP" --version)"
+}
+
+@test "install: the installed fish completion, loaded as fish would, completes xmpp-send" {
+    dest="$BATS_TEST_TMPDIR/dest"
+    make -C "$ROOT" install DESTDIR="$dest" PREFIX=/usr >/dev/null
+    # fish loads completions only for a command on PATH.
+    PATH="$dest/usr/bin:$PATH" run fish --no-config -c \
+        'set fish_complete_path $argv[1]/usr/share/fish/vendor_completions.d
+        complete -C "xmpp-send --att"' "$dest"
+    assert_output --regexp $'^--attach\t'
 }
 
 @test "install: the installed bash completion, loaded as bash-completion would, completes xmpp-send" {
@@ -33,13 +58,15 @@ tools() { "$XMPP" --help | sed -n '/^Tools:/,/^$/s/^  \([a-z][a-z0-9-]*\) .*/\1/
     assert_output "--attach"
 }
 
-@test "install: the completion directories follow BASHCOMPDIR and ZSHCOMPDIR" {
+@test "install: the completion directories follow BASHCOMPDIR, ZSHCOMPDIR and FISHCOMPDIR" {
     dest="$BATS_TEST_TMPDIR/dest"
     run make -C "$ROOT" install DESTDIR="$dest" PREFIX=/opt/x \
-        BASHCOMPDIR=/etc/bash_completion.d ZSHCOMPDIR=/usr/share/zsh/vendor-completions
+        BASHCOMPDIR=/etc/bash_completion.d ZSHCOMPDIR=/usr/share/zsh/vendor-completions \
+        FISHCOMPDIR=/etc/fish/completions
     assert_success
     [ -f "$dest/etc/bash_completion.d/xmpp" ]
     [ -f "$dest/usr/share/zsh/vendor-completions/_xmpp" ]
+    [ -f "$dest/etc/fish/completions/xmpp.fish" ]
     [ -x "$dest/opt/x/bin/xmpp" ]
 }
 

@@ -56,8 +56,10 @@ teardown() {
     # ridden out by --reconnect: it would throw out the newer one.
     local opt rc
     for opt in "" --reconnect; do
-        recv_bg bob "$BATS_TEST_TMPDIR/out" --resource twice $opt
-        run xmpp_as bob recv --resource twice -t "$(slow 1)"
+        # A deadline, so that a second login too slow to bind (a loaded
+        # machine) fails the test instead of leaving this one for ever.
+        recv_bg bob "$BATS_TEST_TMPDIR/out" --resource twice -t "$(slow 60)" $opt
+        run xmpp_as bob recv --resource twice -t "$(slow 3)"
         rc=0
         wait "$RECV_PID" || rc=$?
         RECV_PID=

@@ -33,9 +33,7 @@ server_pid() {
     sed -n 's/^XS_PID=//p' "$XS_STATE/env"
 }
 
-free_port() {
-    /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+free_port() { closed_port; }
 
 # relay PORT TARGET [CUT]: a TCP relay to the server; sets RELAY_PID.
 relay() {

@@ -1,9 +1,12 @@
 #include "common/cli/completion.h"
 
 #include <ctype.h>
+#include <ini.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/cli/config.h"
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
 #include "common/cli/options.h"
@@ -50,14 +53,16 @@ static int tool_specs(const struct tool *t, struct spec *s)
 }
 
 /* What a value is, from its placeholder: f file, d directory, c
- * command, w one of the option's values, - anything (nothing to
- * offer). */
+ * command, a an account of the config file, w one of the option's
+ * values, - anything (nothing to offer). */
 static char arg_kind(const struct spec *o)
 {
     if (!o->arg)
         return 0;
     if (o->values)
         return 'w';
+    if (o->lng && !strcmp(o->lng, "account"))
+        return 'a';
     if (strstr(o->argname, "FILE"))
         return 'f';
     if (strstr(o->argname, "DIR"))
@@ -143,7 +148,7 @@ static const char bash_main[] =
     "}\n\n"
     "_xmpp() {\n"
     "    local cur=${COMP_WORDS[COMP_CWORD]} prev= tool\n"
-    "    local cmd=${COMP_WORDS[0]##*/}\n"
+    "    local cmd=${COMP_WORDS[0]##*/} bin=${COMP_WORDS[0]}\n"
     "    ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}\n"
     "    COMPREPLY=()\n"
     "    # --opt=VALUE: bash splits the word at '='.\n"
@@ -153,9 +158,9 @@ static const char bash_main[] =
     "        prev=${COMP_WORDS[COMP_CWORD - 2]}\n"
     "    fi\n"
     "    if [[ $cmd == xmpp-* ]]; then\n"
-    "        tool=${cmd#xmpp-}\n"
+    "        tool=${cmd#xmpp-} bin=${bin%-*}\n"
     "    elif ((COMP_CWORD == 1)); then\n"
-    "        mapfile -t COMPREPLY < <(compgen -W \"$_xmpp_tools --help "
+    "        mapfile -t COMPREPLY < <(compgen -W \"$_xmpp_tools help --help "
     "--version --completion\" -- \"$cur\")\n"
     "        return 0\n"
     "    else\n"
@@ -163,7 +168,7 @@ static const char bash_main[] =
     "    fi\n"
     "    if [[ $tool == --completion ]]; then\n"
     "        ((COMP_CWORD == 2)) &&\n"
-    "            mapfile -t COMPREPLY < <(compgen -W 'bash zsh' -- \"$cur\")\n"
+    "            mapfile -t COMPREPLY < <(compgen -W 'bash zsh fish' -- \"$cur\")\n"
     "        return 0\n"
     "    fi\n"
     "    case $(_xmpp_arg \"$tool\" \"$prev\") in\n"
@@ -172,6 +177,8 @@ static const char bash_main[] =
     "    d) compopt -o filenames 2>/dev/null\n"
     "       mapfile -t COMPREPLY < <(compgen -d -- \"$cur\") ;;\n"
     "    c) mapfile -t COMPREPLY < <(compgen -c -- \"$cur\") ;;\n"
+    "    a) mapfile -t COMPREPLY < <(compgen -W \"$(\"$bin\" --completion "
+    "accounts 2>/dev/null)\" -- \"$cur\") ;;\n"
     "    w\\ *) local values=$(_xmpp_arg \"$tool\" \"$prev\")\n"
     "       mapfile -t COMPREPLY < <(compgen -W \"${values#w }\" -- \"$cur\") ;;\n"
     "    -) ;;\n"
@@ -205,8 +212,9 @@ static void print_bash(FILE *f)
                "flag.\n_xmpp_arg() {\n    case $1:$2 in\n");
     for (int i = 0; tools[i]; i++)
         bash_args(f, tools[i], s, tool_specs(tools[i], s));
-    fprintf(f, "    esac\n}\n\n# The subcommands of tool $1.\n_xmpp_subs() {\n"
-               "    case $1 in\n");
+    fprintf(f, "    esac\n}\n\n# The subcommands of tool $1 (xmpp help "
+               "TOOL: the tools).\n_xmpp_subs() {\n"
+               "    case $1 in\n    help) echo \"$_xmpp_tools\" ;;\n");
     for (int i = 0; tools[i]; i++)
         bash_subs(f, tools[i]);
     fprintf(f, "    esac\n}\n\n%s\ncomplete -F _xmpp xmpp", bash_main);
@@ -236,6 +244,7 @@ static void zsh_spec(FILE *f, const struct spec *o)
     static const char *const action[] = {['f'] = "_files",
                                          ['d'] = "_files -/",
                                          ['c'] = "_command_names -e",
+                                         ['a'] = "_xmpp_accounts",
                                          ['-'] = " "};
     const char *rep = o->repeat ? "*" : "";
     fputs(" \\\n        ", f);
@@ -299,15 +308,23 @@ static void print_zsh(FILE *f)
             XMPP_VERSION);
     for (int i = 0; tools[i]; i++)
         zsh_tool(f, tools[i]);
-    fputs("_xmpp() {\n    local tool\n    if [[ $service == xmpp-* ]]; "
-          "then\n        tool=${service#xmpp-}\n    elif ((CURRENT == 2)); "
-          "then\n        local -a tools=(\n",
+    fputs("# The sections of the config file, from the binary that reads it.\n"
+          "_xmpp_accounts() {\n"
+          "    local -a accounts\n"
+          "    accounts=(${(f)\"$($bin --completion accounts 2>/dev/null)\"})\n"
+          "    compadd -a accounts\n}\n\n",
           f);
+    fputs(
+        "_xmpp() {\n    local tool bin=$words[1]\n    if [[ $service == xmpp-* ]]; "
+        "then\n        tool=${service#xmpp-} bin=${bin%-*}\n    elif ((CURRENT == 2)); "
+        "then\n        local -a tools=(\n",
+        f);
     for (int i = 0; tools[i]; i++) {
         fprintf(f, "            '%s:", tools[i]->name);
         zsh_text(f, tools[i]->summary, "\\:");
         fputs("'\n", f);
     }
+    fputs("            'help:show a tool'\\''s options'\n", f);
     fputs("        )\n        _describe -t tools 'xmpp tool' tools\n"
           "        [[ $PREFIX == -* ]] && compadd -- --help --version "
           "--completion\n"
@@ -317,9 +334,205 @@ static void print_zsh(FILE *f)
           f);
     for (int i = 0; tools[i]; i++)
         fprintf(f, "    %s) _xmpp_%s ;;\n", tools[i]->name, tools[i]->name);
-    fputs("    --completion) ((CURRENT == 2)) && compadd bash zsh ;;\n"
+    fputs("    help) ((CURRENT == 2)) && compadd --", f);
+    for (int i = 0; tools[i]; i++)
+        fprintf(f, " %s", tools[i]->name);
+    fputs(" ;;\n", f);
+    fputs("    --completion) ((CURRENT == 2)) && compadd bash zsh fish ;;\n"
           "    esac\n}\n\n_xmpp \"$@\"\n",
           f);
+}
+
+/* ---- fish ---- */
+
+/* Text inside a single-quoted fish string. */
+static void fish_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\'' || *s == '\\')
+            putc('\\', f);
+        putc(*s, f);
+    }
+}
+
+/* -c xmpp -c xmpp-TOOL -n '__xmpp_is TOOL': the start of every line
+ * for tool t, as `xmpp TOOL` and as `xmpp-TOOL`. */
+static void fish_head(FILE *f, const struct tool *t)
+{
+    fprintf(f, "complete -c xmpp -c xmpp-%s -n '__xmpp_is %s", t->name,
+            t->name);
+}
+
+static void fish_opt(FILE *f, const struct tool *t, const struct spec *o)
+{
+    static const char *const action[] = {
+        ['f'] = " -r -F",
+        ['d'] = " -x -a '(__fish_complete_directories)'",
+        ['c'] = " -x -a '(__fish_complete_command)'",
+        ['a'] = " -x -a '(__xmpp_accounts)'",
+        ['-'] = " -x",
+    };
+    fish_head(f, t);
+    fputc('\'', f);
+    if (o->lng)
+        fprintf(f, " -l %s", o->lng);
+    if (o->shrt)
+        fprintf(f, " -s %c", o->shrt);
+    char kind = arg_kind(o);
+    if (kind == 'w') {
+        fputs(" -x -a '", f);
+        fish_text(f, o->values);
+        fputc('\'', f);
+    } else if (kind) {
+        fputs(action[(int)kind], f);
+    }
+    fputs(" -d '", f);
+    fish_text(f, o->desc);
+    fputs("'\n", f);
+}
+
+static void fish_tool(FILE *f, const struct tool *t)
+{
+    struct spec s[MAX_SPECS];
+    int n = tool_specs(t, s);
+    fprintf(f, "\n# %s\n", t->name);
+    fputs("complete -c xmpp -n __xmpp_needs_tool -a ", f);
+    fprintf(f, "%s -d '", t->name);
+    fish_text(f, t->summary);
+    fputs("'\n", f);
+    for (int i = 0; i < n; i++)
+        fish_opt(f, t, &s[i]);
+    for (const struct tool_sub *c = t->subs; c && c->name; c++) {
+        fish_head(f, t);
+        fputs("; and not __xmpp_sub_given", f);
+        for (const struct tool_sub *d = t->subs; d->name; d++)
+            fprintf(f, " %s", d->name);
+        fprintf(f, "' -a %s -d '", c->name);
+        char help[200];
+        snprintf(help, sizeof help, "%s", c->help);
+        for (char *nl = help; (nl = strchr(nl, '\n'));)
+            *nl = ' ';
+        fish_text(f, help);
+        fputs("'\n", f);
+    }
+}
+
+static const char fish_main[] =
+    "# The tool on the command line: xmpp TOOL or xmpp-TOOL.\n"
+    "function __xmpp_tool\n"
+    "    set -l words (commandline -opc)\n"
+    "    set -l cmd (string replace -r '.*/' '' -- $words[1])\n"
+    "    if string match -q 'xmpp-*' -- $cmd\n"
+    "        string replace 'xmpp-' '' -- $cmd\n"
+    "    else if set -q words[2]; and not string match -q -- '-*' "
+    "$words[2]\n"
+    "        echo $words[2]\n"
+    "    else\n"
+    "        return 1\n"
+    "    end\n"
+    "end\n\n"
+    "function __xmpp_needs_tool\n"
+    "    not __xmpp_tool >/dev/null\n"
+    "end\n\n"
+    "function __xmpp_is\n"
+    "    set -l tool (__xmpp_tool); and test \"$tool\" = $argv[1]\n"
+    "end\n\n"
+    "# Is one of the subcommands $argv after the tool?\n"
+    "function __xmpp_sub_given\n"
+    "    for w in (commandline -opc)[2..-1]\n"
+    "        contains -- $w $argv; and return 0\n"
+    "    end\n"
+    "    return 1\n"
+    "end\n\n"
+    "# The sections of the config file, from the binary that reads it.\n"
+    "function __xmpp_accounts\n"
+    "    set -l bin (commandline -opc)[1]\n"
+    "    string match -q 'xmpp-*' -- (string replace -r '.*/' '' -- $bin)\n"
+    "    and set bin (string replace -r -- '-[^-/]*$' '' $bin)\n"
+    "    $bin --completion accounts 2>/dev/null\n"
+    "end\n\n"
+    "# Operands are JIDs, items, text: no file names unless an option "
+    "takes one.\n"
+    "complete -c xmpp -f\n"
+    "complete -c xmpp -n __xmpp_needs_tool -l help -s h -d 'list the "
+    "tools'\n"
+    "complete -c xmpp -n __xmpp_needs_tool -l version -s V -d 'print "
+    "the version'\n"
+    "complete -c xmpp -n __xmpp_needs_tool -l completion -x -a 'bash zsh "
+    "fish' -d 'print a shell completion script'\n"
+    "complete -c xmpp -n __xmpp_needs_tool -a help -d 'show a tool\\'s "
+    "options'\n";
+
+/* xmpp help TOOL */
+static void fish_help(FILE *f)
+{
+    fputs("complete -c xmpp -n '__xmpp_is help; and not __xmpp_sub_given", f);
+    for (int i = 0; tools[i]; i++)
+        fprintf(f, " %s", tools[i]->name);
+    fputs("' -a '", f);
+    for (int i = 0; tools[i]; i++)
+        fprintf(f, "%s%s", i ? " " : "", tools[i]->name);
+    fputs("'\n", f);
+}
+
+static void print_fish(FILE *f)
+{
+    fprintf(f,
+            "# fish completion for xmpp %s, made by `xmpp --completion "
+            "fish`\n# from the binary's own tool and option tables: do "
+            "not edit.\n\n%s",
+            XMPP_VERSION, fish_main);
+    for (int i = 0; tools[i]; i++)
+        fprintf(f, "complete -c xmpp-%s -f\n", tools[i]->name);
+    fish_help(f);
+    for (int i = 0; tools[i]; i++)
+        fish_tool(f, tools[i]);
+}
+
+/* ---- the config file's accounts, for --account ---- */
+
+struct accounts {
+    FILE *out;
+    char last[128];
+};
+
+/* A name the shells take as one plain word: the scripts hand it to
+ * compgen -W, which would expand $(...) in it. */
+static bool plain_word(const char *s)
+{
+    if (!*s || strlen(s) >= sizeof((struct accounts *)0)->last)
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("._@+-", *s))
+            return false;
+    return true;
+}
+
+static int on_key(void *ud, const char *section, const char *name,
+                  const char *value)
+{
+    struct accounts *a = ud;
+    (void)name, (void)value;
+    if (plain_word(section) && strcmp(section, a->last)) {
+        fprintf(a->out, "%s\n", section);
+        snprintf(a->last, sizeof a->last, "%s", section);
+    }
+    return 1;
+}
+
+/* The sections of the config file, one a line; nothing when there is
+ * no file. Completion is a hint: a bad line is skipped, not refused. */
+static int print_accounts(FILE *f)
+{
+    char *path = config_path();
+    FILE *in = path ? fopen(path, "r") : NULL;
+    free(path);
+    if (!in)
+        return 0;
+    struct accounts a = {.out = f};
+    ini_parse_file(in, on_key, &a);
+    fclose(in);
+    return 0;
 }
 
 int completion_print(FILE *f, const char *shell)
@@ -328,7 +541,11 @@ int completion_print(FILE *f, const char *shell)
         print_bash(f);
     else if (shell && !strcmp(shell, "zsh"))
         print_zsh(f);
+    else if (shell && !strcmp(shell, "fish"))
+        print_fish(f);
+    else if (shell && !strcmp(shell, "accounts"))
+        return print_accounts(f);
     else
-        return fail(XE_USAGE, "--completion: give bash or zsh");
+        return fail(XE_USAGE, "--completion: give bash, zsh or fish");
     return 0;
 }

@@ -10,6 +10,7 @@
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
 #include "common/cli/subcmd.h"
+#include "common/cli/suggest.h"
 #include "common/cli/version.h"
 
 enum {
@@ -353,8 +354,9 @@ static size_t count_opts(const struct tool_opt *opts)
     return n;
 }
 
-/* The tool's option with this short key, by index. */
-static int short_index(const struct tool_opt *opts, int key)
+/* The option of a table with this key, by index (headings not
+ * counted). */
+static int key_index(const struct tool_opt *opts, int key)
 {
     int i = 0;
     for (const struct tool_opt *o = opts; o && !table_end(o); o++) {
@@ -392,7 +394,8 @@ static const char *password_flag(const char *arg, int c)
     return NULL;
 }
 
-static int unknown_option(const char *what, int c)
+/* "--mesage: unknown option; did you mean --message?" */
+static int unknown_option(const struct tool *t, const char *what, int c)
 {
     const char *pw = password_flag(what, c);
     if (pw)
@@ -401,9 +404,58 @@ static int unknown_option(const char *what, int c)
                     "to everyone; use --password-file FILE (or - for stdin), "
                     "--password-cmd CMD, XMPP_PASSWORD or the config file",
                     pw);
-    return fail(XE_USAGE, "%s: %s; see 'xmpp %s --help'", what,
-                c == ':' ? "needs an argument" : "unknown option",
-                current_tool->name);
+    if (!strncmp(what, "--", 2)) {
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(what + 2, "="),
+                 what + 2);
+        struct suggest s;
+        suggest_init(&s, name);
+        for (const struct tool_opt *o = t->opts; o && !table_end(o); o++)
+            suggest_try(&s, o->name);
+        for (const struct tool_opt *o = common_opts; !table_end(o); o++)
+            suggest_try(&s, o->name);
+        if (s.best)
+            return fail(XE_USAGE, "--%s: unknown option; did you mean --%s?",
+                        name, s.best);
+    }
+    return fail(XE_USAGE, "%s: unknown option; see 'xmpp %s --help'", what,
+                t->name);
+}
+
+/* An option that takes one value, given again, is a mistake to point
+ * out rather than a choice to make for the user (which one counts?). */
+static int once(const struct tool_opt *opt, opts_given *seen, int idx)
+{
+    opts_given bit = idx < 64 ? 1ULL << idx : 0;
+    if (!(opt->flags & OPT_REPEAT) && (*seen & bit)) {
+        char flag[64];
+        return fail(XE_USAGE, "%s given twice; give it once",
+                    opts_flag(opt, flag, sizeof flag));
+    }
+    *seen |= bit;
+    return OPTS_CONTINUE;
+}
+
+/* Shared options that contradict each other: which would win is
+ * anybody's guess, so neither does. */
+static const int conflicts[][2] = {
+    {OPT_JSON, OPT_XML},
+    {OPT_PASSWORD_FILE, OPT_PASSWORD_CMD},
+};
+
+static int check_conflicts(opts_given seen)
+{
+    for (size_t i = 0; i < sizeof conflicts / sizeof *conflicts; i++) {
+        int a = key_index(common_opts, conflicts[i][0]),
+            b = key_index(common_opts, conflicts[i][1]);
+        if ((seen >> a & 1) && (seen >> b & 1)) {
+            char fa[64], fb[64];
+            return fail(XE_USAGE, "choose one of %s and %s",
+                        opts_flag(nth_opt(common_opts, a), fa, sizeof fa),
+                        opts_flag(nth_opt(common_opts, b), fb, sizeof fb));
+        }
+    }
+    return OPTS_CONTINUE;
 }
 
 int opts_parse(int argc, char **argv, struct session_opts *o, void *state,
@@ -422,27 +474,37 @@ int opts_parse(int argc, char **argv, struct session_opts *o, void *state,
     o->timeout = (t->flags & TOOL_LISTENER) ? -1 : OPTS_DEFAULT_TIMEOUT;
     o->keepalive = o->retry = -1;
     *given = 0;
+    opts_given common_given = 0;
     int rc = OPTS_CONTINUE;
     optind = 1;
     opterr = 0;
     int c;
     while (rc == OPTS_CONTINUE &&
            (c = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
-        int idx = c >= TOOL_INDEX ? c - TOOL_INDEX : short_index(t->opts, c);
-        if (c == '?' || c == ':') {
-            rc = unknown_option(argv[optind - 1], c);
+        int idx = c >= TOOL_INDEX ? c - TOOL_INDEX : key_index(t->opts, c);
+        if (c == ':') {
+            rc = fail(XE_USAGE, "%s: needs an argument; see 'xmpp %s --help'",
+                      argv[optind - 1], t->name);
+        } else if (c == '?') {
+            rc = unknown_option(t, argv[optind - 1], c);
         } else if (idx >= 0) {
             const struct tool_opt *opt = nth_opt(t->opts, idx);
-            if (idx < 64)
-                *given |= 1ULL << idx;
-            if (opt->key >= OPTS_KEEPALIVE && opt->key <= OPTS_RETRY)
+            bool shared = opt->key >= OPTS_KEEPALIVE && opt->key <= OPTS_RETRY;
+            rc = once(opt, given, idx);
+            if (rc == OPTS_CONTINUE && shared)
                 rc = common_opt(o, opt->key, optarg);
-            else
+            else if (rc == OPTS_CONTINUE)
                 rc = t->option ? t->option(state, opt->key, optarg) : XE_USAGE;
         } else {
-            rc = common_opt(o, c, optarg);
+            int ci = key_index(common_opts, c);
+            rc = ci < 0 ? XE_USAGE
+                        : once(nth_opt(common_opts, ci), &common_given, ci);
+            if (rc == OPTS_CONTINUE)
+                rc = common_opt(o, c, optarg);
         }
     }
+    if (rc == OPTS_CONTINUE)
+        rc = check_conflicts(common_given);
     free(g.longs);
     *first = optind;
     return rc;

@@ -4,6 +4,7 @@
 
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
+#include "common/cli/suggest.h"
 
 static const struct tool_sub *find(const struct tool *t, const char *name)
 {
@@ -44,6 +45,20 @@ static int check_takes(const struct tool *t, const struct tool_sub *sub,
     return 0;
 }
 
+/* "'ad' is not a subcommand; did you mean 'add'?" */
+static int not_a_sub(const struct tool *t, const char *name)
+{
+    struct suggest s;
+    suggest_init(&s, name);
+    for (const struct tool_sub *c = t->subs; c->name; c++)
+        suggest_try(&s, c->name);
+    if (s.best)
+        return fail(XE_USAGE, "'%s' is not a subcommand; did you mean '%s'?",
+                    name, s.best);
+    return fail(XE_USAGE, "'%s' is not a subcommand; see 'xmpp %s --help'",
+                name, t->name);
+}
+
 int subcmd_pick(const struct tool *t, int argc, char **argv, int first,
                 opts_given given, struct tool_args *a)
 {
@@ -53,8 +68,7 @@ int subcmd_pick(const struct tool *t, int argc, char **argv, int first,
     else if (t->default_sub && (first >= argc || (t->flags & TOOL_SUB_IMPLIED)))
         sub = find(t, t->default_sub);
     else if (first < argc)
-        return fail(XE_USAGE, "'%s' is not a subcommand; see 'xmpp %s --help'",
-                    argv[first], t->name);
+        return not_a_sub(t, argv[first]);
     else
         return fail(XE_USAGE, "no subcommand; see 'xmpp %s --help'", t->name);
     int rc = check_takes(t, sub, given);
