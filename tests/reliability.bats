@@ -351,7 +351,7 @@ lines_to_dave() {
     libstrophe_leaks_ok # its SASL state, when cut mid-authentication
     local port n during_sasl=0 after_send=0
     port=$(free_port)
-    for n in $(seq 1 14); do
+    for n in $(seq 1 16); do
         relay "$port" "$XS_PORT" "$n"
         run xmpp_as_port "$port" send "$(jid_of bob)" -m "cut at $n"
         kill "$RELAY_PID"
