@@ -96,6 +96,27 @@ FUZZ_SECONDS ?= 5
 fuzz-smoke: fuzz
 	scripts/fuzz smoke $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# Unit tests (tests/unit/NAME.c): programs over common/ built with the
+# sanitizers from the same objects as build/sanitize/xmpp (less
+# xmlhook.c: they call expat themselves), run by `make unit` and by
+# `make check` before the suites. Each ends with "unit...: N passed, N failed".
+UNIT_DIR := build/unit
+UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/*.c)))
+UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_DIR)/%)
+UNIT_LIB_OBJ := $(patsubst %.c,$(SAN_DIR)/%.o,$(filter-out common/net/xmlhook.c,$(wildcard common/*/*.c)))
+
+$(UNIT_DIR)/libcommon.a: $(UNIT_LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(UNIT_DIR)/%: tests/unit/%.c $(UNIT_DIR)/libcommon.a
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(UNIT_DIR)/libcommon.a $(LDLIBS)
+
+unit: $(UNIT_BINS)
+	@status=0; for t in $(UNIT_BINS); do $$t || status=1; done; \
+	tests/unit/scram_server.py $(UNIT_DIR)/auth || status=1; exit $$status
+
 # Before compiling: every library present, or the Debian package to
 # install named (pkg-config alone would only say "not found").
 pkgcheck:
@@ -143,6 +164,7 @@ TESTS ?= tests/
 
 check: deps
 	$(MAKE) xmpp $(if $(findstring sanitize,$(CHECK_RUNS)),$(SAN_DIR)/xmpp)
+	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	scripts/check $(TESTS) -- $(CHECK_RUNS)
 
@@ -155,13 +177,20 @@ bench: deps
 	$(MAKE) xmpp
 	bench/run
 
+# A listener for an hour (DURATION=SECONDS to shorten), and the time it
+# takes to notice a dead link: sections 6 and 7 of BENCHMARKS.md.
+soak: deps
+	$(MAKE) xmpp
+	bench/soak $(if $(DURATION),--duration $(DURATION))
+	bench/deadlink
+
 lint:
 	mandoc -Tlint -W warning $(MANPAGES)
-	clang-format --dry-run -Werror $(SRC) $(HDR) $(wildcard fuzz/*.[ch])
+	clang-format --dry-run -Werror $(SRC) $(HDR) $(wildcard fuzz/*.[ch] tests/unit/*.c)
 
 # The one C style (.clang-format), applied in place.
 format:
-	clang-format -i $(SRC) $(HDR) $(wildcard fuzz/*.[ch])
+	clang-format -i $(SRC) $(HDR) $(wildcard fuzz/*.[ch] tests/unit/*.c)
 
 # bash-completion loads a completion by command name, so each xmpp-TOOL
 # gets a link to the one script.
@@ -195,5 +224,5 @@ clean:
 	rm -f xmpp-$(VERSION).tar.gz
 	rm -rf build
 
-.PHONY: all deps check demo bench lint format install uninstall clean dist pkgcheck \
-	fuzz fuzz-smoke
+.PHONY: all deps check demo bench soak lint format install uninstall clean dist pkgcheck \
+	fuzz fuzz-smoke unit

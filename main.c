@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/cli/completion.h"
+#include "common/cli/credentials.h"
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
 #include "common/cli/options.h"
@@ -31,7 +32,8 @@
     X(shell)                                                                   \
     X(muc)                                                                     \
     X(command)                                                                 \
-    X(pubsub)
+    X(pubsub)                                                                  \
+    X(config)
 
 #define DECLARE(name) extern const struct tool tool_##name;
 #define ENTRY(name)   &tool_##name,
@@ -82,8 +84,18 @@ static int prepare_and_run(const struct tool *t, void *st,
     struct tool_args a = {NULL, argc - first, argv + first};
     if (t->subs && (rc = subcmd_pick(t, argc, argv, first, given, &a)))
         return rc;
+    /* Where a tool does not take them, neither does its config file. */
+    if (!opts_takes(t, a.sub, OPTS_KEEPALIVE))
+        o->keepalive = 0;
+    if (!opts_takes(t, a.sub, OPTS_RETRY))
+        o->retry = 0;
+    bool offline = t->flags & TOOL_OFFLINE;
+    if (!offline && (rc = creds_load(o)))
+        return rc;
     if (t->prepare && (rc = t->prepare(st, o, &a)))
         return rc;
+    if (offline)
+        return t->run ? t->run(st, NULL) : a.sub->run(st, NULL);
     struct session s;
     if (!(rc = session_open(&s, o)))
         rc = t->run ? t->run(st, &s) : a.sub->run(st, &s);
@@ -106,6 +118,7 @@ static int run(const struct tool *t, int argc, char **argv)
         t->init(st);
     struct session_opts o = {0};
     int rc = prepare_and_run(t, st, &o, argc, argv);
+    creds_unload(&o);
     if (t->release)
         t->release(st);
     free(st);

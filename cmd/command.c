@@ -30,6 +30,8 @@ static const struct tool_opt opts[] = {
     {"form", O_FORM, "FILE",
      "field values from a JSON object file\n"
      "({\"VAR\": \"VALUE\" | [...] | true}; - for stdin)"},
+    {.help = "Connection faults:"},
+    OPTS_RETRY_ENTRY,
     {0},
 };
 
@@ -41,16 +43,16 @@ static const struct tool_sub subs[] = {
     {"list", "[JID]", 0, 1,
      "the commands JID offers (default: our\n"
      "server): NODE<TAB>NAME",
-     "", do_list},
+     "retry", do_list},
     {"show", "JID NODE", 2, 2,
      "print the form the command asks to fill in\n"
      "first, then cancel it",
-     "", do_show},
+     "retry", do_show},
     {"run", "JID NODE", 2, 2,
      "run the command: fill each form it sends from\n"
      "--field and --form (defaults elsewhere), print\n"
      "its notes and its result form",
-     "field form", do_run},
+     "field form retry", do_run},
     {0},
 };
 
@@ -110,6 +112,7 @@ static void print_item(struct command *cm, xmpp_stanza_t *item)
     const char *name = xmpp_stanza_get_attribute(item, "name");
     if (cm->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "command");
         out_json_set(j, "jid", xmpp_stanza_get_attribute(item, "jid"));
         out_json_set(j, "node", node);
         out_json_set(j, "name", name);
@@ -236,6 +239,7 @@ static void print_answer(struct command *cm, xmpp_stanza_t *reply,
         print_element(stdout, reply, stream_ns(cm->s), OUT_XML);
     } else if (cm->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "answer");
         json_object_set_new(j, "jid", json_string(cm->jid));
         json_object_set_new(j, "node", json_string(cm->node));
         const char *status = xmpp_stanza_get_attribute(cmd, "status");

@@ -20,6 +20,8 @@ enum { OPT_NODE = 1000 };
 static const struct tool_opt opts[] = {
     {.help = "Discovery:"},
     {"node", OPT_NODE, "NODE", "ask about this node of the entity"},
+    {.help = "Connection faults:"},
+    OPTS_RETRY_ENTRY,
     {0},
 };
 
@@ -35,8 +37,8 @@ static int run_items(void *tool, struct session *s);
 
 static const struct tool_sub subs[] = {
     {"info", "[JID]", 0, 1, "what the entity is and can do (the default)",
-     "node", run_info},
-    {"items", "[JID]", 0, 1, "what the entity offers", "node", run_items},
+     "node retry", run_info},
+    {"items", "[JID]", 0, 1, "what the entity offers", "node retry", run_items},
     {0},
 };
 
@@ -159,6 +161,7 @@ static void print_info_json(xmpp_stanza_t *q, const char *jid, const char *node)
 {
     json_t *o = json_object(), *ids = json_array(), *feats = json_array(),
            *forms = json_array();
+    out_json_set(o, "kind", "info");
     out_json_set(o, "jid", jid);
     out_json_set(o, "node", node);
     for (xmpp_stanza_t *i = xmpp_stanza_get_child_by_name(q, "identity"); i;
@@ -195,6 +198,7 @@ static void print_items(xmpp_stanza_t *q, enum output_format fmt)
         const char *name = xmpp_stanza_get_attribute(i, "name");
         if (fmt == OUT_JSON) {
             json_t *o = json_object();
+            out_json_set(o, "kind", "item");
             out_json_set(o, "jid", jid);
             out_json_set(o, "node", node);
             out_json_set(o, "name", name);

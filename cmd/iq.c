@@ -21,6 +21,8 @@ static const struct tool_opt opts[] = {
     {"json-in", OPT_JSON_IN, NULL, "the payload is JSON in the --json mapping"},
     {"max-size", OPT_MAX_SIZE, "BYTES",
      "refuse a payload larger than this (default\n1 MiB)"},
+    {.help = "Connection faults:"},
+    OPTS_RETRY_ENTRY,
     {0},
 };
 
@@ -32,9 +34,9 @@ static const char notes[] =
 
 static const struct tool_sub subs[] = {
     {"get", "[PAYLOAD]", 0, 1, "ask for something (type='get')",
-     "to json-in max-size"},
+     "to json-in max-size retry"},
     {"set", "[PAYLOAD]", 0, 1, "change something (type='set')",
-     "to json-in max-size"},
+     "to json-in max-size retry"},
     {0},
 };
 

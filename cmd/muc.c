@@ -39,6 +39,8 @@ static const struct tool_opt opts[] = {
     {"reason", O_REASON, "TEXT", "the reason given with invite and destroy"},
     {"alternate", O_ALTERNATE, "ROOM",
      "with destroy: where the occupants should go"},
+    {.help = "Connection faults:"},
+    OPTS_RETRY_ENTRY,
     {0},
 };
 
@@ -54,23 +56,23 @@ static const struct tool_sub subs[] = {
     {"subject", "ROOM [TEXT]", 1, 2,
      "print the room's subject, or set it to TEXT\n"
      "(\"\" clears it)",
-     "nick room-password-file", do_subject},
+     "nick room-password-file retry", do_subject},
     {"occupants", "ROOM", 1, 1,
      "NICK<TAB>ROLE<TAB>AFFILIATION<TAB>JID per\n"
      "occupant (JID empty when the room hides it)",
-     "nick room-password-file", do_occupants},
+     "nick room-password-file retry", do_occupants},
     {"invite", "ROOM JID...", 2, -1,
-     "invite through the room (mediated, §7.8.2)", "reason", do_invite},
+     "invite through the room (mediated, §7.8.2)", "reason retry", do_invite},
     {"create", "ROOM", 1, 1,
      "create the room, persistent unless the form\n"
      "says otherwise; fails if it exists",
-     "nick room-password-file field form", do_create},
+     "nick room-password-file field form retry", do_create},
     {"config", "ROOM", 1, 1,
      "print the room's configuration form, or with\n"
      "--field/--form change it (owners only)",
-     "field form", do_config},
+     "field form retry", do_config},
     {"destroy", "ROOM", 1, 1, "destroy the room (owners only)",
-     "reason alternate", do_destroy},
+     "reason alternate retry", do_destroy},
     {0},
 };
 
@@ -144,6 +146,7 @@ static void print_subject(struct muc_cmd *mc, struct muc_room *r)
 {
     if (mc->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "subject");
         out_json_set(j, "room", r->jid);
         json_object_set_new(j, "subject", out_json_str(r->subject));
         out_json(stdout, j);
@@ -254,6 +257,7 @@ static void print_occupant(struct muc_cmd *mc, struct occupant *o)
         print_element(stdout, o->presence, stream_ns(mc->s), OUT_XML);
     } else if (mc->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "occupant");
         out_json_set(j, "room", mc->m.room[0].jid);
         out_json_set(j, "nick", o->nick);
         out_json_set(j, "role", o->role);
@@ -383,6 +387,7 @@ static int do_config(void *tool, struct session *s)
         print_element(stdout, form, NS_MUC_OWNER, OUT_XML);
     } else if (mc->o->format == OUT_JSON) {
         json_t *j = form_json(form);
+        out_json_set(j, "kind", "form");
         json_object_set_new(j, "room", json_string(room));
         out_json(stdout, j);
     } else {
@@ -436,10 +441,19 @@ static bool joins(const struct tool_sub *sub)
            sub->run == do_create;
 }
 
+/* After a reconnect (--retry): a new session is in no room. */
+static int rejoin(struct session *s, void *ud)
+{
+    struct muc_cmd *mc = ud;
+    return joins(mc->sub) ? muc_join(&mc->m, s) : 0;
+}
+
 static int run(void *tool, struct session *s)
 {
     struct muc_cmd *mc = tool;
     mc->s = s;
+    s->renew = rejoin;
+    s->renew_ud = mc;
     session_answer_iqs(s);
     mc->m.may_create = mc->sub->run == do_create;
     mc->m.on_presence = on_occupant;

@@ -18,6 +18,8 @@ static const struct tool_opt opts[] = {
     {"count", 'c', "N",
      "send N pings (default 1; 0: until interrupted\nor the deadline)"},
     {"interval", 'i', "SECONDS", "wait SECONDS between pings (default 1)"},
+    {.help = "Connection faults:"},
+    OPTS_RETRY_ENTRY,
     {0},
 };
 
@@ -120,6 +122,7 @@ static void print_answer(struct ping *p, xmpp_stanza_t *st, long seq, double ms,
         print_element(stdout, st, stream_ns(p->s), OUT_XML);
     } else if (p->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "reply");
         json_object_set_new(j, "seq", json_integer(seq));
         out_json_set(j, "from", from);
         set_ms(j, "time_ms", ms);
@@ -221,6 +224,7 @@ static void print_summary(struct ping *p)
     double avg = p->received ? p->sum / (double)p->received : 0;
     if (p->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "summary");
         json_object_set_new(j, "sent", json_integer(p->sent));
         json_object_set_new(j, "received", json_integer(p->received));
         json_object_set_new(j, "errors", json_integer(p->errors));

@@ -49,6 +49,10 @@ static const struct tool_opt opts[] = {
     {"online", O_ONLINE, NULL, "wait: until available (the default)"},
     {"offline", O_OFFLINE, NULL, "wait: until no resource is available"},
     {"count", 'n', "N", "watch: stop after N presences"},
+    {.help = "Connection faults:"},
+    OPTS_KEEPALIVE_ENTRY,
+    OPTS_RECONNECT_ENTRY,
+    OPTS_RETRY_ENTRY,
     {0},
 };
 
@@ -67,17 +71,17 @@ static const struct tool_sub subs[] = {
     {"set", NULL, 0, 0,
      "be online until --for, a signal or, with\n"
      "--stdin, the end of stdin; then unavailable",
-     "show status priority for stdin", run_set},
+     "show status priority for stdin keepalive reconnect", run_set},
     {"list", NULL, 0, 0,
      "who is online (the default):\n"
      "JID/RESOURCE<TAB>SHOW<TAB>PRIORITY<TAB>STATUS",
-     "wait all", run_list},
+     "wait all retry", run_list},
     {"wait", "JID", 1, 1, "until JID is available (bare: any resource)",
-     "online offline", run_wait},
-    {"watch", "[JID]", 0, 1, "print presence changes as they come", "count",
-     run_watch},
-    {"probe", "JID", 1, 1, "ask the server for a contact's presence", "wait",
-     run_probe},
+     "online offline keepalive reconnect", run_wait},
+    {"watch", "[JID]", 0, 1, "print presence changes as they come",
+     "count keepalive reconnect", run_watch},
+    {"probe", "JID", 1, 1, "ask the server for a contact's presence",
+     "wait retry", run_probe},
     {0},
 };
 
@@ -86,6 +90,7 @@ static int option(void *tool, int key, const char *arg);
 static int prepare(void *tool, struct session_opts *o,
                    const struct tool_args *a);
 static int run(void *tool, struct session *s);
+static void release(void *tool);
 
 /* Presences by JID: what each resource said last. */
 struct entry {
@@ -106,7 +111,8 @@ struct presence_cmd {
     bool has_for, use_stdin, all, online, offline; /* the options given */
     const char *target; /* wait, probe, watch: the contact */
     struct session *s;
-    const char *me; /* our full JID, whose echo we skip */
+    char *me;   /* our full JID, whose echo we skip */
+    char *said; /* set: the status we sent last */
     struct roster r;
     struct table avail; /* available resources, by full JID */
     struct table gone;  /* the last unavailable, by bare JID */
@@ -133,6 +139,7 @@ const struct tool tool_presence = {
     .option = option,
     .prepare = prepare,
     .run = run,
+    .release = release,
 };
 
 static void init(void *tool)
@@ -288,9 +295,14 @@ static int on_presence(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 
 /* ---- helpers ---- */
 
-/* Our own presence: initial, or an update. */
+/* Our own presence: initial, or an update; the status is remembered
+ * for a new session after a reconnect. */
 static void send_own(struct presence_cmd *c, const char *status)
 {
+    if (status != c->said) {
+        free(c->said);
+        c->said = status ? strdup(status) : NULL;
+    }
     xmpp_stanza_t *p =
         presence_build(c->s->ctx, NULL, NULL, c->show, status, c->priority);
     session_send(c->s, p);
@@ -692,6 +704,8 @@ static int prepare(void *tool, struct session_opts *o,
         return fail(XE_DATA, "%s: invalid JID: %s", a->argv[0], why);
     if (c->status && (why = utf8_check(c->status, strlen(c->status), &at)))
         return fail(XE_DATA, "--status: %s at byte %zu", why, at);
+    if (c->use_stdin && input_stdin_check())
+        return XE_USAGE;
     c->target = a->argc ? a->argv[0] : NULL;
     c->sub = a->sub;
     c->o = o;
@@ -702,13 +716,54 @@ static int prepare(void *tool, struct session_opts *o,
     return 0;
 }
 
+/* Our full JID now: a new session may have another resource. */
+static int learn_me(struct presence_cmd *c)
+{
+    const char *bound = xmpp_conn_get_bound_jid(c->s->conn);
+    char *me = strdup(bound ? bound : c->s->creds.jid);
+    if (!me)
+        return fail_oom(NULL);
+    free(c->me);
+    c->me = me;
+    return 0;
+}
+
+/* After a reconnect that could not resume the session (--reconnect,
+ * --retry): what we knew of the others is stale, and the server tells
+ * it again once we are available again. A probe is sent again by the
+ * session if the server had not confirmed it. */
+static int renew(struct session *s, void *ud)
+{
+    struct presence_cmd *c = ud;
+    int rc = learn_me(c);
+    if (rc || c->sub->run == run_probe)
+        return rc;
+    table_free(&c->avail);
+    table_free(&c->gone);
+    if (c->sub->run != run_wait) {
+        send_own(c, c->said);
+        return 0;
+    }
+    c->synced = false;
+    send_own(c, NULL);
+    if ((rc = session_confirm(s)))
+        return rc;
+    c->synced = true;
+    check_wait(c);
+    return 0;
+}
+
 static int run(void *tool, struct session *s)
 {
     struct presence_cmd *c = tool;
     c->s = s;
-    c->me = xmpp_conn_get_bound_jid(s->conn);
+    s->renew = renew;
+    s->renew_ud = c;
+    int rc = learn_me(c);
+    if (rc)
+        return rc;
     session_answer_iqs(s);
-    int rc = c->sub->run(c, s);
+    rc = c->sub->run(c, s);
     if (rc == XE_TIMEOUT && !c->explained)
         fail(XE_TIMEOUT,
              "%s: no answer from the server before the "
@@ -722,4 +777,11 @@ static int run(void *tool, struct session *s)
     table_free(&c->gone);
     roster_free(&c->r);
     return rc;
+}
+
+static void release(void *tool)
+{
+    struct presence_cmd *c = tool;
+    free(c->me);
+    free(c->said);
 }

@@ -40,6 +40,10 @@ static const struct tool_opt opts[] = {
      OPT_REPEAT},
     {"form", O_FORM, "FILE", "the same from a JSON object file"},
     {"count", 'n', "N", "listen: stop after N notifications"},
+    {.help = "Connection faults:"},
+    OPTS_KEEPALIVE_ENTRY,
+    OPTS_RECONNECT_ENTRY,
+    OPTS_RETRY_ENTRY,
     {0},
 };
 
@@ -54,35 +58,36 @@ static int do_unsubscribe(void *tool, struct session *s);
 static int do_listen(void *tool, struct session *s);
 
 static const struct tool_sub subs[] = {
-    {"nodes", NULL, 0, 0, "the service's nodes: NODE<TAB>NAME", "service",
+    {"nodes", NULL, 0, 0, "the service's nodes: NODE<TAB>NAME", "service retry",
      do_nodes},
     {"create", "[NODE]", 0, 1,
      "create NODE (none: the service names it) and\n"
      "print its name",
-     "service field form", do_create},
-    {"delete", "NODE", 1, 1, "delete NODE and its items", "service", do_delete},
+     "service field form retry", do_create},
+    {"delete", "NODE", 1, 1, "delete NODE and its items", "service retry",
+     do_delete},
     {"publish", "NODE [PAYLOAD]", 1, 2,
      "publish one XML element (else read from\n"
      "stdin) as an item; print the item's id",
-     "service id json-in field form", do_publish},
+     "service id json-in field form retry", do_publish},
     {"items", "NODE", 1, 1,
      "the node's items: ID<TAB>PAYLOAD as one line\n"
      "of XML",
-     "service id max", do_items},
-    {"retract", "NODE ID", 2, 2, "remove an item", "service notify",
+     "service id max retry", do_items},
+    {"retract", "NODE ID", 2, 2, "remove an item", "service notify retry",
      do_retract},
     {"subscribe", "NODE", 1, 1,
      "subscribe our bare JID; print the state\n"
      "(subscribed, pending, unconfigured)",
-     "service", do_subscribe},
-    {"unsubscribe", "NODE", 1, 1, "end our subscription", "service",
+     "service retry", do_subscribe},
+    {"unsubscribe", "NODE", 1, 1, "end our subscription", "service retry",
      do_unsubscribe},
     {"listen", "[NODE...]", 0, -1,
      "print notifications (of these nodes) until\n"
      "--count, the deadline or a signal:\n"
      "FROM<TAB>NODE<TAB>EVENT<TAB>ID<TAB>PAYLOAD,\n"
      "EVENT item, retract, delete or purge",
-     "service count", do_listen},
+     "service count keepalive reconnect", do_listen},
     {0},
 };
 
@@ -216,12 +221,14 @@ static void print_xml_answer(struct pubsub *p, xmpp_stanza_t *reply)
     print_element(stdout, reply, stream_ns(p->s), OUT_XML);
 }
 
-/* One result line: the text, or {"service", "node"[, KEY: text]}. */
-static void print_result(struct pubsub *p, const char *node, const char *key,
-                         const char *text)
+/* One result line: the text, or {"kind", "service", "node"[, KEY:
+ * text]}. */
+static void print_result(struct pubsub *p, const char *kind, const char *node,
+                         const char *key, const char *text)
 {
     if (p->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", kind);
         out_json_set(j, "service", service_name(p));
         out_json_set(j, "node", node);
         if (key)
@@ -257,7 +264,7 @@ static int do_create(void *tool, struct session *s)
     if (p->o->format == OUT_XML)
         print_xml_answer(p, reply);
     else
-        print_result(p, name ? name : node, NULL, name ? name : node);
+        print_result(p, "node", name ? name : node, NULL, name ? name : node);
     xmpp_stanza_release(reply);
     return 0;
 }
@@ -345,6 +352,7 @@ static int do_subscribe(void *tool, struct session *s)
         print_xml_answer(p, reply);
     } else if (p->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "subscription");
         out_json_set(j, "service", service_name(p));
         out_json_set(j, "node", node);
         out_json_set(j, "jid", bare_me(p));
@@ -388,7 +396,7 @@ static int do_publish(void *tool, struct session *s)
     if (p->o->format == OUT_XML)
         print_xml_answer(p, reply);
     else if (id || p->id)
-        print_result(p, node, "id", id ? id : p->id);
+        print_result(p, "item", node, "id", id ? id : p->id);
     xmpp_stanza_release(reply);
     return 0;
 }
@@ -427,6 +435,7 @@ static void print_record(struct pubsub *p, const struct record *r)
 {
     if (p->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", r->from ? "event" : "item");
         out_json_set(j, "from", r->from);
         out_json_set(j, "service", r->service);
         out_json_set(j, "node", r->node);
@@ -518,6 +527,7 @@ static int do_nodes(void *tool, struct session *s)
             continue;
         if (p->o->format == OUT_JSON) {
             json_t *j = json_object();
+            out_json_set(j, "kind", "node");
             out_json_set(j, "service", to);
             out_json_set(j, "node", node);
             out_json_set(j, "name", name);
@@ -624,6 +634,19 @@ static int notify_features(struct pubsub *p)
     return 0;
 }
 
+/* Available presence: notifications to our bare JID reach us. Again
+ * for a new session after a reconnect (--reconnect). */
+static int announce(struct session *s, void *ud)
+{
+    struct pubsub *p = ud;
+    xmpp_stanza_t *pres = xmpp_presence_new(s->ctx);
+    xmpp_stanza_add_child_ex(
+        pres, caps_element(s->ctx, (const char *const *)p->features), 0);
+    session_send(s, pres);
+    xmpp_stanza_release(pres);
+    return 0;
+}
+
 static int do_listen(void *tool, struct session *s)
 {
     struct pubsub *p = tool;
@@ -632,12 +655,9 @@ static int do_listen(void *tool, struct session *s)
         return rc;
     s->features = (const char *const *)p->features;
     xmpp_handler_add(s->conn, on_event, NULL, "message", NULL, p);
-    /* Available presence: notifications to our bare JID reach us. */
-    xmpp_stanza_t *pres = xmpp_presence_new(s->ctx);
-    xmpp_stanza_add_child_ex(
-        pres, caps_element(s->ctx, (const char *const *)p->features), 0);
-    session_send(s, pres);
-    xmpp_stanza_release(pres);
+    s->renew = announce;
+    s->renew_ud = p;
+    announce(s, p);
     rc = session_wait(s, NULL);
     if (rc >= 128) /* a signal is how a listener is meant to stop */
         return 0;

@@ -7,6 +7,7 @@
 
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
+#include "common/io/datetime.h"
 #include "common/io/output.h"
 #include "common/net/session.h"
 #include "common/xmpp/jid.h"
@@ -21,7 +22,8 @@ enum {
     OPT_ALL,
     OPT_PRIORITY,
     OPT_NO_PRESENCE,
-    OPT_RECONNECT,
+    OPT_LIVE,
+    OPT_SINCE,
 };
 
 static const struct tool_opt opts[] = {
@@ -33,6 +35,12 @@ static const struct tool_opt opts[] = {
      0, "chat normal headline groupchat error"},
     {"count", 'n', "N", "stop after N messages"},
     {"idle", OPT_IDLE, "SECONDS", "stop after SECONDS without a message"},
+    {"live", OPT_LIVE, NULL,
+     "only messages sent from now on: skip offline\n"
+     "storage, room history and anything delayed"},
+    {"since", OPT_SINCE, "TIME",
+     "only messages sent since TIME: ISO 8601\n"
+     "(2024-05-01T12:00Z) or a span back (10m, 2h, 1d)"},
     {"all", OPT_ALL, NULL,
      "also messages without a body (chat states,\n"
      "receipts)"},
@@ -40,9 +48,9 @@ static const struct tool_opt opts[] = {
     {"no-presence", OPT_NO_PRESENCE, NULL,
      "send no presence: only messages to our full\n"
      "JID arrive"},
-    {"reconnect", OPT_RECONNECT, NULL,
-     "when the connection drops, reconnect with\n"
-     "backoff and resume the session (XEP-0198)"},
+    {.help = "Connection faults:"},
+    OPTS_KEEPALIVE_ENTRY,
+    OPTS_RECONNECT_ENTRY,
     {.help = "Group chat (XEP-0045):"},
     {"muc", MUC_OPT_MUC, "ROOM",
      "join ROOM@SERVICE (repeat for more) and print\n"
@@ -56,17 +64,23 @@ static const struct tool_opt opts[] = {
 };
 
 static const char notes[] =
-    "Output: FROM<TAB>TYPE<TAB>BODY, with \\ TAB LF CR as \\\\ \\t \\n \\r and\n"
-    "other controls as \\xHH or \\uHHHH (xmpp(1), TEXT OUTPUT);\n"
-    "--json: from, to, type, id, thread, subject, body, delay; --xml: stanzas.\n";
+    "Output: FROM<TAB>TYPE [delay: STAMP] [subject: SUBJECT]<TAB>BODY, the\n"
+    "brackets only for a delayed message or one with a subject; \\ TAB LF CR\n"
+    "as \\\\ \\t \\n \\r and other controls as \\xHH or \\uHHHH (xmpp(1),\n"
+    "TEXT OUTPUT); --json: kind, from, to, type, id, thread, subject, body,\n"
+    "delay; --xml: stanzas.\n";
 
 struct recv {
     struct session_opts *o;
     const char *from, *type;
     long count, priority;
     double idle;
-    bool all, no_presence, reconnect;
-    struct muc muc; /* --muc rooms */
+    bool all, no_presence;
+    bool live;             /* --live: nothing delayed */
+    const char *since_arg; /* --since, as given */
+    double since;          /* ...as a time */
+    char since_stamp[32];  /* ...as XEP-0082, for the rooms */
+    struct muc muc;        /* --muc rooms */
     struct session *s;
     long got;
     long long last_activity;
@@ -113,7 +127,16 @@ static int option(void *tool, int key, const char *arg)
         break;
     case OPT_ALL: r->all = true; break;
     case OPT_NO_PRESENCE: r->no_presence = true; break;
-    case OPT_RECONNECT: r->reconnect = true; break;
+    case OPT_LIVE: r->live = true; break;
+    case OPT_SINCE:
+        if (datetime_since(arg, datetime_now(), &r->since) < 0)
+            return fail(XE_USAGE,
+                        "--since %s: give an ISO 8601 time "
+                        "(2024-05-01T12:00:00Z) or a span back from now "
+                        "(30s, 10m, 2h, 1d)",
+                        arg);
+        r->since_arg = arg;
+        break;
     case MUC_OPT_MUC:
     case MUC_OPT_NICK:
     case MUC_OPT_HISTORY:
@@ -135,6 +158,34 @@ static int option(void *tool, int key, const char *arg)
     return OPTS_CONTINUE;
 }
 
+/* FROM<TAB>TYPE [delay: STAMP] [subject: SUBJECT]<TAB>BODY: what a
+ * message says beyond its body goes with its type, in brackets, only
+ * when the message has it; the body stays the third field, alone, and
+ * the record one escaped line. */
+static void print_text(struct recv *r, xmpp_stanza_t *st, const char *type,
+                       const char *body)
+{
+    const char *delay = stanza_delay_stamp(st);
+    char *subject = stanza_child_text(st, "subject");
+    out_text(stdout, xmpp_stanza_get_from(st));
+    putchar('\t');
+    out_text(stdout, type);
+    if (delay) {
+        fputs(" [delay: ", stdout);
+        out_text(stdout, delay);
+        putchar(']');
+    }
+    if (subject) {
+        fputs(" [subject: ", stdout);
+        out_text(stdout, subject);
+        putchar(']');
+        xmpp_free(r->s->ctx, subject);
+    }
+    putchar('\t');
+    out_text(stdout, body);
+    putchar('\n');
+}
+
 static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
                           const char *body)
 {
@@ -146,6 +197,7 @@ static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
         char *subject = stanza_child_text(st, "subject");
         char *thread = stanza_child_text(st, "thread");
         json_t *j = json_object();
+        out_json_set(j, "kind", "message");
         out_json_set(j, "from", from);
         out_json_set(j, "to", xmpp_stanza_get_to(st));
         out_json_set(j, "type", type);
@@ -158,12 +210,7 @@ static void print_message(struct recv *r, xmpp_stanza_t *st, const char *type,
         xmpp_free(r->s->ctx, subject);
         xmpp_free(r->s->ctx, thread);
     } else {
-        out_text(stdout, from);
-        putchar('\t');
-        out_text(stdout, type);
-        putchar('\t');
-        out_text(stdout, body);
-        putchar('\n');
+        print_text(r, st, type, body);
     }
 }
 
@@ -189,6 +236,22 @@ static void send_receipt(struct recv *r, xmpp_stanza_t *st, const char *type)
     xmpp_free(r->s->ctx, rid);
 }
 
+/* --live and --since: was the message sent before what we want? Its
+ * time is its XEP-0203 delay stamp, or now for one without: offline
+ * storage and room history carry one (§1), a live message none. */
+static bool too_old(const struct recv *r, xmpp_stanza_t *st)
+{
+    const char *stamp = stanza_delay_stamp(st);
+    double t;
+    if (r->live)
+        return stamp != NULL;
+    if (!r->since_arg)
+        return false;
+    if (!stamp)
+        return datetime_now() < r->since; /* a --since in the future */
+    return datetime_parse(stamp, &t) < 0 || t < r->since;
+}
+
 static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     struct recv *r = ud;
@@ -207,6 +270,8 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
          (!r->all && muc_is_self(&r->muc, xmpp_stanza_get_from(st)))))
         return 1; /* with --muc, the rooms' messages but our own */
     if (r->type && strcmp(type, r->type))
+        return 1;
+    if (too_old(r, st))
         return 1;
     char *body = xmpp_message_get_body(st);
     if (body || r->all) {
@@ -248,17 +313,6 @@ static int listen(struct recv *r)
     long long idle_ms = (long long)(r->idle * 1000);
     for (;;) {
         int st = session_step(r->s, 200);
-        if (st == XE_CONNLOST && r->o->reconnect) {
-            if ((st = session_reconnect(r->s)) == 0) {
-                /* A new session: announce it, or be in the rooms again. */
-                if (!r->s->resumed && r->muc.n)
-                    st = muc_join(&r->muc, r->s);
-                else if (!r->s->resumed && !r->no_presence)
-                    send_presence(r);
-                if (!st)
-                    continue;
-            }
-        }
         if (st != SESSION_RUNNING)
             return st >= 128 ? XE_OK : st;
         if (idle_ms && now_ms() - r->last_activity >= idle_ms)
@@ -268,14 +322,34 @@ static int listen(struct recv *r)
     }
 }
 
+/* After a reconnect that could not resume the session (--reconnect):
+ * announce the new one, or be in the rooms again. */
+static int renew(struct session *s, void *ud)
+{
+    struct recv *r = ud;
+    if (r->muc.n)
+        return muc_join(&r->muc, s);
+    if (!r->no_presence && !r->o->component)
+        send_presence(r);
+    return 0;
+}
+
 static int prepare(void *tool, struct session_opts *o,
                    const struct tool_args *a)
 {
     struct recv *r = tool;
     r->o = o;
-    o->reconnect = r->reconnect;
     if (a->argc)
         return fail(XE_USAGE, "unexpected argument '%s'", a->argv[0]);
+    if (r->live && r->since_arg)
+        return fail(XE_USAGE, "--live is --since now without anything "
+                              "delayed: choose one");
+    if (r->live && r->muc.history)
+        return fail(XE_USAGE, "--live skips the --history it would ask "
+                              "for: choose one");
+    if (r->since_arg && r->muc.n) /* XEP-0045 §7.2.14 */
+        r->muc.since =
+            datetime_format(r->since, r->since_stamp, sizeof r->since_stamp);
     return muc_check_options(&r->muc);
 }
 
@@ -284,6 +358,8 @@ static int run(void *tool, struct session *s)
     struct recv *r = tool;
     int rc;
     r->s = s;
+    s->renew = renew;
+    s->renew_ud = r;
     xmpp_handler_add(s->conn, on_message, NULL, "message", NULL, r);
     session_answer_iqs(s);
     if (!r->no_presence && !r->muc.n &&

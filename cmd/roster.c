@@ -35,6 +35,8 @@ static const struct tool_opt opts[] = {
      "import: also ask contacts the file shows as\n"
      "'to' or 'both' when we no longer see them"},
     {"prune", OPT_PRUNE, NULL, "import: remove contacts the file lacks"},
+    {.help = "Connection faults:"},
+    OPTS_RETRY_ENTRY,
     {0},
 };
 
@@ -58,28 +60,28 @@ static const struct tool_sub subs[] = {
      "\"+ask\" after SUBSCRIPTION while our request\n"
      "is pending; --json: one object per contact;\n"
      "--xml: the server's answer",
-     "", run_list},
-    {"pending", "", 0, 0, "who asks to see our presence, one JID a line", "",
-     run_pending},
-    {"export", "", 0, 0, "the whole roster as JSON Lines", "", run_export},
+     "retry", run_list},
+    {"pending", "", 0, 0, "who asks to see our presence, one JID a line",
+     "retry", run_pending},
+    {"export", "", 0, 0, "the whole roster as JSON Lines", "retry", run_export},
     {"add", "JID...", 1, -1,
      "add contacts, or add the groups and name to\nones already there",
-     "name group", run_add},
+     "name group retry", run_add},
     {"set", "JID", 1, 1, "replace a contact's name and/or groups",
-     "name group no-groups", run_set},
-    {"remove", "JID...", 1, -1, "remove contacts (and the subscriptions)", "",
-     run_remove},
+     "name group no-groups retry", run_set},
+    {"remove", "JID...", 1, -1, "remove contacts (and the subscriptions)",
+     "retry", run_remove},
     {"subscribe", "JID...", 1, -1, "add contacts and ask to see their presence",
-     "name group", run_subscribe},
-    {"approve", "JID...", 0, -1, "let them see our presence", "all-pending",
-     run_approve},
-    {"deny", "JID...", 1, -1, "refuse a request, or revoke an approval", "",
-     run_deny},
-    {"unsubscribe", "JID...", 1, -1, "stop seeing their presence", "",
+     "name group retry", run_subscribe},
+    {"approve", "JID...", 0, -1, "let them see our presence",
+     "all-pending retry", run_approve},
+    {"deny", "JID...", 1, -1, "refuse a request, or revoke an approval",
+     "retry", run_deny},
+    {"unsubscribe", "JID...", 1, -1, "stop seeing their presence", "retry",
      run_unsubscribe},
     {"import", "[FILE]", 0, 1,
      "apply an export (else stdin); prints\nACTION<TAB>JID for each change",
-     "subscribe prune", run_import},
+     "subscribe prune retry", run_import},
     {0},
 };
 
@@ -265,6 +267,7 @@ static void print_request(struct roster_cmd *c, xmpp_stanza_t *st)
     } else if (c->o->format == OUT_JSON) {
         char *status = stanza_child_text(st, "status");
         json_t *j = json_object();
+        out_json_set(j, "kind", "request");
         out_json_set(j, "jid", from);
         out_json_set(j, "status", status);
         out_json(stdout, j);
@@ -282,6 +285,7 @@ static void print_change(struct roster_cmd *c, const char *action,
 {
     if (c->o->format == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "change");
         out_json_set(j, "action", action);
         out_json_set(j, "jid", jid);
         out_json(stdout, j);

@@ -10,6 +10,7 @@
 #include "common/cli/exitcode.h"
 #include "common/io/input.h"
 #include "common/io/mimetype.h"
+#include "common/io/output.h"
 #include "common/net/session.h"
 #include "common/xmpp/bounce.h"
 #include "common/xmpp/jid.h"
@@ -63,8 +64,14 @@ static const struct tool_opt opts[] = {
      OPT_REPEAT},
     MUC_OPT_NICK_ENTRY,
     MUC_OPT_ROOM_PASSWORD_FILE_ENTRY,
+    {.help = "Connection faults:"},
+    OPTS_RETRY_ENTRY,
     {0},
 };
+
+static const char notes[] =
+    "Output: the URL of each --attach file, once the server took it;\n"
+    "--json: one line per message the server took: kind, to, id, url.\n";
 
 static void init(void *tool);
 static int option(void *tool, int key, const char *arg);
@@ -109,6 +116,11 @@ struct send {
      * number in its id (the same N). */
     struct receipt *rcpt;
     size_t nrcpt, rcpt_cap, rcpt_got;
+    /* What the server took, said on stdout as it confirms it: each
+     * message with --json, else each attachment's URL once. */
+    struct sent *sent;
+    size_t sent_head, sent_len, sent_cap;
+    bool url_said[MAX_ATTACH];
 };
 
 const struct tool tool_send = {
@@ -116,6 +128,7 @@ const struct tool tool_send = {
     .summary = "Send messages",
     .operands = "JID... [-m TEXT | -f FILE | -l] [--attach FILE]...",
     .opts = opts,
+    .notes = notes,
     .size = sizeof(struct send),
     .init = init,
     .option = option,
@@ -129,6 +142,15 @@ struct receipt {
     int to;
     unsigned long line;
     bool got;
+};
+
+/* A message sent, until the server confirms it: its ordinal, whom it
+ * went to (a JID operand, or nto + a room), the number in its id (see
+ * struct send) and the attachment it carries (-1: none). */
+struct sent {
+    unsigned long ordinal, n;
+    int to, file;
+    bool room;
 };
 
 /* A line sent but not yet confirmed: its number, and the ordinal of its
@@ -331,6 +353,85 @@ static int wait_receipts(struct send *sd)
     return rc;
 }
 
+/* Room for one more entry at the end of a queue of n-byte entries
+ * (*buf, entries *head to *head + len of *cap): what is still queued
+ * slides down to the front, or the array doubles. Returns 0, or -1
+ * when out of memory. */
+static int queue_room(void **buf, size_t *head, size_t len, size_t *cap,
+                      size_t n)
+{
+    if (*head + len < *cap)
+        return 0;
+    if (*head) {
+        memmove(*buf, (char *)*buf + *head * n, len * n);
+        *head = 0;
+        return 0;
+    }
+    size_t more = *cap ? *cap * 2 : 64;
+    void *p = realloc(*buf, more * n);
+    if (!p)
+        return -1;
+    *buf = p;
+    *cap = more;
+    return 0;
+}
+
+/* ---- what the server took, on stdout ---- */
+
+/* Remember a message for print_taken; with neither --json nor a file
+ * nothing needs saying. Returns 0, or -1 when out of memory (said). */
+static int remember_sent(struct send *sd, struct sent m)
+{
+    if (sd->o->format != OUT_JSON && m.file < 0)
+        return 0;
+    if (queue_room((void **)&sd->sent, &sd->sent_head, sd->sent_len,
+                   &sd->sent_cap, sizeof *sd->sent) < 0) {
+        fail_oom(NULL);
+        return -1;
+    }
+    sd->sent[sd->sent_head + sd->sent_len++] = m;
+    return 0;
+}
+
+/* {"kind":"message","to":...,"id":...[,"url":...]}, or the URL of an
+ * attachment the first time one of its messages is confirmed. */
+static void print_sent(struct send *sd, const struct sent *m)
+{
+    const char *url = m->file >= 0 ? sd->files[m->file].url : NULL;
+    if (sd->o->format != OUT_JSON) {
+        if (url && !sd->url_said[m->file]) {
+            sd->url_said[m->file] = true;
+            out_text(stdout, url);
+            putchar('\n');
+        }
+        return;
+    }
+    char id[128]; /* as next_id and send_rooms make them */
+    snprintf(id, sizeof id, "%s.%s%lu", sd->base, m->room ? "r" : "", m->n);
+    json_t *j = json_object();
+    out_json_set(j, "kind", "message");
+    out_json_set(j, "to",
+                 m->to < sd->nto ? sd->to[m->to]
+                                 : sd->muc.room[m->to - sd->nto].jid);
+    out_json_set(j, "id", sd->id ? sd->id : id);
+    out_json_set(j, "url", url);
+    out_json(stdout, j);
+}
+
+/* Say what the server has confirmed since the last call. */
+static void print_taken(struct send *sd)
+{
+    bool any = false;
+    while (sd->sent_len &&
+           sd->sent[sd->sent_head].ordinal <= sd->s->confirmed) {
+        print_sent(sd, &sd->sent[sd->sent_head++]);
+        sd->sent_len--;
+        any = true;
+    }
+    if (any)
+        fflush(stdout);
+}
+
 /* A <message/> with the body and what goes with every one: subject,
  * thread and, with oob_url, the XEP-0066 pointer to an uploaded file. */
 static xmpp_stanza_t *new_message(struct send *sd, const char *type,
@@ -352,31 +453,35 @@ static xmpp_stanza_t *new_message(struct send *sd, const char *type,
 /* XEP-0045 §7.4: a groupchat message to each room we joined; the room
  * reflects it to us with the same id once it has passed it on. No
  * receipt request: XEP-0184 §5.3. */
-static unsigned long send_rooms(struct send *sd, const char *body,
-                                const char *oob_url)
+static unsigned long send_rooms(struct send *sd, const char *body, int file)
 {
     unsigned long ordinal = 0;
-    for (int i = 0; i < sd->muc.n; i++) {
+    const char *oob_url = file >= 0 ? sd->files[file].url : NULL;
+    for (int i = 0; i < sd->muc.n && !sd->oom; i++) {
         char buf[128];
-        snprintf(buf, sizeof buf, "%s.r%lu", sd->base, sd->nroom_msg++);
+        unsigned long n = sd->nroom_msg++;
+        snprintf(buf, sizeof buf, "%s.r%lu", sd->base, n);
         const char *id = sd->id ? sd->id : buf;
         xmpp_stanza_t *m = new_message(sd, "groupchat", sd->muc.room[i].jid, id,
                                        body, oob_url);
         muc_expect(&sd->muc.room[i], id);
         ordinal = session_send(sd->s, m);
         xmpp_stanza_release(m);
+        sd->oom = remember_sent(sd, (struct sent){ordinal, n, sd->nto + i, file,
+                                                  true}) < 0;
     }
     return ordinal;
 }
 
 /* One <message/> to each recipient (RFC 6121 §5.2) and room. Returns
  * the ordinal of the last one. */
-static unsigned long send_body(struct send *sd, const char *body,
-                               const char *oob_url)
+static unsigned long send_body(struct send *sd, const char *body, int file)
 {
     unsigned long ordinal = 0;
+    const char *oob_url = file >= 0 ? sd->files[file].url : NULL;
     for (int i = 0; i < sd->nto && !sd->oom; i++) {
         char buf[128];
+        unsigned long n = sd->nmsg;
         const char *id = next_id(sd, i, buf, sizeof buf);
         if (!id) {
             sd->oom = true;
@@ -388,8 +493,10 @@ static unsigned long send_body(struct send *sd, const char *body,
             xmpp_stanza_add_child_ex(m, receipt_request(sd->s->ctx), 0);
         ordinal = session_send(sd->s, m);
         xmpp_stanza_release(m);
+        sd->oom =
+            remember_sent(sd, (struct sent){ordinal, n, i, file, false}) < 0;
     }
-    return sd->muc.n ? send_rooms(sd, body, oob_url) : ordinal;
+    return sd->muc.n ? send_rooms(sd, body, file) : ordinal;
 }
 
 /* The message an error is about, and who sent the error: the index of
@@ -444,11 +551,21 @@ static int on_bounce(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     return 1;
 }
 
+/* After a reconnect (--retry): a new session is in no room. What the
+ * server had not confirmed is sent again after this. */
+static int rejoin(struct session *s, void *ud)
+{
+    struct send *sd = ud;
+    return sd->muc.n ? muc_join(&sd->muc, s) : 0;
+}
+
 /* With the session open: the id base made, the rooms joined, the
  * handlers set. */
 static int start(struct send *sd)
 {
     int rc;
+    sd->s->renew = rejoin;
+    sd->s->renew_ud = sd;
     char *uuid = session_id(sd->s);
     sd->base = uuid ? strdup(uuid) : NULL;
     xmpp_free(sd->s->ctx, uuid);
@@ -561,13 +678,14 @@ static int send_once(struct send *sd)
         return rc;
     unsigned long first = sd->s->out + 1, last = 0;
     if (sd->len)
-        last = send_body(sd, sd->body, NULL);
+        last = send_body(sd, sd->body, -1);
     for (int i = 0; i < sd->nfiles && !sd->oom; i++)
-        last = send_body(sd, sd->files[i].url, sd->files[i].url);
+        last = send_body(sd, sd->files[i].url, i);
     if (!sd->oom)
         sd->oom = routes_check(&sd->routes, sd->s, sd->to, sd->nto,
                                sd->s->creds.jid) != 0;
     rc = session_confirm(sd->s);
+    print_taken(sd);
     bool lost = rc == XE_CONNLOST || rc == XE_PROTOCOL; /* a stream error */
     if (rc)
         fail(rc, "%s%s%lu of %lu message(s) not confirmed by the server",
@@ -595,26 +713,14 @@ static int send_once(struct send *sd)
  * line sent must be remembered. Returns 0, or -1 when out of memory. */
 static int pending_room(struct send *sd)
 {
-    if (sd->pend_head + sd->pend_len == sd->pend_cap) {
-        if (sd->pend_head) { /* slide down what is still pending */
-            memmove(sd->pend, sd->pend + sd->pend_head,
-                    sd->pend_len * sizeof *sd->pend);
-            sd->pend_head = 0;
-        } else {
-            size_t cap = sd->pend_cap ? sd->pend_cap * 2 : 1024;
-            struct pending *p = realloc(sd->pend, cap * sizeof *p);
-            if (!p)
-                return -1;
-            sd->pend = p;
-            sd->pend_cap = cap;
-        }
-    }
-    return 0;
+    return queue_room((void **)&sd->pend, &sd->pend_head, sd->pend_len,
+                      &sd->pend_cap, sizeof *sd->pend);
 }
 
-/* Drop the lines the server has confirmed. */
+/* Drop the lines the server has confirmed (--json: say them). */
 static void forget_confirmed(struct send *sd)
 {
+    print_taken(sd);
     while (sd->pend_len &&
            sd->pend[sd->pend_head].ordinal <= sd->s->confirmed) {
         sd->pend_head++;
@@ -658,7 +764,7 @@ static void send_line(struct send *sd, char *line, size_t len)
         sd->oom = true;
         sd->line_no--; /* reported as the first line not sent */
     } else if (!input_text(what, &text, &len, sd->sanitize)) {
-        unsigned long ordinal = send_body(sd, text, NULL);
+        unsigned long ordinal = send_body(sd, text, -1);
         if (ordinal) /* sent, to some recipients at least */
             sd->pend[sd->pend_head + sd->pend_len++] =
                 (struct pending){.line = sd->line_no, .ordinal = ordinal};
@@ -774,7 +880,9 @@ static int send_lines(struct send *sd)
     /* The input has ended: from now on a one-shot tool's default
      * deadline bounds the wait for confirmations and receipts. */
     if (!sd->o->timeout_given)
-        sd->s->deadline = now_ms() + OPTS_DEFAULT_TIMEOUT * 1000LL;
+        sd->s->deadline =
+            now_ms() +
+            (long long)((OPTS_DEFAULT_TIMEOUT + sd->s->creds.retry) * 1000);
     bool ended = sd->s->status != SESSION_RUNNING;
     if (!ended && !sd->oom)
         sd->oom = routes_check(&sd->routes, sd->s, sd->to, sd->nto,
@@ -856,7 +964,7 @@ static int prepare(void *tool, struct session_opts *o,
      * no deadline while it flows, unless one is asked for. */
     if (sd->lines && !o->timeout_given)
         o->timeout = -1;
-    return sd->lines ? 0 : read_body(sd);
+    return sd->lines ? input_stdin_check() : read_body(sd);
 }
 
 static int run(void *tool, struct session *s)
@@ -878,6 +986,7 @@ static void release(void *tool)
     free(sd->pend);
     muc_free(&sd->muc);
     free(sd->rcpt);
+    free(sd->sent);
     free(sd->base);
     free(sd->refused);
     routes_free(&sd->routes);

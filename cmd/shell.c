@@ -22,6 +22,9 @@ static const struct tool_opt opts[] = {
     {"max-size", OPT_MAX_SIZE, "BYTES",
      "refuse a stanza larger than this (default\n"
      "1 MiB)"},
+    {.help = "Connection faults:"},
+    OPTS_KEEPALIVE_ENTRY,
+    OPTS_RECONNECT_ENTRY,
     {0},
 };
 
@@ -43,7 +46,9 @@ struct shell {
     struct xmlin *xml;
     char **ids; /* IQ requests sent and not answered yet */
     size_t nids, cap;
-    int bad; /* stanzas not sent */
+    size_t orphans; /* ...and never to be: sent on a lost session */
+    unsigned long sent, asked_at; /* stanzas from stdin; when we asked */
+    int bad;                      /* stanzas not sent */
     /* --json-in: the current line */
     char *line;
     size_t len, line_cap;
@@ -154,6 +159,7 @@ static void send_stanza(xmpp_stanza_t *st, void *ud)
         remember_id(sh, xmpp_stanza_get_id(st));
     }
     session_send(sh->s, st);
+    sh->sent++;
     xmpp_stanza_release(st);
 }
 
@@ -270,6 +276,29 @@ static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     return 1;
 }
 
+/* After a reconnect that could not resume the session (--reconnect):
+ * the answers to requests sent on the lost one will never come. */
+static int renew(struct session *s, void *ud)
+{
+    struct shell *sh = ud;
+    (void)s;
+    for (size_t i = 0; i < sh->nids; i++)
+        free(sh->ids[i]);
+    sh->orphans += sh->nids;
+    sh->nids = 0;
+    return 0;
+}
+
+/* With --reconnect, have what was sent confirmed whenever stdin pauses:
+ * what is confirmed is not in doubt if the session is lost. */
+static void ask_when_idle(struct shell *sh)
+{
+    if (sh->s->opt->reconnect && sh->sent != sh->asked_at) {
+        session_request_ack(sh->s);
+        sh->asked_at = sh->sent;
+    }
+}
+
 /* Stream stdin until it ends, then wait for the answers. */
 static int pipe_through(struct shell *sh)
 {
@@ -282,6 +311,8 @@ static int pipe_through(struct shell *sh)
         eof = n == 0;
         if (n >= 0)
             feed(sh, buf, n > 0 ? (size_t)n : 0, eof);
+        else
+            ask_when_idle(sh);
         if (session_step(sh->s, n > 0 ? 0 : 10) != SESSION_RUNNING)
             return sh->s->status;
     }
@@ -303,6 +334,12 @@ static int report(struct shell *sh, int rc)
     if (!rc && sh->s->out > sh->s->confirmed)
         rc = fail(XE_CONNLOST, "%lu stanza(s) not confirmed by the server",
                   sh->s->out - sh->s->confirmed);
+    if (!rc && (sh->s->unsure || sh->orphans))
+        rc = fail(XE_CONNLOST,
+                  "a session was lost and could not be resumed: %lu "
+                  "stanza(s) sent on it may not have reached the server, "
+                  "%zu IQ request(s) went unanswered",
+                  sh->s->unsure, sh->orphans);
     if (!rc && sh->bad)
         rc = fail(sh->xml && xmlin_out_of_memory(sh->xml) ? XE_OSERR : XE_DATA,
                   "%d stanza(s) were not sent", sh->bad);
@@ -319,13 +356,15 @@ static int prepare(void *tool, struct session_opts *o,
                     "unexpected argument '%s': stanzas come from "
                     "stdin",
                     a->argv[0]);
-    return 0;
+    return input_stdin_check();
 }
 
 static int run(void *tool, struct session *s)
 {
     struct shell *sh = tool;
     sh->s = s;
+    s->renew = renew;
+    s->renew_ud = sh;
     sh->xml = xmlin_new(s->ctx, "stdin", sh->max, stanzas, send_stanza, sh);
     xmpp_handler_add(s->conn, on_stanza, NULL, NULL, NULL, sh);
     int rc = sh->xml ? pipe_through(sh) : fail_oom(NULL);

@@ -13,12 +13,19 @@ static const char notes[] =
     "time shifted by its offset (2024-05-01T14:00:00+02:00); --json: {jid,\n"
     "utc, tzo, local}.\n";
 
+static const struct tool_opt opts[] = {
+    {.help = "Connection faults:"},
+    OPTS_RETRY_ENTRY,
+    {0},
+};
+
 static int run(void *tool, struct session *s);
 
 const struct tool tool_time = {
     .name = "time",
     .summary = "Show an entity's time (XEP-0202)",
     .operands = "[JID]",
+    .opts = opts,
     .notes = notes,
     .size = sizeof(struct query_jid),
     .prepare = query_jid_prepare,
@@ -80,6 +87,7 @@ static void print_answer(const struct answer *a, void *ud)
     const char *local = local_time(utc, tzo, buf, sizeof buf);
     if (a->fmt == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "time");
         out_json_set(j, "jid", a->from);
         out_json_set(j, "utc", utc);
         out_json_set(j, "tzo", tzo);

@@ -24,10 +24,16 @@ static const char notes[] =
 static int run_get(void *tool, struct session *s);
 static int run_set(void *tool, struct session *s);
 
+static const struct tool_opt opts[] = {
+    {.help = "Connection faults:"},
+    OPTS_RETRY_ENTRY,
+    {0},
+};
+
 static const struct tool_sub subs[] = {
-    {"get", "[JID]", 0, 1, "show JID's vCard, else your own", "", run_get},
-    {"set", "[FILE]", 0, 1, "publish FILE (default stdin) as your vCard", "",
-     run_set},
+    {"get", "[JID]", 0, 1, "show JID's vCard, else your own", "retry", run_get},
+    {"set", "[FILE]", 0, 1, "publish FILE (default stdin) as your vCard",
+     "retry", run_set},
     {0},
 };
 
@@ -44,6 +50,7 @@ struct vcard {
 const struct tool tool_vcard = {
     .name = "vcard",
     .summary = "Show or set a vCard (XEP-0054)",
+    .opts = opts,
     .subs = subs,
     .default_sub = "get",
     .notes = notes,

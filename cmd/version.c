@@ -9,12 +9,19 @@ static const char notes[] =
     "JID defaults to your server. Output: NAME TAB VERSION TAB OS (empty\n"
     "when not told); --json: {jid, name, version, os}.\n";
 
+static const struct tool_opt opts[] = {
+    {.help = "Connection faults:"},
+    OPTS_RETRY_ENTRY,
+    {0},
+};
+
 static int run(void *tool, struct session *s);
 
 const struct tool tool_version = {
     .name = "version",
     .summary = "Show the software an entity runs (XEP-0092)",
     .operands = "[JID]",
+    .opts = opts,
     .notes = notes,
     .size = sizeof(struct query_jid),
     .prepare = query_jid_prepare,
@@ -30,6 +37,7 @@ static void print_answer(const struct answer *a, void *ud)
     char *os = stanza_child_text(a->el, "os");
     if (a->fmt == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "version");
         out_json_set(j, "jid", a->from);
         out_json_set(j, "name", name);
         out_json_set(j, "version", version);

@@ -34,7 +34,7 @@ peer_down() {
     assert_line "$ADMIN#add-user	Add User"
     assert_line "$ADMIN#get-online-users-list	Get List of Online Users"
     run xmpp_as dave command list localhost --json
-    assert_line "{\"jid\":\"localhost\",\"node\":\"$ADMIN#add-user\",\"name\":\"Add User\"}"
+    assert_line "{\"kind\":\"command\",\"jid\":\"localhost\",\"node\":\"$ADMIN#add-user\",\"name\":\"Add User\"}"
     run xmpp_as dave command list --xml
     assert_output --regexp '^<iq .*<query xmlns="http://jabber.org/protocol/disco#items" node="http://jabber.org/protocol/commands">'
 }
@@ -103,7 +103,7 @@ EOF
     assert_line "field	onlineuserjids	text-multi	dave@localhost	The list of all online users"
     run xmpp_as dave command run localhost "$ADMIN#get-online-users-list" --json
     assert_success
-    assert_output --regexp '^\{"jid":"localhost","node":"'"$ADMIN"'#get-online-users-list","status":"completed","notes":\[\],"form":\{"type":"result",'
+    assert_output --regexp '^\{"kind":"answer","jid":"localhost","node":"'"$ADMIN"'#get-online-users-list","status":"completed","notes":\[\],"form":\{"type":"result",'
     assert_output --regexp '"values":\[[^]]*"alice@localhost"'
     run xmpp_as dave command run localhost "$ADMIN#get-online-users-list" --xml
     assert_output --regexp '^<iq .*type="result".*status="completed"'

@@ -44,13 +44,14 @@ TAB=$'\t'
 @test "disco: --json gives info as one object, items one object each" {
     run xmpp_as alice disco --json
     assert_success
+    [ "$(jq -r .kind <<<"$output")" = info ]
     [ "$(jq -r .jid <<<"$output")" = localhost ]
     [ "$(jq -r '.features | index("urn:xmpp:ping") != null' <<<"$output")" = true ]
     # ejabberd lists its PEP identity first.
     [ "$(jq -r '[.identities[].category] | index("server") != null' <<<"$output")" = true ]
     run xmpp_as alice disco items --json
     assert_success
-    jq -se 'map(select(.jid == "conference.localhost")) | length == 1' <<<"$output"
+    jq -se 'map(select(.jid == "conference.localhost" and .kind == "item")) | length == 1' <<<"$output"
 }
 
 @test "disco: extended info forms (XEP-0128) are printed field by field" {

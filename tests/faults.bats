@@ -14,14 +14,6 @@ teardown() {
     [ -z "${HOSTILE_PID:-}" ] || stop_bg "$HOSTILE_PID"
 }
 
-# hostile MODE [ARG...]: start tests/hostile.py; sets HOSTILE_PORT.
-hostile() {
-    "$BATS_TEST_DIRNAME/hostile.py" "$@" >"$BATS_TEST_TMPDIR/hostile" 3>&- &
-    HOSTILE_PID=$!
-    wait_lines "$BATS_TEST_TMPDIR/hostile" 1
-    HOSTILE_PORT=$(head -1 "$BATS_TEST_TMPDIR/hostile")
-}
-
 # at_hostile TOOL [ARGS...]: run a tool as alice against the hostile
 # server, trusting the test certificate (which scram-iterations serves).
 at_hostile() {

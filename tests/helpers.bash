@@ -94,6 +94,10 @@ slow() {
 # (ejabberd: "(User session not found)"): append to an error regexp.
 ERR_TEXT='( \([^)]*\))?'
 
+# What text recv writes after the type of a message from offline storage
+# or room history (XEP-0203), as a regexp.
+DELAYED=' \[delay: [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z\]'
+
 # Characters a terminal acts on, as UTF-8 bytes (what printf '\u...'
 # gives depends on the locale): U+009B CSI, a C1 control, and U+202E
 # RIGHT-TO-LEFT OVERRIDE, a bidirectional control.
@@ -182,6 +186,18 @@ wait_for() {
         sleep 0.05
     done
     return 1
+}
+
+# hostile MODE [ARG...]: start the scripted hostile server in the
+# background (tests/hostile.py, see its top comment for the modes); sets
+# HOSTILE_PORT, HOSTILE_PID and HOSTILE_LOG (what it did, a line a step).
+# A file that uses it stops it in teardown: stop_bg "$HOSTILE_PID".
+hostile() {
+    HOSTILE_LOG="$BATS_TEST_TMPDIR/hostile.log"
+    "$BATS_TEST_DIRNAME/hostile.py" "$@" >"$HOSTILE_LOG" 2>&1 3>&- &
+    HOSTILE_PID=$!
+    wait_for "$HOSTILE_LOG" '^listening' 10 || { cat "$HOSTILE_LOG" >&2; return 1; }
+    HOSTILE_PORT=$(sed -n 's/^listening //p' "$HOSTILE_LOG")
 }
 
 # wait_lines FILE N [SECONDS]: until FILE has at least N lines (SECONDS

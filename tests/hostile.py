@@ -5,8 +5,10 @@ real server does is tested against the real servers (tests/server).
 
     tests/hostile.py MODE [ARG...]
 
-Listens on a free port of 127.0.0.1, prints the port as the first line
-of stdout, and plays MODE on every connection until killed. Modes:
+Listens on a free port of 127.0.0.1, prints "listening PORT" as the
+first line of stdout, and plays MODE on every connection until killed,
+logging what it did to stdout, a line a step, for the test to read (the
+client's stream error as "client said CONDITION"). Modes:
 
     silent
         Accept and never answer: a TLS port whose handshake stalls at
@@ -18,6 +20,38 @@ of stdout, and plays MODE on every connection until killed. Modes:
         STARTTLS with CERT/KEY, offer SCRAM-SHA-1 only and challenge
         with COUNT (default 2^31-1) PBKDF2 iterations: the client's key
         derivation runs for hours unless it refuses the count.
+    xml CERT KEY CASE [ARG]
+        Direct TLS (XEP-0368) with CERT/KEY, SASL PLAIN accepting anyone,
+        resource binding; then CASE, an attack with the XML itself:
+          malformed      a message, then a tag closed by the wrong name
+          utf8           a message, then one with a byte that is not UTF-8
+          doctype        a DOCTYPE with an internal entity before the stream
+          laughs         the billion laughs DOCTYPE, its entity used in a body
+          comment        a comment after the session starts
+          big ARG        a message with a body of ARG bytes (streamed,
+                         never built whole), then a small one
+          lines ARG      a message with a body of ARG newlines
+          names ARG      ARG elements with 100 attributes each, all names
+                         new, then a message
+          announce ARG   XEP-0478: announce ARG bytes as the limit, then a
+                         message of 2 MiB and one of ARG + 1 MiB
+          deep ARG       a message nested ARG elements deep
+          wide ARG       a message with ARG children
+          ping           after the client's first stanza, a message; after
+                         its ping (the confirmation a one-shot tool waits
+                         for), a malformed stanza
+          redoctype      the first connection is dropped once the session
+                         is up; every one after it gets the doctype case
+    component FILE
+        An XEP-0114 component server (no TLS, no SASL) that takes any
+        handshake, pings the component until it answers (then its
+        handlers are in place), and writes FILE as it is: stanzas with
+        invalid 'from' addresses, a <stream:error/> whose text holds
+        controls... If FILE ends with </stream:stream> the connection is
+        closed after it; otherwise IQ requests get an empty result until
+        the component leaves. Real servers check both (they refuse an
+        invalid 'from' from a component, and write their own stream
+        error texts), which is why this is scripted.
 
 A new case is one `async def NAME(conn, *args)` decorated with
 @mode("NAME"); the Conn helpers play the usual stream set-up, so a mode
@@ -31,18 +65,38 @@ import sys
 
 MODES = {}
 
+STREAM = ("<?xml version='1.0'?>{doctype}<stream:stream xmlns='{ns}'"
+          " xmlns:stream='http://etherx.jabber.org/streams' id='{id}'"
+          " from='{host}' version='1.0' xml:lang='en'>")
+JID = "alice@localhost/hostile"
+PEER = "mallory@localhost/x"
+HEADER = rb"<stream:stream[^>]*>"
+STANZA = rb"</(iq|message|presence)>|<(iq|message|presence)[^>]*/>"
+IQ_REQUEST = rb"<iq[^>]*type=['\"](?:get|set)['\"][^>]*>"
+ERROR = re.compile(rb"<stream:error><([a-z-]+) ")
 
-def mode(name):
+
+def mode(name, direct_tls=False):
+    """Register a mode; with direct_tls its first two arguments are the
+    certificate and key of a listener that speaks TLS from the start."""
     def register(fn):
-        MODES[name] = fn
+        MODES[name] = (fn, direct_tls)
         return fn
     return register
+
+
+def log(*what):
+    print(*what, flush=True)
 
 
 class Conn:
     """One client connection: what it sent so far, and ways to answer."""
 
+    count = 0  # connections so far, this one included
+
     def __init__(self, reader, writer):
+        Conn.count += 1
+        self.number = Conn.count
         self.reader, self.writer = reader, writer
         self.buf = b""
 
@@ -59,19 +113,17 @@ class Conn:
                 raise EOFError
             self.buf += data
 
-    async def send(self, text):
-        self.writer.write(text.encode() if isinstance(text, str) else text)
+    async def send(self, data):
+        self.writer.write(data.encode() if isinstance(data, str) else data)
         await self.writer.drain()
 
-    async def open_stream(self, features):
-        """Wait for the client's stream header; answer with ours and
-        these <stream:features/> contents."""
-        await self.expect(rb"<stream:stream[^>]*>")
-        await self.send(
-            "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-            "xmlns:stream='http://etherx.jabber.org/streams' "
-            "from='localhost' id='hostile' version='1.0'>"
-            f"<stream:features>{features}</stream:features>")
+    async def open_stream(self, features, doctype="", ns="jabber:client"):
+        """Wait for the client's stream header; answer with ours (and a
+        DOCTYPE before it, if given) and these <stream:features/>."""
+        await self.expect(HEADER)
+        await self.send(STREAM.format(doctype=doctype, ns=ns, host="localhost",
+                                      id="hostile-%d" % self.number)
+                        + f"<stream:features>{features}</stream:features>")
 
     async def starttls(self, cert=None, key=None):
         """RFC 6120 §5.4: offer STARTTLS and say <proceed/>. With a
@@ -85,11 +137,34 @@ class Conn:
             ctx.load_cert_chain(cert, key)
             await self.writer.start_tls(ctx)
 
-    async def hold(self):
-        """Read and drop whatever comes, never answering."""
-        while await self.reader.read(65536):
-            pass
+    async def login(self, limits=""):
+        """SASL PLAIN for anyone, then resource binding (with these
+        extra features); returns once the client is bound."""
+        await self.open_stream("<mechanisms xmlns='urn:ietf:params:xml:ns:"
+                               "xmpp-sasl'><mechanism>PLAIN</mechanism>"
+                               "</mechanisms>")
+        await self.expect(rb"</auth>|<auth[^>]*/>")
+        await self.send("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
+        await self.open_stream("<bind xmlns='urn:ietf:params:xml:ns:"
+                               "xmpp-bind'/>" + limits)
+        iq = await self.expect(rb"<iq[^>]*\bid=['\"]([^'\"]*).*?</iq>")
+        bind_id = iq.group(1).decode()
+        await self.send(f"<iq type='result' id='{bind_id}'><bind xmlns='urn:"
+                        f"ietf:params:xml:ns:xmpp-bind'><jid>{JID}</jid>"
+                        "</bind></iq>")
+        log("bound")
 
+    async def hold(self):
+        """Read whatever comes, never answering, until the client closes;
+        log the stream error it closed with (RFC 6120 §4.9)."""
+        while data := await self.reader.read(65536):
+            self.buf += data
+        if m := ERROR.search(self.buf):
+            log(f"client said {m.group(1).decode()}")
+        log("client closed")
+
+
+# ------------------------------------------------------------ stalls, SASL
 
 @mode("silent")
 async def silent(conn):
@@ -119,20 +194,164 @@ async def scram_iterations(conn, cert, key, count="2147483647"):
     await conn.hold()
 
 
+# --------------------------------------------------------- the XML itself
+
+# Each entity ten of the one before: lol9 is 10^9 "lol"s.
+LAUGHS = ("<!DOCTYPE stream:stream [<!ENTITY lol0 'lol'>"
+          + "".join(f"<!ENTITY lol{i} '{f'&lol{i - 1};' * 10}'>"
+                    for i in range(1, 10))
+          + "]>")
+DOCTYPES = {"doctype": "<!DOCTYPE stream:stream [<!ENTITY x 'boom'>]>",
+            "laughs": LAUGHS}
+LIMITS = ("<limits xmlns='urn:xmpp:stream-limits:0'><max-bytes>{}"
+          "</max-bytes></limits>")
+
+
+def message(body, to=JID):
+    return (f"<message from='{PEER}' to='{to}' type='chat'><body>{body}"
+            "</body></message>")
+
+
+async def big(c, size, body_char="A"):
+    """A message whose body is size bytes, written as the client reads."""
+    await c.send(f"<message from='{PEER}' type='chat'><body>")
+    chunk = (body_char * 65536).encode()
+    sent = 0
+    while sent < size:
+        n = min(len(chunk), size - sent)
+        await c.send(chunk[:n])
+        sent += n
+    await c.send("</body></message>")
+    log(f"sent {size} bytes")
+
+
+async def attack(c, case, arg):
+    await c.expect(STANZA)  # the client's first stanza: the session is up
+    if case == "malformed":
+        await c.send(message("before the fault"))
+        await c.send(f"<message from='{PEER}'><body>x</bdy></message>")
+    elif case == "utf8":
+        await c.send(message("before the fault"))
+        await c.send(message("caf\xe9").encode("latin-1"))
+    elif case == "comment":
+        await c.send("<!-- a comment -->" + message("after the comment"))
+    elif case == "big":
+        await big(c, int(arg))
+        await c.send(message("after the big one"))
+    elif case == "names":
+        # Names expat keeps for the rest of the stream unless renewed:
+        # 100 new attribute names a stanza.
+        for i in range(int(arg)):
+            attrs = "".join(f" a{i}x{j}=''" for j in range(100))
+            c.writer.write(f"<junk{i}{attrs}/>".encode())
+        await c.writer.drain()
+        await c.send(message("after the names"))
+    elif case == "lines":
+        await c.send(message("\n" * int(arg)))
+    elif case == "announce":
+        await big(c, 2 << 20, "B")
+        await big(c, int(arg) + (1 << 20), "C")
+    elif case == "deep":
+        n = int(arg)
+        await c.send(f"<message from='{PEER}'>" + "<x>" * n + "</x>" * n
+                     + "</message>")
+    elif case == "wide":
+        await c.send(f"<message from='{PEER}'><body>w</body>"
+                     + "<x/>" * int(arg) + "</message>")
+    elif case == "drop":
+        log("dropping")
+        raise EOFError
+    elif case == "ping":
+        await c.expect(rb"<ping xmlns=.urn:xmpp:ping.")
+        await c.send("<iq from='localhost' type='result' id='x'><bad></iq>")
+    log(f"sent {case}")
+
+
+@mode("xml", direct_tls=True)
+async def xml(conn, case, arg=""):
+    if case == "redoctype":
+        case = "doctype" if conn.number > 1 else "drop"
+    if case in DOCTYPES:
+        await conn.open_stream("<mechanisms xmlns='urn:ietf:params:xml:ns:"
+                               "xmpp-sasl'><mechanism>PLAIN</mechanism>"
+                               "</mechanisms>", doctype=DOCTYPES[case])
+        if case == "laughs":  # and use it, if the client read on
+            await conn.send(message("&lol9;"))
+        log("sent doctype")
+    else:
+        await conn.login(LIMITS.format(arg) if case == "announce" else "")
+        await attack(conn, case, arg)
+    # The client is the one to close, saying why with a stream error.
+    await conn.hold()
+
+
+# ------------------------------------------------------ XEP-0114 component
+
+async def ping_until_cancelled(writer):
+    """XEP-0199 pings, every 50 ms."""
+    while True:
+        writer.write(b"<iq type='get' id='hostile-go'>"
+                     b"<ping xmlns='urn:xmpp:ping'/></iq>")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+
+
+@mode("component")
+async def component(conn, path):
+    with open(path, "rb") as f:
+        script = f.read()
+    m = await conn.expect(HEADER)
+    to = re.search(rb"to=['\"]([^'\"]*)", m.group(0))
+    await conn.send(STREAM.format(
+        doctype="", ns="jabber:component:accept", id="hostile-%d" % conn.number,
+        host=to.group(1).decode() if to else "localhost"))
+    await conn.expect(rb"</handshake>")
+    await conn.send("<handshake/>")
+    # The component is ready for the script once it answers a ping, or
+    # asks something itself (a tool that answers no pings: its request
+    # is left in buf, to be answered below).
+    pinger = asyncio.create_task(ping_until_cancelled(conn.writer))
+    try:
+        while not re.search(rb"id=['\"]hostile-go|" + IQ_REQUEST, conn.buf):
+            data = await conn.reader.read(65536)
+            if not data:
+                raise EOFError
+            conn.buf += data
+    finally:
+        pinger.cancel()
+    conn.buf = re.sub(rb"^.*?id=['\"]hostile-go", b"", conn.buf, 1, re.S)
+    await conn.send(script)
+    log("sent script")
+    if script.rstrip().endswith(b"</stream:stream>"):
+        return
+    while True:  # answer IQ requests (pings) until the client leaves
+        m = await conn.expect(IQ_REQUEST)
+        attr = dict(re.findall(rb"(id|from|to)=['\"]([^'\"]*)", m.group(0)))
+        await conn.send(b"<iq type='result' id='%s' from='%s' to='%s'/>" % (
+            attr.get(b"id", b""), attr.get(b"to", b""), attr.get(b"from", b"")))
+
+
+# ------------------------------------------------------------------ serving
+
 async def serve(play, args, reader, writer):
     try:
         await play(Conn(reader, writer), *args)
-    except (EOFError, ConnectionError, ssl.SSLError):
-        pass
+    except (EOFError, ConnectionError, ssl.SSLError) as e:
+        log(f"client closed ({type(e).__name__})")
     finally:
         writer.close()
 
 
 async def main(name, args):
-    play = MODES[name]
+    play, direct_tls = MODES[name]
+    ctx = None
+    if direct_tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args[0], args[1])
+        args = args[2:]
     server = await asyncio.start_server(
-        lambda r, w: serve(play, args, r, w), "127.0.0.1", 0)
-    print(server.sockets[0].getsockname()[1], flush=True)
+        lambda r, w: serve(play, args, r, w), "127.0.0.1", 0, ssl=ctx)
+    log("listening", server.sockets[0].getsockname()[1])
     async with server:
         await server.serve_forever()
 

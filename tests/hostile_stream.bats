@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # What only a hostile or broken server sends, from a scripted one
-# (tests/hostile_stream.py, an XEP-0114 component server): 'from'
+# (tests/hostile.py component, an XEP-0114 component server): 'from'
 # addresses that are not JIDs (Prosody and ejabberd refuse them) and
 # stream errors whose text carries controls (real servers write their
 # own texts). Everything a real server can deliver is tested against
@@ -17,15 +17,11 @@ teardown() {
     [ -z "$HOSTILE_PID" ] || stop_bg "$HOSTILE_PID"
 }
 
-# hostile_up XML: the scripted server, sending XML after the handshake
-# (see tests/hostile_stream.py); sets HOSTILE_PORT and HOSTILE_PID.
+# hostile_up XML: the scripted server's component mode, sending XML
+# after the handshake; sets HOSTILE_PORT and HOSTILE_PID.
 hostile_up() {
     printf '%s' "$1" >"$BATS_TEST_TMPDIR/script.xml"
-    HOSTILE_PORT=$(closed_port)
-    "$BATS_TEST_DIRNAME/hostile_stream.py" "$HOSTILE_PORT" \
-        "$BATS_TEST_TMPDIR/script.xml" >"$BATS_TEST_TMPDIR/hostile.out" 3>&- &
-    HOSTILE_PID=$!
-    wait_for "$BATS_TEST_TMPDIR/hostile.out" ready
+    hostile component "$BATS_TEST_TMPDIR/script.xml"
 }
 
 # as_component TOOL [ARGS...]: a tool as component x.localhost of it.

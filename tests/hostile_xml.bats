@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # A server that attacks with its XML: malformed or non-UTF-8 bytes, a
 # DOCTYPE, stanzas too big or too deep. No real server sends these, so a
-# scripted one does (tests/hostile_xml.py, direct TLS with a certificate
+# scripted one does (tests/hostile.py xml, direct TLS with a certificate
 # of its own); the suite's server is not involved, and every test holds
 # whichever one the run is for. Each fault ends the run with 76 and one
 # line naming it, the stream closed with the stream error that names it
@@ -24,18 +24,13 @@ setup() {
 }
 
 teardown() {
-    [ -z "${HX_PID:-}" ] || stop_bg "$HX_PID"
+    [ -z "${HOSTILE_PID:-}" ] || stop_bg "$HOSTILE_PID"
 }
 
-# hostile CASE [ARG]: start the hostile server; sets HX_PORT, HX_PID and
-# HX_LOG (what it did, one line a step).
-hostile() {
-    HX_LOG="$BATS_TEST_TMPDIR/hostile.log"
-    "$BATS_TEST_DIRNAME/hostile_xml.py" "$HX_DIR/cert.pem" "$HX_DIR/key.pem" \
-        "$@" >"$HX_LOG" 2>&1 3>&- &
-    HX_PID=$!
-    wait_for "$HX_LOG" '^listening' 10 || { cat "$HX_LOG" >&2; return 1; }
-    HX_PORT=$(sed -n 's/^listening //p' "$HX_LOG")
+# hostile_xml CASE [ARG]: the hostile server's xml mode, with the
+# file's certificate.
+hostile_xml() {
+    hostile xml "$HX_DIR/cert.pem" "$HX_DIR/key.pem" "$@"
 }
 
 # against TOOL [ARGS...]: run a tool logged in to the hostile server.
@@ -43,50 +38,50 @@ against() {
     local tool=$1
     shift
     XMPP_PASSWORD=secret "$XMPP" "$tool" -j alice@localhost \
-        --server "127.0.0.1:$HX_PORT" --direct-tls \
+        --server "127.0.0.1:$HOSTILE_PORT" --direct-tls \
         --ca-file "$HX_DIR/cert.pem" "$@"
 }
 
 # said CONDITION: the client closed the stream with this stream error.
 said() {
-    wait_for "$HX_LOG" "^client said $1\$" 5 || { cat "$HX_LOG" >&2; return 1; }
+    wait_for "$HOSTILE_LOG" "^client said $1\$" 5 || { cat "$HOSTILE_LOG" >&2; return 1; }
 }
 
 # The end of every fault's line but a too big stanza's.
 OPERATOR='; connection closed: report it to the server'"'"'s operator$'
 
 @test "hostile: malformed XML ends recv with 76, one line, after what came before" {
-    hostile malformed
+    hostile_xml malformed
     run --separate-stderr against recv -t "$(slow 6)"
     [ "$status" -eq 76 ]
     assert_output $'mallory@localhost/x\tchat\tbefore the fault'
-    [[ "$stderr" =~ ^"xmpp recv: 127.0.0.1:$HX_PORT sent malformed XML (mismatched tag after "[0-9]+" bytes of the stream)"$OPERATOR ]]
+    [[ "$stderr" =~ ^"xmpp recv: 127.0.0.1:$HOSTILE_PORT sent malformed XML (mismatched tag after "[0-9]+" bytes of the stream)"$OPERATOR ]]
     [ "${#stderr_lines[@]}" -eq 1 ]
     said not-well-formed
 }
 
 @test "hostile: a byte that is not UTF-8 ends recv with 76 (unsupported-encoding)" {
-    hostile utf8
+    hostile_xml utf8
     run --separate-stderr against recv -t "$(slow 6)"
     [ "$status" -eq 76 ]
     assert_output $'mallory@localhost/x\tchat\tbefore the fault'
-    [[ "$stderr" =~ ^"xmpp recv: 127.0.0.1:$HX_PORT sent invalid UTF-8 (after "[0-9]+" bytes of the stream)"$OPERATOR ]]
+    [[ "$stderr" =~ ^"xmpp recv: 127.0.0.1:$HOSTILE_PORT sent invalid UTF-8 (after "[0-9]+" bytes of the stream)"$OPERATOR ]]
     [ "${#stderr_lines[@]}" -eq 1 ]
     said unsupported-encoding
 }
 
 @test "hostile: a DOCTYPE with an internal entity is refused before login (restricted-xml)" {
-    hostile doctype
+    hostile_xml doctype
     run --separate-stderr against recv -t "$(slow 6)"
     [ "$status" -eq 76 ]
     [ -z "$output" ]
-    [[ "$stderr" =~ ^"xmpp recv: 127.0.0.1:$HX_PORT sent a DOCTYPE, which XMPP forbids (RFC 6120 §11.1)"$OPERATOR ]]
+    [[ "$stderr" =~ ^"xmpp recv: 127.0.0.1:$HOSTILE_PORT sent a DOCTYPE, which XMPP forbids (RFC 6120 §11.1)"$OPERATOR ]]
     [ "${#stderr_lines[@]}" -eq 1 ]
     said restricted-xml
 }
 
 @test "hostile: the billion laughs are refused at once, not expanded past -t" {
-    hostile laughs
+    hostile_xml laughs
     local t0=$SECONDS
     run --separate-stderr against recv -t "$(slow 5)"
     [ "$status" -eq 76 ] # expanding it would reach the deadline: 75
@@ -96,25 +91,37 @@ OPERATOR='; connection closed: report it to the server'"'"'s operator$'
 }
 
 @test "hostile: a comment in the stream ends recv with 76 (restricted-xml)" {
-    hostile comment
+    hostile_xml comment
     run --separate-stderr against recv -t "$(slow 6)"
     [ "$status" -eq 76 ]
     [ -z "$output" ] # the message after it is not taken
-    [[ "$stderr" =~ ^"xmpp recv: 127.0.0.1:$HX_PORT sent a comment, which XMPP forbids (RFC 6120 §11.1)"$OPERATOR ]]
+    [[ "$stderr" =~ ^"xmpp recv: 127.0.0.1:$HOSTILE_PORT sent a comment, which XMPP forbids (RFC 6120 §11.1)"$OPERATOR ]]
     said restricted-xml
 }
 
+@test "hostile: -v redacts a password of one character only where it travels" {
+    # Only the scripted server takes any password: a one-letter one here.
+    hostile_xml comment
+    run --separate-stderr env XMPP_PASSWORD=e "$XMPP" recv -v -j alice@localhost \
+        --server "127.0.0.1:$HOSTILE_PORT" --direct-tls \
+        --ca-file "$HX_DIR/cert.pem" -t "$(slow 6)"
+    [ "$status" -eq 76 ]
+    [[ "$stderr" == *"<auth "*">[redacted]</auth>"* ]]
+    [[ "$stderr" == *"<stream:stream"* ]] # every other e as it is
+    [[ "$stderr" != *"str[redacted]am"* ]]
+}
+
 @test "hostile: a 200 MB stanza is refused while read, in bounded memory" {
-    hostile big 200000000
+    hostile_xml big 200000000
     # Peak memory of the whole run, valgrind's own included: a client that
     # held the stanza would need more than 200 MB.
     run --separate-stderr /usr/bin/time -f %M -o "$BATS_TEST_TMPDIR/rss" \
         env XMPP_PASSWORD=secret "$XMPP" recv -j alice@localhost \
-        --server "127.0.0.1:$HX_PORT" --direct-tls \
+        --server "127.0.0.1:$HOSTILE_PORT" --direct-tls \
         --ca-file "$HX_DIR/cert.pem" -t "$(slow 10)"
     [ "$status" -eq 76 ]
     [ -z "$output" ]
-    assert_equal "$stderr" "xmpp recv: 127.0.0.1:$HX_PORT sent a stanza over 1048576 bytes; connection closed (--max-stanza raises the limit)"
+    assert_equal "$stderr" "xmpp recv: 127.0.0.1:$HOSTILE_PORT sent a stanza over 1048576 bytes; connection closed (--max-stanza raises the limit)"
     local kb
     kb=$(tail -1 "$BATS_TEST_TMPDIR/rss")
     echo "peak RSS: $kb kB"
@@ -122,10 +129,10 @@ OPERATOR='; connection closed: report it to the server'"'"'s operator$'
 }
 
 @test "hostile: --max-stanza sets the limit, both ways" {
-    hostile big 200000
+    hostile_xml big 200000
     run --separate-stderr against recv --max-stanza 100000 -t "$(slow 6)"
     [ "$status" -eq 76 ]
-    assert_equal "$stderr" "xmpp recv: 127.0.0.1:$HX_PORT sent a stanza over 100000 bytes; connection closed (--max-stanza raises the limit)"
+    assert_equal "$stderr" "xmpp recv: 127.0.0.1:$HOSTILE_PORT sent a stanza over 100000 bytes; connection closed (--max-stanza raises the limit)"
     said policy-violation
     run against recv --max-stanza 300000 -n 2 --json -t "$(slow 6)"
     assert_success
@@ -133,7 +140,7 @@ OPERATOR='; connection closed: report it to the server'"'"'s operator$'
 }
 
 @test "hostile: max_stanza in the config file sets the limit" {
-    hostile big 200000
+    hostile_xml big 200000
     mkdir -p "$XDG_CONFIG_HOME/xmpp"
     printf '[default]\njid = alice@localhost\nmax_stanza = 100000\n' \
         >"$XDG_CONFIG_HOME/xmpp/config"
@@ -157,42 +164,42 @@ OPERATOR='; connection closed: report it to the server'"'"'s operator$'
 }
 
 @test "hostile: recv --reconnect does not retry a server whose stream it refused" {
-    hostile redoctype
+    hostile_xml redoctype
     run --separate-stderr against recv --reconnect -t "$(slow 20)"
     [ "$status" -eq 76 ]
     # The drop is retried (once, after about a second); the DOCTYPE not.
     assert_equal "${#stderr_lines[@]}" 2
     [[ "${stderr_lines[0]}" == "xmpp recv: connection lost: "*"; reconnecting in "* ]]
-    [[ "${stderr_lines[1]}" =~ ^"xmpp recv: 127.0.0.1:$HX_PORT sent a DOCTYPE, which XMPP forbids (RFC 6120 §11.1)"$OPERATOR ]]
-    assert_equal "$(grep -c '^sent doctype' "$HX_LOG")" 1
+    [[ "${stderr_lines[1]}" =~ ^"xmpp recv: 127.0.0.1:$HOSTILE_PORT sent a DOCTYPE, which XMPP forbids (RFC 6120 §11.1)"$OPERATOR ]]
+    assert_equal "$(grep -c '^sent doctype' "$HOSTILE_LOG")" 1
 }
 
 @test "hostile: a server's XEP-0478 limit above the default raises it" {
-    hostile announce 4194304
+    hostile_xml announce 4194304
     run --separate-stderr against recv --json -t "$(slow 10)"
     [ "$status" -eq 76 ]
     # 2 MiB (over the default) arrives; 5 MiB (over what it announced) not.
     assert_equal "$(jq -r '.body | length' <<<"$output")" 2097152
-    assert_equal "$stderr" "xmpp recv: 127.0.0.1:$HX_PORT sent a stanza over 4194304 bytes; connection closed (--max-stanza raises the limit)"
+    assert_equal "$stderr" "xmpp recv: 127.0.0.1:$HOSTILE_PORT sent a stanza over 4194304 bytes; connection closed (--max-stanza raises the limit)"
 }
 
 @test "hostile: a stanza nested 300 deep or with 20000 children is refused (policy-violation)" {
-    hostile deep 300
+    hostile_xml deep 300
     run --separate-stderr against recv -t "$(slow 6)"
     [ "$status" -eq 76 ]
-    [[ "$stderr" =~ ^"xmpp recv: 127.0.0.1:$HX_PORT sent a stanza nested over 256 elements deep"$OPERATOR ]]
+    [[ "$stderr" =~ ^"xmpp recv: 127.0.0.1:$HOSTILE_PORT sent a stanza nested over 256 elements deep"$OPERATOR ]]
     said policy-violation
-    stop_bg "$HX_PID"
-    hostile wide 20000
+    stop_bg "$HOSTILE_PID"
+    hostile_xml wide 20000
     run --separate-stderr against recv -t "$(slow 6)"
     [ "$status" -eq 76 ]
-    [[ "$stderr" =~ ^"xmpp recv: 127.0.0.1:$HX_PORT sent an element with over 10000 children"$OPERATOR ]]
+    [[ "$stderr" =~ ^"xmpp recv: 127.0.0.1:$HOSTILE_PORT sent an element with over 10000 children"$OPERATOR ]]
 }
 
 @test "hostile: a body of a million newlines arrives in linear time" {
     # libstrophe alone joins text piece by piece with strncat: a piece per
     # newline, seconds for this one.
-    hostile lines 1000000
+    hostile_xml lines 1000000
     run against recv -n 1 --json -t "$(slow 3)"
     assert_success
     assert_equal "$(jq -r '.body | length' <<<"$output")" 1000000
@@ -202,17 +209,17 @@ OPERATOR='; connection closed: report it to the server'"'"'s operator$'
     # Expat keeps every name it meets until reset, so the checks renew it
     # between stanzas every 256 KiB (bounding what a server can make it
     # keep); the stream goes on as if nothing happened.
-    hostile names 300
+    hostile_xml names 300
     run against recv -n 1 -t "$(slow 10)"
     assert_success
     assert_output $'mallory@localhost/x\tchat\tafter the names'
 }
 
 @test "hostile: send meets malformed XML: 76, one line with the cause and what is unconfirmed" {
-    hostile ping
+    hostile_xml ping
     run --separate-stderr against send bob@localhost -m hi -t "$(slow 6)"
     [ "$status" -eq 76 ]
-    [[ "$stderr" =~ ^"xmpp send: 127.0.0.1:$HX_PORT sent malformed XML (mismatched tag after "[0-9]+" bytes of the stream); connection closed: report it to the server's operator; 1 of 1 message(s) not confirmed by the server"$ ]]
+    [[ "$stderr" =~ ^"xmpp send: 127.0.0.1:$HOSTILE_PORT sent malformed XML (mismatched tag after "[0-9]+" bytes of the stream); connection closed: report it to the server's operator; 1 of 1 message(s) not confirmed by the server"$ ]]
     [ "${#stderr_lines[@]}" -eq 1 ]
     said not-well-formed
 }

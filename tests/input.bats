@@ -14,9 +14,9 @@ teardown_file() { server_down; }
     assert_success
     run xmpp_as bob recv -n 3 -t 10
     assert_success
-    assert_line --index 0 --regexp "	chat	one$"
-    assert_line --index 1 --regexp "	chat	�bad$"
-    assert_line --index 2 --regexp "	chat	three$"
+    assert_line --index 0 --regexp "	chat$DELAYED	one\$"
+    assert_line --index 1 --regexp "	chat$DELAYED	�bad\$"
+    assert_line --index 2 --regexp "	chat$DELAYED	three\$"
 }
 
 @test "input: a JID with a bracketed domain that is no IPv6 address is refused (65)" {

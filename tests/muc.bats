@@ -47,6 +47,19 @@ muc_recv_bg() {
     assert_output "$R/alice	groupchat	build 42 passed"
 }
 
+@test "send --muc --json: a line for the room with the id the room passed on" {
+    R=$(room)
+    xmpp_as alice muc create "$R"
+    muc_recv_bg bob "$BATS_TEST_TMPDIR/out" 1 --muc "$R" -n 1 -t 20 --json
+    run --separate-stderr xmpp_as alice send --json --muc "$R" -m "tagged"
+    assert_success
+    assert_equal "$(jq -r '[.kind, .to] | @tsv' <<<"$output")" "message	$R"
+    local id
+    id=$(jq -r .id <<<"$output")
+    wait "$RECV_PID"
+    assert_equal "$(jq -r .id "$BATS_TEST_TMPDIR/out")" "$id"
+}
+
 @test "send --muc: one message goes to several rooms and to a JID at once" {
     R1=$(room a) R2=$(room b)
     xmpp_as alice muc create "$R1"
@@ -59,7 +72,7 @@ muc_recv_bg() {
     assert_line --index 0 "$R1/alice	groupchat	deploy done"
     assert_line --index 1 "$R2/alice	groupchat	deploy done"
     run xmpp_as carol recv -n 1 -t 10
-    assert_output --regexp "^alice@localhost/[^	]+	chat	deploy done$"
+    assert_output --regexp "^alice@localhost/[^	]+	chat$DELAYED	deploy done\$"
 }
 
 @test "send --muc --nick: the message comes from the nick given" {
@@ -263,7 +276,7 @@ muc_recv_bg() {
     run xmpp_as bob muc subject "$R"
     assert_output "Release 1.0: freeze"
     run xmpp_as bob muc subject "$R" --json
-    assert_output "{\"room\":\"$R\",\"subject\":\"Release 1.0: freeze\"}"
+    assert_output "{\"kind\":\"subject\",\"room\":\"$R\",\"subject\":\"Release 1.0: freeze\"}"
     run xmpp_as bob muc subject "$R" --xml
     assert_output --partial "<subject>Release 1.0: freeze</subject>"
     # Setting the same subject again is fine; "" clears it.
@@ -272,7 +285,7 @@ muc_recv_bg() {
     run xmpp_as alice muc subject "$R" ""
     assert_success
     run xmpp_as bob muc subject "$R" --json
-    assert_output "{\"room\":\"$R\",\"subject\":null}"
+    assert_output "{\"kind\":\"subject\",\"room\":\"$R\",\"subject\":null}"
 }
 
 @test "muc subject: a participant may not set it (exit 1)" {
@@ -291,7 +304,7 @@ muc_recv_bg() {
     assert_success
     assert_output "builder	participant	none	"
     run xmpp_as alice muc occupants "$R" --json
-    assert_output --regexp "^\\{\"room\":\"$R\",\"nick\":\"builder\",\"role\":\"participant\",\"affiliation\":\"none\",\"jid\":\"bob@localhost/[^\"]+\"\\}$"
+    assert_output --regexp "^\\{\"kind\":\"occupant\",\"room\":\"$R\",\"nick\":\"builder\",\"role\":\"participant\",\"affiliation\":\"none\",\"jid\":\"bob@localhost/[^\"]+\"\\}$"
     run xmpp_as carol muc occupants "$R" --xml
     assert_output --regexp "^<presence .*from=\"$R/builder\""
     kill "$RECV_PID"

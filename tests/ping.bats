@@ -61,13 +61,14 @@ teardown_file() { server_down; }
     assert_line "xmpp ping: bob@localhost/silent: no answer to 1 ping(s)"
 }
 
-@test "ping: --json gives one object per answer and a summary" {
+@test "ping: --json gives one object per answer and a summary, told apart by kind" {
     run xmpp_as alice ping --json -c 2 -i 0.05
     assert_success
-    [ "$(jq -sc 'map(.seq // empty)' <<<"$output")" = "[1,2]" ]
+    [ "$(jq -sc 'map(.kind)' <<<"$output")" = '["reply","reply","summary"]' ]
+    [ "$(jq -sc 'map(select(.kind == "reply") | .seq)' <<<"$output")" = "[1,2]" ]
     [ "$(jq -r 'select(.seq == 1) | .from' <<<"$output")" = localhost ]
-    [ "$(jq -r 'select(.sent) | "\(.sent) \(.received) \(.errors) \(.lost)"' <<<"$output")" = "2 2 0 0" ]
-    jq -e 'select(.sent) | .min_ms <= .avg_ms and .avg_ms <= .max_ms' <<<"$output"
+    [ "$(jq -r 'select(.kind == "summary") | "\(.sent) \(.received) \(.errors) \(.lost)"' <<<"$output")" = "2 2 0 0" ]
+    jq -e 'select(.kind == "summary") | .min_ms <= .avg_ms and .avg_ms <= .max_ms' <<<"$output"
 }
 
 @test "ping: --xml prints the answers as stanzas" {

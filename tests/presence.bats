@@ -82,8 +82,8 @@ wait_exit() {
     run xmpp_as alice presence --wait 1 --json
     assert_success
     run jq -r 'select(.jid == "bob@localhost/j") |
-        [.show, (.priority | tostring), .status] | join(",")' <<<"$output"
-    assert_output "dnd,-1,deep work"
+        [.kind, .show, (.priority | tostring), .status] | join(",")' <<<"$output"
+    assert_output "presence,dnd,-1,deep work"
 }
 
 @test "presence: list --all shows subscribed contacts with no resource as unavailable" {

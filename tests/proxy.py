@@ -5,17 +5,39 @@ Not a server: bytes pass through untouched (TLS included), so the client
 talks to the real test server. Killing the relay cuts every connection at
 once, like a network failure; starting it again on the same port heals it.
 
-    tests/proxy.py LISTEN TARGET [CUT]
+    tests/proxy.py LISTEN TARGET [CUT [once]]
 
 With CUT, each connection is cut when the client's CUT-th chunk begins
 (it and what follows are not passed on): a failure at a chosen point of
 the handshake (TLS, stream, SASL, bind). A chunk is what one read gets
 while the stream is plain XML, then one TLS record: reads join records
 the client wrote one by one as the scheduler pleases, so counting reads
-would move the cut from run to run.
+would move the cut from run to run. With "once", only one connection
+is cut, the first that gets that far; the next ones pass (for retries).
+
+SIGUSR1 black-holes every connection open at that moment, like a NAT
+that forgot them: both sockets stay open, every byte from either side is
+dropped, and neither side is told anything, not even when the other one
+closes. Connections made afterwards pass as before.
 """
 import asyncio
+import signal
 import sys
+
+open_links = set()
+
+
+class Link:
+    """One relayed connection; black_holed once SIGUSR1 came."""
+    black_holed = False
+
+
+class Cut:
+    """Where connections are cut: at the client's chunk `at` (0: never)."""
+
+    def __init__(self, at, once):
+        self.at = at
+        self.once = once
 
 
 class Chunks:
@@ -54,19 +76,25 @@ class Chunks:
         return data, False
 
 
-async def pipe(reader, writer, cut=0, others=()):
+async def pipe(link, reader, writer, cut=None, others=()):
     chunks = Chunks()
     try:
         while data := await reader.read(65536):
-            data, at_cut = chunks.before(data, cut)
+            if link.black_holed:
+                continue
+            data, at_cut = chunks.before(data, cut.at if cut else 0)
             if data:
                 writer.write(data)
                 await writer.drain()
             if at_cut:
+                if cut.once:
+                    cut.at = 0
                 break
     except (ConnectionError, asyncio.CancelledError):
         pass
     finally:
+        if link.black_holed:  # nobody is told: the other side waits on
+            await asyncio.Event().wait()
         writer.close()
         for w in others:
             w.close()
@@ -79,12 +107,23 @@ async def relay(target, cut, client_reader, client_writer):
     except OSError:
         client_writer.close()
         return
-    await asyncio.gather(
-        pipe(client_reader, server_writer, cut, (client_writer,)),
-        pipe(server_reader, client_writer))
+    link = Link()
+    open_links.add(link)
+    try:
+        await asyncio.gather(
+            pipe(link, client_reader, server_writer, cut, (client_writer,)),
+            pipe(link, server_reader, client_writer))
+    finally:
+        open_links.discard(link)
+
+
+def black_hole():
+    for link in open_links:
+        link.black_holed = True
 
 
 async def main(listen, target, cut):
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, black_hole)
     server = await asyncio.start_server(
         lambda r, w: relay(target, cut, r, w), "127.0.0.1", listen,
         reuse_address=True)
@@ -94,4 +133,5 @@ async def main(listen, target, cut):
 
 if __name__ == "__main__":
     cut = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2]), cut))
+    once = len(sys.argv) > 4 and sys.argv[4] == "once"
+    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2]), Cut(cut, once)))

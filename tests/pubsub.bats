@@ -41,9 +41,9 @@ listen_bg() {
     assert_success
     assert_output --regexp '^[^	]+$'
     FIRST=$output
-    run xmpp_as dave pubsub "${SVC[@]}" publish "$N" --id b2 <<<'<build xmlns="urn:example:ci"><status>failed</status></build>'
+    run xmpp_as dave pubsub "${SVC[@]}" publish "$N" --id b2 --json <<<'<build xmlns="urn:example:ci"><status>failed</status></build>'
     assert_success
-    assert_output "b2"
+    assert_output "{\"kind\":\"item\",\"service\":\"pubsub.localhost\",\"node\":\"$N\",\"id\":\"b2\"}"
     run xmpp_as dave pubsub "${SVC[@]}" retract "$N" b2 --notify
     assert_success
     assert_output ""
@@ -56,7 +56,7 @@ listen_bg() {
     assert_success
     assert_output "$FIRST	<build xmlns=\"urn:example:ci\"><status>ok</status></build>"
     run xmpp_as bob pubsub "${SVC[@]}" items "$N" --json
-    assert_output "{\"service\":\"pubsub.localhost\",\"node\":\"$N\",\"id\":\"$FIRST\",\"payload\":{\"name\":\"build\",\"ns\":\"urn:example:ci\",\"children\":[{\"name\":\"status\",\"text\":\"ok\"}]}}"
+    assert_output "{\"kind\":\"item\",\"service\":\"pubsub.localhost\",\"node\":\"$N\",\"id\":\"$FIRST\",\"payload\":{\"name\":\"build\",\"ns\":\"urn:example:ci\",\"children\":[{\"name\":\"status\",\"text\":\"ok\"}]}}"
     run xmpp_as bob pubsub "${SVC[@]}" unsubscribe "$N"
     assert_success
     run xmpp_as bob pubsub "${SVC[@]}" unsubscribe "$N"
@@ -84,8 +84,8 @@ listen_bg() {
     wait "$JSON_PID"
     wait "$LISTEN_PID"
     run cat "$BATS_TEST_TMPDIR/json"
-    assert_line --index 0 "{\"from\":\"pubsub.localhost\",\"node\":\"$N\",\"event\":\"item\",\"id\":\"i1\",\"payload\":{\"name\":\"x\",\"ns\":\"urn:example\",\"text\":\"1\"}}"
-    assert_line --index 1 "{\"from\":\"pubsub.localhost\",\"node\":\"$N\",\"event\":\"delete\"}"
+    assert_line --index 0 "{\"kind\":\"event\",\"from\":\"pubsub.localhost\",\"node\":\"$N\",\"event\":\"item\",\"id\":\"i1\",\"payload\":{\"name\":\"x\",\"ns\":\"urn:example\",\"text\":\"1\"}}"
+    assert_line --index 1 "{\"kind\":\"event\",\"from\":\"pubsub.localhost\",\"node\":\"$N\",\"event\":\"delete\"}"
     run cat "$BATS_TEST_TMPDIR/xml"
     assert_output --regexp "^<message .*from=\"pubsub.localhost\".*<items [^>]*node=\"$N\"><item [^>]*id=\"i1\"><x xmlns=\"urn:example\">1</x></item></items>"
 }
@@ -98,13 +98,13 @@ listen_bg() {
     N=$(node titled)
     run xmpp_as dave pubsub "${SVC[@]}" create "$N" --field "pubsub#title=CI builds" --json
     assert_success
-    assert_output "{\"service\":\"pubsub.localhost\",\"node\":\"$N\"}"
+    assert_output "{\"kind\":\"node\",\"service\":\"pubsub.localhost\",\"node\":\"$N\"}"
     run xmpp_as bob pubsub "${SVC[@]}" nodes
     assert_success
     assert_line "$INSTANT	"
     assert_line "$N	CI builds"
     run xmpp_as bob pubsub "${SVC[@]}" nodes --json
-    assert_line "{\"service\":\"pubsub.localhost\",\"node\":\"$N\",\"name\":\"CI builds\"}"
+    assert_line "{\"kind\":\"node\",\"service\":\"pubsub.localhost\",\"node\":\"$N\",\"name\":\"CI builds\"}"
 }
 
 @test "pubsub items: --max N gives the newest N, --id one item" {
@@ -182,7 +182,7 @@ listen_bg() {
     run xmpp_as alice pubsub nodes
     assert_line "$N	"
     run xmpp_as alice pubsub --service "$(jid_of alice)" items "$N" --json
-    assert_output "{\"service\":\"alice@localhost\",\"node\":\"$N\",\"id\":\"current\",\"payload\":{\"name\":\"status\",\"ns\":\"urn:example:status\",\"text\":\"busy\"}}"
+    assert_output "{\"kind\":\"item\",\"service\":\"alice@localhost\",\"node\":\"$N\",\"id\":\"current\",\"payload\":{\"name\":\"status\",\"ns\":\"urn:example:status\",\"text\":\"busy\"}}"
     # PEP nodes are for contacts with a presence subscription by default.
     run xmpp_as bob pubsub --service "$(jid_of alice)" items "$N"
     assert_failure 1
@@ -219,7 +219,7 @@ listen_bg() {
     assert_success
     assert_output "first	<entry xmlns=\"urn:example:feed\">one</entry>"
     run xmpp_as bob pubsub --service "$(jid_of alice)" subscribe "$N" --json
-    assert_output --regexp "^\\{\"service\":\"alice@localhost\",\"node\":\"$N\",\"jid\":\"bob@localhost\",\"subscription\":\"subscribed\""
+    assert_output --regexp "^\\{\"kind\":\"subscription\",\"service\":\"alice@localhost\",\"node\":\"$N\",\"jid\":\"bob@localhost\",\"subscription\":\"subscribed\""
     listen_bg bob "$BATS_TEST_TMPDIR/out" --service "$(jid_of alice)" listen -n 1 -t "$(slow 20)"
     xmpp_as alice pubsub publish "$N" --id second "<entry xmlns='urn:example:feed'>two</entry>"
     wait "$LISTEN_PID"

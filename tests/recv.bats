@@ -31,7 +31,7 @@ teardown() {
     xmpp_as alice send "$(jid_of bob)" -m $'a\\b\tc\nd'
     run xmpp_as bob recv -n 1 -t 10
     assert_equal "${#lines[@]}" 1
-    assert_output --regexp '^alice@localhost/[^	]+	chat	a\\\\b\\tc\\nd$'
+    assert_output --regexp '^alice@localhost/[^	]+	chat'"$DELAYED"'	a\\\\b\\tc\\nd$'
 }
 
 @test "recv: C1 and bidirectional controls in a body are escaped in text, exact in --json" {
@@ -40,7 +40,7 @@ teardown() {
     xmpp_as alice send --resource ctl "$(jid_of bob)" -m "$body"
     run --separate-stderr xmpp_as bob recv -n 1 -t 10 -v
     assert_success
-    assert_output 'alice@localhost/ctl	chat	red \u009b31m and \u202etxt.exe'
+    assert_output --regexp '^alice@localhost/ctl	chat'"$DELAYED"'	red \\u009b31m and \\u202etxt\.exe$'
     # The -v console escapes the same way: nothing raw reaches stderr.
     [[ "$stderr" == *'<body>red \u009b31m and \u202etxt.exe</body>'* ]]
     [[ "$stderr" != *"$CSI"* && "$stderr" != *"$RLO"* ]]
@@ -82,19 +82,19 @@ teardown() {
     xmpp_as alice send --resource a1 "$(jid_of bob)" -m "from alice a1"
     xmpp_as alice send --resource a2 "$(jid_of bob)" -m "from alice a2"
     run xmpp_as bob recv -n 1 -t 10 --from "alice@localhost/a2"
-    assert_output $'alice@localhost/a2\tchat\tfrom alice a2'
+    assert_output --regexp "^alice@localhost/a2	chat$DELAYED	from alice a2\$"
     # the others were dropped by the filter, not kept
     xmpp_as carol send "$(jid_of bob)" -m "carol again"
     xmpp_as alice send --resource a3 "$(jid_of bob)" -m "from alice a3"
     run xmpp_as bob recv -n 1 -t 10 --from ALICE@localhost
-    assert_output $'alice@localhost/a3\tchat\tfrom alice a3'
+    assert_output --regexp "^alice@localhost/a3	chat$DELAYED	from alice a3\$"
 }
 
 @test "recv: --type keeps only messages of that type" {
     xmpp_as alice send "$(jid_of bob)" -m "a chat"
     xmpp_as alice send --type normal "$(jid_of bob)" -m "a normal one"
     run xmpp_as bob recv -n 1 -t 10 --type normal
-    assert_output --regexp $'\tnormal\ta normal one$'
+    assert_output --regexp "	normal$DELAYED	a normal one\$"
 }
 
 @test "recv: -n stops after N messages and leaves the rest for later" {
@@ -283,4 +283,95 @@ own_server_recv() {
     run xmpp_as bob recv --from "alice@"
     assert_failure 65
     assert_output "xmpp recv: --from alice@: invalid JID: empty domainpart"
+}
+
+@test "recv: text shows a delayed message's stamp and a subject in brackets after the type" {
+    xmpp_as alice send --resource r1 "$(jid_of bob)" -s "Build 7" -m "passed"
+    run xmpp_as bob recv -n 1 -t 10
+    assert_success
+    assert_output --regexp $'^alice@localhost/r1\tchat \\[delay: [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z\\] \\[subject: Build 7\\]\tpassed$'
+    # A live message has no stamp; a subject is escaped like a body.
+    recv_bg bob "$BATS_TEST_TMPDIR/out" -n 2 -t 20
+    xmpp_as alice send --resource r1 "$(jid_of bob)" -s $'two\tlines\n' -m "live"
+    xmpp_as alice send --resource r1 "$(jid_of bob)" -m "plain"
+    wait "$RECV_PID"
+    run cat "$BATS_TEST_TMPDIR/out"
+    assert_line --index 0 $'alice@localhost/r1\tchat [subject: two\\tlines\\n]\tlive'
+    assert_line --index 1 $'alice@localhost/r1\tchat\tplain'
+}
+
+@test "recv --live: a stale offline message is skipped, only what is sent after it starts is printed" {
+    xmpp_as alice send "$(jid_of bob)" -m "stale question"
+    recv_bg bob "$BATS_TEST_TMPDIR/out" --live --from alice@localhost -n 1 -t 20
+    # It did arrive (offline storage comes with our presence), and was
+    # skipped: not the answer.
+    wait_for "$BATS_TEST_TMPDIR/out.err" "stale question"
+    xmpp_as alice send --resource boss "$(jid_of bob)" -m "yes"
+    wait "$RECV_PID"
+    run cat "$BATS_TEST_TMPDIR/out"
+    assert_output $'alice@localhost/boss\tchat\tyes'
+}
+
+@test "recv --live --muc: the room's history is not asked for; --history with --live is a usage error" {
+    R=room$BATS_TEST_NUMBER@conference.localhost
+    xmpp_as alice muc create "$R"
+    xmpp_as alice send --muc "$R" -m "said before"
+    run xmpp_as bob recv --live --muc "$R" --history 5
+    assert_failure 64
+    assert_output "xmpp recv: --live skips the --history it would ask for: choose one"
+    XMPP_PASSWORD="$(pass_of bob)" "$XMPP" recv -j "$(jid_of bob)" $(server_opts) \
+        -v --live --muc "$R" -n 1 -t 20 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/out.err" &
+    RECV_PID=$!
+    wait_for "$BATS_TEST_TMPDIR/out.err" 'status code="110"'
+    xmpp_as alice send --muc "$R" -m "said after"
+    wait "$RECV_PID"
+    run cat "$BATS_TEST_TMPDIR/out"
+    assert_output "$R/alice	groupchat	said after"
+    run grep -c "said before" "$BATS_TEST_TMPDIR/out.err"
+    assert_output 0
+}
+
+@test "recv --since: an offline message older than TIME is skipped, a newer one printed" {
+    xmpp_as alice send "$(jid_of bob)" -m "older"
+    # Stamps may be to the second (Prosody): a second later is later.
+    sleep 1.1
+    local t
+    t=$(date -u +%FT%TZ)
+    xmpp_as alice send "$(jid_of bob)" -m "newer"
+    run xmpp_as bob recv --since "$t" -n 1 -t 10 --json
+    assert_success
+    assert_equal "$(jq -r .body <<<"$output")" "newer"
+    # A span back from now, and an ISO time with an offset, take it too.
+    xmpp_as alice send "$(jid_of bob)" -m "within the hour"
+    run xmpp_as bob recv --since 1h -n 1 -t 10
+    assert_output --regexp $'\twithin the hour$'
+    xmpp_as alice send "$(jid_of bob)" -m "after 2000"
+    run xmpp_as bob recv --since 2000-01-01T02:00:00+02:00 -n 1 -t 10
+    assert_output --regexp $'\tafter 2000$'
+}
+
+@test "recv --since --muc: the room's history since TIME, not before" {
+    R=room$BATS_TEST_NUMBER@conference.localhost
+    xmpp_as alice muc create "$R"
+    xmpp_as alice send --muc "$R" -m "too old"
+    sleep 1.1
+    local t
+    t=$(date -u +%FT%TZ)
+    xmpp_as alice send --muc "$R" -m "recent 1"
+    xmpp_as alice send --muc "$R" -m "recent 2"
+    run xmpp_as bob recv --muc "$R" --since "$t" -n 2 -t 10 --json
+    assert_success
+    run jq -r .body <<<"$output"
+    assert_output $'recent 1\nrecent 2'
+}
+
+@test "recv: a malformed --since, or --since with --live, is a usage error (64)" {
+    for bad in yesterday 10 -5m 1e3s 2024-13-01 2024-02-30T10:00Z 2024-05-01T25:00Z 10mins; do
+        run "$XMPP" recv --since "$bad"
+        assert_failure 64
+        assert_output "xmpp recv: --since $bad: give an ISO 8601 time (2024-05-01T12:00:00Z) or a span back from now (30s, 10m, 2h, 1d)"
+    done
+    run "$XMPP" recv --since 1h --live
+    assert_failure 64
+    assert_output "xmpp recv: --live is --since now without anything delayed: choose one"
 }

@@ -31,7 +31,7 @@ TAB=$'\t'
     xmpp_as alice roster add json@example.net --name J -g "G 1" -g G2
     run xmpp_as alice roster --json
     assert_success
-    assert_line '{"jid":"json@example.net","subscription":"none","name":"J","groups":["G 1","G2"]}'
+    assert_line '{"kind":"contact","jid":"json@example.net","subscription":"none","name":"J","groups":["G 1","G2"]}'
     run jq -r 'select(.jid == "json@example.net") | .groups[1]' <<<"$output"
     assert_output "G2"
 }
@@ -178,7 +178,7 @@ TAB=$'\t'
     xmpp_as bob roster subscribe "$(jid_of alice)"
     run xmpp_as alice roster pending --json
     assert_success
-    assert_line '{"jid":"bob@localhost"}'
+    assert_line '{"kind":"request","jid":"bob@localhost"}'
     xmpp_as alice roster deny "$(jid_of bob)"
 }
 
@@ -260,7 +260,7 @@ TAB=$'\t'
         >"$BATS_TEST_TMPDIR/upd.jsonl"
     run xmpp_as bob roster import --json "$BATS_TEST_TMPDIR/upd.jsonl"
     assert_success
-    assert_output '{"action":"updated","jid":"upd@example.net"}'
+    assert_output '{"kind":"change","action":"updated","jid":"upd@example.net"}'
     run xmpp_as bob roster
     assert_line "upd@example.net${TAB}none${TAB}New${TAB}B"
 }

@@ -63,7 +63,7 @@ body_of() {
     assert_output ""
     run xmpp_as bob recv -n 1 -t 10
     assert_success
-    assert_output --regexp "^alice@localhost/[^	]+	chat	hello bob$"
+    assert_output --regexp "^alice@localhost/[^	]+	chat$DELAYED	hello bob\$"
 }
 
 @test "send: recv --json gives from, to, type, id and body, parsed by jq" {
@@ -101,7 +101,7 @@ print(m.get("{http://www.w3.org/XML/1998/namespace}lang"))' "$output"
 @test "send: a multi-line body arrives whole, as one escaped line in text" {
     xmpp_as alice send "$(jid_of bob)" -m $'line one\n\tline two\\\nline three'
     run xmpp_as bob recv -n 1 -t 10
-    assert_output --regexp $'\tchat\tline one\\\\n\\\\tline two\\\\\\\\\\\\nline three$'
+    assert_output --regexp $'\tchat'"$DELAYED"$'\tline one\\\\n\\\\tline two\\\\\\\\\\\\nline three$'
     assert_equal "${#lines[@]}" 1
     xmpp_as alice send "$(jid_of bob)" -m $'line one\n\tline two\\\nline three'
     run body_of bob
@@ -455,4 +455,33 @@ print(m.get("{http://www.w3.org/XML/1998/namespace}lang"))' "$output"
     wait "$peer"
     run cat "$BATS_TEST_TMPDIR/peer"
     assert_output --regexp $'^alice@localhost/[^\t]+\tinterop: é 🎉\\\\nsecond line$'
+}
+
+@test "send --json: one line per message the server took, with kind, to and id" {
+    run --separate-stderr xmpp_as alice send --json "$(jid_of bob)" "$(jid_of carol)" -m "counted"
+    assert_success
+    local sent=$output
+    run jq -r '[.kind, .to, (.url // "-")] | @tsv' <<<"$sent"
+    assert_output $'message\tbob@localhost\t-\nmessage\tcarol@localhost\t-'
+    # The ids are the messages' own.
+    run xmpp_as bob recv -n 1 -t 10 --json
+    assert_equal "$(jq -r .id <<<"$output")" "$(jq -r 'select(.to == "bob@localhost") | .id' <<<"$sent")"
+    run xmpp_as carol recv -n 1 -t 10 --json
+    assert_equal "$(jq -r .id <<<"$output")" "$(jq -r 'select(.to == "carol@localhost") | .id' <<<"$sent")"
+    # --id is every message's id.
+    run xmpp_as alice send --json --id mine "$(jid_of bob)" -m "with my id"
+    assert_output '{"kind":"message","to":"bob@localhost","id":"mine"}'
+    drain bob
+}
+
+@test "send --lines --json: each line's message is said as the server confirms it" {
+    run --separate-stderr bash -c 'printf "one\ntwo\n\nthree\n" | "$@"' _ \
+        env XMPP_PASSWORD="$(pass_of alice)" "$XMPP" send -j "$(jid_of alice)" \
+        $(server_opts) --lines --json "$(jid_of bob)"
+    assert_success
+    assert_equal "${#lines[@]}" 3
+    local sent=$output
+    run xmpp_as bob recv -n 3 -t 10 --json
+    assert_equal "$(jq -r .id <<<"$output")" "$(jq -r .id <<<"$sent")"
+    assert_equal "$(jq -r .body <<<"$output")" $'one\ntwo\nthree'
 }

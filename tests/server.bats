@@ -13,7 +13,7 @@ teardown_file() { server_down; }
     assert_success
     run xmpp_as erin recv -n 1 -t 10
     assert_success
-    assert_output --regexp "^alice@localhost/[^	]+	chat	welcome erin$"
+    assert_output --regexp "^alice@localhost/[^	]+	chat$DELAYED	welcome erin\$"
 }
 
 @test "server: direct TLS (XEP-0368) works on XS_TLS_PORT" {

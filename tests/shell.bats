@@ -65,7 +65,7 @@ EOF2
     assert_success
     assert_output --regexp 'SENT: <message to="bob@localhost"><body>hi</body></message>'
     run xmpp_as bob recv -n 1 -t 10
-    assert_output --regexp $'^alice@localhost/[^\t]+\tnormal\thi$'
+    assert_output --regexp "^alice@localhost/[^	]+	normal$DELAYED	hi\$"
 }
 
 @test "shell: incoming stanzas are printed as they arrive" {

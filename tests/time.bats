@@ -17,6 +17,7 @@ teardown_file() { server_down; }
 @test "time: --json has utc, tzo and local" {
     run xmpp_as alice time --json localhost
     assert_success
+    [ "$(jq -r .kind <<<"$output")" = time ]
     [ "$(jq -r .jid <<<"$output")" = localhost ]
     [[ "$(jq -r .utc <<<"$output")" == *Z ]]
     [[ "$(jq -r .tzo <<<"$output")" =~ ^[+-][0-9]{2}:[0-9]{2}$ ]]

@@ -35,10 +35,11 @@ oob_urls() { sed -n 's|.*<x xmlns="jabber:x:oob"><url[^>]*>\([^<]*\)</url>.*|\1|
     recv_bg bob "$BATS_TEST_TMPDIR/in" -n 1
     run xmpp_as alice send "$(jid_of bob)" --attach "$BATS_TEST_TMPDIR/data.bin"
     assert_success
-    assert_output ""
     wait "$RECV_PID"
     url=$(cut -f3 "$BATS_TEST_TMPDIR/in")
     assert_regex "$url" "^http://localhost:$XS_HTTP_PORT/.*/data\.bin$"
+    # The sender printed that URL, and nothing else: $(...) captures it.
+    assert_output "$url"
     curl -sSf -o "$BATS_TEST_TMPDIR/got.bin" "$url"
     [ "$(sha "$BATS_TEST_TMPDIR/got.bin")" = "$(sha "$BATS_TEST_TMPDIR/data.bin")" ]
 }
@@ -226,9 +227,10 @@ time.sleep(60)' "$port_file" &
 
 @test "upload: a progress bar on a terminal, none when stderr is not one or with -q" {
     head -c 200000 /dev/urandom >"$BATS_TEST_TMPDIR/p.bin"
-    run xmpp_as alice send "$(jid_of dave)" --attach "$BATS_TEST_TMPDIR/p.bin"
+    run --separate-stderr xmpp_as alice send "$(jid_of dave)" --attach "$BATS_TEST_TMPDIR/p.bin"
     assert_success
-    assert_output ""
+    assert_equal "$stderr" ""
+    assert_output --regexp '^http://[^[:space:]]+/p\.bin$'
     # script(1) gives the command a terminal; its output is the screen.
     export XMPP XS_PORT XS_CA TO="$(jid_of dave)" PASS="$(pass_of alice)"
     export F="$BATS_TEST_TMPDIR/p.bin"
@@ -238,7 +240,8 @@ time.sleep(60)' "$port_file" &
     assert_output --regexp 'p\.bin +\[#+\] 100% 195\.3 KiB / 195\.3 KiB'
     run script -qec "$cmd -q" /dev/null
     assert_success
-    assert_output ""
+    # Only the URL on standard output (the terminal ends it with CR LF).
+    assert_output --regexp '^http://[^[:space:]]+/p\.bin[[:space:]]*$'
 }
 
 @test "upload: --content-type without --attach is a usage error" {
@@ -300,4 +303,35 @@ time.sleep(60)' "$port_file" &
         --attach "$BATS_TEST_TMPDIR/f.txt"
     assert_failure 64
     assert_output --partial "--id with --receipt needs a single message"
+}
+
+@test "upload: text mode prints each attachment's URL once, --json one line per message with to, id and url" {
+    echo one >"$BATS_TEST_TMPDIR/one.txt"
+    echo two >"$BATS_TEST_TMPDIR/two.txt"
+    recv_bg bob "$BATS_TEST_TMPDIR/in" -n 6 --json
+    # Two recipients, one URL line per file.
+    run --separate-stderr xmpp_as alice send "$(jid_of bob)" "$(jid_of dave)" -m "logs" \
+        --attach "$BATS_TEST_TMPDIR/one.txt" --attach "$BATS_TEST_TMPDIR/two.txt"
+    assert_success
+    assert_equal "${#lines[@]}" 2
+    assert_line --index 0 --regexp "^http://localhost:$XS_HTTP_PORT/.*/one\.txt$"
+    assert_line --index 1 --regexp "^http://localhost:$XS_HTTP_PORT/.*/two\.txt$"
+    [ "$(curl -sSf "${lines[1]}")" = two ]
+    # --json: every message the server took, in the order sent.
+    run --separate-stderr xmpp_as alice send --json "$(jid_of bob)" -m "logs" \
+        --attach "$BATS_TEST_TMPDIR/one.txt" --attach "$BATS_TEST_TMPDIR/two.txt"
+    assert_success
+    local sent=$output
+    run jq -r '[.kind, .to, .url // "-"] | @tsv' <<<"$sent"
+    assert_equal "${#lines[@]}" 3
+    assert_line --index 0 $'message\tbob@localhost\t-'
+    assert_line --index 1 --regexp $'^message\tbob@localhost\thttp://.*/one\\.txt$'
+    assert_line --index 2 --regexp $'^message\tbob@localhost\thttp://.*/two\\.txt$'
+    wait "$RECV_PID"
+    # The ids and URLs are the ones the recipient got.
+    assert_equal "$(jq -r .id <<<"$sent")" \
+        "$(tail -n 3 "$BATS_TEST_TMPDIR/in" | jq -r .id)"
+    assert_equal "$(jq -r '.url // empty' <<<"$sent")" \
+        "$(tail -n 2 "$BATS_TEST_TMPDIR/in" | jq -r .body)"
+    drain dave
 }

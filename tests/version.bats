@@ -15,6 +15,7 @@ teardown_file() { server_down; }
 @test "version: --json names the fields" {
     run xmpp_as alice version --json localhost
     assert_success
+    [ "$(jq -r .kind <<<"$output")" = version ]
     [ "$(jq -r .jid <<<"$output")" = localhost ]
     [ "$(jq -r .name <<<"$output")" = "$(server_software)" ]
     [[ "$(jq -r .version <<<"$output")" =~ ^$(server_version_re)$ ]]

@@ -2,12 +2,15 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "common/cli/credentials.h"
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
 #include "common/cli/options.h"
@@ -26,6 +29,70 @@ char *config_path(void)
     else
         return NULL;
     return n < 0 ? NULL : path;
+}
+
+/* What a key's value must be. */
+enum kind {
+    K_TEXT,
+    K_JID,
+    K_NICK,
+    K_SERVER,
+    K_PORT,
+    K_BOOL,
+    K_SECONDS,
+    K_STANZA,
+};
+
+/* Every key, with the field it fills. */
+static const struct key {
+    const char *name;
+    enum kind kind;
+    size_t off;
+} keys[AK_COUNT] = {
+    [AK_JID] = {"jid", K_JID, offsetof(struct account, jid)},
+    [AK_PASSWORD] = {"password", K_TEXT, offsetof(struct account, password)},
+    [AK_PASSWORD_FILE] = {"password_file", K_TEXT,
+                          offsetof(struct account, password_file)},
+    [AK_PASSWORD_CMD] = {"password_cmd", K_TEXT,
+                         offsetof(struct account, password_cmd)},
+    [AK_SERVER] = {"server", K_SERVER, offsetof(struct account, server)},
+    [AK_PORT] = {"port", K_PORT, offsetof(struct account, port)},
+    [AK_DIRECT_TLS] = {"direct_tls", K_BOOL,
+                       offsetof(struct account, direct_tls)},
+    [AK_CA_FILE] = {"ca_file", K_TEXT, offsetof(struct account, ca_file)},
+    [AK_INSECURE] = {"insecure", K_BOOL, offsetof(struct account, insecure)},
+    [AK_RESOURCE] = {"resource", K_NICK, offsetof(struct account, resource)},
+    [AK_COMPONENT] = {"component", K_JID, offsetof(struct account, component)},
+    [AK_SECRET_FILE] = {"secret_file", K_TEXT,
+                        offsetof(struct account, secret_file)},
+    [AK_TIMEOUT] = {"timeout", K_SECONDS, offsetof(struct account, timeout)},
+    [AK_MAX_STANZA] = {"max_stanza", K_STANZA,
+                       offsetof(struct account, max_stanza)},
+    [AK_NICK] = {"nick", K_NICK, offsetof(struct account, nick)},
+    [AK_KEEPALIVE] = {"keepalive", K_SECONDS,
+                      offsetof(struct account, keepalive)},
+    [AK_RETRY] = {"retry", K_SECONDS, offsetof(struct account, retry)},
+};
+
+const char *account_key_name(enum account_key k)
+{
+    return keys[k].name;
+}
+
+const char *account_text(const struct account *a, enum account_key k)
+{
+    enum kind kind = keys[k].kind;
+    if (kind != K_TEXT && kind != K_JID && kind != K_NICK && kind != K_SERVER)
+        return NULL;
+    return *(char *const *)((const char *)a + keys[k].off);
+}
+
+const char *account_where(const struct account *a, enum account_key k,
+                          char *buf, size_t n)
+{
+    snprintf(buf, n, "%s:%d: %s", a->path ? a->path : "config", a->line[k],
+             keys[k].name);
+    return buf;
 }
 
 /* Every section of the file, in order. */
@@ -52,7 +119,7 @@ static char *read_line(char *str, int num, void *ud)
     return r;
 }
 
-static int parse_bool(const char *v)
+int config_bool(const char *v)
 {
     if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1") ||
         !strcmp(v, "on"))
@@ -63,17 +130,30 @@ static int parse_bool(const char *v)
     return -1;
 }
 
-static int set_error(struct loader *l, const char *section, const char *fmt,
-                     const char *what)
+/* Keep the first refused value's reason, for line `line`; returns 0,
+ * which stops inih. */
+static int refuse(struct loader *l, int line, const char *fmt, ...)
 {
     if (l->error)
         return 0;
-    if (asprintf(&l->error, fmt, section, what) < 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&l->error, fmt, ap) < 0) {
         l->error = NULL;
         l->oom = true;
     }
-    l->error_line = l->line;
+    va_end(ap);
+    l->error_line = line;
     return 0;
+}
+
+static void account_init(struct account *a)
+{
+    memset(a, 0, sizeof *a);
+    a->direct_tls = -1;
+    a->insecure = -1;
+    a->timeout = -1;
+    a->keepalive = a->retry = -1;
 }
 
 /* The account for this section, made on its first key. */
@@ -87,29 +167,106 @@ static struct account *section(struct loader *l, const char *name)
         return NULL;
     l->all = more;
     struct account *a = &l->all[l->n];
-    memset(a, 0, sizeof *a);
-    a->direct_tls = -1;
+    account_init(a);
     if (!(a->name = strdup(name)))
         return NULL;
     l->n++;
     return a;
 }
 
-static char **string_slot(struct account *a, const char *key)
+static int key_index(const char *name)
 {
-    if (!strcmp(key, "jid"))
-        return &a->jid;
-    if (!strcmp(key, "password"))
-        return &a->password;
-    if (!strcmp(key, "password_cmd"))
-        return &a->password_cmd;
-    if (!strcmp(key, "server"))
-        return &a->server;
-    if (!strcmp(key, "ca_file"))
-        return &a->ca_file;
-    if (!strcmp(key, "resource"))
-        return &a->resource;
-    return NULL;
+    for (int k = 0; k < AK_COUNT; k++)
+        if (!strcmp(keys[k].name, name))
+            return k;
+    return -1;
+}
+
+static int set_text(struct loader *l, char **slot, const char *v, size_t n)
+{
+    free(*slot);
+    if (!(*slot = strndup(v, n)))
+        l->oom = true;
+    return *slot ? 1 : 0;
+}
+
+/* server = HOST[:PORT]: the port, when given, is the section's port. */
+static int set_server(struct loader *l, struct account *a, const char *sect,
+                      const char *v)
+{
+    size_t at, len;
+    unsigned short port = 0;
+    const char *why = server_check(v, &at, &len, &port);
+    if (why)
+        return refuse(l, l->line, "[%s]: server '%s': %s", sect, v, why);
+    if (port && a->line[AK_PORT])
+        return refuse(l, l->line,
+                      "[%s]: server '%s' has a port, and so has line %d", sect,
+                      v, a->line[AK_PORT]);
+    if (port) {
+        a->port = port;
+        a->line[AK_PORT] = l->line;
+    }
+    return set_text(l, &a->server, v + at, len);
+}
+
+/* Check value for key k and keep it. Returns 1, or 0 with the reason
+ * kept (or l->oom set). */
+static int set_value(struct loader *l, struct account *a, const char *sect,
+                     int k, const char *v)
+{
+    const struct key *key = &keys[k];
+    void *field = (char *)a + key->off;
+    const char *why = NULL;
+    long n;
+    if (!*v)
+        return refuse(l, l->line, "[%s]: %s is empty", sect, key->name);
+    switch (key->kind) {
+    case K_JID:
+        if ((why = jid_check(v)))
+            return refuse(l, l->line, "[%s]: %s '%s' is not a valid JID: %s",
+                          sect, key->name, v, why);
+        return set_text(l, field, v, strlen(v));
+    case K_NICK: {
+        char jid[1100];
+        snprintf(jid, sizeof jid, "r@s/%s", v);
+        if (strlen(v) > 1023 || (why = jid_check(jid)))
+            return refuse(l, l->line, "[%s]: %s '%s' is not valid: %s", sect,
+                          key->name, v, why ? why : "too long");
+        return set_text(l, field, v, strlen(v));
+    }
+    case K_SERVER: return set_server(l, a, sect, v);
+    case K_PORT:
+        if (a->line[AK_PORT] && a->line[AK_PORT] == a->line[AK_SERVER])
+            return refuse(l, l->line,
+                          "[%s]: port given, and server on line %d has one",
+                          sect, a->line[AK_SERVER]);
+        if (opts_int(v, 1, 65535, &n) < 0)
+            return refuse(l, l->line, "[%s]: port '%s' is not 1-65535", sect,
+                          v);
+        *(long *)field = n;
+        return 1;
+    case K_BOOL:
+        if ((*(int *)field = config_bool(v)) < 0)
+            return refuse(l, l->line, "[%s]: %s '%s' is not true/false", sect,
+                          key->name, v);
+        return 1;
+    case K_SECONDS:
+        if (opts_seconds(v, (double *)field) < 0)
+            return refuse(l, l->line,
+                          "[%s]: %s '%s' is not a number of seconds", sect,
+                          key->name, v);
+        return 1;
+    case K_STANZA:
+        if (opts_int(v, OPTS_MIN_STANZA, 1L << 30, &n) < 0)
+            return refuse(l, l->line,
+                          "[%s]: %s '%s' is not 1024 to 1073741824 bytes", sect,
+                          key->name, v);
+        *(long *)field = n;
+        return 1;
+    case K_TEXT: return set_text(l, field, v, strlen(v));
+    }
+    return 1;
 }
 
 static int on_value(void *ud, const char *sect, const char *name,
@@ -117,36 +274,52 @@ static int on_value(void *ud, const char *sect, const char *name,
 {
     struct loader *l = ud;
     if (!*sect)
-        return set_error(l, name, "'%s' outside any [section]", "");
+        return refuse(l, l->line, "'%s' outside any [section]", name);
     struct account *a = section(l, sect);
     if (!a) {
         l->oom = true;
         return 0;
     }
-    char **slot = string_slot(a, name);
-    if (slot) {
-        free(*slot);
-        if (!(*slot = strdup(value))) {
-            l->oom = true;
-            return 0;
-        }
-    } else if (!strcmp(name, "port")) {
-        if (opts_int(value, 1, 65535, &a->port) < 0)
-            return set_error(l, sect, "[%s]: port '%s' is not 1-65535", value);
-    } else if (!strcmp(name, "max_stanza")) {
-        if (opts_int(value, OPTS_MIN_STANZA, 1L << 30, &a->max_stanza) < 0)
-            return set_error(l, sect,
-                             "[%s]: max_stanza '%s' is not 1024 to 1073741824 "
-                             "bytes",
-                             value);
-    } else if (!strcmp(name, "direct_tls")) {
-        if ((a->direct_tls = parse_bool(value)) < 0)
-            return set_error(l, sect, "[%s]: direct_tls '%s' is not true/false",
-                             value);
-    } else {
-        return set_error(l, sect, "[%s]: unknown key '%s'", name);
-    }
+    int k = key_index(name);
+    if (k < 0)
+        return refuse(l, l->line, "[%s]: unknown key '%s'", sect, name);
+    if (!set_value(l, a, sect, k, value))
+        return 0;
+    a->line[k] = l->line;
     return 1;
+}
+
+/* The later of two keys both set, else 0. */
+static int both(const struct account *a, enum account_key x, enum account_key y)
+{
+    if (!a->line[x] || !a->line[y])
+        return 0;
+    return a->line[x] > a->line[y] ? a->line[x] : a->line[y];
+}
+
+/* Keys that do not go together in one section. */
+static void check_section(struct loader *l, const struct account *a)
+{
+    static const enum account_key pw[] = {AK_PASSWORD, AK_PASSWORD_FILE,
+                                          AK_PASSWORD_CMD};
+    int at;
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if ((at = both(a, pw[i], pw[j])))
+                refuse(l, at, "[%s]: both %s and %s; keep one", a->name,
+                       keys[pw[i]].name, keys[pw[j]].name);
+    if ((at = both(a, AK_JID, AK_COMPONENT)))
+        refuse(l, at,
+               "[%s]: both jid and component; a section is an account or "
+               "a component",
+               a->name);
+    for (int i = 0; i < 3; i++)
+        if ((at = both(a, AK_COMPONENT, pw[i])))
+            refuse(l, at, "[%s]: a component logs in with secret_file, not %s",
+                   a->name, keys[pw[i]].name);
+    if (a->line[AK_SECRET_FILE] && !a->line[AK_COMPONENT])
+        refuse(l, a->line[AK_SECRET_FILE],
+               "[%s]: secret_file without component = DOMAIN", a->name);
 }
 
 /* Do two JIDs name one account (resources aside)? */
@@ -171,7 +344,8 @@ static long choose(const struct loader *l, const char *want, const char *jid)
                 return (long)i;
             continue;
         }
-        if (jid && !(a->jid && same_account(a->jid, jid)))
+        const char *who = a->jid ? a->jid : a->component;
+        if (jid && !(who && same_account(who, jid)))
             continue;
         if (pick < 0 || is_default)
             pick = (long)i;
@@ -198,23 +372,34 @@ static int parse(const char *path, FILE *f, struct loader *l)
 {
     /* inih returns the first bad line: a syntax error or a refused value */
     int line = ini_parse_stream(read_line, l, on_value, l);
+    for (size_t i = 0; line == 0 && i < l->n; i++)
+        check_section(l, &l->all[i]);
     if (l->oom || line == -2) /* -2: inih's own allocation failed */
         return fail_oom(path);
     if (line > 0 && (!l->error || line < l->error_line))
-        return fail(XE_CONFIG, "%s: line %d: syntax error", path, line);
+        return fail(XE_CONFIG,
+                    "%s:%d: syntax error (not [section] nor key = value)", path,
+                    line);
     if (l->error)
-        return fail(XE_CONFIG, "%s: line %d: %s", path, l->error_line,
-                    l->error);
+        return fail(XE_CONFIG, "%s:%d: %s", path, l->error_line, l->error);
     if (line < 0 || ferror(f))
         return fail(XE_CONFIG, "%s: cannot read it", path);
     return 0;
 }
 
+static void loader_free(struct loader *l, long keep)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if ((long)i != keep)
+            account_free(&l->all[i]);
+    free(l->all);
+    free(l->error);
+}
+
 int config_parse(FILE *f, const char *path, const char *want, const char *jid,
                  struct account *a)
 {
-    memset(a, 0, sizeof *a);
-    a->direct_tls = -1;
+    account_init(a);
     struct loader l = {.f = f, .bol = true};
     int rc = parse(path, f, &l);
     long pick = rc ? -1 : choose(&l, want, jid);
@@ -222,21 +407,31 @@ int config_parse(FILE *f, const char *path, const char *want, const char *jid,
         rc = fail(XE_CONFIG, "%s: no section [%s]", path, want);
     if (!rc)
         check_mode(path, &l);
-    for (size_t i = 0; i < l.n; i++) {
-        if ((long)i == pick)
-            *a = l.all[i];
-        else
-            account_free(&l.all[i]);
+    if (pick >= 0) {
+        *a = l.all[pick];
+        if (!(a->path = strdup(path))) {
+            account_free(a);
+            rc = fail_oom(path);
+        }
     }
-    free(l.all);
-    free(l.error);
+    loader_free(&l, pick);
+    return rc;
+}
+
+int config_has_section(FILE *f, const char *path, const char *name)
+{
+    struct loader l = {.f = f, .bol = true};
+    int rc = parse(path, f, &l);
+    for (size_t i = 0; !rc && i < l.n; i++)
+        if (!strcmp(l.all[i].name, name))
+            rc = 1;
+    loader_free(&l, -1);
     return rc;
 }
 
 int config_load(const char *want, const char *jid, struct account *a)
 {
-    memset(a, 0, sizeof *a);
-    a->direct_tls = -1;
+    account_init(a);
     char *path = config_path();
     if (!path)
         return want ? fail(XE_CONFIG,
@@ -264,13 +459,10 @@ void account_free(struct account *a)
 {
     if (a->password)
         memset(a->password, 0, strlen(a->password));
+    for (int k = 0; k < AK_COUNT; k++)
+        if (account_text(a, k))
+            free(*(char **)((char *)a + keys[k].off));
     free(a->name);
-    free(a->jid);
-    free(a->password);
-    free(a->password_cmd);
-    free(a->server);
-    free(a->ca_file);
-    free(a->resource);
-    memset(a, 0, sizeof *a);
-    a->direct_tls = -1;
+    free(a->path);
+    account_init(a);
 }

@@ -9,6 +9,7 @@
 
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
+#include "common/cli/subcmd.h"
 #include "common/cli/version.h"
 
 enum {
@@ -31,10 +32,11 @@ static const struct tool_opt common_opts[] = {
     {"jid", 'j', "JID", "account to log in as (env XMPP_JID)"},
     {"account", 'a', "NAME", "config file section to use (env XMPP_ACCOUNT)"},
     {"password-file", OPT_PASSWORD_FILE, "FILE",
-     "read the password from FILE's first line"},
+     "read the password from FILE's first line\n(-: from stdin)"},
     {"password-cmd", OPT_PASSWORD_CMD, "CMD",
      "run CMD, use its first output line as password\n"
-     "(else env XMPP_PASSWORD, else the config file)"},
+     "(else env XMPP_PASSWORD, else the config file,\n"
+     "else a prompt on a terminal)"},
     {"server", OPT_SERVER, "HOST[:PORT]",
      "connect here instead of looking up SRV records"},
     {"direct-tls", OPT_DIRECT_TLS, NULL,
@@ -217,6 +219,14 @@ void opts_usage(const struct tool *t, int to_stderr)
     print_opts(f, common_opts);
 }
 
+bool opts_takes(const struct tool *t, const struct tool_sub *sub, int key)
+{
+    for (const struct tool_opt *o = t->opts; o && !table_end(o); o++)
+        if (o->key == key && !opts_is_heading(o))
+            return !sub || !o->name || subcmd_takes(sub, o->name);
+    return false;
+}
+
 int opts_seconds(const char *arg, double *out)
 {
     char *end;
@@ -255,10 +265,22 @@ int opts_size(const char *arg, size_t *out)
     return opts_bytes("--max-size", arg, 1, out);
 }
 
+/* --keepalive, --retry: seconds, 0 turning it off. */
+static int seconds_opt(const char *name, const char *arg, double *out)
+{
+    if (opts_seconds(arg, out) < 0)
+        return fail(XE_USAGE, "--%s: '%s' is not a number of seconds", name,
+                    arg);
+    return OPTS_CONTINUE;
+}
+
 /* Apply one shared option; returns OPTS_CONTINUE or an exit status. */
 static int common_opt(struct session_opts *o, int c, const char *arg)
 {
     switch (c) {
+    case OPTS_KEEPALIVE: return seconds_opt("keepalive", arg, &o->keepalive);
+    case OPTS_RETRY: return seconds_opt("retry", arg, &o->retry);
+    case OPTS_RECONNECT: o->reconnect = true; break;
     case 'j': o->jid = arg; break;
     case 'a': o->account = arg; break;
     case OPT_PASSWORD_FILE: o->password_file = arg; break;
@@ -353,6 +375,37 @@ static const struct tool_opt *nth_opt(const struct tool_opt *opts, int n)
     return NULL;
 }
 
+/* sendxmpp, go-sendxmpp (-p, --password) and xmppc (--pwd) take the
+ * password as an argument; say where ours goes instead, and never echo
+ * what followed the flag. */
+static const char *password_flag(const char *arg, int c)
+{
+    if (c == '?' && optopt == 'p')
+        return "-p";
+    for (const char *const *f =
+             (const char *const[]){"--password", "--pwd", NULL};
+         *f; f++) {
+        size_t n = strlen(*f);
+        if (!strncmp(arg, *f, n) && (arg[n] == '\0' || arg[n] == '='))
+            return *f;
+    }
+    return NULL;
+}
+
+static int unknown_option(const char *what, int c)
+{
+    const char *pw = password_flag(what, c);
+    if (pw)
+        return fail(XE_USAGE,
+                    "%s: no password on the command line, where ps shows it "
+                    "to everyone; use --password-file FILE (or - for stdin), "
+                    "--password-cmd CMD, XMPP_PASSWORD or the config file",
+                    pw);
+    return fail(XE_USAGE, "%s: %s; see 'xmpp %s --help'", what,
+                c == ':' ? "needs an argument" : "unknown option",
+                current_tool->name);
+}
+
 int opts_parse(int argc, char **argv, struct session_opts *o, void *state,
                int *first, opts_given *given)
 {
@@ -367,6 +420,7 @@ int opts_parse(int argc, char **argv, struct session_opts *o, void *state,
     add_table(&g, add_table(&g, 0, t->opts, TOOL_INDEX), common_opts, -1);
 
     o->timeout = (t->flags & TOOL_LISTENER) ? -1 : OPTS_DEFAULT_TIMEOUT;
+    o->keepalive = o->retry = -1;
     *given = 0;
     int rc = OPTS_CONTINUE;
     optind = 1;
@@ -376,15 +430,15 @@ int opts_parse(int argc, char **argv, struct session_opts *o, void *state,
            (c = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
         int idx = c >= TOOL_INDEX ? c - TOOL_INDEX : short_index(t->opts, c);
         if (c == '?' || c == ':') {
-            const char *what = argv[optind - 1];
-            rc = fail(XE_USAGE, "%s: %s; see 'xmpp %s --help'", what,
-                      c == ':' ? "needs an argument" : "unknown option",
-                      t->name);
+            rc = unknown_option(argv[optind - 1], c);
         } else if (idx >= 0) {
             const struct tool_opt *opt = nth_opt(t->opts, idx);
             if (idx < 64)
                 *given |= 1ULL << idx;
-            rc = t->option ? t->option(state, opt->key, optarg) : XE_USAGE;
+            if (opt->key >= OPTS_KEEPALIVE && opt->key <= OPTS_RETRY)
+                rc = common_opt(o, opt->key, optarg);
+            else
+                rc = t->option ? t->option(state, opt->key, optarg) : XE_USAGE;
         } else {
             rc = common_opt(o, c, optarg);
         }

@@ -10,6 +10,8 @@
 
 enum output_format { OUT_TEXT, OUT_JSON, OUT_XML };
 
+struct account;
+
 struct session_opts {
     const char *jid;
     const char *account;
@@ -27,10 +29,50 @@ struct session_opts {
     bool timeout_given; /* -t was on the command line */
     int verbose;
     enum output_format format;
-    bool reconnect;  /* set by a tool: it will call session_reconnect */
-    bool tells_loss; /* set by a tool: it reports a lost session
-                      * itself, with session_tell_loss() */
+    bool reconnect;         /* --reconnect (OPTS_RECONNECT_ENTRY) */
+    bool tells_loss;        /* set by a tool: it reports a lost session
+                             * itself, with session_tell_loss() */
+    struct account *config; /* the config section in use (creds_load) */
+    /* Seconds; < 0: not given (the config file or the default decides,
+     * see creds_resolve); 0: off. Only for the tools (and subcommands)
+     * whose table takes the option: for the others main() sets 0. */
+    double keepalive; /* --keepalive: tools that stay connected */
+    double retry;     /* --retry: tools that do a job and exit */
 };
+
+/* The options of the session that only some tools take: a tool lists
+ * the entries in its own table (and a subcommand names them in its
+ * `takes`), so that --help, completion and the subcommand checks show
+ * and accept them only where they apply; opts_parse applies them to
+ * session_opts itself, the tool's option() never sees them. */
+enum {
+    OPTS_KEEPALIVE = 800,
+    OPTS_RECONNECT,
+    OPTS_RETRY,
+};
+#define OPTS_KEEPALIVE_ENTRY                                                   \
+    {                                                                          \
+        "keepalive", OPTS_KEEPALIVE, "SECONDS",                                \
+            "after SECONDS without a word from the server,\n"                  \
+            "ask it for one; no answer within as long: the\n"                  \
+            "connection is dead (default 60; 0: off)"                          \
+    }
+#define OPTS_RECONNECT_ENTRY                                                   \
+    {                                                                          \
+        "reconnect", OPTS_RECONNECT, NULL,                                     \
+            "when the connection drops, reconnect with\n"                      \
+            "backoff and resume the session (XEP-0198)"                        \
+    }
+#define OPTS_RETRY_ENTRY                                                       \
+    {                                                                          \
+        "retry", OPTS_RETRY, "SECONDS",                                        \
+            "when the server cannot be reached or the\n"                       \
+            "connection drops, try again for up to SECONDS,\n"                 \
+            "sending again only what was not confirmed"                        \
+    }
+
+/* The default of --keepalive, in seconds. */
+#define OPTS_DEFAULT_KEEPALIVE 60
 
 /* The deadline, in seconds, of a tool that does a job and exits. */
 #define OPTS_DEFAULT_TIMEOUT 30
@@ -41,6 +83,10 @@ struct session_opts {
 /* Which of the tool's own options were given: bit i for the i-th option
  * of its table (headings not counted). */
 typedef unsigned long long opts_given;
+
+/* Does the tool (with sub, that subcommand) take the option of this
+ * key? */
+bool opts_takes(const struct tool *t, const struct tool_sub *sub, int key);
 
 /* Parse argv against the shared options and the current tool's own
  * (tool->opts, handed to tool->option with `state`). On success sets

@@ -15,6 +15,8 @@ enum tool_flags {
     TOOL_LISTENER = 1 << 0,    /* runs until interrupted: no default deadline */
     TOOL_SUB_IMPLIED = 1 << 1, /* an operand that names no subcommand is
                                   the default subcommand's (disco JID) */
+    TOOL_OFFLINE = 1 << 2,     /* never connects: run gets no session, and
+                                  the config is the tool's business */
 };
 
 enum tool_opt_flags {

@@ -11,9 +11,30 @@
 #include "common/cli/exitcode.h"
 #include "common/io/utf8.h"
 
+/* Who took stdin for a secret; NULL: it is the tool's. Process-wide, as
+ * stdin is. */
+static const char *stdin_reserved;
+
+void input_reserve_stdin(const char *by)
+{
+    stdin_reserved = by;
+}
+
+int input_stdin_check(void)
+{
+    if (!stdin_reserved)
+        return 0;
+    return fail(XE_USAGE,
+                "%s reads the password from stdin, so the input cannot "
+                "come from stdin too; give it as an argument or a file",
+                stdin_reserved);
+}
+
 int input_read(const char *path, size_t max, char **buf, size_t *len)
 {
     int use_stdin = !path || !strcmp(path, "-");
+    if (use_stdin && input_stdin_check())
+        return XE_USAGE;
     FILE *f = use_stdin ? stdin : fopen(path, "rb");
     const char *name = use_stdin ? "stdin" : path;
     if (!f)

@@ -15,6 +15,14 @@
  * XE_DATA (too large), the message printed. */
 int input_read(const char *path, size_t max, char **buf, size_t *len);
 
+/* Stdin holds a secret (`by`: "--password-file -"): from now on a tool
+ * that would read it as input is refused with a usage error. */
+void input_reserve_stdin(const char *by);
+
+/* For a tool about to read stdin as its input: 0, or XE_USAGE (printed)
+ * when stdin holds a secret. input_read() checks this itself. */
+int input_stdin_check(void);
+
 /* Check text for invalid UTF-8 and XML-forbidden characters. With
  * sanitize, replace them with U+FFFD in place of failing (*buf may be
  * reallocated). `what` names the input in the message ("stdin line 3").

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cli/die.h"
+#include "common/cli/exitcode.h"
 #include "common/xmpp/jid.h"
 
 /* XEP-0198 §4: h counts the stanzas we handled. A stanza that arrives
@@ -30,6 +32,85 @@ static int on_any_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     return 1;
 }
 
+/* ---- --retry: what was sent and not confirmed ---- */
+
+bool keeps_unconfirmed(const struct session *s)
+{
+    return s->creds.retry > 0 && !s->opt->reconnect;
+}
+
+/* Keep a copy of st, sent with this ordinal as the latest on this
+ * connection. Without memory for it, the session ends: a stanza that
+ * could not be sent again would break the promise of --retry. */
+static void keep(struct session *s, xmpp_stanza_t *st, unsigned long ordinal)
+{
+    struct session_state *p = s->priv;
+    if (p->nunconf == p->unconf_cap) {
+        size_t cap = p->unconf_cap ? p->unconf_cap * 2 : 64;
+        struct unconfirmed *u = realloc(p->unconf, cap * sizeof *u);
+        if (!u) {
+            session_stop(s, fail_oom(NULL));
+            return;
+        }
+        p->unconf = u;
+        p->unconf_cap = cap;
+    }
+    xmpp_stanza_t *copy = xmpp_stanza_copy(st);
+    if (!copy) {
+        session_stop(s, fail_oom(NULL));
+        return;
+    }
+    p->unconf[p->nunconf++] =
+        (struct unconfirmed){.ordinal = ordinal, .wire = p->wire, .st = copy};
+}
+
+/* The server processed the first `wire` stanzas of this connection:
+ * they are confirmed, and everything up to the oldest still kept. */
+static void confirm_wire(struct session *s, unsigned long wire)
+{
+    struct session_state *p = s->priv;
+    size_t n = 0;
+    for (size_t i = 0; i < p->nunconf; i++) {
+        struct unconfirmed *u = &p->unconf[i];
+        if (u->wire && u->wire <= wire)
+            xmpp_stanza_release(u->st);
+        else
+            p->unconf[n++] = *u;
+    }
+    p->nunconf = n;
+    unsigned long upto = n ? p->unconf[0].ordinal - 1 : s->out;
+    if (upto > s->confirmed)
+        s->confirmed = upto;
+}
+
+void resend_unconfirmed(struct session *s)
+{
+    struct session_state *p = s->priv;
+    size_t again = 0;
+    for (size_t i = 0; i < p->nunconf; i++) {
+        struct unconfirmed *u = &p->unconf[i];
+        if (u->wire) /* already sent on this connection (renew) */
+            continue;
+        xmpp_send(s->conn, u->st);
+        u->wire = ++p->wire;
+        again++;
+    }
+    if (!again)
+        return;
+    warnx("sending %zu unconfirmed stanza(s) again", again);
+    session_request_ack(s);
+}
+
+void drop_unconfirmed(struct session *s)
+{
+    struct session_state *p = s->priv;
+    for (size_t i = 0; i < p->nunconf; i++)
+        xmpp_stanza_release(p->unconf[i].st);
+    free(p->unconf);
+    p->unconf = NULL;
+    p->nunconf = p->unconf_cap = 0;
+}
+
 void send_ack(struct session *s)
 {
     char a[64];
@@ -48,7 +129,9 @@ static int on_sm(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     } else if (!strcmp(name, "a")) {
         const char *h = xmpp_stanza_get_attribute(st, "h");
         unsigned long v = h ? strtoul(h, NULL, 10) : 0;
-        if (v > s->confirmed && v <= s->out)
+        if (keeps_unconfirmed(s))
+            confirm_wire(s, v);
+        else if (v > s->confirmed && v <= s->out)
             s->confirmed = v;
     } else if (!strcmp(name, "enabled") || !strcmp(name, "failed")) {
         s->priv->sm = !strcmp(name, "enabled") ? SM_ON : SM_OFF;
@@ -57,22 +140,31 @@ static int on_sm(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 }
 
 /* Called once the session is up, before the tool sends anything: the
- * ordinals of what it sends then equal XEP-0198's count. */
+ * ordinals of what it sends then equal XEP-0198's count (with --retry,
+ * unconfirmed() keeps the correspondence across connections). A new
+ * session that is not a resumed one starts counting again; what the
+ * last one did not confirm is in doubt, unless kept to be sent again. */
 void start_accounting(struct session *s)
 {
     struct session_state *p = s->priv;
-    s->out = s->confirmed = p->in = 0;
+    p->in = p->wire = 0;
+    for (size_t i = 0; i < p->nunconf; i++)
+        p->unconf[i].wire = 0;
+    if (!keeps_unconfirmed(s) && !s->resumed) {
+        s->unsure += s->out - s->confirmed;
+        s->out = s->confirmed = 0;
+    }
     if (!p->handlers_added)
         xmpp_handler_add(s->conn, on_any_stanza, NULL, NULL, NULL, s);
+    p->handlers_added = true;
     /* With opt->reconnect the library runs XEP-0198 itself, to resume. */
     if (p->sm != SM_OFFERED || s->creds.component || s->opt->reconnect) {
         p->sm = SM_OFF;
-        p->handlers_added = true;
         return;
     }
-    if (!p->handlers_added)
+    if (!p->sm_handler_added)
         xmpp_handler_add(s->conn, on_sm, XMPP_NS_SM, NULL, NULL, s);
-    p->handlers_added = true;
+    p->sm_handler_added = true;
     xmpp_send_raw_string(s->conn, "<enable xmlns='urn:xmpp:sm:3'/>");
     p->sm = SM_ASKED;
 }
@@ -87,6 +179,9 @@ unsigned long session_send(struct session *s, xmpp_stanza_t *st)
         !xmpp_stanza_get_to(st))
         s->priv->presence_sent = true;
     xmpp_send(s->conn, st);
+    s->priv->wire++;
+    if (keeps_unconfirmed(s))
+        keep(s, st, s->out + 1);
     return ++s->out;
 }
 
@@ -97,8 +192,18 @@ unsigned long session_send(struct session *s, xmpp_stanza_t *st)
  * it and, in order, everything we sent before it. */
 void confirmed_up_to(struct session *s, unsigned long ordinal)
 {
-    if (ordinal > s->confirmed)
-        s->confirmed = ordinal;
+    struct session_state *p = s->priv;
+    if (!keeps_unconfirmed(s)) {
+        if (ordinal > s->confirmed && ordinal <= s->out)
+            s->confirmed = ordinal;
+        return;
+    }
+    /* Before it on this connection, not before it in number. */
+    for (size_t i = 0; i < p->nunconf; i++)
+        if (p->unconf[i].ordinal == ordinal && p->unconf[i].wire) {
+            confirm_wire(s, p->unconf[i].wire);
+            return;
+        }
 }
 
 static int on_confirm_reply(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
@@ -133,7 +238,7 @@ static const char *component_server(struct session *s)
     return p->confirm_to;
 }
 
-static void send_confirm_ping(struct session *s)
+void send_confirm_ping(struct session *s)
 {
     char id[48];
     snprintf(id, sizeof id, CONFIRM_ID "%lu", s->out + 1);
@@ -173,9 +278,18 @@ void session_request_ack(struct session *s)
 int session_confirm(struct session *s)
 {
     unsigned long target = s->out; /* not the confirming ping itself */
+    unsigned connects = s->priv->connects;
     session_request_ack(s);
-    while (s->confirmed < target)
+    while (s->confirmed < target) {
         if (session_step(s, 1000) != SESSION_RUNNING)
             return s->confirmed >= target ? 0 : s->status;
+        if (s->priv->connects == connects)
+            continue;
+        /* Reconnected: a new session counts from zero. */
+        connects = s->priv->connects;
+        if (!keeps_unconfirmed(s) && !s->resumed)
+            target = s->out;
+        session_request_ack(s);
+    }
     return 0;
 }

@@ -45,7 +45,7 @@ int report(struct session *s, int status, const char *fmt, ...)
     va_end(ap);
     memcpy(p->why, msg, sizeof msg);
     bool quiet = p->reconnecting ||
-                 (p->ready && (s->opt->reconnect || s->opt->tells_loss));
+                 (p->ready && (may_reconnect(s) || s->opt->tells_loss));
     if (quiet && !p->reconnecting)
         p->loss_untold = true; /* session_close says it if nobody does */
     return quiet ? status : fail(status, "%s", msg);
@@ -114,7 +114,7 @@ int report_stream_error(struct session *s, xmpp_stanza_t *err)
     char hint[200];
     stream_error_hint(s, cond, el, hint, sizeof hint);
     int status = XE_PROTOCOL;
-    if (s->priv->ready && s->opt->reconnect && stream_error_transient(cond))
+    if (s->priv->ready && may_reconnect(s) && stream_error_transient(cond))
         status = XE_CONNLOST;
     bool said = text && *text;
     status = report(s, status, "the server closed the stream: %s%s%s%s%s", cond,
@@ -153,10 +153,10 @@ int classify_failure(struct session *s, int error, xmpp_stanza_t *stream_error)
                       "the server offers no TLS; refusing to log in "
                       "without it");
     if (p->auth_hint == XE_AUTH)
-        return report(s, XE_AUTH, "authentication failed for %s: check the %s",
-                      s->creds.jid,
-                      s->creds.component ? "secret (--secret-file)"
-                                         : "password");
+        return report(s, XE_AUTH,
+                      "authentication failed for %s: check the %s (%s)",
+                      s->creds.jid, s->creds.component ? "secret" : "password",
+                      s->creds.password_from);
     char where[300];
     describe_server(s, where, sizeof where);
     if (p->auth_hint == XE_UNAVAILABLE)

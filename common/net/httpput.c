@@ -254,7 +254,7 @@ static CURL *make_handle(struct session *s, struct transfer *t,
      * system roots, --insecure checks nothing. */
     if (s->creds.ca_file)
         curl_easy_setopt(h, CURLOPT_CAINFO, s->creds.ca_file);
-    if (s->opt->insecure) {
+    if (s->creds.insecure) {
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
     }

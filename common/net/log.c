@@ -28,9 +28,17 @@ static size_t secret_tag(const char *p)
     return 0;
 }
 
+/* The password itself is also replaced wherever it appears, unless it is
+ * shorter than this: a password of one to three characters would turn
+ * every occurrence of them into [redacted], and the elements that carry
+ * it are redacted whole anyway. */
+enum { REDACT_MIN = 4 };
+
 static void write_redacted(FILE *f, const char *msg, const char *secret)
 {
     size_t slen = secret ? strlen(secret) : 0;
+    if (slen < REDACT_MIN)
+        slen = 0;
     const char *p = msg;
     while (*p) {
         size_t n;

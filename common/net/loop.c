@@ -76,6 +76,7 @@ int session_step(struct session *s, unsigned long ms)
         if ((long long)ms > left)
             ms = (unsigned long)left;
     }
+    ms = keepalive_wait(s, ms);
     watchdog_follow(s);
     unsigned long seen = s->priv->received;
     run_library(s, ms);
@@ -94,9 +95,10 @@ int session_step(struct session *s, unsigned long ms)
         run_library(s, 0);
         refuse_stream(s);
     }
+    keepalive_check(s);
     if (got_signal && s->status == SESSION_RUNNING)
         s->status = 128 + got_signal;
-    return s->status;
+    return reconnect_lost(s);
 }
 
 int session_wait(struct session *s, const bool *done)

@@ -68,6 +68,8 @@ void session_ready(struct session *s)
 {
     s->priv->ready = true;
     start_accounting(s);
+    s->priv->connects++;
+    keepalive_start(s);
 }
 
 static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
@@ -116,7 +118,7 @@ static void configure_conn(struct session *s)
             XMPP_CONN_FLAG_DISABLE_SM; /* we run it: see start_accounting */
     if (c->direct_tls)
         flags |= XMPP_CONN_FLAG_LEGACY_SSL;
-    if (s->opt->insecure)
+    if (c->insecure)
         flags |= XMPP_CONN_FLAG_TRUST_TLS;
     xmpp_conn_set_flags(s->conn, flags);
     if (c->ca_file)
@@ -162,10 +164,10 @@ int session_open(struct session *s, const struct session_opts *o)
     int rc = creds_resolve(o, &s->creds);
     if (rc)
         return s->status = rc;
-    if (s->creds.ca_file && access(s->creds.ca_file, R_OK) != 0)
-        return s->status = fail(XE_NOINPUT, "--ca-file %s: %s",
-                                s->creds.ca_file, strerror(errno));
-    trim_trust_store(&s->creds, o->insecure);
+    /* --retry needs time of its own when -t does not say. */
+    if (s->creds.retry > 0 && s->deadline && !o->timeout_given)
+        s->deadline += (long long)(s->creds.retry * 1000);
+    trim_trust_store(&s->creds, s->creds.insecure);
     stream_watch(s->creds.max_stanza);
     catch_signals();
     current_session = s;
@@ -177,15 +179,19 @@ int session_open(struct session *s, const struct session_opts *o)
         return s->status = fail_oom(NULL);
     configure_conn(s);
     watchdog_start(s);
-    if (!await_ready(s))
+    /* --retry: a failed attempt is said once we give up. */
+    s->priv->reconnecting = s->creds.retry > 0;
+    rc = await_ready(s);
+    s->priv->reconnecting = false;
+    if (!rc || !(rc = retry_open(s, rc)))
         return 0;
-    if (s->status == XE_TIMEOUT) {
+    if (rc == XE_TIMEOUT) {
         char where[300];
         describe_server(s, where, sizeof where);
         fail(XE_TIMEOUT, "timed out connecting to %s (--timeout)%s", where,
              stage_words(s->priv->stage));
     }
-    return s->status;
+    return s->status = rc;
 }
 
 char *session_id(struct session *s)
@@ -246,6 +252,7 @@ int session_close(struct session *s, int status)
     if (s->priv->stream_error)
         xmpp_stanza_release(s->priv->stream_error);
     watchdog_stop();
+    drop_unconfirmed(s);
     if (s->conn)
         xmpp_conn_release(s->conn);
     if (s->ctx) {

@@ -34,7 +34,16 @@ struct session {
     /* Features to advertise (caps.h), NULL-terminated: when set,
      * session_answer_iqs() answers disco#info with them. */
     const char *const *features;
-    bool resumed;               /* the last reconnect resumed the session */
+    bool resumed; /* the last reconnect resumed the session */
+    /* Called after a reconnect that did not resume the session (see
+     * session_step): announce ourselves again (presence, rooms).
+     * Returns 0, or a status that ends the session. */
+    int (*renew)(struct session *s, void *ud);
+    void *renew_ud;
+    /* Stanzas sent on a connection that was lost, not confirmed and not
+     * sent again (--reconnect without resumption): the server may or
+     * may not have them. */
+    unsigned long unsure;
     struct session_state *priv; /* common/net/session_priv.h */
 };
 
@@ -46,22 +55,28 @@ int session_open(struct session *s, const struct session_opts *o);
 /* Run the event loop once for at most ms milliseconds. Returns
  * SESSION_RUNNING, or the status the session ended with: XE_TIMEOUT at
  * the deadline, XE_CONNLOST when the server went away, 128+N on signal
- * N (SIGINT, SIGTERM), or what session_stop() set. */
+ * N (SIGINT, SIGTERM), or what session_stop() set.
+ *
+ * Keepalive (creds.keepalive, the tools that stay connected): after
+ * that long without a word from the server, ask for one (an XEP-0198
+ * <r/>, else an XEP-0199 ping); no answer within as long again, and the
+ * connection counts as lost.
+ *
+ * A session lost after it was up is taken up again, inside this call,
+ * with opt->reconnect (for as long as it takes) or creds.retry (for up
+ * to that many seconds): with exponential backoff (1 s doubling to
+ * 60 s, jittered), saying so on stderr, until connected, the deadline
+ * (XE_TIMEOUT), a signal (128+N) or an authentication failure (XE_AUTH).
+ * With opt->reconnect the library runs XEP-0198 with resumption, so a
+ * session the server kept is resumed (s->resumed) and what was
+ * addressed to us meanwhile arrives; with creds.retry, what the server
+ * had not confirmed is sent again. A session that is not resumed is
+ * announced again by s->renew. */
 int session_step(struct session *s, unsigned long ms);
 
 /* Run until *done turns true (returns 0) or the session ends (returns
  * its status). With done NULL, run until the session ends. */
 int session_wait(struct session *s, const bool *done);
-
-/* After XE_CONNLOST, with opt->reconnect set before session_open: try
- * again with exponential backoff (1 s doubling to 60 s, jittered),
- * saying so on stderr, until connected, the deadline (XE_TIMEOUT), a
- * signal (128+N) or an authentication failure (XE_AUTH). With
- * opt->reconnect the library runs XEP-0198 with resumption, so a
- * session the server kept is resumed (s->resumed) and what was
- * addressed to us meanwhile arrives; otherwise the tool must announce
- * itself again (presence, rooms). Returns 0 once connected. */
-int session_reconnect(struct session *s);
 
 /* After SIGINT or SIGTERM ended the loop (status 128+N): carry on, to
  * finish cleanly (confirm what was sent). Another signal ends it again.
@@ -102,7 +117,8 @@ void session_answer_iqs(struct session *s);
 
 /* Make sure the server has processed everything sent so far (see
  * session_request_ack) and wait for it. Returns 0 or the session's
- * status; then out - confirmed stanzas are unconfirmed. */
+ * status; then out - confirmed stanzas are unconfirmed. After a
+ * reconnect it confirms what is sent on the new connection. */
 int session_confirm(struct session *s);
 
 /* Describe a stanza error as "type/condition (text)" into buf. */

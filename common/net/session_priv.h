@@ -2,7 +2,7 @@
  * see: the session's bookkeeping, and the functions one of its files
  * calls in another. A file a concern: session.c (set-up, connection
  * handler, close), loop.c, watchdog.c, log.c, trust.c, delivery.c,
- * failure.c, component.c, reconnect.c, iq.c, xmlhook.c. */
+ * failure.c, component.c, reconnect.c, keepalive.c, iq.c, xmlhook.c. */
 #ifndef XMPP_SESSION_PRIV_H
 #define XMPP_SESSION_PRIV_H
 
@@ -13,6 +13,14 @@
 #include "common/cli/credentials.h"
 #include "common/io/xmlstream.h"
 #include "common/net/session.h"
+
+/* With --retry, a stanza sent and not confirmed yet: kept until it is,
+ * to be sent again on the next connection. */
+struct unconfirmed {
+    unsigned long ordinal; /* see session.confirmed */
+    unsigned long wire;    /* its place on this connection; 0: not on it */
+    xmpp_stanza_t *st;     /* a copy */
+};
 
 /* session.priv: allocated by session_open(), freed by session_close(). */
 struct session_state {
@@ -43,6 +51,18 @@ struct session_state {
     char stream_id[128];         /* XEP-0114: the server's, for the handshake */
     xmpp_stanza_t *stream_error; /* a component's (the library keeps a
                                   * client's): for the connection handler */
+    unsigned connects;           /* sessions set up so far (reconnects + 1) */
+    bool sm_handler_added;       /* our XEP-0198 handler, once */
+    /* keepalive.c */
+    unsigned long heard; /* `received` when we last looked */
+    long long heard_at;  /* when the server last said something */
+    long long probed_at; /* when we asked it to; 0: not asked */
+    /* reconnect.c */
+    bool renewing; /* taking a lost session up again */
+    /* delivery.c, with --retry */
+    unsigned long wire;         /* stanzas sent on this connection */
+    struct unconfirmed *unconf; /* in the order sent, by ordinal */
+    size_t nunconf, unconf_cap;
 };
 
 /* session.c */
@@ -99,6 +119,16 @@ void start_accounting(struct session *s);
 void send_ack(struct session *s);
 /* The server processed the stanza of this ordinal, and all before it. */
 void confirmed_up_to(struct session *s, unsigned long ordinal);
+/* XEP-0199: ping our server (a component: the server it hangs off);
+ * the answer confirms everything sent before. */
+void send_confirm_ping(struct session *s);
+/* With --retry: does the session keep what it sends until confirmed? */
+bool keeps_unconfirmed(const struct session *s);
+/* With --retry, on a new connection: send again what the last one did
+ * not confirm, and ask for confirmation. */
+void resend_unconfirmed(struct session *s);
+/* Free what is kept. */
+void drop_unconfirmed(struct session *s);
 
 /* failure.c */
 /* The port dialled when the host is given (--server, config). */
@@ -122,6 +152,27 @@ const char *lost_reason(int error);
  * (stream_fault), end the stream with the stream error that names the
  * fault, close, and set the status (76). Returns s->status. */
 int refuse_stream(struct session *s);
+
+/* keepalive.c */
+/* Start counting silence (the session is up). */
+void keepalive_start(struct session *s);
+/* How long the loop may wait, at most ms, before keepalive_check has
+ * something to do. */
+unsigned long keepalive_wait(struct session *s, unsigned long ms);
+/* After a run of the loop: ask for a sign of life after a silence, or
+ * end the session as lost when the last request went unanswered. */
+void keepalive_check(struct session *s);
+
+/* reconnect.c */
+/* May a lost session be taken up again (--reconnect, --retry)? */
+bool may_reconnect(const struct session *s);
+/* After a failed first attempt (its failure not said yet), with
+ * --retry: try again with backoff. Returns 0 once connected, or the
+ * status, the failure said (but the deadline's and a signal's). */
+int retry_open(struct session *s, int status);
+/* In the loop: a session lost after it was up is taken up again when
+ * may_reconnect(). Returns the session's status. */
+int reconnect_lost(struct session *s);
 
 /* component.c */
 /* XEP-0114: open the stream to the component's domain. */

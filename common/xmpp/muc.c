@@ -96,7 +96,8 @@ static bool has_status(xmpp_stanza_t *x, const char *code)
     return false;
 }
 
-/* <presence to='room/nick'><x xmlns=muc><history/><password/></x>. */
+/* <presence to='room/nick'><x xmlns=muc><history/><password/></x>.
+ * §7.2.14: with since alone, all the history since then. */
 static void send_join(struct muc *m, struct muc_room *r)
 {
     xmpp_ctx_t *ctx = m->s->ctx;
@@ -108,7 +109,10 @@ static void send_join(struct muc *m, struct muc_room *r)
     xmpp_stanza_t *h = stanza_add_el(x, "history", NULL);
     char num[24];
     snprintf(num, sizeof num, "%ld", m->history);
-    xmpp_stanza_set_attribute(h, "maxstanzas", num);
+    if (m->history_set || !m->since)
+        xmpp_stanza_set_attribute(h, "maxstanzas", num);
+    if (m->since)
+        xmpp_stanza_set_attribute(h, "since", m->since);
     if (m->password)
         stanza_add_text_child(x, "password", m->password);
     r->state = MUC_JOINING;
@@ -293,6 +297,7 @@ int muc_option(struct muc *m, int key, const char *arg)
         if (opts_int(arg, 0, 1000000, &m->history) < 0)
             return fail(XE_USAGE, "--history %s: give a number of messages",
                         arg);
+        m->history_set = true;
         return OPTS_CONTINUE;
     case MUC_OPT_ROOM_PASSWORD_FILE:
         rc = muc_read_password(m, arg);
@@ -322,9 +327,12 @@ void muc_watch(struct muc *m, struct session *s)
     xmpp_handler_add(s->conn, on_groupchat, NULL, "message", "groupchat", m);
 }
 
-/* The account's localpart, else (a component) its domain. */
+/* The config's nick, else the account's localpart, else (a component)
+ * its domain. */
 static char *default_nick(struct session *s)
 {
+    if (s->creds.nick)
+        return strdup(s->creds.nick);
     const char *jid = s->creds.jid;
     const char *at = strchr(jid, '@');
     size_t n = at ? (size_t)(at - jid) : jid_bare_len(jid);

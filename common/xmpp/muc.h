@@ -41,10 +41,12 @@ struct muc {
     struct session *s;
     struct muc_room *room;
     int n;
-    const char *nick; /* wanted nick; NULL: the account's localpart */
-    char *password;   /* the rooms' password, if any */
-    long history;     /* messages of history to ask for on joining */
-    bool may_create;  /* else a room our join created is an error */
+    const char *nick;  /* wanted nick; NULL: the account's localpart */
+    char *password;    /* the rooms' password, if any */
+    long history;      /* messages of history to ask for on joining */
+    bool history_set;  /* --history was given */
+    const char *since; /* XEP-0082: ask for the history since then */
+    bool may_create;   /* else a room our join created is an error */
     bool leaving;
     muc_presence_fn on_presence;
     void *ud;

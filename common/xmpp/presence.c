@@ -87,6 +87,7 @@ void presence_print(FILE *f, enum output_format fmt, xmpp_stanza_t *st)
     char *status = stanza_child_text(st, "status");
     if (fmt == OUT_JSON) {
         json_t *j = json_object();
+        out_json_set(j, "kind", "presence");
         out_json_set(j, "jid", jid);
         out_json_set(j, "show", state);
         if (available)

@@ -277,6 +277,7 @@ static void print_json(FILE *f, const struct roster_item *it)
     for (size_t i = 0; i < it->ngroups; i++)
         json_array_append_new(groups, out_json_str(it->groups[i]));
     json_t *j = json_object();
+    out_json_set(j, "kind", "contact");
     out_json_set(j, "jid", it->jid);
     out_json_set(j, "subscription", it->subscription);
     out_json_set(j, "ask", it->ask);
