@@ -24,10 +24,13 @@ import sys
 
 import slixmpp
 
+from peer_sasl import scram_without_channel_binding
+
 
 class Peer(slixmpp.ClientXMPP):
     def __init__(self, jid):
         super().__init__(jid, os.environ["PEER_PASSWORD"])
+        scram_without_channel_binding(self)
         self.ssl_context = ssl.create_default_context(cafile=os.environ["XS_CA"])
         self.add_event_handler("session_start", self.start)
         self.add_event_handler("failed_auth", lambda _: self.fail("auth"))

@@ -77,7 +77,7 @@ server_software() {
 server_version_re() {
     case ${XS_IMPL:-prosody} in
     prosody) echo '0\.12\.[0-9]+' ;;
-    ejabberd) echo '23\.01(-[0-9]+)?' ;;
+    ejabberd) echo '24\.12(-[0-9A-Za-z.+~]+)?' ;;  # Debian's: 24.12-3~bpo12+1
     esac
 }
 

@@ -17,10 +17,13 @@ import sys
 
 import slixmpp
 
+from peer_sasl import scram_without_channel_binding
+
 
 class Peer(slixmpp.ClientXMPP):
     def __init__(self, jid, mode, arg):
         super().__init__(jid, os.environ["PEER_PASSWORD"])
+        scram_without_channel_binding(self)
         self.mode, self.arg, self.got = mode, arg, 0
         ctx = ssl.create_default_context(cafile=os.environ["XS_CA"])
         self.ssl_context = ctx

@@ -7,9 +7,12 @@ once, like a network failure; starting it again on the same port heals it.
 
     tests/proxy.py LISTEN TARGET [CUT [once]]
 
-With CUT, each connection is cut when the client's CUT-th chunk of bytes
-arrives (it is not passed on): a failure at a chosen point of the
-handshake (TLS, stream, SASL, bind). With "once", only one connection
+With CUT, each connection is cut when the client's CUT-th chunk begins
+(it and what follows are not passed on): a failure at a chosen point of
+the handshake (TLS, stream, SASL, bind). A chunk is what one read gets
+while the stream is plain XML, then one TLS record: reads join records
+the client wrote one by one as the scheduler pleases, so counting reads
+would move the cut from run to run. With "once", only one connection
 is cut, the first that gets that far; the next ones pass (for retries).
 
 SIGUSR1 black-holes every connection open at that moment, like a NAT
@@ -37,19 +40,56 @@ class Cut:
         self.once = once
 
 
+class Chunks:
+    """Counts the client's chunks (see the top comment)."""
+
+    def __init__(self):
+        self.count = 0
+        self.tls = False
+        self.header = b""  # the part of a record header read so far
+        self.body = 0  # bytes of the current record still to come
+
+    def before(self, data, cut):
+        """The part of data that precedes the cut-th chunk, and whether
+        that chunk began in it."""
+        if not self.tls and not data.startswith(b"\x16"):
+            self.count += 1
+            return (b"", True) if self.count == cut else (data, False)
+        self.tls = True
+        i = 0
+        while i < len(data):
+            if self.body:
+                step = min(self.body, len(data) - i)
+                self.body -= step
+                i += step
+                continue
+            if not self.header:
+                self.count += 1
+                if self.count == cut:
+                    return data[:i], True
+            take = data[i:i + 5 - len(self.header)]
+            self.header += take
+            i += len(take)
+            if len(self.header) == 5:
+                self.body = int.from_bytes(self.header[3:5], "big")
+                self.header = b""
+        return data, False
+
+
 async def pipe(link, reader, writer, cut=None, others=()):
-    chunks = 0
+    chunks = Chunks()
     try:
         while data := await reader.read(65536):
             if link.black_holed:
                 continue
-            chunks += 1
-            if cut and cut.at and chunks == cut.at:
+            data, at_cut = chunks.before(data, cut.at if cut else 0)
+            if data:
+                writer.write(data)
+                await writer.drain()
+            if at_cut:
                 if cut.once:
                     cut.at = 0
                 break
-            writer.write(data)
-            await writer.drain()
     except (ConnectionError, asyncio.CancelledError):
         pass
     finally:

@@ -191,7 +191,10 @@ listen_bg() {
 }
 
 @test "PEP: listen NODE gets our own notifications through +notify capabilities" {
-    require_server prosody "ejabberd does not send the last PEP item to the account's own +notify resource (not investigated yet)"
+    # ejabberd 24.12 sends neither the last item (nor did 23.01) nor a new
+    # one to the account's own resource, though it asked for our features
+    # and the caps hash is right; not investigated further.
+    require_server prosody "ejabberd sends no PEP notifications to the account's own +notify resource"
     N="urn:example:mood:$BATS_TEST_NUMBER"
     xmpp_as alice pubsub publish "$N" --id old "<mood xmlns='urn:example:mood'>calm</mood>"
     listen_bg alice "$BATS_TEST_TMPDIR/out" listen "$N" -n 2 -t "$(slow 20)"
@@ -230,7 +233,6 @@ listen_bg() {
 }
 
 @test "pubsub listen: the deadline ends it with 0, or 75 when --count was not reached" {
-    require_server prosody "ejabberd replays the last item of subscribed PEP nodes at login, so listen is not quiet"
     run xmpp_as bob pubsub "${SVC[@]}" listen -t "$(slow 1)"
     assert_success
     assert_output ""

@@ -623,7 +623,7 @@ in_rooms() {
     drain dave
     local port n resent=0
     port=$(free_port)
-    for n in $(seq 1 14); do
+    for n in $(seq 1 16); do
         relay "$port" "$XS_PORT" "$n" once
         run xmpp_as_port "$port" send --retry 10 "$(jid_of dave)" -m "cut $n"
         kill "$RELAY_PID"
@@ -635,7 +635,7 @@ in_rooms() {
     done
     [ "$resent" -ge 1 ] # a cut that lost the message itself
     xmpp_as dave recv --idle 1 -t 20 --json >"$T/got"
-    for n in $(seq 1 14); do
+    for n in $(seq 1 16); do
         # Each message arrived; twice only if it was sent again, and then
         # with the same id, which lets the receiver drop the copy.
         local copies ids
@@ -780,7 +780,7 @@ EOF
     libstrophe_leaks_ok # its SASL state, when cut mid-authentication
     local port n during_sasl=0 after_send=0
     port=$(free_port)
-    for n in $(seq 1 14); do
+    for n in $(seq 1 16); do
         relay "$port" "$XS_PORT" "$n"
         run xmpp_as_port "$port" send "$(jid_of bob)" -m "cut at $n"
         kill "$RELAY_PID"
