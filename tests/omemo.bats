@@ -11,6 +11,9 @@ setup_file() {
     export XDG_DATA_HOME="$BATS_FILE_TMPDIR/data"
 }
 teardown_file() { server_down; }
+teardown() {
+    [ -z "${OTHER:-}" ] || "$SERVER" stop "$OTHER"
+}
 
 setup() {
     export PEER_STATE="$BATS_TEST_TMPDIR"
@@ -218,9 +221,6 @@ $(jid_of "$U1")${TAB}second"
     run --separate-stderr xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -s subj -m x
     assert_failure 64
     assert_equal "$stderr" "xmpp send: --subject would go out in the clear; not with --omemo"
-    touch "$BATS_TEST_TMPDIR/f"
-    run --separate-stderr xmpp_as "$U1" send --omemo "$(jid_of "$U2")" --attach "$BATS_TEST_TMPDIR/f"
-    assert_failure 64
     run --separate-stderr xmpp_as "$U1" send --trusted-only "$(jid_of "$U2")" -m x
     assert_failure 64
     assert_equal "$stderr" "xmpp send: --trusted-only applies to --omemo"
@@ -363,4 +363,75 @@ db = sqlite3.connect(sys.argv[1]); db.execute("DELETE FROM sessions"); db.commit
     wait "$RECV_PID"
     run cut -f3 "$BATS_TEST_TMPDIR/out3"
     assert_output "after the repair"
+}
+
+# XEP-0454: the file is AES-256-GCM ciphertext then tag, under the key
+# and IV in the URL's fragment (hex: 12 bytes IV, then 32 bytes key).
+aesgcm_open() {
+    /usr/bin/python3 -c 'import sys
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+frag = bytes.fromhex(sys.argv[1])
+data = open(sys.argv[2], "rb").read()
+sys.stdout.buffer.write(AESGCM(frag[12:]).decrypt(frag[:12], data, None))' "$@"
+}
+
+@test "send --omemo --attach: python-omemo gets the aesgcm:// URL; the file decrypts" {
+    other_server https
+    local https_ca=$XS_HTTPS_CA url shown
+    # ejabberd shows its XMPP certificate on every listener (upload.bats).
+    [ "$XS_IMPL" != ejabberd ] || https_ca=$XS_CA
+    cat "$XS_CA" "$https_ca" >"$BATS_TEST_TMPDIR/both.pem"
+    export XDG_DATA_HOME="$BATS_TEST_TMPDIR/data"
+    head -c 100000 /dev/urandom >"$BATS_TEST_TMPDIR/dashboard.png"
+    peer_recv_bg bob 1
+    run --separate-stderr xmpp_as alice send --omemo "$(jid_of bob)" \
+        --attach "$BATS_TEST_TMPDIR/dashboard.png" --ca-file "$BATS_TEST_TMPDIR/both.pem"
+    assert_success
+    # Printed: where the ciphertext lies, under a random name, no key.
+    shown=$output
+    assert_regex "$shown" "^https://127\.0\.0\.1:$XS_HTTPS_PORT/.*/[0-9a-f]{24}\.png\$"
+    wait "$PEER_PID"
+    url=$(cut -f2 "$BATS_TEST_TMPDIR/peer")
+    assert_regex "$url" "^aesgcm://127\.0\.0\.1:$XS_HTTPS_PORT/.*/[0-9a-f]{24}\.png#[0-9a-f]{88}\$"
+    assert_equal "${url%%#*}" "aesgcm://${shown#https://}"
+    curl -sSf --cacert "$https_ca" -o "$BATS_TEST_TMPDIR/cipher" "$shown"
+    assert_equal "$(stat -c %s "$BATS_TEST_TMPDIR/cipher")" 100016
+    aesgcm_open "${url#*#}" "$BATS_TEST_TMPDIR/cipher" >"$BATS_TEST_TMPDIR/plain"
+    cmp "$BATS_TEST_TMPDIR/plain" "$BATS_TEST_TMPDIR/dashboard.png"
+}
+
+@test "send --omemo --attach: nothing in the clear names the file; our recv decrypts" {
+    other_server https
+    local https_ca=$XS_HTTPS_CA
+    [ "$XS_IMPL" != ejabberd ] || https_ca=$XS_CA
+    cat "$XS_CA" "$https_ca" >"$BATS_TEST_TMPDIR/both.pem"
+    export XDG_DATA_HOME="$BATS_TEST_TMPDIR/data"
+    echo "disk full on db1" >"$BATS_TEST_TMPDIR/secret-report.txt"
+    XDG_DATA_HOME="$BATS_TEST_TMPDIR/bob" xmpp_as bob omemo publish >/dev/null
+    run --separate-stderr xmpp_as alice send -v --omemo "$(jid_of bob)" -m "see attached" \
+        --attach "$BATS_TEST_TMPDIR/secret-report.txt" --ca-file "$BATS_TEST_TMPDIR/both.pem"
+    assert_success
+    # The XML console shows all that went out: slot request, messages.
+    [[ $stderr == *"SENT: <message"* ]]
+    [[ $stderr =~ SENT:\ \<iq[^$'\n']*filename=\"[0-9a-f]{24}\.txt\"[^$'\n']*content-type=\"application/octet-stream\" ]]
+    [[ $stderr != *secret-report* && $stderr != *jabber:x:oob* && $stderr != *aesgcm* ]]
+    XDG_DATA_HOME="$BATS_TEST_TMPDIR/bob" xmpp_as bob recv -n 2 -t 10 >"$BATS_TEST_TMPDIR/in"
+    run cut -f3 "$BATS_TEST_TMPDIR/in"
+    assert_line -n 0 "see attached"
+    assert_line -n 1 --regexp '^aesgcm://[^#]+#[0-9a-f]{88}$'
+    local url=${lines[1]}
+    curl -sSf --cacert "$https_ca" -o "$BATS_TEST_TMPDIR/cipher" "https://${url#aesgcm://}"
+    run aesgcm_open "${url#*#}" "$BATS_TEST_TMPDIR/cipher"
+    assert_output "disk full on db1"
+}
+
+@test "send --omemo --attach: an upload service without https is refused (69), nothing sent" {
+    peer publish "$U2" >/dev/null
+    echo x >"$BATS_TEST_TMPDIR/f.txt"
+    run --separate-stderr xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m text --attach "$BATS_TEST_TMPDIR/f.txt"
+    assert_failure 69
+    assert_equal "$stderr" "xmpp send: $BATS_TEST_TMPDIR/f.txt: upload.$XS_DOMAIN uploads over plain http; an encrypted file (aesgcm://, XEP-0454) needs https"
+    run xmpp_as "$U2" recv --idle "$(slow 1)" -t 10
+    assert_success
+    assert_output ""
 }
