@@ -108,6 +108,32 @@ FPR_RE='[0-9a-f]{8}( [0-9a-f]{8}){7}'
 $(jid_of "$U1")${TAB}second"
 }
 
+@test "send --omemo: both devices of the recipient decrypt the one message" {
+    # Two python-omemo devices of one account, each with keys of its own;
+    # the second adds itself to the device list the first published.
+    mkdir "$BATS_TEST_TMPDIR/dev1" "$BATS_TEST_TMPDIR/dev2"
+    local d i
+    for d in dev1 dev2; do
+        PEER_STATE="$BATS_TEST_TMPDIR/$d" peer publish "$U2" >"$BATS_TEST_TMPDIR/$d.id"
+    done
+    run xmpp_as "$U1" omemo devices "$(jid_of "$U2")"
+    assert_success
+    assert_equal "${#lines[@]}" 2
+    local pids=()
+    for d in dev1 dev2; do
+        PEER_STATE="$BATS_TEST_TMPDIR/$d" peer recv "$U2" 1 >"$BATS_TEST_TMPDIR/$d.out" \
+            2>"$BATS_TEST_TMPDIR/$d.err" 3>&- &
+        pids+=($!)
+        wait_for "$BATS_TEST_TMPDIR/$d.err" '^ready$' 30
+    done
+    run xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m "to every device"
+    assert_success
+    for i in "${pids[@]}"; do wait "$i"; done
+    for d in dev1 dev2; do
+        assert_equal "$(cat "$BATS_TEST_TMPDIR/$d.out")" "$(jid_of "$U1")${TAB}to every device"
+    done
+}
+
 @test "send --omemo: nothing readable travels; fallback body and store hint do" {
     peer publish "$U2" >/dev/null
     run xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m "the-secret-text"
