@@ -461,3 +461,66 @@ sys.stdout.buffer.write(AESGCM(frag[12:]).decrypt(frag[:12], data, None))' "$@"
     assert_success
     assert_output ""
 }
+
+# sql USER QUERY: run QUERY on USER's key store; prints what it returns.
+sql() {
+    /usr/bin/python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for row in db.execute(sys.argv[2]):
+    print(*row, sep="\t")
+db.commit()' "$(store_of "$1")" "$2"
+}
+
+@test "omemo: the signed prekey is rotated weekly; the old one decrypts a month more" {
+    local dev node
+    dev=$(xmpp_as "$U1" omemo publish | cut -f1)
+    node="eu.siacs.conversations.axolotl.bundles:$dev"
+    # A prekey message built on the first signed prekey waits offline.
+    peer send "$U2" "$(jid_of "$U1")" "in flight"
+    # A week later (the store's clock set back), publishing rotates.
+    sql "$U1" "UPDATE meta SET v = v - 8 * 86400 WHERE k = 'spk_made'"
+    run xmpp_as "$U1" omemo publish
+    assert_success
+    run xmpp_as "$U2" pubsub items --service "$(jid_of "$U1")" "$node" --xml
+    assert_output --partial 'signedPreKeyId="2"'
+    run sql "$U1" "SELECT id FROM spks ORDER BY id"
+    assert_output $'1\n2'
+    # The message from before still decrypts.
+    run xmpp_as "$U1" recv -n 1 -t 10
+    assert_success
+    assert_output --regexp "${TAB}in flight\$"
+    # A new contact builds on the new one, whose signature holds.
+    local u3="c$BATS_TEST_NUMBER"
+    new_user "$u3"
+    recv_bg "$U1" "$BATS_TEST_TMPDIR/out" -n 1
+    peer send "$u3" "$(jid_of "$U1")" "on the new key"
+    wait "$RECV_PID"
+    run cut -f3 "$BATS_TEST_TMPDIR/out"
+    assert_output "on the new key"
+    # A month after the rotation, a send drops the old key for good and
+    # rotates nothing (the current one is new).
+    sql "$U1" "UPDATE spk_retired SET at = at - 31 * 86400"
+    run xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m "later"
+    assert_success
+    run sql "$U1" "SELECT id FROM spks"
+    assert_output 2
+    run sql "$U1" "SELECT count(*) FROM spk_retired"
+    assert_output 0
+}
+
+@test "send --omemo: a week-old signed prekey is rotated and published first" {
+    local dev node
+    dev=$(xmpp_as "$U1" omemo publish | cut -f1)
+    node="eu.siacs.conversations.axolotl.bundles:$dev"
+    peer publish "$U2" >/dev/null
+    sql "$U1" "UPDATE meta SET v = v - 7 * 86400 WHERE k = 'spk_made'"
+    peer_recv_bg "$U2" 1
+    run xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m "after rotation"
+    assert_success
+    wait "$PEER_PID"
+    run cut -f2 "$BATS_TEST_TMPDIR/peer"
+    assert_output "after rotation"
+    run xmpp_as "$U2" pubsub items --service "$(jid_of "$U1")" "$node" --xml
+    assert_output --partial 'signedPreKeyId="2"'
+    refute_output --partial 'signedPreKeyId="1"'
+}
