@@ -178,6 +178,11 @@ bench: deps
 	$(MAKE) xmpp
 	bench/run
 
+# send --omemo against a plain send: section 8 of BENCHMARKS.md.
+bench-omemo: deps
+	$(MAKE) xmpp
+	bench/omemo
+
 # A listener for an hour (DURATION=SECONDS to shorten), and the time it
 # takes to notice a dead link: sections 6 and 7 of BENCHMARKS.md.
 soak: deps
@@ -225,5 +230,5 @@ clean:
 	rm -f xmpp-$(VERSION).tar.gz
 	rm -rf build
 
-.PHONY: all deps check demo bench soak lint format install uninstall clean dist pkgcheck \
+.PHONY: all deps check demo bench bench-omemo soak lint format install uninstall clean dist pkgcheck \
 	fuzz fuzz-smoke unit
