@@ -212,6 +212,11 @@ bench: deps
 	$(MAKE) xmpp
 	bench/run
 
+# send --omemo against a plain send: section 8 of BENCHMARKS.md.
+bench-omemo: deps
+	$(MAKE) xmpp
+	bench/omemo
+
 # A listener for an hour (DURATION=SECONDS to shorten), and the time it
 # takes to notice a dead link: sections 6 and 7 of BENCHMARKS.md.
 soak: deps
@@ -269,5 +274,5 @@ clean:
 	rm -f xmpp-$(VERSION).tar.gz xmpp_$(VERSION)_*.deb
 	rm -rf build
 
-.PHONY: all deps check demo bench soak lint format install uninstall clean dist deb pkgcheck \
+.PHONY: all deps check demo bench bench-omemo soak lint format install uninstall clean dist deb pkgcheck \
 	fuzz fuzz-smoke unit

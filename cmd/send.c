@@ -62,7 +62,9 @@ static const struct tool_opt opts[] = {
     {"omemo", OPT_OMEMO, NULL,
      "encrypt for every device of every recipient\n"
      "and our other devices; a recipient without\n"
-     "OMEMO is an error (69), never sent in clear"},
+     "OMEMO is an error (69), never sent in clear;\n"
+     "--attach files go up AES-256-GCM encrypted\n"
+     "and their aesgcm:// URL is sent (XEP-0454)"},
     {"trusted-only", OPT_TRUSTED_ONLY, NULL,
      "with --omemo: only for devices verified with\n"
      "'xmpp omemo trust' (none for a recipient: 67)"},
@@ -81,7 +83,8 @@ static const struct tool_opt opts[] = {
 };
 
 static const char notes[] =
-    "Output: the URL of each --attach file, once the server took it;\n"
+    "Output: the URL of each --attach file, once the server took it\n"
+    "(with --omemo where the ciphertext lies, without the key);\n"
     "--json: one line per message the server took: kind, to, id, url.\n";
 
 static void init(void *tool);
@@ -715,15 +718,20 @@ static int read_body(struct send *sd)
 
 static int send_once(struct send *sd)
 {
-    /* Files go up first: a failed upload sends no message. */
+    /* Files go up first: a failed upload sends no message. With
+     * --omemo they go up encrypted (XEP-0454). */
+    for (int i = 0; i < sd->nfiles; i++)
+        sd->files[i].encrypt = sd->om != NULL;
     int rc = upload_files(sd->s, sd->files, sd->nfiles);
     if (rc)
         return rc;
     unsigned long first = sd->s->out + 1, last = 0;
     if (sd->len)
         last = send_body(sd, sd->body, -1);
+    /* With --omemo the body is the aesgcm:// URL, key and all. */
     for (int i = 0; i < sd->nfiles && !sd->oom; i++)
-        last = send_body(sd, sd->files[i].url, i);
+        last =
+            send_body(sd, sd->om ? sd->files[i].aesgcm : sd->files[i].url, i);
     if (!sd->oom)
         sd->oom = routes_check(&sd->routes, sd->s, sd->to, sd->nto,
                                sd->s->creds.jid) != 0;
@@ -960,9 +968,6 @@ static int check_attachments(struct send *sd)
         return fail(XE_USAGE, "--content-type applies to --attach files");
     if (sd->nfiles && sd->lines)
         return fail(XE_USAGE, "--attach cannot be combined with --lines");
-    if (sd->nfiles && sd->omemo)
-        return fail(XE_USAGE, "--attach cannot be combined with --omemo yet: "
-                              "the file would go up unencrypted");
     if (sd->nfiles && sd->o->component)
         return fail(XE_USAGE, "--attach needs a client account, not "
                               "--component");

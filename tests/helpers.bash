@@ -57,6 +57,19 @@ require_server() {
     [ "${XS_IMPL:-prosody}" = "$impl" ] || skip "$impl only: $why"
 }
 
+# other_server UPLOAD: a second server, alice and bob on it, with its
+# upload service varied (XS_UPLOAD, see tests/server); its env replaces
+# the file's server's. The test file's teardown stops it:
+# [ -z "${OTHER:-}" ] || "$SERVER" stop "$OTHER"
+other_server() {
+    OTHER="$BATS_TEST_TMPDIR/other"
+    XS_UPLOAD=$1 "$SERVER" start "$OTHER" alice bob
+    set -a
+    # shellcheck disable=SC1091
+    . "$OTHER/env"
+    set +a
+}
+
 # new_user NAME: a fresh account on this file's server, for tests that
 # need one nobody else touched. pass_of and xmpp_as work with it.
 new_user() {

@@ -11,6 +11,9 @@ setup_file() {
     export XDG_DATA_HOME="$BATS_FILE_TMPDIR/data"
 }
 teardown_file() { server_down; }
+teardown() {
+    [ -z "${OTHER:-}" ] || "$SERVER" stop "$OTHER"
+}
 
 setup() {
     export PEER_STATE="$BATS_TEST_TMPDIR"
@@ -103,6 +106,32 @@ FPR_RE='[0-9a-f]{8}( [0-9a-f]{8}){7}'
     run cat "$BATS_TEST_TMPDIR/peer"
     assert_output "$(jid_of "$U1")${TAB}secret é 🎉\\nline two
 $(jid_of "$U1")${TAB}second"
+}
+
+@test "send --omemo: both devices of the recipient decrypt the one message" {
+    # Two python-omemo devices of one account, each with keys of its own;
+    # the second adds itself to the device list the first published.
+    mkdir "$BATS_TEST_TMPDIR/dev1" "$BATS_TEST_TMPDIR/dev2"
+    local d i
+    for d in dev1 dev2; do
+        PEER_STATE="$BATS_TEST_TMPDIR/$d" peer publish "$U2" >"$BATS_TEST_TMPDIR/$d.id"
+    done
+    run xmpp_as "$U1" omemo devices "$(jid_of "$U2")"
+    assert_success
+    assert_equal "${#lines[@]}" 2
+    local pids=()
+    for d in dev1 dev2; do
+        PEER_STATE="$BATS_TEST_TMPDIR/$d" peer recv "$U2" 1 >"$BATS_TEST_TMPDIR/$d.out" \
+            2>"$BATS_TEST_TMPDIR/$d.err" 3>&- &
+        pids+=($!)
+        wait_for "$BATS_TEST_TMPDIR/$d.err" '^ready$' 30
+    done
+    run xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m "to every device"
+    assert_success
+    for i in "${pids[@]}"; do wait "$i"; done
+    for d in dev1 dev2; do
+        assert_equal "$(cat "$BATS_TEST_TMPDIR/$d.out")" "$(jid_of "$U1")${TAB}to every device"
+    done
 }
 
 @test "send --omemo: nothing readable travels; fallback body and store hint do" {
@@ -218,9 +247,6 @@ $(jid_of "$U1")${TAB}second"
     run --separate-stderr xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -s subj -m x
     assert_failure 64
     assert_equal "$stderr" "xmpp send: --subject would go out in the clear; not with --omemo"
-    touch "$BATS_TEST_TMPDIR/f"
-    run --separate-stderr xmpp_as "$U1" send --omemo "$(jid_of "$U2")" --attach "$BATS_TEST_TMPDIR/f"
-    assert_failure 64
     run --separate-stderr xmpp_as "$U1" send --trusted-only "$(jid_of "$U2")" -m x
     assert_failure 64
     assert_equal "$stderr" "xmpp send: --trusted-only applies to --omemo"
@@ -363,4 +389,138 @@ db = sqlite3.connect(sys.argv[1]); db.execute("DELETE FROM sessions"); db.commit
     wait "$RECV_PID"
     run cut -f3 "$BATS_TEST_TMPDIR/out3"
     assert_output "after the repair"
+}
+
+# XEP-0454: the file is AES-256-GCM ciphertext then tag, under the key
+# and IV in the URL's fragment (hex: 12 bytes IV, then 32 bytes key).
+aesgcm_open() {
+    /usr/bin/python3 -c 'import sys
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+frag = bytes.fromhex(sys.argv[1])
+data = open(sys.argv[2], "rb").read()
+sys.stdout.buffer.write(AESGCM(frag[12:]).decrypt(frag[:12], data, None))' "$@"
+}
+
+@test "send --omemo --attach: python-omemo gets the aesgcm:// URL; the file decrypts" {
+    other_server https
+    local https_ca=$XS_HTTPS_CA url shown
+    # ejabberd shows its XMPP certificate on every listener (upload.bats).
+    [ "$XS_IMPL" != ejabberd ] || https_ca=$XS_CA
+    cat "$XS_CA" "$https_ca" >"$BATS_TEST_TMPDIR/both.pem"
+    export XDG_DATA_HOME="$BATS_TEST_TMPDIR/data"
+    head -c 100000 /dev/urandom >"$BATS_TEST_TMPDIR/dashboard.png"
+    peer_recv_bg bob 1
+    run --separate-stderr xmpp_as alice send --omemo "$(jid_of bob)" \
+        --attach "$BATS_TEST_TMPDIR/dashboard.png" --ca-file "$BATS_TEST_TMPDIR/both.pem"
+    assert_success
+    # Printed: where the ciphertext lies, under a random name, no key.
+    shown=$output
+    assert_regex "$shown" "^https://127\.0\.0\.1:$XS_HTTPS_PORT/.*/[0-9a-f]{24}\.png\$"
+    wait "$PEER_PID"
+    url=$(cut -f2 "$BATS_TEST_TMPDIR/peer")
+    assert_regex "$url" "^aesgcm://127\.0\.0\.1:$XS_HTTPS_PORT/.*/[0-9a-f]{24}\.png#[0-9a-f]{88}\$"
+    assert_equal "${url%%#*}" "aesgcm://${shown#https://}"
+    curl -sSf --cacert "$https_ca" -o "$BATS_TEST_TMPDIR/cipher" "$shown"
+    assert_equal "$(stat -c %s "$BATS_TEST_TMPDIR/cipher")" 100016
+    aesgcm_open "${url#*#}" "$BATS_TEST_TMPDIR/cipher" >"$BATS_TEST_TMPDIR/plain"
+    cmp "$BATS_TEST_TMPDIR/plain" "$BATS_TEST_TMPDIR/dashboard.png"
+}
+
+@test "send --omemo --attach: nothing in the clear names the file; our recv decrypts" {
+    other_server https
+    local https_ca=$XS_HTTPS_CA
+    [ "$XS_IMPL" != ejabberd ] || https_ca=$XS_CA
+    cat "$XS_CA" "$https_ca" >"$BATS_TEST_TMPDIR/both.pem"
+    export XDG_DATA_HOME="$BATS_TEST_TMPDIR/data"
+    echo "disk full on db1" >"$BATS_TEST_TMPDIR/secret-report.txt"
+    XDG_DATA_HOME="$BATS_TEST_TMPDIR/bob" xmpp_as bob omemo publish >/dev/null
+    run --separate-stderr xmpp_as alice send -v --omemo "$(jid_of bob)" -m "see attached" \
+        --attach "$BATS_TEST_TMPDIR/secret-report.txt" --ca-file "$BATS_TEST_TMPDIR/both.pem"
+    assert_success
+    # The XML console shows all that went out: slot request, messages.
+    [[ $stderr == *"SENT: <message"* ]]
+    [[ $stderr =~ SENT:\ \<iq[^$'\n']*filename=\"[0-9a-f]{24}\.txt\"[^$'\n']*content-type=\"application/octet-stream\" ]]
+    [[ $stderr != *secret-report* && $stderr != *jabber:x:oob* && $stderr != *aesgcm* ]]
+    XDG_DATA_HOME="$BATS_TEST_TMPDIR/bob" xmpp_as bob recv -n 2 -t 10 >"$BATS_TEST_TMPDIR/in"
+    run cut -f3 "$BATS_TEST_TMPDIR/in"
+    assert_line -n 0 "see attached"
+    assert_line -n 1 --regexp '^aesgcm://[^#]+#[0-9a-f]{88}$'
+    local url=${lines[1]}
+    curl -sSf --cacert "$https_ca" -o "$BATS_TEST_TMPDIR/cipher" "https://${url#aesgcm://}"
+    run aesgcm_open "${url#*#}" "$BATS_TEST_TMPDIR/cipher"
+    assert_output "disk full on db1"
+}
+
+@test "send --omemo --attach: an upload service without https is refused (69), nothing sent" {
+    peer publish "$U2" >/dev/null
+    echo x >"$BATS_TEST_TMPDIR/f.txt"
+    run --separate-stderr xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m text --attach "$BATS_TEST_TMPDIR/f.txt"
+    assert_failure 69
+    assert_equal "$stderr" "xmpp send: $BATS_TEST_TMPDIR/f.txt: upload.$XS_DOMAIN uploads over plain http; an encrypted file (aesgcm://, XEP-0454) needs https"
+    run xmpp_as "$U2" recv --idle "$(slow 1)" -t 10
+    assert_success
+    assert_output ""
+}
+
+# sql USER QUERY: run QUERY on USER's key store; prints what it returns.
+sql() {
+    /usr/bin/python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for row in db.execute(sys.argv[2]):
+    print(*row, sep="\t")
+db.commit()' "$(store_of "$1")" "$2"
+}
+
+@test "omemo: the signed prekey is rotated weekly; the old one decrypts a month more" {
+    local dev node
+    dev=$(xmpp_as "$U1" omemo publish | cut -f1)
+    node="eu.siacs.conversations.axolotl.bundles:$dev"
+    # A prekey message built on the first signed prekey waits offline.
+    peer send "$U2" "$(jid_of "$U1")" "in flight"
+    # A week later (the store's clock set back), publishing rotates.
+    sql "$U1" "UPDATE meta SET v = v - 8 * 86400 WHERE k = 'spk_made'"
+    run xmpp_as "$U1" omemo publish
+    assert_success
+    run xmpp_as "$U2" pubsub items --service "$(jid_of "$U1")" "$node" --xml
+    assert_output --partial 'signedPreKeyId="2"'
+    run sql "$U1" "SELECT id FROM spks ORDER BY id"
+    assert_output $'1\n2'
+    # The message from before still decrypts.
+    run xmpp_as "$U1" recv -n 1 -t 10
+    assert_success
+    assert_output --regexp "${TAB}in flight\$"
+    # A new contact builds on the new one, whose signature holds.
+    local u3="c$BATS_TEST_NUMBER"
+    new_user "$u3"
+    recv_bg "$U1" "$BATS_TEST_TMPDIR/out" -n 1
+    peer send "$u3" "$(jid_of "$U1")" "on the new key"
+    wait "$RECV_PID"
+    run cut -f3 "$BATS_TEST_TMPDIR/out"
+    assert_output "on the new key"
+    # A month after the rotation, a send drops the old key for good and
+    # rotates nothing (the current one is new).
+    sql "$U1" "UPDATE spk_retired SET at = at - 31 * 86400"
+    run xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m "later"
+    assert_success
+    run sql "$U1" "SELECT id FROM spks"
+    assert_output 2
+    run sql "$U1" "SELECT count(*) FROM spk_retired"
+    assert_output 0
+}
+
+@test "send --omemo: a week-old signed prekey is rotated and published first" {
+    local dev node
+    dev=$(xmpp_as "$U1" omemo publish | cut -f1)
+    node="eu.siacs.conversations.axolotl.bundles:$dev"
+    peer publish "$U2" >/dev/null
+    sql "$U1" "UPDATE meta SET v = v - 7 * 86400 WHERE k = 'spk_made'"
+    peer_recv_bg "$U2" 1
+    run xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m "after rotation"
+    assert_success
+    wait "$PEER_PID"
+    run cut -f2 "$BATS_TEST_TMPDIR/peer"
+    assert_output "after rotation"
+    run xmpp_as "$U2" pubsub items --service "$(jid_of "$U1")" "$node" --xml
+    assert_output --partial 'signedPreKeyId="2"'
+    refute_output --partial 'signedPreKeyId="1"'
 }

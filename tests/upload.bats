@@ -10,17 +10,7 @@ load helpers
 setup_file() { server_up; }
 teardown_file() { server_down; }
 
-# A second server, with its upload service varied (XS_UPLOAD, see
-# tests/server), stopped after each test that started one.
-other_server() {
-    OTHER="$BATS_TEST_TMPDIR/other"
-    XS_UPLOAD=$1 "$SERVER" start "$OTHER" alice bob
-    set -a
-    # shellcheck disable=SC1091
-    . "$OTHER/env"
-    set +a
-}
-
+# other_server (helpers.bash) is stopped after each test that started one.
 teardown() {
     [ -z "${OTHER:-}" ] || "$SERVER" stop "$OTHER"
 }

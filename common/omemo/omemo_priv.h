@@ -75,6 +75,13 @@ void store_mark_published(struct omemo *om);
 /* Our signed prekey (the current one) and the prekeys, for a bundle. */
 int store_bundle_keys(struct omemo *om, session_signed_pre_key **spk,
                       session_pre_key ***pks, size_t *npk);
+/* Is the signed prekey due for rotation, or a retired one past its
+ * grace? (Reads only: the check every send makes.) */
+bool store_spk_due(struct omemo *om);
+/* Inside a transaction: a new signed prekey when the current one is a
+ * week old (the old one kept a month more), and retired ones past that
+ * month removed. Returns 1 when the bundle changed, 0, or -1. */
+int store_rotate_spk(struct omemo *om);
 /* Make one more prekey (after one was used). */
 int store_new_prekey(struct omemo *om);
 /* What we know of a contact's device. */

@@ -185,9 +185,35 @@ static int publish_all(struct omemo *om, struct session *s)
     return rc;
 }
 
+/* The signed prekey's schedule (store_rotate_spk), under the store's
+ * lock: a new one is published before the lock is let go, or not kept.
+ * *published: the bundle went out. */
+static int rotate(struct omemo *om, struct session *s, bool *published)
+{
+    *published = false;
+    if (!store_spk_due(om))
+        return 0;
+    int rc = store_begin(om), r = rc ? 0 : store_rotate_spk(om);
+    if (rc)
+        return rc;
+    if (r < 0) {
+        store_rollback(om);
+        return store_fail(om, "rotating the signed prekey");
+    }
+    if (r > 0 && (rc = publish_all(om, s))) {
+        store_rollback(om);
+        return rc;
+    }
+    *published = r > 0;
+    return store_commit(om);
+}
+
 int omemo_publish(struct omemo *om, struct session *s)
 {
-    int rc = publish_all(om, s);
+    bool done;
+    int rc = rotate(om, s, &done);
+    if (!rc && !done)
+        rc = publish_all(om, s);
     if (!rc)
         store_set_published(om);
     return rc;
@@ -198,10 +224,11 @@ int omemo_publish(struct omemo *om, struct session *s)
  * publishes to a new node with item-not-found). */
 int omemo_ensure_published(struct omemo *om, struct session *s)
 {
-    if (om->published)
-        return 0;
-    int rc = store_begin(om);
-    if (rc)
+    bool done;
+    int rc = rotate(om, s, &done);
+    if (rc || om->published)
+        return rc;
+    if ((rc = store_begin(om)))
         return rc;
     if (store_is_published(om)) {
         om->published = true;

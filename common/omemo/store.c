@@ -20,6 +20,12 @@
  * Conversations). */
 #define PREKEYS 100
 #define SCHEMA  1
+/* XEP-0384 leaves the signed prekey's life to the client. As Signal
+ * and Conversations: a new one every week, and the one it replaces
+ * kept a month, for prekey messages built from a bundle fetched
+ * before (offline, or a phone that was off). */
+#define SPK_ROTATE (7 * 86400)
+#define SPK_GRACE  (30 * 86400)
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB);"
@@ -28,7 +34,10 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS sessions (jid TEXT, dev INTEGER, rec BLOB,"
     " PRIMARY KEY (jid, dev));"
     "CREATE TABLE IF NOT EXISTS peers (jid TEXT, dev INTEGER, key BLOB,"
-    " trust INTEGER, PRIMARY KEY (jid, dev));";
+    " trust INTEGER, PRIMARY KEY (jid, dev));"
+    /* Signed prekeys replaced, and when: removed SPK_GRACE later. */
+    "CREATE TABLE IF NOT EXISTS spk_retired (id INTEGER PRIMARY KEY,"
+    " at INTEGER);";
 
 int store_fail(struct omemo *om, const char *what)
 {
@@ -580,6 +589,7 @@ static int make_identity(struct omemo *om)
         meta_set(om, "ik_priv", signal_buffer_data(priv),
                  signal_buffer_len(priv)) ||
         meta_set_int(om, "spk_id", 1) ||
+        meta_set_int(om, "spk_made", (long long)(now / 1000)) ||
         meta_set_int(om, "next_prekey", PREKEYS + 1))
         goto done;
     if (signal_protocol_key_helper_generate_signed_pre_key(&spk, ik, 1, now,
@@ -678,6 +688,85 @@ int store_bundle_keys(struct omemo *om, session_signed_pre_key **spk,
     }
     sqlite3_finalize(st);
     return 0;
+}
+
+/* ---- the signed prekey's schedule ---- */
+
+/* When the current signed prekey was made: meta spk_made, or for a
+ * store from before it was kept, the record's own timestamp. */
+static long long spk_made(struct omemo *om)
+{
+    long long made = meta_get_int(om, "spk_made", -1);
+    session_signed_pre_key *spk = NULL;
+    if (made >= 0 ||
+        signal_protocol_signed_pre_key_load_key(
+            om->store, &spk, (uint32_t)meta_get_int(om, "spk_id", 1)))
+        return made;
+    made = (long long)(session_signed_pre_key_get_timestamp(spk) / 1000);
+    SIGNAL_UNREF(spk);
+    return made;
+}
+
+bool store_spk_due(struct omemo *om)
+{
+    long long now = (long long)time(NULL), made = spk_made(om);
+    if (made >= 0 && now - made >= SPK_ROTATE)
+        return true;
+    sqlite3_stmt *st = sql(om, "SELECT 1 FROM spk_retired WHERE at <= ?");
+    bool expired = false;
+    if (st) {
+        sqlite3_bind_int64(st, 1, now - SPK_GRACE);
+        expired = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return expired;
+}
+
+/* Retire the current signed prekey for a new one, signed by our
+ * identity key, with the next id. 0 or -1. */
+static int new_spk(struct omemo *om, long long now)
+{
+    uint32_t id = (uint32_t)meta_get_int(om, "spk_id", 1);
+    uint32_t next = id % PRE_KEY_MEDIUM_MAX_VALUE + 1;
+    ratchet_identity_key_pair *ik = NULL;
+    session_signed_pre_key *spk = NULL;
+    sqlite3_stmt *st =
+        sql(om, "INSERT OR REPLACE INTO spk_retired VALUES (?, ?)");
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, now);
+    }
+    int rc = sql_done(om, st) ||
+                     signal_protocol_identity_get_key_pair(om->store, &ik) ||
+                     signal_protocol_key_helper_generate_signed_pre_key(
+                         &spk, ik, next, (uint64_t)now * 1000, om->sg) ||
+                     signal_protocol_signed_pre_key_store_key(om->store, spk) ||
+                     meta_set_int(om, "spk_id", next) ||
+                     meta_set_int(om, "spk_made", now)
+                 ? -1
+                 : 0;
+    SIGNAL_UNREF(ik);
+    SIGNAL_UNREF(spk);
+    return rc;
+}
+
+int store_rotate_spk(struct omemo *om)
+{
+    long long now = (long long)time(NULL), made = spk_made(om);
+    bool rotate = made >= 0 && now - made >= SPK_ROTATE;
+    if (rotate && new_spk(om, now))
+        return -1;
+    sqlite3_stmt *del = sql(om, "DELETE FROM spks WHERE id IN (SELECT id "
+                                "FROM spk_retired WHERE at <= ?1) AND id != "
+                                "(SELECT v FROM meta WHERE k = 'spk_id')");
+    if (del)
+        sqlite3_bind_int64(del, 1, now - SPK_GRACE);
+    sqlite3_stmt *forget = sql(om, "DELETE FROM spk_retired WHERE at <= ?");
+    if (forget)
+        sqlite3_bind_int64(forget, 1, now - SPK_GRACE);
+    if (sql_done(om, del) | sql_done(om, forget))
+        return -1;
+    return rotate;
 }
 
 int store_new_prekey(struct omemo *om)

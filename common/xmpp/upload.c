@@ -1,6 +1,10 @@
 #include "common/xmpp/upload.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +53,8 @@ int upload_check(struct upload *u)
 void upload_free(struct upload *u)
 {
     free(u->url);
-    u->url = NULL;
+    free(u->aesgcm);
+    u->url = u->aesgcm = NULL;
 }
 
 xmpp_stanza_t *upload_oob(xmpp_ctx_t *ctx, const char *url)
@@ -66,6 +71,19 @@ xmpp_stanza_t *upload_oob(xmpp_ctx_t *ctx, const char *url)
     return x;
 }
 
+/* XEP-0454 §3: AES-256-GCM with a 12-byte IV, the 16-byte tag appended
+ * to the ciphertext. */
+#define GCM_IV  12
+#define GCM_KEY 32
+#define GCM_TAG 16
+#define GCM_HEX (2 * (GCM_IV + GCM_KEY) + 1)
+
+/* The bytes that go up: the file's, or its ciphertext and tag. */
+static long long put_size(const struct upload *u)
+{
+    return u->size + (u->encrypt ? GCM_TAG : 0);
+}
+
 static void human_size(char *buf, size_t n, long long bytes)
 {
     if (bytes >= 1024 * 1024)
@@ -77,7 +95,7 @@ static void human_size(char *buf, size_t n, long long bytes)
 static int too_large(const struct upload *u, const char *service, long long max)
 {
     char size[64], limit[64];
-    human_size(size, sizeof size, u->size);
+    human_size(size, sizeof size, put_size(u));
     human_size(limit, sizeof limit, max);
     return fail(XE_DATA, "%s: %s is larger than the %s that %s accepts",
                 u->path, size, limit, service);
@@ -411,14 +429,42 @@ static char *announced_name(const char *path)
     return utf8_sanitize(base, len, &len);
 }
 
+/* An encrypted file's name tells the server nothing but its extension,
+ * which clients use to show it (an image inline). */
+static char *random_name(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    const char *dot = strrchr(base ? base + 1 : path, '.');
+    size_t ext = dot ? strlen(dot) : 0;
+    for (size_t i = 1; i < ext; i++)
+        if (!isalnum((unsigned char)dot[i]) || ext > 10)
+            ext = 0;
+    unsigned char r[12];
+    char *name = malloc(2 * sizeof r + ext + 1);
+    if (!name || RAND_bytes(r, sizeof r) != 1) {
+        free(name);
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof r; i++)
+        sprintf(name + 2 * i, "%02x", r[i]);
+    snprintf(name + 2 * sizeof r, ext + 1, "%s", ext ? dot : "");
+    return name;
+}
+
+/* What the service is told the file is: ciphertext is just bytes. */
+static const char *put_type(const struct upload *u)
+{
+    return u->encrypt ? "application/octet-stream" : u->content_type;
+}
+
 static int request_slot(struct session *s, const struct service *svc,
                         const struct upload *u, struct slot *sl)
 {
-    char *name = announced_name(u->path);
+    char *name = u->encrypt ? random_name(u->path) : announced_name(u->path);
     if (!name)
         return fail_oom(u->path);
     char size[32];
-    snprintf(size, sizeof size, "%lld", u->size);
+    snprintf(size, sizeof size, "%lld", put_size(u));
     xmpp_stanza_t *iq = xmpp_iq_new(s->ctx, "get", NULL);
     xmpp_stanza_t *req = xmpp_stanza_new(s->ctx);
     xmpp_stanza_set_to(iq, svc->jid);
@@ -426,7 +472,7 @@ static int request_slot(struct session *s, const struct service *svc,
     xmpp_stanza_set_ns(req, NS_UPLOAD);
     xmpp_stanza_set_attribute(req, "filename", name);
     xmpp_stanza_set_attribute(req, "size", size);
-    xmpp_stanza_set_attribute(req, "content-type", u->content_type);
+    xmpp_stanza_set_attribute(req, "content-type", put_type(u));
     xmpp_stanza_add_child_ex(iq, req, 0);
     free(name);
 
@@ -459,21 +505,123 @@ static int request_slot(struct session *s, const struct service *svc,
     return rc;
 }
 
+/* ---- XEP-0454: the file encrypted before it goes up ---- */
+
+/* Copy in to out encrypted with x, then the tag. Returns the number of
+ * bytes read, or -1 when reading, writing or OpenSSL failed. */
+static long long seal(EVP_CIPHER_CTX *x, FILE *in, FILE *out)
+{
+    unsigned char buf[16384], enc[16384 + GCM_TAG];
+    long long total = 0;
+    size_t got;
+    int n;
+    while ((got = fread(buf, 1, sizeof buf, in)) > 0) {
+        total += (long long)got;
+        if (!EVP_EncryptUpdate(x, enc, &n, buf, (int)got) ||
+            fwrite(enc, 1, (size_t)n, out) != (size_t)n)
+            return -1;
+    }
+    if (ferror(in) || !EVP_EncryptFinal_ex(x, enc, &n) ||
+        fwrite(enc, 1, (size_t)n, out) != (size_t)n ||
+        !EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, GCM_TAG, enc) ||
+        fwrite(enc, 1, GCM_TAG, out) != GCM_TAG || fflush(out) != 0)
+        return -1;
+    return total;
+}
+
+/* u's file encrypted with a fresh key and IV into an unnamed temporary
+ * file (*out, rewound), and hex of IV then key for the URL. Returns 0
+ * or an exit status, the message printed. */
+static int encrypt_file(const struct upload *u, FILE **out, char hex[GCM_HEX])
+{
+    uint8_t ivkey[GCM_IV + GCM_KEY];
+    FILE *in = fopen(u->path, "rb");
+    if (!in)
+        return fail(XE_NOINPUT, "%s: %s", u->path, strerror(errno));
+    FILE *t = tmpfile();
+    EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+    long long got = -1;
+    int errno_was = 0;
+    if (t && x && RAND_bytes(ivkey, sizeof ivkey) == 1 &&
+        EVP_EncryptInit_ex(x, EVP_aes_256_gcm(), NULL, NULL, NULL) &&
+        EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_IVLEN, GCM_IV, NULL) &&
+        EVP_EncryptInit_ex(x, NULL, NULL, ivkey + GCM_IV, ivkey)) {
+        got = seal(x, in, t);
+        errno_was = errno;
+    }
+    EVP_CIPHER_CTX_free(x);
+    fclose(in);
+    int rc = 0;
+    if (got < 0)
+        rc = fail(XE_OSERR, "%s: encrypting for upload: %s", u->path,
+                  t ? strerror(errno_was) : strerror(errno));
+    else if (got != u->size)
+        rc = fail(XE_DATA, "%s: changed while being encrypted; not sent",
+                  u->path);
+    if (rc) {
+        if (t)
+            fclose(t);
+        return rc;
+    }
+    for (size_t i = 0; i < sizeof ivkey; i++)
+        sprintf(hex + 2 * i, "%02x", ivkey[i]);
+    OPENSSL_cleanse(ivkey, sizeof ivkey);
+    rewind(t);
+    *out = t;
+    return 0;
+}
+
+/* XEP-0454 §4: the https:// of the GET URL becomes aesgcm://, and the
+ * fragment carries IV and key. Only https: the scheme promises it. */
+static int aesgcm_url(struct upload *u, const char *svc, const char *get,
+                      const char hex[GCM_HEX])
+{
+    if (strncasecmp(get, "https://", 8))
+        return fail(XE_UNAVAILABLE,
+                    "%s: %s uploads over plain http; an encrypted file "
+                    "(aesgcm://, XEP-0454) needs https",
+                    u->path, svc);
+    size_t n = strlen("aesgcm://") + strlen(get + 8) + 1 + GCM_HEX;
+    if (!(u->aesgcm = malloc(n)))
+        return fail_oom(u->path);
+    snprintf(u->aesgcm, n, "aesgcm://%s#%s", get + 8, hex);
+    return 0;
+}
+
+/* The file to PUT: u's own, or its ciphertext (then u->aesgcm set). */
+static int open_put(struct upload *u, const struct service *svc,
+                    const struct slot *sl, FILE **f)
+{
+    char hex[GCM_HEX];
+    if (!u->encrypt) {
+        if (!(*f = fopen(u->path, "rb")))
+            return fail(XE_NOINPUT, "%s: %s", u->path, strerror(errno));
+        return 0;
+    }
+    int rc = encrypt_file(u, f, hex);
+    if (!rc && (rc = aesgcm_url(u, svc->jid, sl->get, hex))) {
+        fclose(*f);
+        *f = NULL;
+    }
+    OPENSSL_cleanse(hex, sizeof hex);
+    return rc;
+}
+
 static int upload_one(struct session *s, const struct service *svc,
                       struct upload *u)
 {
     struct slot sl = {0};
+    FILE *f = NULL;
     int rc = request_slot(s, svc, u, &sl);
-    FILE *f = rc ? NULL : fopen(u->path, "rb");
-    if (!rc && !f)
-        rc = fail(XE_NOINPUT, "%s: %s", u->path, strerror(errno));
+    if (!rc)
+        rc = open_put(u, svc, &sl, &f);
     if (!rc) {
         struct http_put req = {
             .url = sl.put,
             .path = u->path,
             .f = f,
-            .size = u->size,
-            .content_type = u->content_type,
+            .size = put_size(u),
+            .content_type = put_type(u),
             .headers = sl.h,
             .nheaders = sl.nh,
         };
@@ -495,7 +643,7 @@ int upload_files(struct session *s, struct upload *files, int n)
     int rc = find_service(s, &svc);
     /* All or nothing: no file goes up when one of them cannot. */
     for (int i = 0; !rc && i < n; i++)
-        if (svc.max >= 0 && files[i].size > svc.max)
+        if (svc.max >= 0 && put_size(&files[i]) > svc.max)
             rc = too_large(&files[i], svc.jid, svc.max);
     for (int i = 0; !rc && i < n; i++)
         rc = upload_one(s, &svc, &files[i]);

@@ -3,6 +3,7 @@
 #ifndef XMPP_UPLOAD_H
 #define XMPP_UPLOAD_H
 
+#include <stdbool.h>
 #include <strophe.h>
 
 #include "common/net/session.h"
@@ -11,7 +12,9 @@ struct upload {
     const char *path;         /* the local file */
     const char *content_type; /* NULL: from the file name */
     long long size;           /* set by upload_check */
+    bool encrypt;             /* XEP-0454: upload it AES-256-GCM encrypted */
     char *url;                /* the GET URL once uploaded; upload_free */
+    char *aesgcm; /* with encrypt: the aesgcm:// URL carrying the key */
 };
 
 /* Before connecting: path must be a readable regular file. Sets
@@ -26,7 +29,14 @@ int upload_check(struct upload *u);
  * large: the limit printed), XE_UNAVAILABLE (no upload service, or its
  * HTTP host unreachable), XE_CONNLOST (HTTP failure: its status
  * printed), XE_STANZA (slot refused), XE_AUTH (certificate rejected),
- * XE_PROTOCOL (malformed slot), or the session's status. */
+ * XE_PROTOCOL (malformed slot), or the session's status.
+ *
+ * A file with encrypt set goes up as XEP-0454 says: AES-256-GCM
+ * ciphertext and tag under a random name (its extension kept, so that
+ * clients can tell an image), typed application/octet-stream; u->url
+ * is then where the ciphertext lies and u->aesgcm the URL to send end
+ * to end: aesgcm://HOST/PATH#IVKEY, hex of the 12-byte IV and the
+ * 32-byte key. It needs an https service (XE_UNAVAILABLE otherwise). */
 int upload_files(struct session *s, struct upload *files, int n);
 
 /* <x xmlns='jabber:x:oob'><url>URL</url></x> (XEP-0066 §4), for a
