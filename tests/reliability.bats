@@ -239,13 +239,18 @@ cut_resumable_recv() {
 
 @test "send --lines: a server killed mid-stream leaves every line accounted for" {
     recv_bg carol "$BATS_TEST_TMPDIR/out"
-    # A pause after 5000 lines lets acks for them come back first; the
-    # server dies while the input still flows (line 6000 written).
+    # A pause after 5000 lines, until they have arrived and a second
+    # more, lets acks for them come back first (by the input's progress,
+    # not a guess at the machine's speed); the server dies while the
+    # input still flows (line 6000 written).
     local spid
     spid=$(server_pid)
     (for i in $(seq 1 10000); do
         echo "line $i"
-        [ "$i" = 5000 ] && sleep "$(slow 1)"
+        if [ "$i" = 5000 ]; then
+            wait_for "$BATS_TEST_TMPDIR/out" "	line 5000\$" 60
+            sleep "$(slow 1)"
+        fi
         [ "$i" = 6000 ] && kill -9 "$spid"
     done) | xmpp_as alice send --lines "$(jid_of carol)" \
         2>"$BATS_TEST_TMPDIR/send.err" 3>&- &
