@@ -17,12 +17,11 @@ setup() {
     U1="a$BATS_TEST_NUMBER" U2="p$BATS_TEST_NUMBER"
     new_user "$U1"
     new_user "$U2"
-    # A tmux server of this test's own (socket in tmux's directory: the
-    # test's tmpdir can be longer than a socket path may be).
-    TMUX_NAME="xmpp-test-prof-$$-$BATS_TEST_NUMBER"
+    # A tmux server of this test's own; its socket goes with the tmpdir.
+    TMUX_SOCK="$BATS_TEST_TMPDIR/tmux"
 }
 teardown() {
-    tmux -L "$TMUX_NAME" kill-server 2>/dev/null || true
+    tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true
 }
 
 # profanity_up USER: profanity logged in as USER (resource "prof").
@@ -48,7 +47,7 @@ tls.policy=force
 resource=prof
 EOF
     )
-    tmux -L "$TMUX_NAME" -f /dev/null new-session -d -x 200 -y 50 \
+    tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -x 200 -y 50 \
         env -i PATH=/usr/bin:/bin HOME="$home" XDG_CONFIG_HOME="$home/config" \
         XDG_DATA_HOME="$home/data" TERM=xterm-256color LANG=C.UTF-8 \
         profanity -l DEBUG -a "$(jid_of "$user")"
@@ -68,7 +67,7 @@ EOF
 # profanity_omemo USER: profanity generates its OMEMO keys and publishes
 # its device; returns once our side sees that device with its bundle.
 profanity_omemo() {
-    local user=$1 dev i secs
+    local user=$1 dev secs
     # Prosody 0.12 answers profanity's request for its own (not yet
     # existing) device list with item-not-found but without the legacy
     # code="404", which profanity 0.13 alone takes for "no list yet": it
@@ -85,7 +84,7 @@ profanity_omemo() {
     dev=$(pane | sed -n 's/.*Your Device ID is \([0-9]*\).*/\1/p' | head -n 1)
     pane_wait "Going to publish own device ID: $dev" 30
     secs=$(slow 30)
-    for i in $(seq 1 $((${secs%.*} * 4))); do
+    for _ in $(seq 1 $((${secs%.*} * 4))); do
         xmpp_as "$U1" omemo devices "$(jid_of "$user")" 2>/dev/null |
             grep -qE "^$dev${TAB}blind${TAB}$FPR_RE\$" && return 0
         sleep 0.25
@@ -97,14 +96,14 @@ profanity_omemo() {
 FPR_RE='[0-9a-f]{8}( [0-9a-f]{8}){7}'
 
 # What profanity shows now.
-pane() { tmux -L "$TMUX_NAME" capture-pane -p -J; }
+pane() { tmux -S "$TMUX_SOCK" capture-pane -p -J; }
 
 # pane_wait REGEXP [SECONDS]: until profanity shows a line matching
 # REGEXP (SECONDS scaled by slow); else print what it shows and fail.
 pane_wait() {
-    local re=$1 secs i
+    local re=$1 secs
     secs=$(slow "${2:-10}")
-    for i in $(seq 1 $((${secs%.*} * 10))); do
+    for _ in $(seq 1 $((${secs%.*} * 10))); do
         pane | grep -qE -- "$re" && return 0
         sleep 0.1
     done
@@ -115,8 +114,8 @@ pane_wait() {
 
 # keys LINE: type LINE into profanity and press Enter.
 keys() {
-    tmux -L "$TMUX_NAME" send-keys -l -- "$1"
-    tmux -L "$TMUX_NAME" send-keys Enter
+    tmux -S "$TMUX_SOCK" send-keys -l -- "$1"
+    tmux -S "$TMUX_SOCK" send-keys Enter
 }
 
 @test "profanity: decrypts what send --omemo sends it" {
