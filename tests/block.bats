@@ -4,7 +4,11 @@
 
 load helpers
 
-setup_file() { server_up; }
+# Archives on: a blocked message is not archived either (history).
+setup_file() {
+    export XS_MAM=1
+    server_up
+}
 teardown_file() { server_down; }
 
 teardown() {

@@ -5,7 +5,11 @@
 
 load helpers
 
-setup_file() { server_up; }
+# Message archives are on only where a file asks (tests/server).
+setup_file() {
+    export XS_MAM=1
+    server_up
+}
 teardown_file() { server_down; }
 
 # fresh NAME: a new account, so that no other test's messages are in

@@ -250,6 +250,7 @@ own_server_recv() {
     "$SERVER" stop "$OWN_DIR"
     wait "$RECV_PID" || rc=$?
     RECV_PID=
+    echo "exit $rc: $(grep -v -e '^SENT' -e '^RECV' "$BATS_TEST_TMPDIR/err")" >&3
     [ "$rc" -eq 76 ]
     # RFC 6120 §4.9.3.20; Prosody says why ("Received SIGTERM"),
     # ejabberd gives the condition alone.
