@@ -775,7 +775,7 @@ EOF
 }
 
 @test "a server that stalls mid-session: recv --count hits the deadline, 75" {
-    recv_bg bob "$BATS_TEST_TMPDIR/out" -n 1 -t 3
+    recv_bg bob "$BATS_TEST_TMPDIR/out" -n 1 -t "$(slow 3)"
     kill -STOP "$(server_pid)"
     local rc=0
     wait "$RECV_PID" || rc=$?
