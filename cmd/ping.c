@@ -47,6 +47,7 @@ struct ping {
     double *sent_at; /* ms, by sequence number - 1; 0: answered */
     long sent, received, errors;
     double min, max, sum;
+    bool summed; /* the summary is out: an answer after it is not shown */
 };
 
 const struct tool tool_ping = {
@@ -150,7 +151,8 @@ static int on_answer(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     (void)conn;
     const char *type = xmpp_stanza_get_type(st);
     long seq = strtol(xmpp_stanza_get_id(st) + strlen(PING_ID), NULL, 10);
-    if (!type || (strcmp(type, "result") && strcmp(type, "error")) || seq < 1 ||
+    if (p->summed || !type ||
+        (strcmp(type, "result") && strcmp(type, "error")) || seq < 1 ||
         seq > p->sent || !p->sent_at[seq - 1] ||
         !session_reply_from(p->s, p->to, xmpp_stanza_get_from(st)))
         return 1;
@@ -221,6 +223,7 @@ static int send_on_schedule(struct ping *p)
 static void print_summary(struct ping *p)
 {
     long lost = unanswered(p);
+    p->summed = true;
     double avg = p->received ? p->sum / (double)p->received : 0;
     if (p->o->format == OUT_JSON) {
         json_t *j = json_object();

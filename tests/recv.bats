@@ -251,6 +251,13 @@ own_server_recv() {
     wait "$RECV_PID" || rc=$?
     RECV_PID=
     echo "exit $rc: $(grep -v -e '^SENT' -e '^RECV' "$BATS_TEST_TMPDIR/err")" >&3
+    if [ "$XS_IMPL" = ejabberd ] && ! grep -q '^RECV: <\(stream:\)\?error' "$BATS_TEST_TMPDIR/err"; then
+        # ejabberd 24.12, stopped on a loaded machine, now and then closes
+        # the socket without the stream error: then none was said, and
+        # what the tool reports is a lost connection.
+        [ "$rc" -eq 74 ]
+        return
+    fi
     [ "$rc" -eq 76 ]
     # RFC 6120 §4.9.3.20; Prosody says why ("Received SIGTERM"),
     # ejabberd gives the condition alone.
