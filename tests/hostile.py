@@ -334,9 +334,16 @@ async def component(conn, path):
 # ------------------------------------------------------------------ serving
 
 async def serve(play, args, reader, writer):
+    conn = Conn(reader, writer)
     try:
-        await play(Conn(reader, writer), *args)
+        await play(conn, *args)
     except (EOFError, ConnectionError, ssl.SSLError) as e:
+        # A client that closes with our bytes unread resets the
+        # connection, and a reset makes the reader drop what it holds:
+        # the stream error the client sent before may be in there.
+        conn.buf += bytes(getattr(reader, "_buffer", b""))
+        if m := ERROR.search(conn.buf):
+            log(f"client said {m.group(1).decode()}")
         log(f"client closed ({type(e).__name__})")
     finally:
         writer.close()
