@@ -719,7 +719,7 @@ static int prepare(void *tool, struct session_opts *o,
 /* Our full JID now: a new session may have another resource. */
 static int learn_me(struct presence_cmd *c)
 {
-    const char *bound = xmpp_conn_get_bound_jid(c->s->conn);
+    const char *bound = session_bound_jid(c->s);
     char *me = strdup(bound ? bound : c->s->creds.jid);
     if (!me)
         return fail_oom(NULL);

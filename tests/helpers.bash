@@ -34,6 +34,7 @@ server_up() {
     set +a
     # No user config, environment or XDG state leaks into a test.
     export XDG_CONFIG_HOME="$BATS_FILE_TMPDIR/config"
+    export XDG_STATE_HOME="$BATS_FILE_TMPDIR/state"
     unset XMPP_JID XMPP_PASSWORD XMPP_ACCOUNT
 }
 

@@ -207,6 +207,16 @@ static int load(const char *jid, const char *kind, char **text)
     return rc == XE_CONFIG ? 0 : rc; /* no directory: nothing saved */
 }
 
+int state_text_load(const char *jid, const char *kind, char **text)
+{
+    return load(jid, kind, text);
+}
+
+int state_text_store(const char *jid, const char *kind, const char *text)
+{
+    return with_path(jid, kind, do_write, (void *)text);
+}
+
 int pin_load(const char *jid, char **mech)
 {
     char *text;

@@ -6,6 +6,8 @@
  *              (auth/mech.h): one line, the mechanism name
  *   JID.fast   a XEP-0484 FAST token: lines "mechanism NAME",
  *              "token TOKEN", "expiry SECONDS-SINCE-1970" (0: none given)
+ *   JID.offer  what the account's server offered last time (net/
+ *              negotiate.c), so that the next login need not wait for it
  * JID is the bare JID, ASCII letters lowercased (JIDs compare that way),
  * any byte outside [a-z0-9.@_-] and a leading '.' written as %XX.
  *
@@ -21,6 +23,12 @@
 
 /* The directory, malloc'd; NULL when neither variable gives one. */
 char *state_dir(void);
+
+/* A whole state file of jid's of this kind into *text (malloc'd), NULL
+ * when there is none or it cannot be used (warned); save one, replacing
+ * it. As pin_load and pin_store. */
+int state_text_load(const char *jid, const char *kind, char **text);
+int state_text_store(const char *jid, const char *kind, const char *text);
 
 /* The pin of jid into *mech (malloc'd), NULL when there is none or it
  * cannot be used (warned). Returns 0, or XE_OSERR. */

@@ -75,6 +75,8 @@ static const struct key {
     [AK_OMEMO] = {"omemo", K_BOOL, offsetof(struct account, omemo)},
     [AK_TRUSTED_ONLY] = {"trusted_only", K_BOOL,
                          offsetof(struct account, trusted_only)},
+    [AK_ALLOW_PLAIN] = {"allow_plain", K_BOOL,
+                        offsetof(struct account, allow_plain)},
 };
 
 const char *account_key_name(enum account_key k)
@@ -157,7 +159,7 @@ static void account_init(struct account *a)
     a->insecure = -1;
     a->timeout = -1;
     a->keepalive = a->retry = -1;
-    a->omemo = a->trusted_only = -1;
+    a->omemo = a->trusted_only = a->allow_plain = -1;
 }
 
 /* The account for this section, made on its first key. */

@@ -28,6 +28,7 @@ enum account_key {
     AK_RETRY,
     AK_OMEMO,
     AK_TRUSTED_ONLY,
+    AK_ALLOW_PLAIN,
     AK_COUNT
 };
 
@@ -53,6 +54,7 @@ struct account {
     double retry;       /* seconds, 0: off; -1: unset */
     int omemo;          /* send encrypts (--omemo); -1: unset */
     int trusted_only;   /* and only for verified devices; -1: unset */
+    int allow_plain;    /* SASL PLAIN over TLS; -1: unset */
     int line[AK_COUNT]; /* where each key was set; 0: not set */
 };
 

@@ -525,6 +525,8 @@ static int resolve_connection(const struct session_opts *o,
                         &c->direct_tls)) ||
         (rc = pick_flag(o->insecure, "XMPP_INSECURE", a->insecure,
                         &c->insecure)) ||
+        (rc = pick_flag(o->allow_plain, "XMPP_ALLOW_PLAIN", a->allow_plain,
+                        &c->allow_plain)) ||
         (rc = pick_ca_file(o, a, c)) || (rc = pick_max_stanza(o, a, c)))
         return rc;
     if (a->nick && !(c->nick = strdup(a->nick)))

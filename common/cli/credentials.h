@@ -17,6 +17,7 @@ struct creds {
     bool direct_tls;
     char *ca_file;
     bool insecure;
+    bool allow_plain; /* SASL PLAIN over TLS (auth/mech.h) */
     bool component;
     unsigned long max_stanza; /* 0: unset */
     char *nick;               /* for group chats (config); NULL: unset */

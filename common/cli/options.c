@@ -26,6 +26,8 @@ enum {
     OPT_COMPONENT,
     OPT_SECRET_FILE,
     OPT_MAX_STANZA,
+    OPT_ALLOW_PLAIN,
+    OPT_RESET_PIN,
 };
 
 static const struct tool_opt common_opts[] = {
@@ -45,6 +47,12 @@ static const struct tool_opt common_opts[] = {
     {"ca-file", OPT_CA_FILE, "FILE", "trust the certificates in FILE"},
     {"insecure", OPT_INSECURE, NULL,
      "do not verify the server certificate (tests)"},
+    {"allow-plain", OPT_ALLOW_PLAIN, NULL,
+     "allow SASL PLAIN (the password itself) over\n"
+     "TLS when the server offers nothing better"},
+    {"reset-pin", OPT_RESET_PIN, NULL,
+     "forget the strongest mechanism this account\n"
+     "logged in with, and its FAST token"},
     {"resource", OPT_RESOURCE, "RES",
      "resource to bind (default: server-assigned)"},
     {"component", OPT_COMPONENT, "DOMAIN",
@@ -290,6 +298,8 @@ static int common_opt(struct session_opts *o, int c, const char *arg)
     case OPT_DIRECT_TLS: o->direct_tls = true; break;
     case OPT_CA_FILE: o->ca_file = arg; break;
     case OPT_INSECURE: o->insecure = true; break;
+    case OPT_ALLOW_PLAIN: o->allow_plain = true; break;
+    case OPT_RESET_PIN: o->reset_pin = true; break;
     case OPT_RESOURCE: o->resource = arg; break;
     case OPT_COMPONENT: o->component = arg; break;
     case OPT_SECRET_FILE: o->secret_file = arg; break;

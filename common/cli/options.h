@@ -24,6 +24,8 @@ struct session_opts {
     const char *secret_file; /* the component's shared secret */
     bool direct_tls;
     bool insecure;
+    bool allow_plain; /* --allow-plain */
+    bool reset_pin;   /* --reset-pin: forget the pin and FAST token */
     size_t max_stanza;  /* --max-stanza; 0: not given */
     double timeout;     /* seconds; < 0 means none */
     bool timeout_given; /* -t was on the command line */

@@ -20,18 +20,6 @@ static int on_handshake(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     return 0;
 }
 
-/* The library handles stream errors only on streams it negotiated:
- * keep it for the connection handler, as the library does a client's. */
-static int on_stream_error(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
-{
-    struct session_state *p = ((struct session *)ud)->priv;
-    (void)conn;
-    if (p->stream_error)
-        xmpp_stanza_release(p->stream_error);
-    p->stream_error = xmpp_stanza_clone(st);
-    return 1;
-}
-
 /* --component may name an address within the component's domain
  * (alerts@component.example.org): the stream is for the domain, the
  * stanzas come from the address. */
@@ -51,8 +39,7 @@ void component_open(struct session *s)
 void component_handshake(struct session *s)
 {
     struct session_state *p = s->priv;
-    xmpp_handler_add(s->conn, on_stream_error,
-                     "http://etherx.jabber.org/streams", "error", NULL, s);
+    watch_stream_errors(s);
     if (!*p->stream_id) {
         p->auth_hint = XE_PROTOCOL;
         snprintf(p->why, sizeof p->why, "the server's stream has no id");

@@ -119,11 +119,28 @@ void send_ack(struct session *s)
     xmpp_send_raw_string(s->conn, "%s", a);
 }
 
+/* An id we may send back in an attribute: printable ASCII without
+ * quotes or markup, bounded. */
+static bool fair_id(const char *id)
+{
+    size_t n = strlen(id);
+    if (!n || n >= sizeof ((struct session_state *)0)->sm_id)
+        return false;
+    for (; *id; id++)
+        if (*id <= 0x20 || *id >= 0x7F || strchr("'\"<>&", *id))
+            return false;
+    return true;
+}
+
 static int on_sm(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     struct session *s = ud;
     (void)conn;
-    const char *name = xmpp_stanza_get_name(st);
+    const char *name = xmpp_stanza_get_name(st), *ns = xmpp_stanza_get_ns(st);
+    if (!ns || strcmp(ns, XMPP_NS_SM)) /* <features/> with <sm/> in it */
+        return 1;
+    if (negotiate_sm(s, st))
+        return 1;
     if (!strcmp(name, "r")) {
         send_ack(s);
     } else if (!strcmp(name, "a")) {
@@ -135,8 +152,21 @@ static int on_sm(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
             s->confirmed = v;
     } else if (!strcmp(name, "enabled") || !strcmp(name, "failed")) {
         s->priv->sm = !strcmp(name, "enabled") ? SM_ON : SM_OFF;
+        const char *id = xmpp_stanza_get_attribute(st, "id");
+        const char *resume = xmpp_stanza_get_attribute(st, "resume");
+        bool yes = resume && (!strcmp(resume, "true") || !strcmp(resume, "1"));
+        /* XEP-0198 §5: what <resume/> names; printable, bounded. */
+        if (s->priv->sm == SM_ON && yes && id && fair_id(id))
+            snprintf(s->priv->sm_id, sizeof s->priv->sm_id, "%s", id);
     }
     return 1;
+}
+
+void watch_sm(struct session *s)
+{
+    if (!s->priv->sm_handler_added)
+        xmpp_handler_add(s->conn, on_sm, XMPP_NS_SM, NULL, NULL, s);
+    s->priv->sm_handler_added = true;
 }
 
 /* Called once the session is up, before the tool sends anything: the
@@ -147,25 +177,26 @@ static int on_sm(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 void start_accounting(struct session *s)
 {
     struct session_state *p = s->priv;
-    p->in = p->wire = 0;
-    for (size_t i = 0; i < p->nunconf; i++)
-        p->unconf[i].wire = 0;
-    if (!keeps_unconfirmed(s) && !s->resumed) {
-        s->unsure += s->out - s->confirmed;
-        s->out = s->confirmed = 0;
-    }
     if (!p->handlers_added)
         xmpp_handler_add(s->conn, on_any_stanza, NULL, NULL, NULL, s);
     p->handlers_added = true;
-    /* With opt->reconnect the library runs XEP-0198 itself, to resume. */
-    if (p->sm != SM_OFFERED || s->creds.component || s->opt->reconnect) {
+    if (s->resumed) /* XEP-0198 §5: the counts go on */
+        return;
+    p->in = p->wire = 0;
+    *p->sm_id = '\0';
+    for (size_t i = 0; i < p->nunconf; i++)
+        p->unconf[i].wire = 0;
+    if (!keeps_unconfirmed(s)) {
+        s->unsure += s->out - s->confirmed;
+        s->out = s->confirmed = 0;
+    }
+    if (p->sm != SM_OFFERED || s->creds.component) {
         p->sm = SM_OFF;
         return;
     }
-    if (!p->sm_handler_added)
-        xmpp_handler_add(s->conn, on_sm, XMPP_NS_SM, NULL, NULL, s);
-    p->sm_handler_added = true;
-    xmpp_send_raw_string(s->conn, "<enable xmlns='urn:xmpp:sm:3'/>");
+    /* With --reconnect, a session the server keeps for us to resume. */
+    xmpp_send_raw_string(s->conn, "<enable xmlns='urn:xmpp:sm:3'%s/>",
+                         s->opt->reconnect ? " resume='true'" : "");
     p->sm = SM_ASKED;
 }
 

@@ -139,6 +139,9 @@ const char *stage_words(int stage)
 int classify_failure(struct session *s, int error, xmpp_stanza_t *stream_error)
 {
     struct session_state *p = s->priv;
+    /* Our negotiation refused, and said why (negotiate.c). */
+    if (p->why_said)
+        return report(s, p->auth_hint, "%s", p->why);
     xmpp_stanza_t *el =
         stream_error ? stream_error_condition(stream_error) : NULL;
     /* A component's handshake is refused with a stream error. */

@@ -136,17 +136,9 @@ void on_log(void *ud, xmpp_log_level_t level, const char *area, const char *msg)
         p->stage = AT_SASL;
     else if (strstr(msg, "auth successful"))
         p->stage = AT_BIND;
-    else if (strstr(msg, "Session resumed successfully"))
-        s->resumed = true;
     else if (!p->ready && s->creds.component &&
              !strncmp(msg, "RECV: <stream:stream", 20))
         keep_stream_id(s, msg);
-    else if (!p->ready && !strncmp(msg, "RECV: <features", 15))
-        /* The library keeps stream features to itself, and its own
-         * XEP-0198 support does not say what was acked; we run Stream
-         * Management ourselves when the server offers it. */
-        p->sm =
-            strstr(msg, "<sm xmlns=\"urn:xmpp:sm:3\"") ? SM_OFFERED : SM_OFF;
     if (hint && !p->ready) {
         p->auth_hint = hint;
         snprintf(p->why, sizeof p->why, "%s", msg);

@@ -71,6 +71,7 @@ static int attempt(struct session *s)
     s->status = SESSION_RUNNING;
     p->ready = s->resumed = false;
     p->auth_hint = p->sock_error = 0;
+    p->why_said = false;
     if (p->stream_error) /* a component's, from the last connection */
         xmpp_stanza_release(p->stream_error);
     p->stream_error = NULL;

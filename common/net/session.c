@@ -78,16 +78,20 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
     struct session *s = ud;
     (void)conn;
     if (ev == XMPP_CONN_RAW_CONNECT) {
-        component_open(s);
+        if (s->creds.component)
+            component_open(s);
+        else
+            negotiate_start(s);
         return;
     }
+    /* In raw mode, each stream header from the server: a client's
+     * negotiation goes on in its handlers (negotiate.c). */
     if (ev == XMPP_CONN_CONNECT) {
         if (s->creds.component)
             component_handshake(s);
-        else
-            session_ready(s);
         return;
     }
+    tls_forget();
     if (s->status != SESSION_RUNNING)
         return;
     xmpp_stanza_t *err = se ? se->stanza : s->priv->stream_error;
@@ -108,14 +112,12 @@ static void configure_conn(struct session *s)
 {
     struct creds *c = &s->creds;
     xmpp_conn_set_jid(s->conn, c->jid);
-    xmpp_conn_set_pass(s->conn, c->password);
     xmpp_conn_set_sockopt_callback(s->conn, on_socket);
     if (c->component)
         return;
-    long flags = XMPP_CONN_FLAG_MANDATORY_TLS;
-    if (!s->opt->reconnect)
-        flags |=
-            XMPP_CONN_FLAG_DISABLE_SM; /* we run it: see start_accounting */
+    /* The negotiation is ours (negotiate.c); the library's TLS settings
+     * still apply to the TLS we start. Direct TLS: the default port. */
+    long flags = XMPP_CONN_FLAG_MANDATORY_TLS | XMPP_CONN_FLAG_DISABLE_SM;
     if (c->direct_tls)
         flags |= XMPP_CONN_FLAG_LEGACY_SSL;
     if (c->insecure)
@@ -129,10 +131,10 @@ static void configure_conn(struct session *s)
 static int start_connect(struct session *s)
 {
     struct creds *c = &s->creds;
-    if (c->component) /* plain TCP: XEP-0114 has no TLS */
-        return xmpp_connect_raw(s->conn, c->host, server_port(c), on_conn, s);
-    return xmpp_connect_client(s->conn, c->host,
-                               c->host ? server_port(c) : c->port, on_conn, s);
+    /* XEP-0114 has no TLS; a client's is started by negotiate.c. */
+    return xmpp_connect_raw(s->conn, c->host,
+                            c->host || c->component ? server_port(c) : c->port,
+                            on_conn, s);
 }
 
 /* Wait until the session is up or has failed; returns 0 or the status. */
@@ -245,14 +247,25 @@ int session_close(struct session *s, int status)
         watchdog_closing(until, status);
         if (s->status == SESSION_RUNNING || s->status >= 128)
             s->status = SESSION_RUNNING;
+        /* Everything confirmed, no presence to end, no session the
+         * server keeps for resumption: nothing the server's
+         * </stream:stream> would tell us. Once ours is written, go (a
+         * round trip less through a slow link). */
+        bool quick = s->confirmed >= s->out && !s->priv->presence_sent &&
+                     !*s->priv->sm_id;
         xmpp_disconnect(s->conn);
-        while (!xmpp_conn_is_disconnected(s->conn) && now_ms() < until)
-            run_library(s, 50);
+        while (!xmpp_conn_is_disconnected(s->conn) && now_ms() < until) {
+            if (quick && !xmpp_conn_send_queue_len(s->conn))
+                break;
+            run_library(s, quick ? 1 : 50);
+        }
     }
     if (s->priv->stream_error)
         xmpp_stanza_release(s->priv->stream_error);
     watchdog_stop();
     drop_unconfirmed(s);
+    negotiate_free(s);
+    tls_forget();
     if (s->conn)
         xmpp_conn_release(s->conn);
     if (s->ctx) {

@@ -147,6 +147,9 @@ const char *session_tell_loss(struct session *s);
  * here. Returns status. */
 int session_close(struct session *s, int status);
 
+/* The full JID the server bound for this session, NULL before. */
+const char *session_bound_jid(struct session *s);
+
 /* Milliseconds on the monotonic clock. */
 long long now_ms(void);
 

@@ -59,6 +59,11 @@ struct session_state {
     long long probed_at; /* when we asked it to; 0: not asked */
     /* reconnect.c */
     bool renewing; /* taking a lost session up again */
+    /* negotiate.c */
+    struct negotiation *nego;
+    bool why_said;       /* why is the whole message, auth_hint its status */
+    char bound_jid[3072]; /* as the server bound it */
+    char sm_id[256];     /* XEP-0198: the session to resume, "" none */
     /* delivery.c, with --retry */
     unsigned long wire;         /* stanzas sent on this connection */
     struct unconfirmed *unconf; /* in the order sent, by ordinal */
@@ -115,6 +120,8 @@ void trim_trust_store(const struct creds *c, bool insecure);
 /* delivery.c */
 /* Count from zero, and ask for Stream Management when it is offered. */
 void start_accounting(struct session *s);
+/* Handle XEP-0198 answers (once a connection object). */
+void watch_sm(struct session *s);
 /* XEP-0198 <a/>: tell the server how many stanzas we handled. */
 void send_ack(struct session *s);
 /* The server processed the stanza of this ordinal, and all before it. */
@@ -188,6 +195,30 @@ void stream_watch(unsigned long max_bytes);
 /* The fault found in the server's stream since the last call, with its
  * words in why (n bytes), or XMLSTREAM_OK. */
 enum xmlstream_fault stream_fault(char *why, size_t n);
+
+/* negotiate.c */
+/* At the TCP connection: TLS, the stream, SASL, bind, or resumption;
+ * session_ready() once the session is up. */
+void negotiate_start(struct session *s);
+/* An XEP-0198 answer during negotiation (<resumed/>, <failed/>):
+ * handled (true), or not ours. */
+bool negotiate_sm(struct session *s, xmpp_stanza_t *st);
+/* Keep the server's <stream:error/> for the connection handler (the
+ * library does so only for streams it negotiates). */
+void watch_stream_errors(struct session *s);
+void negotiate_free(struct session *s);
+
+/* tlsbind.c */
+/* Start TLS on the connection, keeping the library's SSL object for
+ * channel binding: 0, or the library's error. */
+int tls_start_caught(struct session *s);
+/* The connection's TLS is gone. */
+void tls_forget(void);
+/* The channel-binding types this connection can give (RFC 9266
+ * tls-exporter with TLS 1.3, RFC 5929 tls-server-end-point), at most
+ * max; and the data of one into out (64 bytes room): 0, or -1. */
+size_t tls_binding_types(const char **types, size_t max);
+int tls_binding(const char *type, unsigned char *out, size_t *len);
 
 /* iq.c */
 /* Is this an IQ result or error (an answer, not a request)? */
