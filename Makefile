@@ -21,11 +21,12 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
-# libstrophe's calls to expat come to common/net/xmlhook.c first: the
-# executable exports its definitions (a shared library's references are
-# bound to the executable's symbol when it has one).
+# libstrophe's calls to expat come to common/net/xmlhook.c first, and
+# its SSL_new to common/net/tlsbind.c: the executable exports its
+# definitions (a shared library's references are bound to the
+# executable's symbol when it has one).
 HOOKED := XML_Parse XML_SetUserData XML_SetElementHandler \
-	XML_SetCharacterDataHandler XML_ParserReset XML_ParserFree
+	XML_SetCharacterDataHandler XML_ParserReset XML_ParserFree SSL_new
 LDFLAGS += $(foreach s,$(HOOKED),-Wl,--export-dynamic-symbol=$(s))
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers -I. $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS)

@@ -840,5 +840,9 @@ void negotiate_start(struct session *s)
 
 const char *session_bound_jid(struct session *s)
 {
+    /* A pipelined bind's result may still be on its way. */
+    while (!*s->priv->bound_jid && s->priv->ready && !s->creds.component &&
+           session_step(s, 100) == SESSION_RUNNING)
+        ;
     return *s->priv->bound_jid ? s->priv->bound_jid : NULL;
 }

@@ -147,7 +147,9 @@ const char *session_tell_loss(struct session *s);
  * here. Returns status. */
 int session_close(struct session *s, int status);
 
-/* The full JID the server bound for this session, NULL before. */
+/* The full JID the server bound for this session (waiting for the
+ * bind result when it is still on its way); NULL for a component or a
+ * session that ended first. */
 const char *session_bound_jid(struct session *s);
 
 /* Milliseconds on the monotonic clock. */
