@@ -289,37 +289,27 @@ static void test_order(void)
           !strcmp(t[0].host, "h1") && !strcmp(t[1].host, "h3") &&
               !strcmp(t[2].host, "h0") && !strcmp(t[3].host, "h2"));
 
-    /* Weights 10, 0, 30 (running sums 10, 10, 40): a draw of 25 picks
-     * the third; then (10, 0: sums 10, 10) a draw of 1 the first; the
-     * weight-0 record comes last. */
+    /* Weights 10, 0, 30 (running sums 10, 10, 40), drawn from a script:
+     * the order that comes out, as the records' numbers. */
+    static const struct {
+        const char *what;
+        uint32_t draws[2];
+        const char *order;
+    } weighted[] = {
+        /* 25 picks the third; then (10, 0) 1 the first. */
+        {"weighted draw", {25, 1}, "201"},
+        {"weight 0 last, even for draws of 0", {0, 0}, "021"},
+        {"modulo the sum (46 % 40 = 6: the first)", {46, 0}, "021"},
+        {"the top of the range (39): the last", {39, 0}, "201"},
+    };
     const unsigned w[][2] = {{1, 10}, {1, 0}, {1, 30}};
-    fill(t, w, 3);
-    static const uint32_t draws[] = {25, 1};
-    script = draws;
-    srv_order(t, 3, scripted);
-    CHECK("weighted draw", !strcmp(t[0].host, "h2") &&
-                               !strcmp(t[1].host, "h0") &&
-                               !strcmp(t[2].host, "h1"));
-    /* Draws of 0: the weight-0 record is still left to the end. */
-    fill(t, w, 3);
-    static const uint32_t zero_draws[] = {0, 0};
-    script = zero_draws;
-    srv_order(t, 3, scripted);
-    CHECK("weight 0 last", !strcmp(t[0].host, "h0") &&
-                               !strcmp(t[1].host, "h2") &&
-                               !strcmp(t[2].host, "h1"));
-    /* The draw is taken modulo the sum (46 % 40 = 6: the first). */
-    fill(t, w, 3);
-    static const uint32_t big[] = {46, 0};
-    script = big;
-    srv_order(t, 3, scripted);
-    CHECK("modulo the sum", !strcmp(t[0].host, "h0"));
-    /* A draw of 39, the last below the sum: the last record. */
-    fill(t, w, 3);
-    static const uint32_t top[] = {39, 0};
-    script = top;
-    srv_order(t, 3, scripted);
-    CHECK("the top of the range", !strcmp(t[0].host, "h2"));
+    for (size_t i = 0; i < sizeof weighted / sizeof *weighted; i++) {
+        fill(t, w, 3);
+        script = weighted[i].draws;
+        srv_order(t, 3, scripted);
+        char got[4] = {t[0].host[1], t[1].host[1], t[2].host[1], 0};
+        CHECK(weighted[i].what, !strcmp(got, weighted[i].order));
+    }
 
     /* Weights 1 and 9: the second first about nine times in ten. */
     const unsigned nine[][2] = {{0, 1}, {0, 9}};
