@@ -29,7 +29,7 @@ HOOKED := XML_Parse XML_SetUserData XML_SetElementHandler \
 	XML_SetCharacterDataHandler XML_ParserReset XML_ParserFree SSL_new
 LDFLAGS += $(foreach s,$(HOOKED),-Wl,--export-dynamic-symbol=$(s))
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers -I. $(PKG_CFLAGS)
-LDLIBS += $(PKG_LIBS)
+LDLIBS += $(PKG_LIBS) -lresolv
 
 SRC := main.c $(wildcard common/*/*.c) $(wildcard cmd/*.c)
 HDR := $(wildcard common/*/*.h)

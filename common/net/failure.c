@@ -29,7 +29,7 @@ void describe_server(struct session *s, char *buf, size_t n)
     else {
         const char *at = strchr(c->jid, '@');
         const char *domain = at ? at + 1 : c->jid;
-        snprintf(buf, n, "%.*s (SRV)", (int)jid_bare_len(domain), domain);
+        srv_describe(&s->priv->srv, domain, jid_bare_len(domain), buf, n);
     }
 }
 

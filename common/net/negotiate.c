@@ -814,7 +814,8 @@ void negotiate_start(struct session *s)
     }
     struct negotiation *n = p->nego;
     p->stage = AT_STREAM;
-    if (s->creds.direct_tls) { /* XEP-0368 */
+    /* XEP-0368: --direct-tls, or an _xmpps-client target (srv.c). */
+    if (xmpp_conn_get_flags(s->conn) & XMPP_CONN_FLAG_LEGACY_SSL) {
         p->stage = AT_TLS;
         if (tls_start_caught(s)) {
             p->auth_hint = XE_UNAVAILABLE;

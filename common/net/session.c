@@ -94,6 +94,8 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
     tls_forget();
     if (s->status != SESSION_RUNNING)
         return;
+    if (!s->priv->ready && !s->priv->closing && srv_next(s, error, on_conn))
+        return; /* that SRV target is down: the next one */
     xmpp_stanza_t *err = se ? se->stanza : s->priv->stream_error;
     if (s->priv->closing)
         s->status = XE_OK;
@@ -132,16 +134,16 @@ static int start_connect(struct session *s)
 {
     struct creds *c = &s->creds;
     /* XEP-0114 has no TLS; a client's is started by negotiate.c. */
-    return xmpp_connect_raw(s->conn, c->host,
-                            c->host || c->component ? server_port(c) : c->port,
-                            on_conn, s);
+    if (!c->host && !c->component)
+        return srv_connect(s, on_conn);
+    return xmpp_connect_raw(s->conn, c->host, server_port(c), on_conn, s);
 }
 
 /* Wait until the session is up or has failed; returns 0 or the status. */
 int await_ready(struct session *s)
 {
-    /* The library resolves the name (SRV, then A/AAAA) before it
-     * returns, without a timeout of ours: under the watchdog. */
+    /* The SRV lookup (srv.c) and the library's A/AAAA lookup are made
+     * before it returns, without a timeout of ours: under the watchdog. */
     watchdog_follow(s);
     watchdog_enter();
     int rc = start_connect(s);

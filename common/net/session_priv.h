@@ -2,7 +2,8 @@
  * see: the session's bookkeeping, and the functions one of its files
  * calls in another. A file a concern: session.c (set-up, connection
  * handler, close), loop.c, watchdog.c, log.c, trust.c, delivery.c,
- * failure.c, component.c, reconnect.c, keepalive.c, iq.c, xmlhook.c. */
+ * failure.c, component.c, reconnect.c, keepalive.c, iq.c, xmlhook.c,
+ * srv.c. */
 #ifndef XMPP_SESSION_PRIV_H
 #define XMPP_SESSION_PRIV_H
 
@@ -13,6 +14,7 @@
 #include "common/cli/credentials.h"
 #include "common/io/xmlstream.h"
 #include "common/net/session.h"
+#include "common/net/srv.h"
 
 /* With --retry, a stanza sent and not confirmed yet: kept until it is,
  * to be sent again on the next connection. */
@@ -68,6 +70,8 @@ struct session_state {
     unsigned long wire;         /* stanzas sent on this connection */
     struct unconfirmed *unconf; /* in the order sent, by ordinal */
     size_t nunconf, unconf_cap;
+    /* srv.c: the SRV targets without --server, and the attempts */
+    struct srv_state srv;
 };
 
 /* session.c */
