@@ -261,8 +261,11 @@ strongest() {
         run --separate-stderr send_as_alice
         if [ "$XS_IMPL" = ejabberd ]; then
             # SCRAM-SHA-1-PLUS binds the login to our TLS session, which
-            # is the relay's, not the server's: the server refuses it.
+            # is the relay's, not the server's: the server refuses it
+            # ("Invalid channel binding", its text, passed on).
             assert_failure 77
+            assert_equal "${#stderr_lines[@]}" 1
+            [[ $stderr == *"channel binding"* ]] || fail "not named: $stderr"
             [ ! -e "$PIN" ]
         else
             # No channel binding on Prosody 0.12: a relay holding a
