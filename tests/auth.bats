@@ -23,7 +23,7 @@ setup() {
     export XDG_STATE_HOME="$BATS_TEST_TMPDIR/state"
     PIN="$XDG_STATE_HOME/xmpp/$(jid_of alice).pin"
     BODY="auth test $BATS_TEST_NUMBER $RANDOM"
-    HOSTILE_PID= RELAY_PID=
+    HOSTILE_PID='' RELAY_PID=''
 }
 
 teardown() {
@@ -53,12 +53,7 @@ mitm() {
     "$BATS_TEST_DIRNAME/proxy.py" "$RELAY_PORT" "$XS_PORT" mitm "$XS_CA" \
         "${XS_CA%.crt}.key" "$@" >"$RELAY_LOG" 2>&1 3>&- &
     RELAY_PID=$!
-    local i
-    for i in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$RELAY_PORT") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
+    wait_port "$RELAY_PORT"
 }
 
 # send_as_alice [ARGS...]: xmpp send as alice of $BODY to carol (through
@@ -86,6 +81,15 @@ nothing_sent() {
     wait_for "$HOSTILE_LOG" '^client closed'
     run ! grep -E '^(bound|received )' "$HOSTILE_LOG"
     run ! grep -F '<message' "$HOSTILE_LOG"
+}
+
+# hostile_refuses TEXT: alice's send to the hostile server is refused
+# (refused TEXT) and nothing is sent after it. -t well above what
+# refusing takes: 75 would mean the client went on (PBKDF2 ran, say).
+hostile_refuses() {
+    run --separate-stderr at_hostile send -t "$(slow 10)" "$(jid_of bob)" -m x
+    refused "$1"
+    nothing_sent
 }
 
 # delivered: carol got $BODY; not_delivered: she did not.
@@ -119,71 +123,54 @@ strongest() {
 
 @test "auth: a SCRAM iteration count above the limit is refused at once: 77, naming the count" { # needs: negotiate
     hostile_sasl scram-iterations 2000000000
-    # -t well above what refusing takes: 75 would mean PBKDF2 ran.
-    run --separate-stderr at_hostile send -t "$(slow 10)" "$(jid_of bob)" -m x
-    refused "the server asks for 2000000000 PBKDF2 iterations, more than the limit of 1000000"
-    nothing_sent
+    hostile_refuses "the server asks for 2000000000 PBKDF2 iterations, more than the limit of 1000000"
 }
 
 @test "auth: a SCRAM success without the server signature is refused: 77, nothing sent" { # needs: negotiate
     hostile_sasl scram-nosig "$(pass_of alice)"
-    run --separate-stderr at_hostile send "$(jid_of bob)" -m x
-    refused "the server's SCRAM success carries no signature (v=)"
+    hostile_refuses "the server's SCRAM success carries no signature (v=)"
     # The client's proof was right: the fault is the server's alone.
     grep -qx 'client proof valid' "$HOSTILE_LOG"
-    nothing_sent
 }
 
 @test "auth: a wrong SCRAM server signature is refused: 77, nothing sent" { # needs: negotiate
     hostile_sasl scram-badsig "$(pass_of alice)"
-    run --separate-stderr at_hostile send "$(jid_of bob)" -m x
-    refused "the server's SCRAM signature is wrong"
+    hostile_refuses "the server's SCRAM signature is wrong"
     grep -qx 'client proof valid' "$HOSTILE_LOG"
-    nothing_sent
 }
 
 @test "auth: a SCRAM nonce that does not extend ours is refused before the proof: 77" { # needs: negotiate
     hostile_sasl scram-nonce "$(pass_of alice)"
-    run --separate-stderr at_hostile send "$(jid_of bob)" -m x
-    refused "the server's SCRAM nonce does not extend ours"
+    hostile_refuses "the server's SCRAM nonce does not extend ours"
     # No proof for a challenge that is not ours to answer.
     run ! grep -F 'client proof' "$HOSTILE_LOG"
-    nothing_sent
 }
 
 @test "auth: an XEP-0474 hash of a list we were not shown is a downgrade: 77 before the proof" { # needs: negotiate
     # Offered SCRAM-SHA-1 only; h= hashes SCRAM-SHA-1 and SCRAM-SHA-256.
     hostile_sasl ssdp-mismatch "$(pass_of alice)"
-    run --separate-stderr at_hostile send "$(jid_of bob)" -m x
-    refused "the server's XEP-0474 hash does not match the mechanisms and channel-binding types we were offered: possible downgrade attack"
+    hostile_refuses "the server's XEP-0474 hash does not match the mechanisms and channel-binding types we were offered: possible downgrade attack"
     run ! grep -F 'client proof' "$HOSTILE_LOG"
-    nothing_sent
 }
 
 # ------------------------------------------ offers we do not take at all
 
 @test "auth: a server offering only DIGEST-MD5 is refused without trying it: 77" { # needs: negotiate
     hostile_sasl digest-md5
-    run --separate-stderr at_hostile send "$(jid_of bob)" -m x
-    refused "the server offers no mechanism we accept (DIGEST-MD5)"
+    hostile_refuses "the server offers no mechanism we accept (DIGEST-MD5)"
     run ! grep -F 'client chose' "$HOSTILE_LOG"
-    nothing_sent
 }
 
 @test "auth: a server offering no SASL mechanism says so, not wrong password: 77" { # needs: negotiate
     hostile_sasl no-mechs
-    run --separate-stderr at_hostile send "$(jid_of bob)" -m x
-    refused "the server offers no SASL mechanism"
+    hostile_refuses "the server offers no SASL mechanism"
     run ! grep -F 'client chose' "$HOSTILE_LOG"
-    nothing_sent
 }
 
 @test "auth: a server offering only PLAIN gets no password without --allow-plain: 77; with it, the message goes" { # needs: negotiate
     hostile_sasl plain-only "$(pass_of alice)"
-    run --separate-stderr at_hostile send "$(jid_of bob)" -m x
-    refused "the server offers only PLAIN; --allow-plain allows it over TLS"
+    hostile_refuses "the server offers only PLAIN; --allow-plain allows it over TLS"
     run ! grep -F 'client chose' "$HOSTILE_LOG"
-    nothing_sent
     run --separate-stderr at_hostile send --allow-plain "$(jid_of bob)" -m x
     assert_success
     assert_equal "$stderr" ""
@@ -332,7 +319,8 @@ no_secrets() {
 
 @test "auth: -v shows no FAST token, neither when it is given nor when it is used" { # needs: negotiate
     require_server ejabberd "Prosody 0.12 offers no FAST (tests/README.md)"
-    local fast="$XDG_STATE_HOME/xmpp/$(jid_of alice).fast" token
+    local fast token
+    fast="$XDG_STATE_HOME/xmpp/$(jid_of alice).fast"
     run --separate-stderr send_as_alice -v
     assert_success
     printf '%s\n' "$stderr" >"$BATS_TEST_TMPDIR/first.log"

@@ -232,6 +232,16 @@ hostile() {
     HOSTILE_PORT=$(sed -n 's/^listening //p' "$HOSTILE_LOG")
 }
 
+# wait_port PORT: until something listens on 127.0.0.1:PORT (5 s).
+wait_port() {
+    local _
+    for _ in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 # wait_lines FILE N [SECONDS]: until FILE has at least N lines (SECONDS
 # scaled by slow).
 wait_lines() {

@@ -122,13 +122,20 @@ async def pipe(link, reader, writer, cut=None, others=()):
             w.close()
 
 
-async def relay(target, cut, client_reader, client_writer):
+async def connect(target, client_writer):
+    """The connection to the server for this client's, or None (and the
+    client's closed) when the server is not there."""
     try:
-        server_reader, server_writer = await asyncio.open_connection(
-            "127.0.0.1", target)
+        return await asyncio.open_connection("127.0.0.1", target)
     except OSError:
         client_writer.close()
+        return None
+
+
+async def relay(target, cut, client_reader, client_writer):
+    if not (server := await connect(target, client_writer)):
         return
+    server_reader, server_writer = server
     link = Link()
     open_links.add(link)
     try:
@@ -213,12 +220,9 @@ async def features_pipe(reader, writer, strip):
 
 
 async def mitm(target, cert, key, strip, client_reader, client_writer):
-    try:
-        server_reader, server_writer = await asyncio.open_connection(
-            "127.0.0.1", target)
-    except OSError:
-        client_writer.close()
+    if not (server := await connect(target, client_writer)):
         return
+    server_reader, server_writer = server
     try:
         # RFC 6120 §5.4.2: <starttls/> up, <proceed/> down; the client's
         # ClientHello must stay in the socket until our TLS reads it.
