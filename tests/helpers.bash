@@ -34,6 +34,9 @@ server_up() {
     set +a
     # No user config, environment or XDG state leaks into a test.
     export XDG_CONFIG_HOME="$BATS_FILE_TMPDIR/config"
+    # Mechanism pins and FAST tokens (common/auth/state.h) per file: a
+    # pin left by a run on ejabberd (SCRAM-SHA-1-PLUS) would refuse
+    # Prosody's offer as a downgrade.
     export XDG_STATE_HOME="$BATS_FILE_TMPDIR/state"
     unset XMPP_JID XMPP_PASSWORD XMPP_ACCOUNT
 }
@@ -227,6 +230,16 @@ hostile() {
     HOSTILE_PID=$!
     wait_for "$HOSTILE_LOG" '^listening' 10 || { cat "$HOSTILE_LOG" >&2; return 1; }
     HOSTILE_PORT=$(sed -n 's/^listening //p' "$HOSTILE_LOG")
+}
+
+# wait_port PORT: until something listens on 127.0.0.1:PORT (5 s).
+wait_port() {
+    local _
+    for _ in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
 }
 
 # wait_lines FILE N [SECONDS]: until FILE has at least N lines (SECONDS

@@ -20,6 +20,37 @@ client's stream error as "client said CONDITION"). Modes:
         STARTTLS with CERT/KEY, offer SCRAM-SHA-1 only and challenge
         with COUNT (default 2^31-1) PBKDF2 iterations: the client's key
         derivation runs for hours unless it refuses the count.
+    scram-nosig CERT KEY PASSWORD
+    scram-badsig CERT KEY PASSWORD
+    scram-nonce CERT KEY PASSWORD
+    ssdp-mismatch CERT KEY PASSWORD [MECHS]
+        STARTTLS with CERT/KEY, offer SCRAM-SHA-1 only and play its
+        server side honestly (RFC 5802: PASSWORD checks the client's
+        proof; a wrong proof gets <not-authorized/>) but for one fault:
+          scram-nosig    <success/> without the server signature (v=)
+          scram-badsig   a v= that is not the server signature
+          scram-nonce    a server-first whose nonce does not extend the
+                         client's (the rest, v= included, is right for it)
+          ssdp-mismatch  XEP-0474: the server-first carries h=, the hash
+                         of MECHS (comma-separated; default SCRAM-SHA-1,
+                         SCRAM-SHA-256): the offer the client saw was
+                         stripped. With MECHS SCRAM-SHA-1 the hash matches
+                         (the fixture's own check).
+        A client that accepts the outcome gets a session (see plain-only).
+    digest-md5 CERT KEY
+        STARTTLS, then offer DIGEST-MD5 only; a client that picks it gets
+        a challenge and, whatever it answers, <success/> and a session.
+    no-mechs CERT KEY
+        STARTTLS, then an empty <mechanisms/>.
+    plain-only CERT KEY PASSWORD
+        STARTTLS, then offer PLAIN only; an <auth/> with PASSWORD gets
+        <success/> (another gets <not-authorized/>), then resource
+        binding, a result for every IQ request and nothing else, until
+        the client leaves.
+    In every SASL mode the server logs what the client did: "client chose
+    MECH", "client proof valid", "client aborted", "bound", and each
+    stanza it sent after binding as "received <message ...>" (its start
+    tag): a test asserts that no <message got through.
     xml CERT KEY CASE [ARG]
         Direct TLS (XEP-0368) with CERT/KEY, SASL PLAIN accepting anyone,
         resource binding; then CASE, an attack with the XML itself:
@@ -59,6 +90,9 @@ says only what is hostile about it.
 """
 import asyncio
 import base64
+import hashlib
+import hmac
+import os
 import re
 import ssl
 import sys
@@ -145,6 +179,11 @@ class Conn:
                                "</mechanisms>")
         await self.expect(rb"</auth>|<auth[^>]*/>")
         await self.send("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
+        await self.bind(limits)
+
+    async def bind(self, limits=""):
+        """After <success/>: the restarted stream and resource binding
+        (with these extra features); returns once the client is bound."""
         await self.open_stream("<bind xmlns='urn:ietf:params:xml:ns:"
                                "xmpp-bind'/>" + limits)
         iq = await self.expect(rb"<iq[^>]*\bid=['\"]([^'\"]*).*?</iq>")
@@ -192,6 +231,178 @@ async def scram_iterations(conn, cert, key, count="2147483647"):
                     + base64.b64encode(challenge.encode()).decode()
                     + "</challenge>")
     await conn.hold()
+
+
+SASL = "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'"
+# What a client may answer a challenge with, or do instead (RFC 6120 §6.4).
+ANSWER = (rb"<response[^>]*>([^<]*)</response>|<response[^>]*/>()"
+          rb"|<abort[^>]*/>|</stream:stream>")
+
+
+def mechanisms(*names):
+    if not names:
+        return f"<mechanisms {SASL}/>"
+    return (f"<mechanisms {SASL}>"
+            + "".join(f"<mechanism>{n}</mechanism>" for n in names)
+            + "</mechanisms>")
+
+
+def b64(data):
+    return base64.b64encode(data).decode()
+
+
+async def offer(conn, cert, key, *names):
+    """STARTTLS, then these SASL mechanisms; returns the client's <auth/>
+    match (group 1 the mechanism, group 2 the initial response). An
+    <auth/> for a mechanism not offered (a client that guessed) gets
+    <invalid-mechanism/> (RFC 6120 §6.4.5), and the next one is read."""
+    await conn.starttls(cert, key)
+    await conn.open_stream(mechanisms(*names))
+    while True:
+        auth = await conn.expect(
+            rb"<auth [^>]*mechanism=['\"]([^'\"]*)['\"][^>]*?"
+            rb"(?:/>|>([^<]*)</auth>)")
+        mech = auth.group(1).decode()
+        if mech in names:
+            log(f"client chose {mech}")
+            return auth
+        log(f"client chose {mech}, not offered")
+        await conn.send(f"<failure {SASL}><invalid-mechanism/></failure>")
+
+
+async def answer(conn):
+    """The client's answer to a challenge, base64-decoded; None (and
+    logged) when it aborts or closes instead."""
+    m = await conn.expect(ANSWER)
+    if m.group(1) is None and m.group(2) is None:
+        log("client aborted" if b"abort" in m.group(0) else "client closed")
+        return None
+    return base64.b64decode(m.group(1) or b"")
+
+
+async def session(conn):
+    """The client is authenticated: bind it, then log each stanza it
+    sends (its start tag) and give every IQ request an empty result,
+    until it leaves."""
+    await conn.bind()
+    while True:
+        m = await conn.expect(rb"<(message|presence|iq)\b[^>]*>")
+        log(f"received {m.group(0).decode()}")
+        if m.group(1) == b"iq" and re.match(IQ_REQUEST, m.group(0)):
+            iq_id = re.search(rb"\bid=['\"]([^'\"]*)", m.group(0))
+            await conn.send(b"<iq type='result' id='%s'/>"
+                            % (iq_id.group(1) if iq_id else b""))
+
+
+def ssdp_hash(mechs):
+    """XEP-0474 §5.1 without channel-binding types: SHA-1 of the sorted
+    names joined by %x1E (this fixture offers no XEP-0440 feature)."""
+    return b64(hashlib.sha1("\x1e".join(sorted(mechs)).encode()).digest())
+
+
+async def scram_server(conn, tls, password, fault, ssdp_mechs=None):
+    """RFC 5802 §3 and §7, the server side of SCRAM-SHA-1 after STARTTLS
+    with tls (certificate, key), honest but for fault ("nosig",
+    "badsig", "nonce" or None); h= with ssdp_mechs. Then a session for a
+    client that accepts the outcome."""
+    auth = await offer(conn, *tls, "SCRAM-SHA-1")
+    first = base64.b64decode(auth.group(2) or b"").decode()
+    cbflag, authzid, bare = first.split(",", 2)
+    cnonce = re.search(r"(?:^|,)r=([^,]*)", bare).group(1)
+    extra = b64(os.urandom(12))
+    nonce = ("forged" + extra) if fault == "nonce" else cnonce + extra
+    salt, count = os.urandom(16), 4096
+    server_first = f"r={nonce},s={b64(salt)},i={count}"
+    if ssdp_mechs:
+        server_first += f",h={ssdp_hash(ssdp_mechs)}"
+    await conn.send(f"<challenge {SASL}>{b64(server_first.encode())}"
+                    "</challenge>")
+    final = await answer(conn)
+    if final is None:
+        return
+    final = final.decode()
+    without_proof, proof = final.rsplit(",p=", 1)
+    salted = hashlib.pbkdf2_hmac("sha1", password.encode(), salt, count)
+    client_key = hmac.digest(salted, b"Client Key", "sha1")
+    message = f"{bare},{server_first},{without_proof}".encode()
+    signature = hmac.digest(hashlib.sha1(client_key).digest(), message, "sha1")
+    expected = bytes(a ^ b for a, b in zip(client_key, signature))
+    binding = re.search(r"(?:^|,)c=([^,]*)", without_proof).group(1)
+    if (base64.b64decode(proof) != expected
+            or binding != b64(f"{cbflag},{authzid},".encode())
+            or f"r={nonce}" not in without_proof.split(",")):
+        log("client proof wrong")
+        await conn.send(f"<failure {SASL}><not-authorized/></failure>")
+        await conn.hold()
+        return
+    log("client proof valid")
+    server_key = hmac.digest(salted, b"Server Key", "sha1")
+    v = hmac.digest(server_key, message, "sha1")
+    if fault == "nosig":
+        await conn.send(f"<success {SASL}/>")
+    else:
+        if fault == "badsig":
+            v = bytes(b ^ 0x55 for b in v)
+        await conn.send(f"<success {SASL}>{b64(b'v=' + b64(v).encode())}"
+                        "</success>")
+    await session(conn)
+
+
+@mode("scram-nosig")
+async def scram_nosig(conn, cert, key, password):
+    await scram_server(conn, (cert, key), password, "nosig")
+
+
+@mode("scram-badsig")
+async def scram_badsig(conn, cert, key, password):
+    await scram_server(conn, (cert, key), password, "badsig")
+
+
+@mode("scram-nonce")
+async def scram_nonce(conn, cert, key, password):
+    await scram_server(conn, (cert, key), password, "nonce")
+
+
+@mode("ssdp-mismatch")
+async def ssdp_mismatch(conn, cert, key, password,
+                        mechs="SCRAM-SHA-1,SCRAM-SHA-256"):
+    await scram_server(conn, (cert, key), password, None, mechs.split(","))
+
+
+@mode("digest-md5")
+async def digest_md5(conn, cert, key):
+    await offer(conn, cert, key, "DIGEST-MD5")
+    # RFC 2831 §2.1.1: the digest-challenge; rspauth and the rest are not
+    # checked, as nothing the client answers is acceptable.
+    await conn.send(f"<challenge {SASL}>" + b64(
+        b'realm="localhost",nonce="hostile",qop="auth",charset=utf-8,'
+        b'algorithm=md5-sess') + "</challenge>")
+    if await answer(conn) is not None:
+        await conn.send(f"<success {SASL}/>")
+        await session(conn)
+
+
+@mode("no-mechs")
+async def no_mechs(conn, cert, key):
+    await offer(conn, cert, key)  # returns never: no <auth/> is right
+
+
+@mode("plain-only")
+async def plain_only(conn, cert, key, password):
+    auth = await offer(conn, cert, key, "PLAIN")
+    data = auth.group(2) or b""
+    if data in (b"", b"="):  # RFC 6120 §6.4.2: the response comes apart
+        await conn.send(f"<challenge {SASL}/>")
+        data = base64.b64encode(await answer(conn) or b"")
+    # RFC 4616: authzid NUL authcid NUL passwd
+    if base64.b64decode(data).split(b"\0")[-1] != password.encode():
+        log("client password wrong")
+        await conn.send(f"<failure {SASL}><not-authorized/></failure>")
+        await conn.hold()
+        return
+    log("client password right")
+    await conn.send(f"<success {SASL}/>")
+    await session(conn)
 
 
 # --------------------------------------------------------- the XML itself

@@ -40,11 +40,7 @@ relay() {
     "$BATS_TEST_DIRNAME/proxy.py" "$@" 3>&- 4>&- &
     RELAY_PID=$!
     echo "pid $RELAY_PID" >>"$EXTRA"
-    for _ in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
+    wait_port "$1"
 }
 
 # other_server DIR [ENV...]: a second server (e.g. with another

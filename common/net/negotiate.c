@@ -67,7 +67,10 @@ struct negotiation {
     bool memory_sm;        /* SM after authentication, last time */
     const char *mech;      /* the mechanism of the <auth/> sent */
     bool guessed;          /* sent before the features came */
-    int skip_failures;     /* SASL failures of a wrong guess to ignore */
+    /* A guess the features proved wrong: its exchange is ended (its
+     * <failure/>, or our <abort/> to its challenge), then `then` goes. */
+    bool abandon;
+    struct mech_choice then;
     bool scram_live;
     struct scram scram;
     char *user; /* the JID's localpart */
@@ -301,6 +304,9 @@ static int send_auth(struct session *s, const struct mech_choice *c)
     struct negotiation *n = s->priv->nego;
     s->priv->stage = AT_SASL;
     n->mech = c->mech;
+    if (n->scram_live) /* a guess's, abandoned */
+        scram_free(&n->scram);
+    n->scram_live = false;
     if (!strcmp(c->mech, "PLAIN")) {
         send_plain(s);
         return 0;
@@ -319,8 +325,6 @@ static int send_auth(struct session *s, const struct mech_choice *c)
                                .cb_data = cblen ? cb : NULL,
                                .cb_len = cblen};
     char *first = NULL;
-    if (n->scram_live)
-        scram_free(&n->scram);
     n->scram_live = true;
     int rc = scram_client_first(&n->scram, &prm, &first);
     if (rc) {
@@ -405,10 +409,13 @@ static void on_auth_features(struct session *s, xmpp_stanza_t *features)
     if (n->guessed && offered(&n->seen, n->mech) &&
         mech_rank(n->mech) >= mech_rank(n->pin))
         return; /* the guess stands: the answer is on its way */
-    if (n->guessed) /* its <failure/> is coming: not ours to report */
-        n->skip_failures++;
-    n->guessed = false;
     n->step = N_SASL;
+    if (n->guessed) { /* its answer is on its way: end that first */
+        n->guessed = false;
+        n->abandon = true;
+        n->then = c;
+        return;
+    }
     send_auth(s, &c);
 }
 
@@ -522,6 +529,19 @@ static int on_features(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     return 1;
 }
 
+/* The handshake failed: a rejected certificate was said already
+ * (session.c on_certfail, 77); else OpenSSL's reason, 69. */
+static void tls_failed(struct session *s, const char *hint)
+{
+    struct session_state *p = s->priv;
+    if (p->auth_hint != XE_AUTH) {
+        p->auth_hint = XE_UNAVAILABLE;
+        snprintf(p->why, sizeof p->why, "TLS handshake failed (%s)%s",
+                 *p->tls_reason ? p->tls_reason : "no reason given", hint);
+    }
+    xmpp_disconnect(s->conn);
+}
+
 static int on_tls(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     struct session *s = ud;
@@ -536,10 +556,7 @@ static int on_tls(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     }
     p->stage = AT_TLS;
     if (tls_start_caught(s)) {
-        p->auth_hint = XE_UNAVAILABLE;
-        snprintf(p->why, sizeof p->why, "TLS handshake failed (%s)",
-                 *p->tls_reason ? p->tls_reason : "no reason given");
-        xmpp_disconnect(s->conn);
+        tls_failed(s, "");
         return 1;
     }
     p->stage = AT_STREAM;
@@ -657,15 +674,21 @@ static int on_sasl(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
         (n->step != N_AUTH && n->step != N_SASL))
         return 1;
     const char *name = xmpp_stanza_get_name(st);
-    if (!strcmp(name, "failure")) {
-        if (n->skip_failures > 0)
-            n->skip_failures--;
-        else
-            sasl_failure(s, st);
+    if (n->abandon) { /* RFC 6120 §6.4.4: a wrong guess's exchange */
+        if (!strcmp(name, "challenge"))
+            xmpp_send_raw_string(s->conn, "<abort xmlns='%s'/>", NS_SASL);
+        else if (!strcmp(name, "failure")) {
+            n->abandon = false;
+            send_auth(s, &n->then);
+        } else
+            refuse(s, XE_PROTOCOL, "the server answered an abandoned "
+                                   "SASL exchange with %s", name);
         return 1;
     }
-    if (n->skip_failures > 0) /* the guess's exchange: it failed */
+    if (!strcmp(name, "failure")) {
+        sasl_failure(s, st);
         return 1;
+    }
     size_t len;
     bool bad;
     char *data = sasl_data(s, st, &len, &bad);
@@ -795,9 +818,8 @@ static int set_up(struct session *s)
     xmpp_id_handler_delete(s->conn, on_bind, BIND_ID);
     xmpp_id_handler_add(s->conn, on_bind, BIND_ID, s);
     offer_clear(&n->seen);
-    n->seen_valid = n->tls = n->guessed = false;
+    n->seen_valid = n->tls = n->guessed = n->abandon = false;
     n->mech = NULL;
-    n->skip_failures = 0;
     return 0;
 }
 
@@ -818,11 +840,7 @@ void negotiate_start(struct session *s)
     if (xmpp_conn_get_flags(s->conn) & XMPP_CONN_FLAG_LEGACY_SSL) {
         p->stage = AT_TLS;
         if (tls_start_caught(s)) {
-            p->auth_hint = XE_UNAVAILABLE;
-            snprintf(p->why, sizeof p->why,
-                     "TLS handshake failed (%s); is it a direct TLS port?",
-                     *p->tls_reason ? p->tls_reason : "no reason given");
-            xmpp_disconnect(s->conn);
+            tls_failed(s, "; is it a direct TLS port?");
             return;
         }
         p->stage = AT_STREAM;
