@@ -28,21 +28,12 @@ refuse(char *err, size_t n, int status, const char *fmt, ...)
     return status;
 }
 
-/* UTF-8, at most max bytes, no control characters (utf8_is_control:
- * nothing that acts on a terminal, no line breaks). */
+/* UTF-8, at most max bytes, no control characters (nothing that acts
+ * on a terminal, no line breaks). */
 static bool clean(const char *s, size_t max)
 {
-    size_t n = strlen(s), at;
-    if (n > max || utf8_check(s, n, &at))
-        return false;
-    for (size_t i = 0; i < n;) {
-        unsigned long cp;
-        size_t k = utf8_decode(s + i, n - i, &cp);
-        if (!k || utf8_is_control(cp))
-            return false;
-        i += k;
-    }
-    return true;
+    size_t n = strlen(s);
+    return n <= max && utf8_is_clean(s, n);
 }
 
 static bool xml_space(char c)
