@@ -11,6 +11,13 @@ attribute there is XEP-0474 downgrade protection), the features after
 the restart; then the features on the direct TLS port (XEP-0368).
 sasl2: SASL2 (XEP-0388) with Bind2 (XEP-0386), SM enable and a FAST
 token request (XEP-0484) inline, printing the server's <success>.
+fast: the raw bytes the server sends (each read as it came, after
+"raw:") through a FAST life: a password login that asks for a token and
+resumable SM, logins with the token over HT-SHA-256-NONE and -ENDP
+(tls-server-end-point computed here), one with a wrong token, one that
+invalidates the token and one after that, and a wrong password. The
+unit tests (tests/unit/sasl2.c) and fuzz seeds (fuzz/corpus/sasl2/) are
+these bytes.
 """
 import base64
 import hashlib
@@ -25,6 +32,9 @@ import xml.etree.ElementTree as ET
 # SASL2 only to a stream that names its account.
 HEADER = ("<?xml version='1.0'?><stream:stream to='localhost' version='1.0'{} "
           "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>")
+
+
+RAW = False
 
 
 class Stream:
@@ -49,6 +59,8 @@ class Stream:
                 if event == "end" and self.depth == 1:
                     return elem
             data = self.sock.recv(65536)
+            if RAW and data:
+                print(f"raw: {data.decode(errors='replace')}")
             if not data:
                 sys.exit("stream_features: the server closed the stream")
             self.parser.feed(data)
@@ -132,8 +144,76 @@ def sasl2(stream, scram):
             break
 
 
+def connect():
+    stream = Stream(socket.create_connection(("127.0.0.1", int(os.environ["XS_PORT"]))))
+    starttls(stream)
+    stream.next()
+    return stream
+
+
+def authenticate(stream, mech, initial, inline):
+    stream.send(
+        f"<authenticate xmlns='urn:xmpp:sasl:2' mechanism='{mech}'>"
+        f"<initial-response>{initial}</initial-response>"
+        "<user-agent id='d4565fa7-4d72-4749-b3d3-740edbf87770'>"
+        "<software>stream_features.py</software></user-agent>"
+        f"{inline}</authenticate>")
+    return stream.next()
+
+
+def ht(stream, token, variant, inline="<fast xmlns='urn:xmpp:fast:0'/>"):
+    """HT-SHA-256-variant (draft-schmaus-kitten-sasl-ht): authcid NUL
+    HMAC(token, "Initiator" || cb-data); the server's additional-data is
+    HMAC(token, "Responder" || cb-data), checked here."""
+    cb = b""
+    if variant == "ENDP":  # RFC 5929 §4.1: SHA-256 for a SHA-256 signature
+        cb = hashlib.sha256(stream.sock.getpeercert(binary_form=True)).digest()
+    proof = hmac.digest(token.encode(), b"Initiator" + cb, "sha256")
+    initial = base64.b64encode(b"alice\0" + proof).decode()
+    print(f"ht {variant}: token {token} cb {cb.hex()}")
+    answer = authenticate(stream, f"HT-SHA-256-{variant}", initial,
+                          "<bind xmlns='urn:xmpp:bind:0'><tag>fast</tag></bind>" + inline)
+    data = answer.find("{urn:xmpp:sasl:2}additional-data")
+    if data is not None:
+        want = hmac.digest(token.encode(), b"Responder" + cb, "sha256")
+        print(f"ht {variant}: additional-data is Responder HMAC: "
+              f"{base64.b64decode(data.text) == want}")
+    return answer
+
+
+def fast_life():
+    global RAW
+    RAW = True
+    stream = connect()
+    scram = Scram("alice", os.environ["XS_PASS_alice"])
+    answer = authenticate(
+        stream, "SCRAM-SHA-1", scram.first(),
+        "<bind xmlns='urn:xmpp:bind:0'><tag>probe</tag>"
+        "<enable xmlns='urn:xmpp:sm:3' resume='true'/></bind>"
+        "<request-token xmlns='urn:xmpp:fast:0' mechanism='HT-SHA-256-NONE'/>")
+    stream.send("<response xmlns='urn:xmpp:sasl:2'>"
+                f"{scram.final(answer.text)}</response>")
+    token = stream.next().find("{urn:xmpp:fast:0}token").get("token")
+    for variant in ("NONE", "ENDP"):
+        answer = ht(connect(), token, variant)
+        new = answer.find("{urn:xmpp:fast:0}token")
+        token = new.get("token") if new is not None else token
+    ht(connect(), token + "x", "NONE")
+    ht(connect(), token, "NONE", "<fast xmlns='urn:xmpp:fast:0' invalidate='true'/>")
+    ht(connect(), token, "NONE")
+    bad = Scram("alice", "wrong")
+    stream = connect()
+    answer = authenticate(stream, "SCRAM-SHA-1", bad.first(), "")
+    stream.send("<response xmlns='urn:xmpp:sasl:2'>"
+                f"{bad.final(answer.text)}</response>")
+    stream.next()
+
+
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "sasl"
+    if mode == "fast":
+        fast_life()
+        return
     scram = Scram("alice", os.environ["XS_PASS_alice"])
     stream = Stream(socket.create_connection(("127.0.0.1", int(os.environ["XS_PORT"]))))
     starttls(stream)

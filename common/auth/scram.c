@@ -101,22 +101,6 @@ static bool printable(const char *s, size_t n)
     return n > 0;
 }
 
-/* UTF-8 without controls (which no name or value here has a use for). */
-static bool clean_text(const char *s, size_t n)
-{
-    size_t at;
-    if (utf8_check(s, n, &at))
-        return false;
-    for (size_t i = 0; i < n;) {
-        unsigned long cp;
-        size_t k = utf8_decode(s + i, n - i, &cp);
-        if (!k || utf8_is_control(cp))
-            return false;
-        i += k;
-    }
-    return true;
-}
-
 /* RFC 5802 §5.1 saslname: ',' and '=' as "=2C" and "=3D". */
 static char *saslname(const char *user)
 {
@@ -209,7 +193,7 @@ int scram_client_first(struct scram *s, const struct scram_params *p,
         p->max_iterations ? p->max_iterations : SCRAM_MAX_ITERATIONS;
     if (s->max_iterations > INT_MAX) /* PKCS5_PBKDF2_HMAC takes an int */
         s->max_iterations = INT_MAX;
-    if (!p->user || !*p->user || !clean_text(p->user, strlen(p->user)))
+    if (!p->user || !*p->user || !utf8_is_clean(p->user, strlen(p->user)))
         return refuse(s, XE_USAGE,
                       "the SCRAM user name must be UTF-8 text "
                       "without control characters");

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/rand.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -338,4 +339,60 @@ void fast_token_free(struct fast_token *t)
         memset(t->token, 0, strlen(t->token));
     free(t->token);
     memset(t, 0, sizeof *t);
+}
+
+/* RFC 9562 §5.4 text form: 8-4-4-4-12 lower-case hex digits. */
+static bool uuid_form(const char *s)
+{
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !strchr("0123456789abcdef", s[i]) || !s[i])
+            return false;
+    }
+    return s[36] == '\0';
+}
+
+/* A random version 4 UUID (RFC 9562 §5.4), malloc'd. */
+static char *uuid_new(void)
+{
+    unsigned char b[16];
+    char *s = malloc(37), *p = s;
+    if (!s || RAND_bytes(b, sizeof b) != 1) {
+        free(s);
+        return NULL;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
+    for (int i = 0; i < 16; i++)
+        p += sprintf(p, "%s%02x",
+                     i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "", b[i]);
+    return s;
+}
+
+int agent_load(const char *jid, char **id)
+{
+    char *text;
+    int rc = load(jid, "agent", &text);
+    *id = NULL;
+    if (rc)
+        return rc;
+    if (text) {
+        text[strcspn(text, "\n")] = '\0';
+        if (uuid_form(text)) {
+            *id = text;
+            return 0;
+        }
+        warnx("warning: the user-agent id of %s is damaged; making a new one",
+              jid);
+        free(text);
+    }
+    char *line = NULL;
+    if (!(*id = uuid_new()) || asprintf(&line, "%s\n", *id) < 0) {
+        free(*id);
+        *id = NULL;
+        return fail_oom(NULL);
+    }
+    with_path(jid, "agent", do_write, line); /* warned when it fails */
+    free(line);
+    return 0;
 }

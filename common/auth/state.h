@@ -8,6 +8,7 @@
  *              "token TOKEN", "expiry SECONDS-SINCE-1970" (0: none given)
  *   JID.offer  what the account's server offered last time (net/
  *              negotiate.c), so that the next login need not wait for it
+ *   JID.agent  the XEP-0388 user-agent id: one line, a random UUID
  * JID is the bare JID, ASCII letters lowercased (JIDs compare that way),
  * any byte outside [a-z0-9.@_-] and a leading '.' written as %XX.
  *
@@ -56,5 +57,12 @@ int fast_store(const char *jid, const struct fast_token *t);
 int fast_delete(const char *jid);
 
 void fast_token_free(struct fast_token *t);
+
+/* jid's user-agent id (XEP-0388 §2.2.1: stable per client install, so
+ * the server can tell its sessions and tokens apart) into *id,
+ * malloc'd: the saved one, else a new random (version 4) UUID, saved.
+ * One that cannot be saved is still given (after the warning). 0, or
+ * XE_OSERR. */
+int agent_load(const char *jid, char **id);
 
 #endif

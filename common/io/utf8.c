@@ -151,3 +151,18 @@ bool utf8_stream_done(const struct utf8_stream *u)
 {
     return u->need == 0;
 }
+
+bool utf8_is_clean(const char *s, size_t n)
+{
+    size_t at;
+    if (utf8_check(s, n, &at))
+        return false;
+    for (size_t i = 0; i < n;) {
+        unsigned long cp;
+        size_t k = utf8_decode(s + i, n - i, &cp);
+        if (!k || utf8_is_control(cp))
+            return false;
+        i += k;
+    }
+    return true;
+}

@@ -34,6 +34,10 @@ char *utf8_repair(const char *s, size_t len, size_t *outlen);
  * IgnorableProperties are disallowed, and so are Zl and Zp). */
 bool utf8_is_control(unsigned long cp);
 
+/* Is s[0..n) valid UTF-8 without any character utf8_is_control names:
+ * a name or value from the network that must stay one plain line? */
+bool utf8_is_clean(const char *s, size_t n);
+
 /* Where a UTF-8 sequence split across reads stands: the continuation
  * bytes still due and the range the next one must fall in (which rules
  * out overlong forms, surrogates and values above U+10FFFF). Zeroed: at
