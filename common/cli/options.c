@@ -28,6 +28,7 @@ enum {
     OPT_MAX_STANZA,
     OPT_ALLOW_PLAIN,
     OPT_RESET_PIN,
+    OPT_RESET_TOKEN,
 };
 
 static const struct tool_opt common_opts[] = {
@@ -53,6 +54,9 @@ static const struct tool_opt common_opts[] = {
     {"reset-pin", OPT_RESET_PIN, NULL,
      "forget the strongest mechanism this account\n"
      "logged in with, and its FAST token"},
+    {"reset-token", OPT_RESET_TOKEN, NULL,
+     "log in with the FAST token one last time, having\n"
+     "the server invalidate it, and ask for no new one"},
     {"resource", OPT_RESOURCE, "RES",
      "resource to bind (default: server-assigned)"},
     {"component", OPT_COMPONENT, "DOMAIN",
@@ -300,6 +304,7 @@ static int common_opt(struct session_opts *o, int c, const char *arg)
     case OPT_INSECURE: o->insecure = true; break;
     case OPT_ALLOW_PLAIN: o->allow_plain = true; break;
     case OPT_RESET_PIN: o->reset_pin = true; break;
+    case OPT_RESET_TOKEN: o->reset_token = true; break;
     case OPT_RESOURCE: o->resource = arg; break;
     case OPT_COMPONENT: o->component = arg; break;
     case OPT_SECRET_FILE: o->secret_file = arg; break;

@@ -26,6 +26,7 @@ struct session_opts {
     bool insecure;
     bool allow_plain; /* --allow-plain */
     bool reset_pin;   /* --reset-pin: forget the pin and FAST token */
+    bool reset_token; /* --reset-token: have the server end the token */
     size_t max_stanza;  /* --max-stanza; 0: not given */
     double timeout;     /* seconds; < 0 means none */
     bool timeout_given; /* -t was on the command line */

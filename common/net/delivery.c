@@ -124,7 +124,7 @@ void send_ack(struct session *s)
 static bool fair_id(const char *id)
 {
     size_t n = strlen(id);
-    if (!n || n >= sizeof ((struct session_state *)0)->sm_id)
+    if (!n || n >= sizeof((struct session_state *)0)->sm_id)
         return false;
     for (; *id; id++)
         if (*id <= 0x20 || *id >= 0x7F || strchr("'\"<>&", *id))
@@ -183,13 +183,16 @@ void start_accounting(struct session *s)
     if (s->resumed) /* XEP-0198 §5: the counts go on */
         return;
     p->in = p->wire = 0;
-    *p->sm_id = '\0';
+    if (p->sm != SM_ON)
+        *p->sm_id = '\0';
     for (size_t i = 0; i < p->nunconf; i++)
         p->unconf[i].wire = 0;
     if (!keeps_unconfirmed(s)) {
         s->unsure += s->out - s->confirmed;
         s->out = s->confirmed = 0;
     }
+    if (p->sm == SM_ON) /* enabled inline with the login (XEP-0386) */
+        return;
     if (p->sm != SM_OFFERED || s->creds.component) {
         p->sm = SM_OFF;
         return;

@@ -10,11 +10,31 @@
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
 
-/* Elements whose text is a credential: SASL (RFC 6120 §6.4), the
- * component handshake (XEP-0114 §3) and a room password (XEP-0045
- * §7.2.6). */
+/* Elements whose text is a credential: SASL (RFC 6120 §6.4) and SASL2
+ * (XEP-0388 §2), the component handshake (XEP-0114 §3) and a room
+ * password (XEP-0045 §7.2.6). */
 static const char *const secret_tags[] = {
-    "auth", "response", "challenge", "success", "handshake", "password", NULL};
+    "auth",     "response",         "challenge",       "success", "handshake",
+    "password", "initial-response", "additional-data", NULL};
+
+/* XEP-0484 §3.4: <token xmlns='urn:xmpp:fast:0' token='SECRET' .../>:
+ * write up to p's token attribute's value, [redacted] for it; returns
+ * where to go on, or NULL when p is not such a tag. */
+static const char *fast_token(FILE *f, const char *p)
+{
+    if (strncmp(p, "<token ", 7))
+        return NULL;
+    const char *gt = strchr(p, '>');
+    const char *at = strstr(p, " token=");
+    if (!gt || !at || at > gt || (at[7] != '"' && at[7] != '\''))
+        return NULL;
+    const char *end = strchr(at + 8, at[7]);
+    if (!end || end > gt)
+        return NULL;
+    fwrite(p, 1, (size_t)(at + 8 - p), f);
+    fputs("[redacted]", f);
+    return end;
+}
 
 /* If p opens a secret-bearing element, the length of its name. */
 static size_t secret_tag(const char *p)
@@ -42,6 +62,11 @@ static void write_redacted(FILE *f, const char *msg, const char *secret)
     const char *p = msg;
     while (*p) {
         size_t n;
+        const char *next;
+        if (*p == '<' && (next = fast_token(f, p))) {
+            p = next;
+            continue;
+        }
         if (*p == '<' && (n = secret_tag(p))) {
             const char *gt = strchr(p, '>');
             if (!gt)

@@ -12,6 +12,10 @@
  *    where offered, strict checks of the server's messages
  *    (auth/scram.h), a pin per account (auth/mech.h), PLAIN only when
  *    allowed and never guessed;
+ *  - a login costs as few round trips as the server allows: SASL2 with
+ *    Bind2 and inline Stream Management where offered (no stream
+ *    restart), and a FAST token (XEP-0484) once the server gave one, so
+ *    the password is hashed only when the token is refused;
  *  - every refusal says what happened, never "wrong password" for what
  *    is not one. */
 #include "common/net/session_priv.h"
@@ -20,29 +24,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
 
 #include "common/auth/mech.h"
+#include "common/auth/sasl2.h"
 #include "common/auth/scram.h"
 #include "common/auth/state.h"
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
 #include "common/xmpp/jid.h"
 
-#define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
+#define NS_TLS  "urn:ietf:params:xml:ns:xmpp-tls"
 #define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
 #define NS_BIND "urn:ietf:params:xml:ns:xmpp-bind"
-#define NS_CB "urn:xmpp:sasl-cb:0"
+#define NS_CB   "urn:xmpp:sasl-cb:0"
 #define BIND_ID "_xmpp_bind1" /* "_xmpp_": not counted (delivery.c) */
 
 enum { MAX_MECHS = 32, MAX_NAME = 64, CB_MAX = 64 };
 
+/* A list of names from the server (bounded by auth/sasl2.c). */
+struct names {
+    char *v[MAX_MECHS];
+    size_t n;
+};
+
 /* What a server offers before authentication, as far as we use it. */
 struct offer {
-    char *mechs[MAX_MECHS];
-    size_t nmechs;
-    char *cb[MAX_MECHS]; /* XEP-0440 types */
-    size_t ncb;
-    bool cb_seen; /* <sasl-channel-binding/> was there */
+    struct names mechs;  /* RFC 6120 §6.3.3 */
+    struct names mechs2; /* XEP-0388 <authentication/> */
+    struct names cb;     /* XEP-0440 types */
+    bool cb_seen;        /* <sasl-channel-binding/> was there */
+    struct names fast;   /* XEP-0484 HT mechanisms */
+    bool sasl2, bind2, bind2_sm;
+};
+
+/* How to log in: over SASL2 or RFC 6120 SASL, with the password (the
+ * mechanism of choice c) or the FAST token (mechanism ht). */
+struct plan {
+    bool sasl2;
+    bool token;
+    const char *ht; /* static: ht_choose */
+    struct mech_choice c;
 };
 
 enum step {
@@ -56,35 +80,51 @@ enum step {
 
 struct negotiation {
     enum step step;
-    bool handlers;   /* added to the connection, once */
-    bool tls;        /* the stream is encrypted */
-    bool pin_loaded; /* pin read (once a process) */
-    char *pin;       /* the account's pin, or NULL */
-    struct offer seen;     /* the features of this stream */
-    bool seen_valid;       /* they came */
-    struct offer memory;   /* what was offered last time */
-    bool memory_valid;     /* there was a last time */
-    bool memory_sm;        /* SM after authentication, last time */
-    const char *mech;      /* the mechanism of the <auth/> sent */
-    bool guessed;          /* sent before the features came */
+    bool handlers;       /* added to the connection, once */
+    bool tls;            /* the stream is encrypted */
+    bool pin_loaded;     /* pin read (once a process) */
+    char *pin;           /* the account's pin, or NULL */
+    struct offer seen;   /* the features of this stream */
+    bool seen_valid;     /* they came */
+    struct offer memory; /* what was offered last time */
+    bool memory_valid;   /* there was a last time */
+    bool memory_sm;      /* SM after authentication, last time */
+    struct plan sent;    /* the login under way */
+    const char *mech;    /* its mechanism (a password one: for the pin) */
+    const char *asked;   /* the HT mechanism we asked a token for */
+    bool guessed;        /* sent before the features came */
     /* A guess the features proved wrong: its exchange is ended (its
      * <failure/>, or our <abort/> to its challenge), then `then` goes. */
     bool abandon;
-    struct mech_choice then;
+    struct plan then;
     bool scram_live;
     struct scram scram;
-    char *user; /* the JID's localpart */
-    char *bare; /* the bare JID, for the state files */
+    bool ht_live;
+    struct ht ht;
+    struct fast_token token; /* the account's, when usable */
+    bool token_failed;       /* refused once: the password from now on */
+    bool no_sasl2;           /* a SASL1 exchange was abandoned on this stream:
+                                servers take no SASL2 after it (ejabberd) */
+    char *agent;             /* XEP-0388 user-agent id */
+    char *user;              /* the JID's localpart */
+    char *bare;              /* the bare JID, for the state files */
 };
 
 /* ---- bookkeeping ---- */
 
+static void names_clear(struct names *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    l->n = 0;
+}
+
 static void offer_clear(struct offer *o)
 {
-    for (size_t i = 0; i < o->nmechs; i++)
-        free(o->mechs[i]);
-    for (size_t i = 0; i < o->ncb; i++)
-        free(o->cb[i]);
+    names_clear(&o->mechs);
+    names_clear(&o->mechs2);
+    names_clear(&o->cb);
+    names_clear(&o->fast);
     memset(o, 0, sizeof *o);
 }
 
@@ -105,6 +145,10 @@ void negotiate_free(struct session *s)
     offer_clear(&n->memory);
     if (n->scram_live)
         scram_free(&n->scram);
+    if (n->ht_live)
+        ht_free(&n->ht);
+    fast_token_free(&n->token);
+    free(n->agent);
     free(n->pin);
     free(n->user);
     free(n->bare);
@@ -112,7 +156,8 @@ void negotiate_free(struct session *s)
     s->priv->nego = NULL;
 }
 
-/* A name from the server we keep: short and printable ASCII. */
+/* A name we keep: short and printable ASCII (the state file and the
+ * features both pass through here). */
 static bool fair_name(const char *v)
 {
     size_t len = v ? strlen(v) : 0;
@@ -124,53 +169,68 @@ static bool fair_name(const char *v)
     return true;
 }
 
-static void add_name(char **list, size_t *n, const char *v)
+static void add_name(struct names *l, const char *v)
 {
-    if (*n < MAX_MECHS && fair_name(v) && (list[*n] = strdup(v)))
-        (*n)++;
+    if (l->n < MAX_MECHS && fair_name(v) && (l->v[l->n] = strdup(v)))
+        l->n++;
 }
 
-/* The text of each child element, into list. */
-static void children_text(xmpp_stanza_t *parent, char **list, size_t *n)
+static void names_of(struct names *l, const struct sasl2_list *from)
 {
-    for (xmpp_stanza_t *c = xmpp_stanza_get_children(parent); c;
-         c = xmpp_stanza_get_next(c)) {
-        if (!xmpp_stanza_is_tag(c))
-            continue;
-        char *t = xmpp_stanza_get_text(c);
-        add_name(list, n, t);
-        free(t);
-    }
+    for (size_t i = 0; i < from->n; i++)
+        add_name(l, from->v[i]);
 }
 
-/* RFC 6120 §6.3.3 mechanisms and XEP-0440 types from <features/>. */
-static void read_offer(xmpp_stanza_t *features, struct offer *o)
+static bool listed(const struct names *l, const char *name)
 {
+    for (size_t i = 0; name && i < l->n; i++)
+        if (!strcmp(l->v[i], name))
+            return true;
+    return false;
+}
+
+/* The <features/> after TLS (auth/sasl2.h reads and bounds them): 0,
+ * or XE_PROTOCOL with the reason in why. */
+static int read_offer(xmpp_stanza_t *features, struct offer *o, char *why,
+                      size_t n)
+{
+    struct sasl2_features f;
     offer_clear(o);
-    xmpp_stanza_t *m =
-        xmpp_stanza_get_child_by_name_and_ns(features, "mechanisms", NS_SASL);
-    if (m)
-        children_text(m, o->mechs, &o->nmechs);
-    xmpp_stanza_t *cb = xmpp_stanza_get_child_by_name_and_ns(
-        features, "sasl-channel-binding", NS_CB);
-    if (!cb)
-        return;
-    o->cb_seen = true;
-    for (xmpp_stanza_t *c = xmpp_stanza_get_children(cb); c;
-         c = xmpp_stanza_get_next(c))
-        if (xmpp_stanza_is_tag(c))
-            add_name(o->cb, &o->ncb, xmpp_stanza_get_attribute(c, "type"));
+    int rc = sasl2_features_parse(features, &f);
+    if (rc) {
+        snprintf(why, n, "%s", f.error);
+        return rc;
+    }
+    names_of(&o->mechs, &f.mechs);
+    names_of(&o->mechs2, &f.mechs2);
+    names_of(&o->cb, &f.cb_types);
+    names_of(&o->fast, &f.fast_mechs);
+    o->cb_seen = f.cb_advertised;
+    o->sasl2 = f.sasl2;
+    o->bind2 = f.bind2;
+    o->bind2_sm = sasl2_listed(&f.bind_features, XMPP_NS_SM);
+    sasl2_features_free(&f);
+    return 0;
 }
 
 /* ---- what the server offered last time (state file JID.offer) ---- */
 
-static void words_into(const char *line, char **list, size_t *n)
+static void words_into(const char *line, struct names *l)
 {
     char *copy = strdup(line), *save = NULL;
     for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w;
          w = strtok_r(NULL, " ", &save))
-        add_name(list, n, w);
+        add_name(l, w);
     free(copy);
+}
+
+/* "key words..." lines; "key" alone for an empty list. */
+static const char *value_of(const char *line, const char *key)
+{
+    size_t k = strlen(key);
+    if (strncmp(line, key, k) || (line[k] != ' ' && line[k] != '\0'))
+        return NULL;
+    return line + k;
 }
 
 static void memory_load(struct negotiation *n)
@@ -178,25 +238,38 @@ static void memory_load(struct negotiation *n)
     char *text = NULL;
     if (state_text_load(n->bare, "offer", &text) || !text)
         return;
-    offer_clear(&n->memory);
+    struct offer *m = &n->memory;
+    offer_clear(m);
+    const char *v;
     for (char *save = NULL, *l = strtok_r(text, "\n", &save); l;
          l = strtok_r(NULL, "\n", &save)) {
-        if (!strncmp(l, "mechanisms ", 11))
-            words_into(l + 11, n->memory.mechs, &n->memory.nmechs);
-        else if (!strncmp(l, "channel-binding", 15)) {
-            n->memory.cb_seen = true;
-            words_into(l + 15, n->memory.cb, &n->memory.ncb);
-        } else if (!strcmp(l, "sm yes"))
+        if ((v = value_of(l, "mechanisms")))
+            words_into(v, &m->mechs);
+        else if ((v = value_of(l, "sasl2"))) {
+            m->sasl2 = true;
+            words_into(v, &m->mechs2);
+        } else if ((v = value_of(l, "channel-binding"))) {
+            m->cb_seen = true;
+            words_into(v, &m->cb);
+        } else if ((v = value_of(l, "fast")))
+            words_into(v, &m->fast);
+        else if (!strcmp(l, "bind2"))
+            m->bind2 = true;
+        else if (!strcmp(l, "bind2 sm"))
+            m->bind2 = m->bind2_sm = true;
+        else if (!strcmp(l, "sm yes"))
             n->memory_sm = true;
     }
-    n->memory_valid = n->memory.nmechs > 0;
+    n->memory_valid = m->mechs.n > 0 || m->mechs2.n > 0;
     free(text);
 }
 
-static void append_words(FILE *f, char *const *list, size_t n)
+static void put_names(FILE *f, const char *key, const struct names *l)
 {
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, " %s", list[i]);
+    fputs(key, f);
+    for (size_t i = 0; i < l->n; i++)
+        fprintf(f, " %s", l->v[i]);
+    fputc('\n', f);
 }
 
 /* Remember what was offered, when it is not what we remembered. */
@@ -207,13 +280,17 @@ static void memory_store(struct negotiation *n, bool sm)
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return;
-    fputs("mechanisms", f);
-    append_words(f, n->seen.mechs, n->seen.nmechs);
-    if (n->seen.cb_seen) {
-        fputs("\nchannel-binding", f);
-        append_words(f, n->seen.cb, n->seen.ncb);
-    }
-    fprintf(f, "\nsm %s\n", sm ? "yes" : "no");
+    const struct offer *o = &n->seen;
+    put_names(f, "mechanisms", &o->mechs);
+    if (o->sasl2)
+        put_names(f, "sasl2", &o->mechs2);
+    if (o->cb_seen)
+        put_names(f, "channel-binding", &o->cb);
+    if (o->fast.n)
+        put_names(f, "fast", &o->fast);
+    if (o->bind2)
+        fputs(o->bind2_sm ? "bind2 sm\n" : "bind2\n", f);
+    fprintf(f, "sm %s\n", sm ? "yes" : "no");
     if (fclose(f)) {
         free(text);
         return;
@@ -255,10 +332,11 @@ static void open_stream(struct session *s)
     char *domain = (char *)(at ? at + 1 : n->bare);
     /* RFC 6120 §4.7.1: 'from' once the stream is encrypted (ejabberd
      * offers SASL2 only then). */
-    char *attrs[] = {"to",      domain,      "version",
-                     "1.0",     "xmlns",     "jabber:client",
+    char *attrs[] = {"to",           domain,
+                     "version",      "1.0",
+                     "xmlns",        "jabber:client",
                      "xmlns:stream", "http://etherx.jabber.org/streams",
-                     "from",    n->bare};
+                     "from",         n->bare};
     xmpp_conn_open_stream(s->conn, attrs, n->tls ? 10 : 8);
 }
 
@@ -280,97 +358,217 @@ static void send_sasl(struct session *s, const char *name, const char *mech,
     }
 }
 
+/* The SASL exchange of the login under way is over: forget it. */
+static void exchange_free(struct negotiation *n)
+{
+    if (n->scram_live)
+        scram_free(&n->scram);
+    if (n->ht_live)
+        ht_free(&n->ht);
+    n->scram_live = n->ht_live = false;
+}
+
 /* RFC 4616: PLAIN's message is authzid NUL authcid NUL password. */
-static void send_plain(struct session *s)
+static unsigned char *plain_message(struct session *s, size_t *len)
 {
     struct negotiation *n = s->priv->nego;
     const char *pw = s->creds.password;
     size_t ul = strlen(n->user), pl = strlen(pw);
     unsigned char *msg = malloc(ul + pl + 2);
     if (!msg)
-        return refuse(s, XE_OSERR, "out of memory");
+        return NULL;
     msg[0] = '\0';
     memcpy(msg + 1, n->user, ul);
     msg[ul + 1] = '\0';
     memcpy(msg + ul + 2, pw, pl);
-    send_sasl(s, "auth", "PLAIN", msg, ul + pl + 2);
-    memset(msg, 0, ul + pl + 2);
-    free(msg);
+    *len = ul + pl + 2;
+    return msg;
 }
 
-/* Send the <auth/> of choice c: 0, or the status (refused). */
-static int send_auth(struct session *s, const struct mech_choice *c)
+/* The channel-binding data of type into cb: 0, or refused. */
+static int binding(struct session *s, const char *type, unsigned char *cb,
+                   size_t *len)
+{
+    *len = 0;
+    if (!type || !tls_binding(type, cb, len))
+        return 0;
+    refuse(s, XE_PROTOCOL, "cannot compute the %s channel binding", type);
+    return XE_PROTOCOL;
+}
+
+/* The initial response of the login plan pl, malloc'd into *out: for
+ * the token, HT's; for the password, PLAIN's or SCRAM's first message.
+ * 0, or the status (refused). */
+static int initial_response(struct session *s, const struct plan *pl,
+                            unsigned char **out, size_t *len)
 {
     struct negotiation *n = s->priv->nego;
-    s->priv->stage = AT_SASL;
-    n->mech = c->mech;
-    if (n->scram_live) /* a guess's, abandoned */
-        scram_free(&n->scram);
-    n->scram_live = false;
-    if (!strcmp(c->mech, "PLAIN")) {
-        send_plain(s);
-        return 0;
-    }
     unsigned char cb[CB_MAX];
-    size_t cblen = 0;
-    if (c->cb_flag == 'p' && tls_binding(c->cb_type, cb, &cblen)) {
-        refuse(s, XE_PROTOCOL, "cannot compute the %s channel binding",
-               c->cb_type);
-        return XE_PROTOCOL;
+    size_t cblen;
+    int rc;
+    exchange_free(n);
+    if (pl->token) {
+        const char *type = NULL;
+        ht_cb_type(pl->ht, &type);
+        if ((rc = binding(s, type, cb, &cblen)))
+            return rc;
+        n->ht_live = true;
+        rc = ht_start(&n->ht, pl->ht, n->user, n->token.token, cb, cblen, out,
+                      len);
+        if (rc)
+            refuse(s, rc, "%s", n->ht.error);
+        return rc;
     }
-    struct scram_params prm = {.mech = c->mech,
+    if (!strcmp(pl->c.mech, "PLAIN")) {
+        *out = plain_message(s, len);
+        if (!*out)
+            refuse(s, XE_OSERR, "out of memory");
+        return *out ? 0 : XE_OSERR;
+    }
+    if ((rc = binding(s, pl->c.cb_flag == 'p' ? pl->c.cb_type : NULL, cb,
+                      &cblen)))
+        return rc;
+    struct scram_params prm = {.mech = pl->c.mech,
                                .user = n->user,
-                               .cb_flag = c->cb_flag,
-                               .cb_type = c->cb_type,
+                               .cb_flag = pl->c.cb_flag,
+                               .cb_type = pl->c.cb_type,
                                .cb_data = cblen ? cb : NULL,
                                .cb_len = cblen};
     char *first = NULL;
     n->scram_live = true;
-    int rc = scram_client_first(&n->scram, &prm, &first);
-    if (rc) {
+    rc = scram_client_first(&n->scram, &prm, &first);
+    if (rc)
         refuse(s, rc, "%s", n->scram.error);
-        return rc;
-    }
-    send_sasl(s, "auth", c->mech, (unsigned char *)first, strlen(first));
-    free(first);
-    return 0;
+    *out = (unsigned char *)first;
+    *len = first ? strlen(first) : 0;
+    return rc;
 }
 
-/* Fill mech.h's offer from o. */
-static void mech_offer_of(struct session *s, const struct offer *o,
+/* XEP-0388 §2.2 <authenticate/> for plan pl, with Bind2 (XEP-0386) and
+ * Stream Management enabled inline where offered, and a FAST token
+ * asked for on a password login (XEP-0484 §3.2). */
+static void send_authenticate(struct session *s, const struct plan *pl,
+                              const unsigned char *initial, size_t len,
+                              const struct offer *o)
+{
+    struct negotiation *n = s->priv->nego;
+    const char *ours[2];
+    size_t nour = tls_binding_types(ours, 2);
+    struct sasl2_list fast = {(char **)o->fast.v, o->fast.n};
+    /* XEP-0386 §2.3: the server makes the resource from the tag and the
+     * user-agent id, which is stable (FAST tokens are tied to it): two
+     * runs at once would take each other's session over (conflict).
+     * So each run's tag is its own. */
+    char tag[32];
+    unsigned char r[4];
+    if (RAND_bytes(r, sizeof r) != 1)
+        memset(r, 0, sizeof r);
+    snprintf(tag, sizeof tag, "xmpp-%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
+    n->asked = NULL;
+    if (!pl->token && !s->opt->reset_token && o->fast.n)
+        n->asked = ht_choose(&fast, ours, nour);
+    struct sasl2_auth a = {
+        .mech = pl->token ? pl->ht : pl->c.mech,
+        .initial = initial,
+        .initial_len = len,
+        .agent_id = n->agent,
+        .software = "xmpp",
+        .bind_tag = tag,
+        .sm_enable = o->bind2_sm,
+        .sm_resume = o->bind2_sm && s->opt->reconnect,
+        .request_token = n->asked,
+        .fast = pl->token,
+        .invalidate = pl->token && s->opt->reset_token,
+    };
+    xmpp_stanza_t *st = NULL;
+    int rc = sasl2_authenticate(s->ctx, &a, &st);
+    if (rc)
+        return refuse(s, rc, "%s", a.error);
+    xmpp_send(s->conn, st);
+    xmpp_stanza_release(st);
+}
+
+/* Start the login of plan pl, o being the offer it was made from. */
+static void send_login(struct session *s, const struct plan *pl,
+                       const struct offer *o)
+{
+    struct negotiation *n = s->priv->nego;
+    unsigned char *initial = NULL;
+    size_t len = 0;
+    s->priv->stage = AT_SASL;
+    n->sent = *pl;
+    n->mech = pl->token ? NULL : pl->c.mech;
+    if (initial_response(s, pl, &initial, &len))
+        return;
+    if (pl->sasl2)
+        send_authenticate(s, pl, initial, len, o);
+    else
+        send_sasl(s, "auth", pl->c.mech, initial, len);
+    if (initial) {
+        memset(initial, 0, len);
+        free(initial);
+    }
+}
+
+/* Fill mech.h's offer from o (its SASL2 list with sasl2). */
+static void mech_offer_of(struct session *s, const struct offer *o, bool sasl2,
                           struct mech_offer *mo, const char **ours)
 {
     struct negotiation *n = s->priv->nego;
+    const struct names *m = sasl2 ? &o->mechs2 : &o->mechs;
     *mo = (struct mech_offer){
-        .mechs = (const char *const *)o->mechs,
-        .nmechs = o->nmechs,
-        .cb_types = o->cb_seen ? (const char *const *)o->cb : NULL,
-        .ncb = o->ncb,
+        .mechs = (const char *const *)m->v,
+        .nmechs = m->n,
+        .cb_types = o->cb_seen ? (const char *const *)o->cb.v : NULL,
+        .ncb = o->cb.n,
         .our_cb = ours,
         .nour = tls_binding_types(ours, 2),
         .tls = n->tls,
+        .sasl2 = sasl2,
         .allow_plain = s->creds.allow_plain,
         .pin = n->pin,
     };
 }
 
-/* XEP-0305: after TLS, send the <auth/> that last time's offer calls
- * for without waiting for this one's. SCRAM only: its first message
- * holds no secret, and the features are checked before the proof goes. */
+/* How to log in given offer o: SASL2 when it comes with Bind2 (not to
+ * bind a resource of our choosing, --resource, nor to resume a session,
+ * which RFC 6120 SASL does: XEP-0198 §5); the FAST token when we have
+ * one and it is offered. The password mechanism is chosen (and the pin
+ * checked, auth/mech.h) either way: a stripped offer is refused even
+ * when the token would have done. 0, or XE_AUTH with pl->c.error. */
+static int plan_for(struct session *s, const struct offer *o, struct plan *pl)
+{
+    struct negotiation *n = s->priv->nego;
+    const char *ours[2];
+    struct mech_offer mo;
+    const char *slash = strchr(s->creds.jid, '/');
+    memset(pl, 0, sizeof *pl);
+    pl->sasl2 = o->sasl2 && o->bind2 && o->mechs2.n && !slash &&
+                !*s->priv->sm_id && !n->no_sasl2;
+    mech_offer_of(s, o, pl->sasl2, &mo, ours);
+    int rc = mech_choose(&mo, &pl->c);
+    if (rc || !pl->sasl2 || !n->token.token || n->token_failed)
+        return rc;
+    struct sasl2_list fast = {(char **)o->fast.v, o->fast.n};
+    pl->ht = ht_choose(&fast, ours, mo.nour);
+    pl->token = pl->ht != NULL;
+    return 0;
+}
+
+/* XEP-0305: after TLS, send the login that last time's offer calls for
+ * without waiting for this one's. Not PLAIN: the password would go
+ * before the features are checked; SCRAM's first message holds no
+ * secret, and the FAST token is bound to this TLS session where the
+ * server offers a binding (and the certificate was verified). */
 static void guess_auth(struct session *s)
 {
     struct negotiation *n = s->priv->nego;
-    if (!n->memory_valid)
+    struct plan pl;
+    if (!n->memory_valid || plan_for(s, &n->memory, &pl) ||
+        (!pl.token && strncmp(pl.c.mech, "SCRAM-", 6)))
         return;
-    const char *ours[2];
-    struct mech_offer mo;
-    struct mech_choice c;
-    mech_offer_of(s, &n->memory, &mo, ours);
-    if (mech_choose(&mo, &c) || mech_rank(c.mech) < 2 ||
-        strncmp(c.mech, "SCRAM-", 6))
-        return;
-    if (!send_auth(s, &c))
-        n->guessed = true;
+    send_login(s, &pl, &n->memory);
+    n->guessed = s->priv->why_said ? false : true;
 }
 
 /* ---- the steps ---- */
@@ -384,39 +582,47 @@ static bool own(xmpp_stanza_t *st, const char *ns)
     return n && !strcmp(n, ns);
 }
 
-static bool offered(const struct offer *o, const char *mech)
+/* Does the guess sent still stand with the offer that came? A SASL1
+ * guess stands where SASL2 is offered too (the next login uses it). */
+static bool guess_stands(struct negotiation *n, const struct plan *now)
 {
-    for (size_t i = 0; i < o->nmechs; i++)
-        if (!strcmp(o->mechs[i], mech))
-            return true;
-    return false;
+    const struct plan *g = &n->sent;
+    if (g->token)
+        return now->token && listed(&n->seen.fast, g->ht);
+    if (g->sasl2 && !now->sasl2)
+        return false;
+    return listed(g->sasl2 ? &n->seen.mechs2 : &n->seen.mechs, g->c.mech) &&
+           mech_rank(g->c.mech) >= mech_rank(n->pin);
 }
 
 /* The features after TLS: choose, or check the guess. */
 static void on_auth_features(struct session *s, xmpp_stanza_t *features)
 {
     struct negotiation *n = s->priv->nego;
-    read_offer(features, &n->seen);
+    char why[300];
+    if (read_offer(features, &n->seen, why, sizeof why))
+        return refuse(s, XE_PROTOCOL, "%s", why);
     n->seen_valid = true;
-    const char *ours[2];
-    struct mech_offer mo;
-    struct mech_choice c;
-    mech_offer_of(s, &n->seen, &mo, ours);
-    int rc = mech_choose(&mo, &c);
+    struct plan pl;
+    int rc = plan_for(s, &n->seen, &pl);
     if (rc)
-        return refuse(s, rc, "%s", c.error);
+        return refuse(s, rc, "%s", pl.c.error);
     memory_store(n, n->memory_sm);
-    if (n->guessed && offered(&n->seen, n->mech) &&
-        mech_rank(n->mech) >= mech_rank(n->pin))
-        return; /* the guess stands: the answer is on its way */
     n->step = N_SASL;
+    if (n->guessed && guess_stands(n, &pl))
+        return;       /* the guess stands: the answer is on its way */
     if (n->guessed) { /* its answer is on its way: end that first */
         n->guessed = false;
         n->abandon = true;
-        n->then = c;
+        if (!n->sent.sasl2 && pl.sasl2) { /* stay with RFC 6120 SASL */
+            n->no_sasl2 = true;
+            if ((rc = plan_for(s, &n->seen, &pl)))
+                return refuse(s, rc, "%s", pl.c.error);
+        }
+        n->then = pl;
         return;
     }
-    send_auth(s, &c);
+    send_login(s, &pl, &n->seen);
 }
 
 static void send_bind(struct session *s)
@@ -469,11 +675,6 @@ static void authenticated(struct session *s)
 {
     struct session_state *p = s->priv;
     struct negotiation *n = p->nego;
-    if (n->mech && mech_pin_raises(n->pin, n->mech) &&
-        !pin_store(n->bare, n->mech)) {
-        free(n->pin);
-        n->pin = strdup(n->mech);
-    }
     n->step = N_RESTART;
     open_stream(s);
     if (try_resume(s) || !n->memory_valid)
@@ -511,7 +712,8 @@ static int on_features(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     struct session *s = ud;
     struct negotiation *n = s->priv->nego;
     (void)conn;
-    if (s->status != SESSION_RUNNING || !own(st, XMPP_NS_STREAMS))
+    if (s->status != SESSION_RUNNING || s->priv->why_said ||
+        !own(st, XMPP_NS_STREAMS))
         return 1;
     switch (n->step) {
     case N_STARTTLS:
@@ -567,144 +769,223 @@ static int on_tls(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     return 1;
 }
 
-/* The SASL data of st, base64-decoded, NUL-terminated; "=" is empty
- * (RFC 6120 §6.4.2). NULL with *bad when it is not base64. */
-static char *sasl_data(struct session *s, xmpp_stanza_t *st, size_t *len,
-                       bool *bad)
+/* A server-chosen id we send back in an attribute: printable ASCII
+ * without quotes or markup, bounded. */
+static bool fair_id(const char *id, size_t max)
 {
-    char *text = xmpp_stanza_get_text(st);
-    unsigned char *raw = NULL;
-    *len = 0;
-    *bad = false;
-    if (!text || !*text || !strcmp(text, "=")) {
-        xmpp_free(s->ctx, text);
-        return calloc(1, 1);
-    }
-    xmpp_base64_decode_bin(s->ctx, text, strlen(text), &raw, len);
-    xmpp_free(s->ctx, text);
-    if (!raw) {
-        *bad = true;
-        return NULL;
-    }
-    char *out = malloc(*len + 1);
-    if (out) {
-        memcpy(out, raw, *len);
-        out[*len] = '\0';
-    }
-    xmpp_free(s->ctx, raw);
-    return out;
+    size_t n = id ? strlen(id) : 0;
+    if (!n || n >= max)
+        return false;
+    for (; *id; id++)
+        if (*id <= 0x20 || *id >= 0x7F || strchr("'\"<>&", *id))
+            return false;
+    return true;
 }
 
-/* RFC 6120 §6.5: the condition of a SASL <failure/>, and its text. */
-static void sasl_failure(struct session *s, xmpp_stanza_t *st)
-{
-    struct session_state *p = s->priv;
-    xmpp_stanza_t *c = xmpp_stanza_get_children(st);
-    while (c && (!xmpp_stanza_is_tag(c) ||
-                 !strcmp(xmpp_stanza_get_name(c), "text")))
-        c = xmpp_stanza_get_next(c);
-    const char *cond = c ? xmpp_stanza_get_name(c) : "undefined-condition";
-    xmpp_stanza_t *t = xmpp_stanza_get_child_by_name(st, "text");
-    char *text = t ? xmpp_stanza_get_text(t) : NULL;
-    if (!strcmp(cond, "not-authorized")) {
-        p->auth_hint = XE_AUTH; /* the classic message: a wrong password */
-        snprintf(p->why, sizeof p->why, "SASL failure: not-authorized");
-        xmpp_disconnect(s->conn);
-    } else {
-        refuse(s, strcmp(cond, "temporary-auth-failure") ? XE_AUTH
-                                                          : XE_UNAVAILABLE,
-               "the server refused the login (%s%s%s)", cond,
-               text ? ": " : "", text ? text : "");
-    }
-    xmpp_free(s->ctx, text);
-}
-
-static void on_challenge(struct session *s, const char *data, size_t len)
+/* XEP-0484 §3.4: keep the token the server gave (for the mechanism we
+ * asked it for, or the one it rotates). */
+static void keep_token(struct session *s, const struct sasl2_answer *a)
 {
     struct negotiation *n = s->priv->nego;
+    const char *mech = n->sent.token ? n->sent.ht : n->asked;
+    if (!a->token || !mech)
+        return;
+    struct fast_token t = {
+        .mech = (char *)mech, .token = a->token, .expiry = a->token_expiry};
+    if (!fast_store(n->bare, &t) && s->opt->verbose)
+        trace("FAST: a token for %s kept", mech);
+}
+
+/* A password login worked: raise the pin (auth/mech.h). */
+static void raise_pin(struct negotiation *n)
+{
+    if (n->mech && mech_pin_raises(n->pin, n->mech) &&
+        !pin_store(n->bare, n->mech)) {
+        free(n->pin);
+        n->pin = strdup(n->mech);
+    }
+}
+
+/* XEP-0388 success: bound (XEP-0386) with no stream restart, Stream
+ * Management enabled inline where asked. */
+static void authenticated2(struct session *s, const struct sasl2_answer *a)
+{
+    struct session_state *p = s->priv;
+    if (a->jid && !jid_check(a->jid))
+        snprintf(p->bound_jid, sizeof p->bound_jid, "%s", a->jid);
+    p->sm = a->sm.enabled ? SM_ON : SM_OFF;
+    *p->sm_id = '\0';
+    if (a->sm.enabled && a->sm.resume && fair_id(a->sm.id, sizeof p->sm_id))
+        snprintf(p->sm_id, sizeof p->sm_id, "%s", a->sm.id);
+    up(s);
+}
+
+/* The mechanism's last word: the server proves it knows the secret. */
+static int verify_success(struct negotiation *n, const struct sasl2_answer *a,
+                          char *why, size_t len)
+{
+    int rc = 0;
+    if (n->ht_live && (rc = ht_verify(&n->ht, a->data, a->len)))
+        snprintf(why, len, "%s", n->ht.error);
+    else if (n->scram_live && n->scram.step != 3) {
+        rc = XE_AUTH;
+        snprintf(why, len, "the server declared success before our proof");
+    } else if (n->scram_live &&
+               (rc = scram_server_final(&n->scram, (char *)a->data, a->len)))
+        snprintf(why, len, "%s", n->scram.error);
+    return rc;
+}
+
+static void on_success(struct session *s, const struct sasl2_answer *a)
+{
+    struct negotiation *n = s->priv->nego;
+    char why[300];
+    int rc = verify_success(n, a, why, sizeof why);
+    exchange_free(n);
+    if (rc)
+        return refuse(s, rc, "%s", why);
+    keep_token(s, a);
+    if (n->sent.token && s->opt->reset_token)
+        fast_delete(n->bare); /* invalidated with this login */
+    raise_pin(n);
+    if (n->sent.sasl2)
+        authenticated2(s, a);
+    else
+        authenticated(s);
+}
+
+static void on_challenge(struct session *s, const struct sasl2_answer *a)
+{
+    struct negotiation *n = s->priv->nego;
+    const struct names *m = n->sent.sasl2 ? &n->seen.mechs2 : &n->seen.mechs;
     if (!n->scram_live || n->scram.step != 1)
-        return refuse(s, XE_PROTOCOL, "the server sent an unexpected SASL "
-                                      "challenge");
-    int rc = scram_server_first(&n->scram, data, len);
+        return refuse(s, XE_PROTOCOL,
+                      "the server sent an unexpected SASL "
+                      "challenge");
+    int rc = scram_server_first(&n->scram, (char *)a->data, a->len);
     if (rc)
         return refuse(s, rc, "%s", n->scram.error);
     /* XEP-0474: h= names what the server offered; check it against
      * what we saw, before the proof goes out. */
     if (n->scram.ssdp &&
-        (rc = scram_ssdp_check(&n->scram, (const char *const *)n->seen.mechs,
-                               n->seen.nmechs,
-                               n->seen.cb_seen
-                                   ? (const char *const *)n->seen.cb
-                                   : NULL,
-                               n->seen.ncb)))
+        (rc = scram_ssdp_check(
+             &n->scram, (const char *const *)m->v, m->n,
+             n->seen.cb_seen ? (const char *const *)n->seen.cb.v : NULL,
+             n->seen.cb.n)))
         return refuse(s, rc, "%s", n->scram.error);
     char *final = NULL;
     rc = scram_client_final(&n->scram, s->creds.password, NULL, &final);
     if (rc)
         return refuse(s, rc, "%s", n->scram.error);
-    send_sasl(s, "response", NULL, (unsigned char *)final, strlen(final));
+    xmpp_stanza_t *r = sasl2_response(s->ctx, n->sent.sasl2,
+                                      (unsigned char *) final, strlen(final));
     memset(final, 0, strlen(final));
     free(final);
+    if (!r)
+        return refuse(s, XE_OSERR, "out of memory");
+    xmpp_send(s->conn, r);
+    xmpp_stanza_release(r);
 }
 
-static void on_success(struct session *s, const char *data, size_t len)
+/* RFC 6120 §6.5, XEP-0388 §2.5: the login was refused. A FAST token is
+ * given up once (XEP-0484 §3.3), and the password tried. */
+static void on_failure(struct session *s, const struct sasl2_answer *a)
+{
+    struct session_state *p = s->priv;
+    struct negotiation *n = p->nego;
+    exchange_free(n);
+    bool binding = strstr(a->text, "channel binding") ||
+                   strstr(a->text, "Channel binding");
+    if (binding) /* the token or the password would fail the same way */
+        return refuse(s, XE_AUTH,
+                      "the server refused our channel binding (%s): something "
+                      "between us terminates TLS (a proxy, or an attack)",
+                      a->text);
+    if (n->sent.token && !n->token_failed && n->seen_valid) {
+        if (s->opt->verbose)
+            trace("FAST: the token was refused (%s); logging in with the "
+                  "password",
+                  *a->condition ? a->condition : "no reason");
+        fast_delete(n->bare);
+        fast_token_free(&n->token);
+        n->token_failed = true;
+        struct plan pl;
+        int rc = plan_for(s, &n->seen, &pl);
+        if (rc)
+            return refuse(s, rc, "%s", pl.c.error);
+        return send_login(s, &pl, &n->seen);
+    }
+    if (!strcmp(a->condition, "not-authorized")) {
+        p->auth_hint = XE_AUTH; /* the classic message: a wrong password */
+        snprintf(p->why, sizeof p->why, "SASL failure: not-authorized");
+        xmpp_disconnect(s->conn);
+        return;
+    }
+    refuse(s,
+           strcmp(a->condition, "temporary-auth-failure") ? XE_AUTH
+                                                          : XE_UNAVAILABLE,
+           "%s", a->error);
+}
+
+/* RFC 6120 §6.4.4: a wrong guess's exchange, ended before the right
+ * login starts. */
+static void abandon_answer(struct session *s, xmpp_stanza_t *st)
 {
     struct negotiation *n = s->priv->nego;
-    if (n->scram_live) {
-        int rc = n->scram.step == 3
-                     ? scram_server_final(&n->scram, data, len)
-                     : XE_AUTH;
-        if (rc && n->scram.step != 3)
-            snprintf(n->scram.error, sizeof n->scram.error,
-                     "the server declared success before our proof");
-        if (rc)
-            return refuse(s, rc, "%s", n->scram.error);
-        scram_free(&n->scram);
-        n->scram_live = false;
+    const char *name = xmpp_stanza_get_name(st);
+    if (!strcmp(name, "challenge"))
+        xmpp_send_raw_string(s->conn, "<abort xmlns='%s'/>",
+                             xmpp_stanza_get_ns(st));
+    else if (!strcmp(name, "failure")) {
+        n->abandon = false;
+        exchange_free(n);
+        send_login(s, &n->then, &n->seen);
+    } else
+        refuse(s, XE_PROTOCOL,
+               "the server answered an abandoned SASL exchange with %s", name);
+}
+
+/* An answer of RFC 6120 SASL or of SASL2 (ns), each handled once: a
+ * SASL2 <failure/> holds a condition in SASL's namespace. */
+static int answer(struct session *s, xmpp_stanza_t *st, const char *ns)
+{
+    struct negotiation *n = s->priv->nego;
+    if (s->status != SESSION_RUNNING || s->priv->why_said || !own(st, ns) ||
+        (n->step != N_AUTH && n->step != N_SASL))
+        return 1;
+    if (n->abandon) {
+        abandon_answer(s, st);
+        return 1;
     }
-    authenticated(s);
+    struct sasl2_answer a;
+    int rc = sasl2_answer_parse(st, &a);
+    if (a.kind == SASL2_CHALLENGE && !rc)
+        on_challenge(s, &a);
+    else if (a.kind == SASL2_SUCCESS && !rc)
+        on_success(s, &a);
+    else if (a.kind == SASL2_FAILURE)
+        on_failure(s, &a);
+    else
+        refuse(s, rc ? rc : XE_PROTOCOL, "%s", a.error);
+    if (a.data)
+        memset(a.data, 0, a.len);
+    if (a.token)
+        memset(a.token, 0, strlen(a.token));
+    sasl2_answer_free(&a);
+    return 1;
 }
 
 static int on_sasl(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
-    struct session *s = ud;
-    struct negotiation *n = s->priv->nego;
     (void)conn;
-    if (s->status != SESSION_RUNNING || !own(st, NS_SASL) ||
-        (n->step != N_AUTH && n->step != N_SASL))
-        return 1;
-    const char *name = xmpp_stanza_get_name(st);
-    if (n->abandon) { /* RFC 6120 §6.4.4: a wrong guess's exchange */
-        if (!strcmp(name, "challenge"))
-            xmpp_send_raw_string(s->conn, "<abort xmlns='%s'/>", NS_SASL);
-        else if (!strcmp(name, "failure")) {
-            n->abandon = false;
-            send_auth(s, &n->then);
-        } else
-            refuse(s, XE_PROTOCOL, "the server answered an abandoned "
-                                   "SASL exchange with %s", name);
-        return 1;
-    }
-    if (!strcmp(name, "failure")) {
-        sasl_failure(s, st);
-        return 1;
-    }
-    size_t len;
-    bool bad;
-    char *data = sasl_data(s, st, &len, &bad);
-    if (bad)
-        refuse(s, XE_PROTOCOL, "the server's SASL %s is not base64", name);
-    else if (!data)
-        refuse(s, XE_OSERR, "out of memory");
-    else if (!strcmp(name, "challenge"))
-        on_challenge(s, data, len);
-    else if (!strcmp(name, "success"))
-        on_success(s, data, len);
-    if (data) {
-        memset(data, 0, len);
-        free(data);
-    }
-    return 1;
+    return answer(ud, st, NS_SASL);
+}
+
+/* The library takes a handler function once: SASL2's is another. */
+static int on_sasl2(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    (void)conn;
+    return answer(ud, st, XMLNS_SASL2);
 }
 
 static int on_bind(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
@@ -713,8 +994,8 @@ static int on_bind(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     struct session_state *p = s->priv;
     (void)conn;
     const char *type = xmpp_stanza_get_type(st);
-    xmpp_stanza_t *b = xmpp_stanza_get_child_by_name_and_ns(st, "bind",
-                                                            NS_BIND);
+    xmpp_stanza_t *b =
+        xmpp_stanza_get_child_by_name_and_ns(st, "bind", NS_BIND);
     xmpp_stanza_t *j = b ? xmpp_stanza_get_child_by_name(b, "jid") : NULL;
     char *jid = j ? xmpp_stanza_get_text(j) : NULL;
     if (type && !strcmp(type, "result") && jid && !jid_check(jid)) {
@@ -802,7 +1083,12 @@ static int set_up(struct session *s)
         if (s->opt->reset_pin) {
             pin_delete(n->bare);
             fast_delete(n->bare);
-        } else if (pin_load(n->bare, &n->pin))
+        } else if (pin_load(n->bare, &n->pin) || fast_load(n->bare, &n->token))
+            return XE_OSERR;
+        /* An expired token is no token (XEP-0484 §3.4). */
+        if (n->token.token && n->token.expiry && n->token.expiry < time(NULL))
+            fast_token_free(&n->token);
+        if (agent_load(n->bare, &n->agent))
             return XE_OSERR;
         memory_load(n);
     }
@@ -812,14 +1098,17 @@ static int set_up(struct session *s)
                          NULL, s);
         xmpp_handler_add(s->conn, on_tls, NS_TLS, NULL, NULL, s);
         xmpp_handler_add(s->conn, on_sasl, NS_SASL, NULL, NULL, s);
+        xmpp_handler_add(s->conn, on_sasl2, XMLNS_SASL2, NULL, NULL, s);
         watch_stream_errors(s);
         watch_sm(s);
     }
     xmpp_id_handler_delete(s->conn, on_bind, BIND_ID);
     xmpp_id_handler_add(s->conn, on_bind, BIND_ID, s);
     offer_clear(&n->seen);
-    n->seen_valid = n->tls = n->guessed = n->abandon = false;
-    n->mech = NULL;
+    n->seen_valid = n->tls = n->guessed = n->abandon = n->no_sasl2 = false;
+    n->mech = n->asked = NULL;
+    exchange_free(n);
+    s->priv->sm = SM_OFF;
     return 0;
 }
 

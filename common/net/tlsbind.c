@@ -88,8 +88,8 @@ int tls_binding(const char *type, unsigned char *out, size_t *len)
     if (strcmp(type, "tls-exporter") || !exporter_ok())
         return -1;
     *len = 32; /* RFC 9266 §2 */
-    return SSL_export_keying_material(caught, out, 32, label,
-                                      sizeof label - 1, NULL, 0, 0) == 1
+    return SSL_export_keying_material(caught, out, 32, label, sizeof label - 1,
+                                      NULL, 0, 0) == 1
                ? 0
                : -1;
 }
