@@ -115,7 +115,7 @@ $(UNIT_DIR)/libcommon.a: $(UNIT_LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(UNIT_DIR)/%: tests/unit/%.c $(UNIT_DIR)/libcommon.a
+$(UNIT_DIR)/%: tests/unit/%.c tests/unit/check.h $(UNIT_DIR)/libcommon.a
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(UNIT_DIR)/libcommon.a $(LDLIBS)
 
 unit: $(UNIT_BINS)

@@ -22,23 +22,8 @@
 #include "common/auth/scram.h"
 #include "common/auth/state.h"
 #include "common/cli/exitcode.h"
-#include "common/cli/tool.h"
 
-const struct tool *current_tool; /* main.c's, which is not linked */
-
-static int passed, failed;
-
-/* A check: counted, and a line naming it when it fails. */
-#define CHECK(what, cond) check(__LINE__, what, !!(cond))
-static void check(int line, const char *what, int ok)
-{
-    if (ok) {
-        passed++;
-        return;
-    }
-    failed++;
-    printf("not ok: line %d: %s\n", line, what);
-}
+#include "tests/unit/check.h"
 
 /* A SCRAM exchange up to the client-final-message. */
 struct run {

@@ -16,23 +16,10 @@
 #include "common/auth/sasl2.h"
 #include "common/auth/state.h"
 #include "common/cli/exitcode.h"
-#include "common/cli/tool.h"
 
-const struct tool *current_tool; /* main.c's, which is not linked */
+#include "tests/unit/check.h"
 
-static int passed, failed;
 static xmpp_ctx_t *ctx;
-
-#define CHECK(what, cond) check(__LINE__, what, !!(cond))
-static void check(int line, const char *what, int ok)
-{
-    if (ok) {
-        passed++;
-        return;
-    }
-    failed++;
-    printf("not ok: line %d: %s\n", line, what);
-}
 
 #define FEATURES(inner)                                                        \
     "<features xmlns='http://etherx.jabber.org/streams'>" inner "</features>"

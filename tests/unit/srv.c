@@ -6,23 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cli/tool.h"
 #include "common/net/dnssrv.h"
 
-const struct tool *current_tool; /* main.c's, which is not linked */
-
-static int passed, failed;
-
-#define CHECK(what, cond) check(__LINE__, what, !!(cond))
-static void check(int line, const char *what, int ok)
-{
-    if (ok) {
-        passed++;
-        return;
-    }
-    failed++;
-    printf("not ok: line %d: %s\n", line, what);
-}
+#include "tests/unit/check.h"
 
 /* A DNS answer being built: header, the question, answer records. */
 struct msg {
