@@ -84,10 +84,12 @@ int session_step(struct session *s, unsigned long ms)
     /* libstrophe 0.12 feeds its parser at most 4 KiB per run, then waits
      * in select() although OpenSSL may already hold the rest of a larger
      * TLS record: stanzas that came in full would wait for more bytes
-     * or for the timeout. While runs bring stanzas, run again without
-     * waiting (bounded, so that the tool gets its turn, and by the
-     * deadline). */
-    for (int i = 0; i < 64 && s->priv->received != seen && !got_signal &&
+     * or for the timeout. While runs bring stanzas, or OpenSSL holds
+     * bytes read, run again without waiting (bounded, so that the tool
+     * gets its turn, and by the deadline). */
+    for (int i = 0; i < 64 &&
+                    (s->priv->received != seen || tls_pending()) &&
+                    !got_signal &&
                     s->status == SESSION_RUNNING &&
                     (!s->deadline || now_ms() < s->deadline);
          i++) {

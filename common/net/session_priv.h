@@ -218,6 +218,8 @@ void negotiate_free(struct session *s);
 int tls_start_caught(struct session *s);
 /* The connection's TLS is gone. */
 void tls_forget(void);
+/* Does OpenSSL hold decrypted bytes the library has not read yet? */
+bool tls_pending(void);
 /* The channel-binding types this connection can give (RFC 9266
  * tls-exporter with TLS 1.3, RFC 5929 tls-server-end-point), at most
  * max; and the data of one into out (64 bytes room): 0, or -1. */

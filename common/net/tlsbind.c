@@ -51,6 +51,11 @@ static bool exporter_ok(void)
     return caught && SSL_version(caught) == TLS1_3_VERSION;
 }
 
+bool tls_pending(void)
+{
+    return caught && SSL_pending(caught) > 0;
+}
+
 size_t tls_binding_types(const char **types, size_t max)
 {
     size_t n = 0;
