@@ -221,7 +221,7 @@ EOF
     xmpp_as bob send -v --lines --resource mute "$(jid_of alice)" \
         <"$BATS_TEST_TMPDIR/fifo" 2>"$BATS_TEST_TMPDIR/mute.err" &
     exec 5>"$BATS_TEST_TMPDIR/fifo"
-    wait_for "$BATS_TEST_TMPDIR/mute.err" "RECV: <enabled"
+    wait_for "$BATS_TEST_TMPDIR/mute.err" "<enabled "
     run xmpp_as alice command list "$(jid_of bob)/mute" -t "$(slow 2)"
     exec 5>&-
     assert_failure 75

@@ -181,7 +181,10 @@ print(m.get("{http://www.w3.org/XML/1998/namespace}lang"))' "$output"
     run --separate-stderr xmpp_as alice send -v "$(jid_of bob)" "$(jid_of carol)" \
         "$(jid_of dave)" -m "to all three"
     assert_success
-    [ "$(grep -c '^SENT: <?xml' <<<"$stderr")" -eq 3 ] # stream restarts: TLS, SASL
+    # Stream restarts: after TLS, after SASL (none after SASL2 with Bind2).
+    local restarts=3
+    [ "$XS_IMPL" = ejabberd ] && restarts=2
+    [ "$(grep -c '^SENT: <?xml' <<<"$stderr")" -eq "$restarts" ]
     [ "$(grep -c '^SENT: <message' <<<"$stderr")" -eq 3 ]
     for u in bob carol dave; do
         run body_of "$u"

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,19 @@ char *state_dir(void)
     else
         return NULL;
     return n < 0 ? NULL : dir;
+}
+
+/* This run's slot (state_claim_slot): the kinds of a slot other than
+ * the first carry its number ("fast.2"). */
+static int slot;
+
+static const char *slot_kind(const char *kind)
+{
+    static char buf[32];
+    if (!slot)
+        return kind;
+    snprintf(buf, sizeof buf, "%s.%d", kind, slot);
+    return buf;
 }
 
 /* The file name of jid's state of kind ("pin", "fast"): see state.h. */
@@ -286,7 +300,7 @@ int fast_load(const char *jid, struct fast_token *t)
 {
     memset(t, 0, sizeof *t);
     char *text;
-    int rc = load(jid, "fast", &text);
+    int rc = load(jid, slot_kind("fast"), &text);
     if (rc || !text)
         return rc;
     bool oom = false;
@@ -321,7 +335,7 @@ int fast_store(const char *jid, const struct fast_token *t)
     if (asprintf(&text, "mechanism %s\ntoken %s\nexpiry %lld\n", t->mech,
                  t->token, t->expiry) < 0)
         return fail_oom(NULL);
-    int rc = with_path(jid, "fast", do_write, text);
+    int rc = with_path(jid, slot_kind("fast"), do_write, text);
     memset(text, 0, strlen(text));
     free(text);
     return rc;
@@ -329,7 +343,7 @@ int fast_store(const char *jid, const struct fast_token *t)
 
 int fast_delete(const char *jid)
 {
-    return with_path(jid, "fast", do_delete, NULL);
+    return with_path(jid, slot_kind("fast"), do_delete, NULL);
 }
 
 void fast_token_free(struct fast_token *t)
@@ -372,7 +386,7 @@ static char *uuid_new(void)
 int agent_load(const char *jid, char **id)
 {
     char *text;
-    int rc = load(jid, "agent", &text);
+    int rc = load(jid, slot_kind("agent"), &text);
     *id = NULL;
     if (rc)
         return rc;
@@ -392,7 +406,33 @@ int agent_load(const char *jid, char **id)
         *id = NULL;
         return fail_oom(NULL);
     }
-    with_path(jid, "agent", do_write, line); /* warned when it fails */
+    with_path(jid, slot_kind("agent"), do_write, line); /* warned when it fails */
     free(line);
     return 0;
+}
+
+int state_claim_slot(const char *jid)
+{
+    char *dir = state_dir();
+    if (!dir || make_dir(dir)) {
+        free(dir);
+        return -1;
+    }
+    for (int k = 0; k < STATE_SLOTS; k++) {
+        char kind[16];
+        snprintf(kind, sizeof kind, "lock.%d", k);
+        char *path = state_path(dir, jid, kind);
+        int fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+        free(path);
+        if (fd < 0)
+            break;
+        if (!flock(fd, LOCK_EX | LOCK_NB)) { /* held until we exit */
+            slot = k;
+            free(dir);
+            return k;
+        }
+        close(fd);
+    }
+    free(dir);
+    return -1;
 }

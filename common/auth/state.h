@@ -65,4 +65,14 @@ void fast_token_free(struct fast_token *t);
  * XE_OSERR. */
 int agent_load(const char *jid, char **id);
 
+/* XEP-0388 user-agent ids are per client instance: ejabberd ends a
+ * session when another logs in with the same id, and two cron jobs run
+ * at once. So each run claims one of STATE_SLOTS slots (a lock file
+ * JID.lock.K held until it exits), each with its own user-agent id and
+ * FAST token (JID.agent, JID.fast for slot 0; JID.agent.K, JID.fast.K).
+ * Returns the slot, or -1 when all are taken (or there is no state
+ * directory): then no id and no token should be used. */
+#define STATE_SLOTS 16
+int state_claim_slot(const char *jid);
+
 #endif

@@ -313,7 +313,12 @@ int session_confirm(struct session *s)
 {
     unsigned long target = s->out; /* not the confirming ping itself */
     unsigned connects = s->priv->connects;
-    session_request_ack(s);
+    /* A ping, not an XEP-0198 <r/>: the server answers <r/> at once,
+     * while the error it bounces a message with (a local recipient that
+     * does not exist) comes through its router, and so does the ping's
+     * answer, after it (ejabberd). The same round trip either way. */
+    if (s->confirmed < s->out)
+        send_confirm_ping(s);
     while (s->confirmed < target) {
         if (session_step(s, 1000) != SESSION_RUNNING)
             return s->confirmed >= target ? 0 : s->status;

@@ -12,9 +12,12 @@
 
 /* Elements whose text is a credential: SASL (RFC 6120 §6.4) and SASL2
  * (XEP-0388 §2), the component handshake (XEP-0114 §3) and a room
- * password (XEP-0045 §7.2.6). */
+ * password (XEP-0045 §7.2.6). A success's text (RFC 6120) is the
+ * server's proof, no secret; SASL2's holds more worth seeing (Bind2,
+ * Stream Management) beside its additional data and FAST token, which
+ * are redacted. */
 static const char *const secret_tags[] = {
-    "auth",     "response",         "challenge",       "success", "handshake",
+    "auth",     "response",         "challenge",       "handshake",
     "password", "initial-response", "additional-data", NULL};
 
 /* XEP-0484 §3.4: <token xmlns='urn:xmpp:fast:0' token='SECRET' .../>:

@@ -792,8 +792,7 @@ static void keep_token(struct session *s, const struct sasl2_answer *a)
         return;
     struct fast_token t = {
         .mech = (char *)mech, .token = a->token, .expiry = a->token_expiry};
-    if (!fast_store(n->bare, &t) && s->opt->verbose)
-        trace("FAST: a token for %s kept", mech);
+    fast_store(n->bare, &t);
 }
 
 /* A password login worked: raise the pin (auth/mech.h). */
@@ -1077,18 +1076,26 @@ static int set_up(struct session *s)
         n->user = strndup(jid, at ? (size_t)(at - jid) : 0);
         if (!n->bare || !n->user)
             return XE_OSERR;
+        /* RFC 7622 §3.3: the localpart compares case-mapped; the server
+         * looks the SCRAM user name up as given (ejabberd's SASL2). */
+        for (char *c = n->user; *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c - 'A' + 'a');
     }
     if (!n->pin_loaded) {
         n->pin_loaded = true;
+        /* A user-agent id and FAST token of this run's own (state.h). */
+        bool slot = state_claim_slot(n->bare) >= 0;
         if (s->opt->reset_pin) {
             pin_delete(n->bare);
             fast_delete(n->bare);
-        } else if (pin_load(n->bare, &n->pin) || fast_load(n->bare, &n->token))
+        } else if (pin_load(n->bare, &n->pin) ||
+                   (slot && fast_load(n->bare, &n->token)))
             return XE_OSERR;
         /* An expired token is no token (XEP-0484 §3.4). */
         if (n->token.token && n->token.expiry && n->token.expiry < time(NULL))
             fast_token_free(&n->token);
-        if (agent_load(n->bare, &n->agent))
+        if (slot && agent_load(n->bare, &n->agent))
             return XE_OSERR;
         memory_load(n);
     }
