@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# OMEMO (XEP-0384 v0.3): `xmpp omemo`, `send --omemo` and decryption in
-# `recv`, against an implementation that is not ours: Syndace's
-# python-omemo with its OMEMO 0.3 backend (tests/omemo_peer.py).
+# OMEMO (XEP-0384 v0.3 and, for OMEMO 2, v0.8): `xmpp omemo`,
+# `send --omemo` and decryption in `recv`, against an implementation
+# that is not ours: Syndace's python-omemo with its OMEMO 0.3 backend
+# and, with PEER_GENS, its OMEMO 2 one (tests/omemo_peer.py).
 # Every test takes fresh accounts, so that no key state is shared.
 
 load helpers
