@@ -21,14 +21,15 @@ static int run_remove(void *tool, struct session *s);
 static const struct tool_sub subs[] = {
     {"publish", "", 0, 0,
      "make our identity if there is none and\n"
-     "publish our device and bundle; prints\n"
-     "DEVICE<TAB>FINGERPRINT",
+     "publish our device and bundles (OMEMO 0.3\n"
+     "and 2); prints DEVICE<TAB>FINGERPRINT",
      "", run_publish},
     {"fingerprint", "", 0, 0, "our identity key as clients show it", "",
      run_fingerprint},
     {"devices", "[JID]", 0, 1,
      "the devices JID (default: us) announces:\n"
-     "DEVICE<TAB>TRUST<TAB>FINGERPRINT",
+     "DEVICE<TAB>TRUST<TAB>FINGERPRINT<TAB>GENS\n"
+     "(GENS: omemo, omemo2 or omemo,omemo2)",
      "", run_devices},
     {"trust", "JID FINGERPRINT", 2, 2,
      "mark a device verified (the fingerprint as\n"
@@ -36,7 +37,7 @@ static const struct tool_sub subs[] = {
      "", run_trust},
     {"distrust", "JID FINGERPRINT", 2, 2, "never encrypt for that device again",
      "", run_distrust},
-    {"remove-device", "ID", 1, 1, "take one of our devices off our list", "",
+    {"remove-device", "ID", 1, 1, "take one of our devices off our lists", "",
      run_remove},
     {0},
 };
@@ -144,18 +145,26 @@ static void print_device(struct omemo_cmd *c, const char *jid,
 {
     char dev[16];
     const char *trust = d->own ? "own" : omemo_trust_name(d->trust);
+    const char *gens = d->gens == (OMEMO_V03 | OMEMO_V2) ? "omemo,omemo2"
+                       : d->gens == OMEMO_V2             ? "omemo2"
+                                                         : "omemo";
     snprintf(dev, sizeof dev, "%u", d->id);
     if (c->o->format == OUT_JSON) {
-        json_t *j = json_object();
+        json_t *j = json_object(), *g = json_array();
         out_json_set(j, "jid", jid);
         json_object_set_new(j, "device", json_integer(d->id));
         out_json_set(j, "fingerprint", *d->fpr ? d->fpr : NULL);
         out_json_set(j, "trust", trust);
         json_object_set_new(j, "own", json_boolean(d->own));
+        if (d->gens & OMEMO_V03)
+            json_array_append_new(g, json_string("omemo"));
+        if (d->gens & OMEMO_V2)
+            json_array_append_new(g, json_string("omemo2"));
+        json_object_set_new(j, "generations", g);
         out_json(stdout, j);
     } else {
-        const char *f[] = {dev, trust, d->fpr};
-        print_fields(stdout, 3, f);
+        const char *f[] = {dev, trust, d->fpr, gens};
+        print_fields(stdout, 4, f);
     }
 }
 

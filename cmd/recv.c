@@ -93,6 +93,7 @@ struct recv {
     struct repair {
         char *jid;
         uint32_t dev;
+        unsigned gen;
         bool done;
     } * repair;
     size_t nrepair, pending;
@@ -225,13 +226,15 @@ static void printed(struct recv *r, xmpp_stanza_t *st, const char *type)
     }
 }
 
-/* Remember a sender device whose session broke (once). */
-static void want_repair(struct recv *r, const char *from, uint32_t dev)
+/* Remember a sender device whose session (of generation gen) broke
+ * (once). */
+static void want_repair(struct recv *r, const char *from, uint32_t dev,
+                        unsigned gen)
 {
     size_t n = jid_bare_len(from);
     for (size_t i = 0; i < r->nrepair; i++)
-        if (r->repair[i].dev == dev && !strncmp(r->repair[i].jid, from, n) &&
-            !r->repair[i].jid[n])
+        if (r->repair[i].dev == dev && r->repair[i].gen == gen &&
+            !strncmp(r->repair[i].jid, from, n) && !r->repair[i].jid[n])
             return;
     struct repair *p = realloc(r->repair, (r->nrepair + 1) * sizeof *p);
     char *jid = strndup(from, n);
@@ -242,7 +245,7 @@ static void want_repair(struct recv *r, const char *from, uint32_t dev)
         return;
     }
     r->repair = p;
-    r->repair[r->nrepair++] = (struct repair){jid, dev, false};
+    r->repair[r->nrepair++] = (struct repair){jid, dev, gen, false};
     r->pending++;
 }
 
@@ -255,31 +258,37 @@ static int do_repairs(struct recv *r)
             continue;
         r->repair[i].done = true;
         r->pending--;
-        rc = omemo_repair(r->om, r->s, r->repair[i].jid, r->repair[i].dev);
+        rc = omemo_repair(r->om, r->s, r->repair[i].jid, r->repair[i].dev,
+                          r->repair[i].gen);
     }
     if (rc && rc != XE_UNAVAILABLE && rc != XE_CONFIG)
         return rc; /* the session ended */
     return r->done ? XE_OK : SESSION_RUNNING;
 }
 
-/* XEP-0384 v0.3 §4.6: decrypt for our device. One that cannot be read
- * is printed with the reason, not dropped; an empty message that only
- * keeps a session going (key transport) is shown with --all only. */
+/* XEP-0384 v0.3 §4.6, v0.8 §4.6: decrypt for our device. One that
+ * cannot be read is printed with the reason, not dropped; an empty
+ * message that only keeps a session going (key transport) is shown
+ * with --all only. */
 static void decrypt_and_print(struct recv *r, xmpp_stanza_t *st,
                               xmpp_stanza_t *enc, const char *type)
 {
     struct omemo_plain p = {
-        .why = "this account has no OMEMO keys (xmpp omemo publish)"};
+        .why = "this account has no OMEMO keys (xmpp omemo publish)",
+        .gen =
+            strcmp(xmpp_stanza_get_ns(enc), NS_OMEMO2) ? OMEMO_V03 : OMEMO_V2};
     if (r->om)
-        omemo_decrypt(r->om, enc, xmpp_stanza_get_from(st), &p);
+        omemo_decrypt(r->om, st, xmpp_stanza_get_from(st), &p);
     if (p.prekey_used) /* XEP-0384 §5.3.2: replace the used prekey */
         omemo_refill(r->om, r->s);
     if (p.broken && xmpp_stanza_get_from(st) && strcmp(type, "groupchat"))
-        want_repair(r, xmpp_stanza_get_from(st), p.sid);
+        want_repair(r, xmpp_stanza_get_from(st), p.sid, p.gen);
     bool transport = !p.text && p.why && !strncmp(p.why, "a key transport", 15);
     if (!transport || r->all) {
         struct message_crypt c = {.why = p.text ? NULL : p.why,
-                                  .trust = omemo_trust_name(p.trust)};
+                                  .trust = omemo_trust_name(p.trust),
+                                  .scheme =
+                                      p.gen == OMEMO_V2 ? "omemo2" : "omemo"};
         message_print(st, type, p.text, r->o->format, &c);
         printed(r, st, type);
     }
@@ -307,8 +316,7 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
         return 1;
     if (too_old(r, st))
         return 1;
-    xmpp_stanza_t *enc =
-        xmpp_stanza_get_child_by_name_and_ns(st, "encrypted", NS_OMEMO);
+    xmpp_stanza_t *enc = omemo_element(st);
     if (enc) {
         decrypt_and_print(r, st, enc, type);
         return 1;

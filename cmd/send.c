@@ -469,25 +469,28 @@ static xmpp_stanza_t *new_message(struct send *sd, const char *type,
     return m;
 }
 
-/* XEP-0384 v0.3 §4.5: the body encrypted for `to`; in the clear only a
- * fallback body (XEP-0380 names the encryption) and a store hint
- * (XEP-0334), as a bodiless message may not be stored offline. */
+/* XEP-0384 v0.3 §4.5, v0.8 §4.5: the body encrypted for `to`, in the
+ * generations its devices and ours speak; in the clear only a fallback
+ * body (XEP-0380 names the encryption) and a store hint (XEP-0334), as
+ * a bodiless message may not be stored offline. */
 static xmpp_stanza_t *new_encrypted(struct send *sd, const char *to,
                                     const char *id, const char *body)
 {
     xmpp_ctx_t *ctx = sd->s->ctx;
-    xmpp_stanza_t *enc = omemo_encrypt(sd->om, ctx, to, body, strlen(body));
-    if (!enc) {
+    xmpp_stanza_t *m = xmpp_message_new(ctx, sd->type, to, id);
+    unsigned gens = omemo_encrypt(sd->om, m, to, body, strlen(body));
+    if (!gens) {
+        xmpp_stanza_release(m);
         sd->crypt_rc = XE_CONFIG;
         return NULL;
     }
-    xmpp_stanza_t *m = xmpp_message_new(ctx, sd->type, to, id);
-    xmpp_stanza_add_child_ex(m, enc, 0);
     xmpp_message_set_body(m, "This message is OMEMO encrypted.");
     if (sd->thread)
         stanza_add_text_child(m, "thread", sd->thread);
+    /* XEP-0380 names one: 0.3 when it is there, which more clients read. */
     xmpp_stanza_t *eme = stanza_add_el(m, "encryption", "urn:xmpp:eme:0");
-    xmpp_stanza_set_attribute(eme, "namespace", NS_OMEMO);
+    xmpp_stanza_set_attribute(eme, "namespace",
+                              gens & OMEMO_V03 ? NS_OMEMO : NS_OMEMO2);
     xmpp_stanza_set_attribute(eme, "name", "OMEMO");
     stanza_add_el(m, "store", "urn:xmpp:hints");
     return m;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# OMEMO (XEP-0384 v0.3): `xmpp omemo`, `send --omemo` and decryption in
-# `recv`, against an implementation that is not ours: Syndace's
-# python-omemo with its OMEMO 0.3 backend (tests/omemo_peer.py).
+# OMEMO (XEP-0384 v0.3 and, for OMEMO 2, v0.8): `xmpp omemo`,
+# `send --omemo` and decryption in `recv`, against an implementation
+# that is not ours: Syndace's python-omemo with its OMEMO 0.3 backend
+# and, with PEER_GENS, its OMEMO 2 one (tests/omemo_peer.py).
 # Every test takes fresh accounts, so that no key state is shared.
 
 load helpers
@@ -72,10 +73,10 @@ FPR_RE='[0-9a-f]{8}( [0-9a-f]{8}){7}'
     xmpp_as "$U1" omemo publish >"$BATS_TEST_TMPDIR/id"
     run xmpp_as "$U2" omemo devices "$(jid_of "$U1")"
     assert_success
-    assert_output "$(cut -f1 "$BATS_TEST_TMPDIR/id")${TAB}blind${TAB}$(cut -f2 "$BATS_TEST_TMPDIR/id")"
+    assert_output "$(cut -f1 "$BATS_TEST_TMPDIR/id")${TAB}blind${TAB}$(cut -f2 "$BATS_TEST_TMPDIR/id")${TAB}omemo,omemo2"
     run xmpp_as "$U1" omemo devices --json
     assert_success
-    assert_output --regexp '^\{"jid":"'"$(jid_of "$U1")"'","device":[0-9]+,"fingerprint":"'"$FPR_RE"'","trust":"own","own":true\}$'
+    assert_output --regexp '^\{"jid":"'"$(jid_of "$U1")"'","device":[0-9]+,"fingerprint":"'"$FPR_RE"'","trust":"own","own":true,"generations":\["omemo","omemo2"\]\}$'
 }
 
 @test "omemo: python-omemo's device shows with the fingerprint it gives" {
@@ -84,7 +85,7 @@ FPR_RE='[0-9a-f]{8}( [0-9a-f]{8}){7}'
     local dev=${output%%"$TAB"*} hex=${output#*"$TAB"}
     run xmpp_as "$U1" omemo devices "$(jid_of "$U2")"
     assert_success
-    assert_output "$dev${TAB}blind${TAB}$(printf '%s' "$hex" | sed 's/.\{8\}/& /g; s/ $//')"
+    assert_output "$dev${TAB}blind${TAB}$(printf '%s' "$hex" | sed 's/.\{8\}/& /g; s/ $//')${TAB}omemo"
 }
 
 @test "send --omemo: a recipient without OMEMO is refused (69), nothing sent" {
@@ -146,18 +147,26 @@ $(jid_of "$U1")${TAB}second"
     assert_output --partial '<store xmlns="urn:xmpp:hints"/>'
 }
 
-@test "recv: decrypts python-omemo's messages; JSON says encrypted and trust" {
+# decrypts_json SCHEME: the peer's messages decrypt in recv --json,
+# which says encrypted SCHEME and the sender device's trust.
+decrypts_json() {
     xmpp_as "$U1" omemo publish >/dev/null
     recv_bg "$U1" "$BATS_TEST_TMPDIR/out" -n 2 --json
     run peer send "$U2" "$(jid_of "$U1")" "first" $'tab\there'
     assert_success
     wait "$RECV_PID"
     run jq -c '[.from, .body, .encrypted, .trust]' "$BATS_TEST_TMPDIR/out"
-    assert_output --regexp "^\[\"$(jid_of "$U2")/[^\"]+\",\"first\",\"omemo\",\"blind\"\]
-\[\"$(jid_of "$U2")/[^\"]+\",\"tab\\\\there\",\"omemo\",\"blind\"\]\$"
+    assert_output --regexp "^\[\"$(jid_of "$U2")/[^\"]+\",\"first\",\"$1\",\"blind\"\]
+\[\"$(jid_of "$U2")/[^\"]+\",\"tab\\\\there\",\"$1\",\"blind\"\]\$"
 }
 
-@test "omemo: a conversation continues both ways across messages" {
+@test "recv: decrypts python-omemo's messages; JSON says encrypted and trust" {
+    decrypts_json omemo
+}
+
+# converses TAG: a conversation with the peer goes on both ways across
+# messages; TAG is what the peer puts before what it decrypts.
+converses() {
     xmpp_as "$U1" omemo publish >/dev/null
     recv_bg "$U1" "$BATS_TEST_TMPDIR/out" -n 1
     peer send "$U2" "$(jid_of "$U1")" "hello from python"
@@ -169,12 +178,17 @@ $(jid_of "$U1")${TAB}second"
     xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m "answer 2"
     wait "$PEER_PID"
     run cut -f2 "$BATS_TEST_TMPDIR/peer"
-    assert_output $'answer 1\nanswer 2'
+    assert_output "$1answer 1
+$1answer 2"
     recv_bg "$U1" "$BATS_TEST_TMPDIR/out2" -n 1
     peer send "$U2" "$(jid_of "$U1")" "and back again"
     wait "$RECV_PID"
     run cut -f3 "$BATS_TEST_TMPDIR/out2"
     assert_output "and back again"
+}
+
+@test "omemo: a conversation continues both ways across messages" {
+    converses ""
 }
 
 @test "recv: a message not for our device is printed with the reason; remove-device" {
@@ -183,7 +197,7 @@ $(jid_of "$U1")${TAB}second"
     run xmpp_as "$U1" omemo remove-device "$(cut -f1 "$BATS_TEST_TMPDIR/id1")"
     assert_success
     run xmpp_as "$U1" omemo devices
-    assert_output "$(cut -f1 "$BATS_TEST_TMPDIR/id2")${TAB}blind${TAB}$(cut -f2 "$BATS_TEST_TMPDIR/id2")"
+    assert_output "$(cut -f1 "$BATS_TEST_TMPDIR/id2")${TAB}blind${TAB}$(cut -f2 "$BATS_TEST_TMPDIR/id2")${TAB}omemo,omemo2"
     recv_bg "$U1" "$BATS_TEST_TMPDIR/out" -n 1
     peer send "$U2" "$(jid_of "$U1")" "for the other device"
     wait "$RECV_PID"
@@ -269,11 +283,14 @@ $(jid_of "$U1")${TAB}second"
 }
 
 @test "send --omemo: our own other device gets the key too" {
-    peer publish "$U2" >/dev/null
+    # The recipient speaks 0.3 only, our other device (xmpp) OMEMO 2 as
+    # well: one message with both elements, each with its key.
+    peer publish "$U2" >"$BATS_TEST_TMPDIR/id"
     XDG_DATA_HOME="$BATS_TEST_TMPDIR/second" xmpp_as "$U1" omemo publish >"$BATS_TEST_TMPDIR/id2"
     xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m x
     run xmpp_as "$U2" recv -n 1 -t 10 --xml
-    assert_output --regexp "<key( prekey=\"true\")? rid=\"$(cut -f1 "$BATS_TEST_TMPDIR/id2")\">"
+    assert_output --regexp "<encrypted xmlns=\"urn:xmpp:omemo:2\"><header sid=\"[0-9]+\"><keys jid=\"$(jid_of "$U1")\"><key kex=\"true\" rid=\"$(cut -f1 "$BATS_TEST_TMPDIR/id2")\">"
+    assert_output --regexp "<encrypted xmlns=\"eu.siacs.conversations.axolotl\"><header sid=\"[0-9]+\"><key prekey=\"true\" rid=\"$(cut -f1 "$BATS_TEST_TMPDIR/id")\">"
 }
 
 @test "send: omemo = true in the account's config encrypts; trusted_only too" {
@@ -329,6 +346,10 @@ $(jid_of "$U1")${TAB}second"
     run xmpp_as "$U2" pubsub items --service "$(jid_of "$U1")" "$node" --xml
     assert_output --partial 'preKeyId="101"'
     assert_equal "$(grep -o '<preKeyPublic ' <<<"$output" | wc -l)" 100
+    # One set of prekeys for both generations: OMEMO 2's bundle too.
+    run xmpp_as "$U2" pubsub items --service "$(jid_of "$U1")" urn:xmpp:omemo:2:bundles
+    assert_output --partial '<pk id="101">'
+    assert_equal "$(grep -o '<pk ' <<<"$output" | wc -l)" 100
 }
 
 @test "recv: a contact device whose identity key changed is reported" {
@@ -364,31 +385,39 @@ db.commit()' "$BATS_TEST_TMPDIR/new/xmpp/omemo/$(jid_of "$U2").db" "$dev"
 xmpp send: $(jid_of "$U2") has no OMEMO device we can encrypt for; nothing sent"
     run xmpp_as "$U1" omemo devices "$(jid_of "$U2")"
     assert_success
-    assert_output "1234${TAB}blind${TAB}"
+    assert_output "1234${TAB}blind${TAB}${TAB}omemo"
 }
 
-@test "recv: a broken session is repaired; the sender's next message decrypts" {
+# repairs SCHEME: the peer's session with us is lost on our side (as a
+# restored backup would); the message that cannot be decrypted gets a
+# repair (an empty message of that generation starting a new session),
+# after which the peer's next message decrypts. SCHEME: what recv --json
+# says the messages were.
+repairs() {
     xmpp_as "$U1" omemo publish >/dev/null
     recv_bg "$U1" "$BATS_TEST_TMPDIR/out" -n 1
     peer send "$U2" "$(jid_of "$U1")" "before"
     wait "$RECV_PID"
     assert_equal "$(cut -f3 "$BATS_TEST_TMPDIR/out")" "before"
-    # Lose every session, as a restored backup would.
     /usr/bin/python3 -c 'import sqlite3, sys
 db = sqlite3.connect(sys.argv[1]); db.execute("DELETE FROM sessions"); db.commit()' "$(store_of "$U1")"
     recv_bg "$U1" "$BATS_TEST_TMPDIR/out2" -n 1 --json
     peer send "$U2" "$(jid_of "$U1")" "lost"
     wait "$RECV_PID"
     run jq -r '[.encrypted, .decrypt_error, .body] | @tsv' "$BATS_TEST_TMPDIR/out2"
-    assert_output --regexp "^omemo${TAB}(it uses a prekey we no longer have \\(already used\\)|no session with the sender's device \\(it must start a new one\\))${TAB}\$"
-    # The repair (an empty message that starts a new session) waits
-    # offline for the sender, whose next message decrypts again.
+    assert_output --regexp "^$1${TAB}(it uses a prekey we no longer have \\(already used\\)|no session with the sender's device \\(it must start a new one\\))${TAB}\$"
+    # The repair waits offline for the sender, whose next message
+    # decrypts again.
     recv_bg "$U1" "$BATS_TEST_TMPDIR/out3" -n 1
     peer send "$U2" "$(jid_of "$U1")" "after the repair" 2>"$BATS_TEST_TMPDIR/peer.err"
     grep -q "^omemo_peer: empty message from $(jid_of "$U1")\$" "$BATS_TEST_TMPDIR/peer.err"
     wait "$RECV_PID"
     run cut -f3 "$BATS_TEST_TMPDIR/out3"
     assert_output "after the repair"
+}
+
+@test "recv: a broken session is repaired; the sender's next message decrypts" {
+    repairs omemo
 }
 
 # XEP-0454: the file is AES-256-GCM ciphertext then tag, under the key
@@ -523,4 +552,147 @@ db.commit()' "$(store_of "$1")" "$2"
     run xmpp_as "$U2" pubsub items --service "$(jid_of "$U1")" "$node" --xml
     assert_output --partial 'signedPreKeyId="2"'
     refute_output --partial 'signedPreKeyId="1"'
+}
+
+# ---- OMEMO 2 (XEP-0384 v0.8, urn:xmpp:omemo:2): the peer with
+# PEER_GENS=2 (python3-twomemo) or both; it tags what it decrypts with
+# the generation ([2] or [0.3]).
+
+@test "omemo publish: OMEMO 2 device list and bundle beside 0.3, one identity" {
+    xmpp_as "$U1" omemo publish >"$BATS_TEST_TMPDIR/id"
+    local dev
+    dev=$(cut -f1 "$BATS_TEST_TMPDIR/id")
+    run xmpp_as "$U2" pubsub items urn:xmpp:omemo:2:devices --service "$(jid_of "$U1")"
+    assert_success
+    assert_output "current${TAB}<devices xmlns=\"urn:xmpp:omemo:2\"><device id=\"$dev\"/></devices>"
+    run xmpp_as "$U2" pubsub items urn:xmpp:omemo:2:bundles --service "$(jid_of "$U1")"
+    assert_success
+    assert_output --regexp "^$dev${TAB}<bundle xmlns=\"urn:xmpp:omemo:2\"><spk id=\"[0-9]+\">[^<]{44}</spk><spks>[^<]{88}</spks><ik>[^<]{44}</ik><prekeys><pk id=\"[0-9]+\">"
+    # python-omemo shows the one identity under OMEMO 2 too.
+    PEER_GENS=2 peer publish "$U2" >/dev/null
+    run xmpp_as "$U2" omemo devices "$(jid_of "$U1")"
+    assert_output "$dev${TAB}blind${TAB}$(cut -f2 "$BATS_TEST_TMPDIR/id")${TAB}omemo,omemo2"
+}
+
+@test "send --omemo: an OMEMO 2 peer decrypts the key exchange and the next one" {
+    PEER_GENS=2 peer_recv_bg "$U2" 2
+    run xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m $'secret é 🎉 <&>\nline two'
+    assert_success
+    run xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m "second"
+    assert_success
+    wait "$PEER_PID"
+    run cat "$BATS_TEST_TMPDIR/peer"
+    assert_output "$(jid_of "$U1")${TAB}[2] secret é 🎉 <&>\\nline two
+$(jid_of "$U1")${TAB}[2] second"
+    run xmpp_as "$U1" omemo devices "$(jid_of "$U2")" --json
+    assert_output --regexp '"generations":\["omemo2"\]\}$'
+}
+
+@test "recv: decrypts OMEMO 2 from python-omemo; JSON says omemo2 and trust" {
+    export PEER_GENS=2
+    decrypts_json omemo2
+}
+
+@test "omemo: an OMEMO 2 conversation continues both ways across messages" {
+    export PEER_GENS=2
+    converses "[2] "
+}
+
+@test "send --omemo: an OMEMO 2 device and a 0.3-only one of a recipient both decrypt" {
+    # One message, both elements: each device reads its own.
+    mkdir "$BATS_TEST_TMPDIR/two" "$BATS_TEST_TMPDIR/old"
+    PEER_STATE="$BATS_TEST_TMPDIR/two" PEER_GENS=2 peer publish "$U2" >/dev/null
+    PEER_STATE="$BATS_TEST_TMPDIR/old" peer publish "$U2" >/dev/null
+    PEER_STATE="$BATS_TEST_TMPDIR/two" PEER_GENS=2 \
+        peer recv "$U2" 1 >"$BATS_TEST_TMPDIR/peer2" 2>"$BATS_TEST_TMPDIR/peer2.err" 3>&- &
+    local p2=$!
+    wait_for "$BATS_TEST_TMPDIR/peer2.err" '^ready$' 30
+    PEER_STATE="$BATS_TEST_TMPDIR/old" peer_recv_bg "$U2" 1
+    run xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m "to both"
+    assert_success
+    wait "$p2"
+    wait "$PEER_PID"
+    run cat "$BATS_TEST_TMPDIR/peer2" "$BATS_TEST_TMPDIR/peer"
+    assert_output "$(jid_of "$U1")${TAB}[2] to both
+$(jid_of "$U1")${TAB}to both"
+}
+
+@test "send --omemo: a device with both generations gets OMEMO 2" {
+    PEER_GENS=both peer_recv_bg "$U2" 1
+    run xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m "the newer"
+    assert_success
+    wait "$PEER_PID"
+    run cut -f2 "$BATS_TEST_TMPDIR/peer"
+    assert_output "[2] the newer"
+    run xmpp_as "$U1" omemo devices "$(jid_of "$U2")"
+    assert_output --regexp "^[0-9]+${TAB}blind${TAB}${FPR_RE}${TAB}omemo,omemo2\$"
+}
+
+@test "recv: an OMEMO 2 envelope addressed to someone else is not shown (XEP-0420)" {
+    xmpp_as "$U1" omemo publish >/dev/null
+    recv_bg "$U1" "$BATS_TEST_TMPDIR/out" -n 1 --json
+    PEER_GENS=2 PEER_SCE_TO=mallory@localhost peer send "$U2" "$(jid_of "$U1")" "replayed"
+    wait "$RECV_PID"
+    run jq -c '[.body, .encrypted, .decrypt_error]' "$BATS_TEST_TMPDIR/out"
+    assert_output '[null,"omemo2","the envelope is addressed to someone else (to affix)"]'
+}
+
+@test "recv: a broken OMEMO 2 session is repaired; the sender's next message decrypts" {
+    export PEER_GENS=2
+    repairs omemo2
+}
+
+@test "send --omemo --attach: an OMEMO 2 peer gets the aesgcm:// URL in the envelope" {
+    other_server https
+    local https_ca=$XS_HTTPS_CA url shown
+    [ "$XS_IMPL" != ejabberd ] || https_ca=$XS_CA
+    cat "$XS_CA" "$https_ca" >"$BATS_TEST_TMPDIR/both.pem"
+    export XDG_DATA_HOME="$BATS_TEST_TMPDIR/data" PEER_GENS=2
+    head -c 1000 /dev/urandom >"$BATS_TEST_TMPDIR/graph.png"
+    peer_recv_bg bob 1
+    run --separate-stderr xmpp_as alice send --omemo "$(jid_of bob)" \
+        --attach "$BATS_TEST_TMPDIR/graph.png" --ca-file "$BATS_TEST_TMPDIR/both.pem"
+    assert_success
+    shown=$output
+    wait "$PEER_PID"
+    url=$(cut -f2 "$BATS_TEST_TMPDIR/peer")
+    assert_regex "$url" "^\[2\] aesgcm://127\.0\.0\.1:$XS_HTTPS_PORT/.*/[0-9a-f]{24}\.png#[0-9a-f]{88}\$"
+    url=${url#"[2] "}
+    assert_equal "${url%%#*}" "aesgcm://${shown#https://}"
+    curl -sSf --cacert "$https_ca" -o "$BATS_TEST_TMPDIR/cipher" "$shown"
+    aesgcm_open "${url#*#}" "$BATS_TEST_TMPDIR/cipher" >"$BATS_TEST_TMPDIR/plain"
+    cmp "$BATS_TEST_TMPDIR/plain" "$BATS_TEST_TMPDIR/graph.png"
+}
+
+@test "send --omemo --trusted-only: an OMEMO 2 device too, until trust" {
+    export PEER_GENS=2
+    peer publish "$U2" >"$BATS_TEST_TMPDIR/id"
+    run --separate-stderr xmpp_as "$U1" send --omemo --trusted-only "$(jid_of "$U2")" -m x
+    assert_failure 67
+    run xmpp_as "$U1" omemo trust "$(jid_of "$U2")" "$(cut -f2 "$BATS_TEST_TMPDIR/id")"
+    assert_success
+    peer_recv_bg "$U2" 1
+    run xmpp_as "$U1" send --omemo --trusted-only "$(jid_of "$U2")" -m "to the verified"
+    assert_success
+    wait "$PEER_PID"
+    run cut -f2 "$BATS_TEST_TMPDIR/peer"
+    assert_output "[2] to the verified"
+}
+
+@test "send --omemo: a store that published OMEMO 0.3 only publishes OMEMO 2 once" {
+    # As a store made before OMEMO 2 was added: published, 0.3 only.
+    local dev
+    dev=$(xmpp_as "$U1" omemo publish | cut -f1)
+    xmpp_as "$U1" pubsub publish urn:xmpp:omemo:2:devices \
+        "<devices xmlns='urn:xmpp:omemo:2'/>" --id current --field pubsub#access_model=open >/dev/null
+    /usr/bin/python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1]); db.execute("UPDATE meta SET v = 1 WHERE k = '"'published'"'"); db.commit()' "$(store_of "$U1")"
+    PEER_GENS=2 peer_recv_bg "$U2" 1
+    run xmpp_as "$U1" send --omemo "$(jid_of "$U2")" -m "after the upgrade"
+    assert_success
+    wait "$PEER_PID"
+    run cut -f2 "$BATS_TEST_TMPDIR/peer"
+    assert_output "[2] after the upgrade"
+    run xmpp_as "$U2" pubsub items urn:xmpp:omemo:2:devices --service "$(jid_of "$U1")"
+    assert_output "current${TAB}<devices xmlns=\"urn:xmpp:omemo:2\"><device id=\"$dev\"/></devices>"
 }

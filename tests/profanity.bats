@@ -86,7 +86,7 @@ profanity_omemo() {
     secs=$(slow 30)
     for _ in $(seq 1 $((${secs%.*} * 4))); do
         xmpp_as "$U1" omemo devices "$(jid_of "$user")" 2>/dev/null |
-            grep -qE "^$dev${TAB}blind${TAB}$FPR_RE\$" && return 0
+            grep -qE "^$dev${TAB}blind${TAB}$FPR_RE${TAB}omemo\$" && return 0
         sleep 0.25
     done
     echo "profanity's device $dev never showed in $(jid_of "$user")'s list" >&2

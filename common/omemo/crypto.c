@@ -1,8 +1,12 @@
 /* The cryptography libomemo-c asks its host for (random bytes,
- * HMAC-SHA256, SHA-512, AES-CBC/CTR), and the AES-128-GCM that OMEMO
- * 0.3 wraps message bodies in, all on the OpenSSL we link already. */
+ * HMAC-SHA256, SHA-512, AES-CBC/CTR), the AES-128-GCM that OMEMO 0.3
+ * wraps message bodies in and OMEMO 2's AES-256-CBC with HMAC, all on
+ * the OpenSSL we link already. */
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/kdf.h>
 #include <openssl/rand.h>
 #include <string.h>
 
@@ -187,5 +191,64 @@ int omemo_gcm(bool enc, const uint8_t key[16], const uint8_t iv[12],
     rc = 0;
 done:
     EVP_CIPHER_CTX_free(x);
+    return rc;
+}
+
+/* XEP-0384 v0.8 §4.4 (Message Encryption): HKDF-SHA-256 of the key
+ * (salt 32 zero bytes, info "OMEMO Payload") gives 80 bytes: the
+ * AES-256 key, the HMAC-SHA-256 key and the IV. */
+static int payload_keys(const uint8_t key[32], uint8_t out[80])
+{
+    static const uint8_t salt[32];
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    EVP_KDF_CTX *x = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, 32),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
+                                          sizeof salt),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+                                          (void *)"OMEMO Payload", 13),
+        OSSL_PARAM_construct_end(),
+    };
+    int rc = x && EVP_KDF_derive(x, out, 80, params) == 1 ? 0 : -1;
+    EVP_KDF_CTX_free(x);
+    EVP_KDF_free(kdf);
+    return rc;
+}
+
+int omemo_payload2(bool enc, const uint8_t key[32], const uint8_t *in,
+                   size_t len, signal_buffer **out, uint8_t tag[16])
+{
+    uint8_t k[80], mac[EVP_MAX_MD_SIZE];
+    unsigned maclen = 0;
+    signal_buffer *ct = NULL;
+    int rc = -1;
+    *out = NULL;
+    if (payload_keys(key, k))
+        goto done;
+    if (enc) {
+        if (aes_run(&ct, SG_CIPHER_AES_CBC_PKCS5, k, 32, k + 64, 16, in, len,
+                    1))
+            goto done;
+        in = signal_buffer_data(ct);
+        len = signal_buffer_len(ct);
+    }
+    if (!HMAC(EVP_sha256(), k + 32, 32, in, len, mac, &maclen))
+        goto done;
+    if (enc) {
+        memcpy(tag, mac, 16);
+        *out = ct;
+        ct = NULL;
+        rc = 0;
+    } else if (!CRYPTO_memcmp(tag, mac, 16)) { /* then decrypt */
+        rc =
+            aes_run(out, SG_CIPHER_AES_CBC_PKCS5, k, 32, k + 64, 16, in, len, 0)
+                ? -1
+                : 0;
+    }
+done:
+    signal_buffer_free(ct);
+    OPENSSL_cleanse(k, sizeof k);
     return rc;
 }

@@ -1,7 +1,9 @@
-/* Decrypting an OMEMO 0.3 message for our device (XEP-0384 v0.3 §4.6):
- * our <key/> through the sender device's session (built from it when
- * it is a PreKeySignalMessage), then the payload under AES-128-GCM.
- * Nothing here fails hard: a message we cannot read gets a reason. */
+/* Decrypting an OMEMO message for our device (XEP-0384 v0.3 §4.6, v0.8
+ * §4.6): our <key/> through the sender device's session of that
+ * generation (built from it when it is a key exchange), then the
+ * payload: under AES-128-GCM (0.3), or AES-256-CBC with HMAC holding an
+ * XEP-0420 envelope (OMEMO 2). Nothing here fails hard: a message we
+ * cannot read gets a reason. */
 #include <protocol.h>
 #include <session_cipher.h>
 #include <string.h>
@@ -28,22 +30,30 @@ static const char *signal_why(int rc)
 
 /* Our key's plaintext (the AES key and tag) through the session. */
 static int open_key(struct omemo *om, const char *from, uint32_t sid,
-                    const struct wire_key *k, signal_buffer **out)
+                    unsigned gen, const struct wire_key *k, signal_buffer **out)
 {
-    signal_protocol_address a = {from, strlen(from), (int32_t)sid};
+    struct omemo_addr a;
     session_cipher *c = NULL;
-    int rc = session_cipher_create(&c, om->store, &a, om->sg);
+    bool two = gen == OMEMO_V2;
+    omemo_addr(&a, from, sid, gen);
+    int rc = session_cipher_create(&c, om->store, &a.a, om->sg);
     if (rc)
         return rc;
+    if (two)
+        session_cipher_set_version(c, CIPHERTEXT_OMEMO_VERSION);
     if (k->prekey) {
         pre_key_signal_message *m = NULL;
-        rc = pre_key_signal_message_deserialize(&m, k->data, k->len, om->sg);
+        rc = two ? pre_key_signal_message_deserialize_omemo(&m, k->data, k->len,
+                                                            sid, om->sg)
+                 : pre_key_signal_message_deserialize(&m, k->data, k->len,
+                                                      om->sg);
         if (!rc)
             rc = session_cipher_decrypt_pre_key_signal_message(c, m, NULL, out);
         SIGNAL_UNREF(m);
     } else {
         signal_message *m = NULL;
-        rc = signal_message_deserialize(&m, k->data, k->len, om->sg);
+        rc = two ? signal_message_deserialize_omemo(&m, k->data, k->len, om->sg)
+                 : signal_message_deserialize(&m, k->data, k->len, om->sg);
         if (!rc)
             rc = session_cipher_decrypt_signal_message(c, m, NULL, out);
         SIGNAL_UNREF(m);
@@ -78,6 +88,26 @@ static const char *open_payload(const struct wire_msg *m, signal_buffer *kt,
     return NULL;
 }
 
+/* v0.8 §4.6: the key and HMAC open the payload; what it holds is an
+ * XEP-0420 envelope, which must be from the sender and to us. */
+static const char *open_payload2(struct omemo *om, xmpp_ctx_t *ctx,
+                                 const struct wire_msg *m, signal_buffer *kt,
+                                 const char *from, char **text)
+{
+    signal_buffer *env = NULL;
+    uint8_t tag[16];
+    if (signal_buffer_len(kt) != 48)
+        return "a key of the wrong size";
+    memcpy(tag, signal_buffer_data(kt) + 32, 16);
+    if (omemo_payload2(false, signal_buffer_data(kt), m->payload,
+                       m->payload_len, &env, tag))
+        return "the payload does not verify (HMAC)";
+    const char *why = sce_open(ctx, (const char *)signal_buffer_data(env),
+                               signal_buffer_len(env), om->jid, from, text);
+    signal_buffer_bzero_free(env);
+    return why;
+}
+
 static const struct wire_key *our_key(struct omemo *om,
                                       const struct wire_msg *m)
 {
@@ -87,20 +117,53 @@ static const struct wire_key *our_key(struct omemo *om,
     return NULL;
 }
 
-void omemo_decrypt(struct omemo *om, xmpp_stanza_t *enc, const char *from,
+xmpp_stanza_t *omemo_element(xmpp_stanza_t *st)
+{
+    xmpp_stanza_t *e =
+        xmpp_stanza_get_child_by_name_and_ns(st, "encrypted", NS_OMEMO2);
+    return e ? e
+             : xmpp_stanza_get_child_by_name_and_ns(st, "encrypted", NS_OMEMO);
+}
+
+/* The element of generation gen taken apart, with our key. */
+static const char *parse(struct omemo *om, xmpp_stanza_t *st, unsigned gen,
+                         struct wire_msg *m, const struct wire_key **k)
+{
+    bool two = gen == OMEMO_V2;
+    xmpp_stanza_t *enc = xmpp_stanza_get_child_by_name_and_ns(
+        st, "encrypted", two ? NS_OMEMO2 : NS_OMEMO);
+    xmpp_ctx_t *ctx = xmpp_stanza_get_context(st);
+    memset(m, 0, sizeof *m);
+    *k = NULL;
+    if (!enc)
+        return "no OMEMO element";
+    const char *why = two ? wire_parse_msg2(ctx, enc, om->jid, m)
+                          : wire_parse_msg(ctx, enc, m);
+    if (!why && !(*k = our_key(om, m)))
+        why = "not encrypted for this device";
+    return why;
+}
+
+void omemo_decrypt(struct omemo *om, xmpp_stanza_t *st, const char *from,
                    struct omemo_plain *p)
 {
     struct wire_msg m;
+    const struct wire_key *k;
     signal_buffer *kt = NULL;
     char *bare = omemo_bare(from ? from : "");
     memset(p, 0, sizeof *p);
     p->trust = OMEMO_BLIND;
-    p->why = wire_parse_msg(xmpp_stanza_get_context(enc), enc, &m);
-    const struct wire_key *k = p->why ? NULL : our_key(om, &m);
+    /* OMEMO 2 first; the 0.3 element beside it when that has no key for
+     * this device (a sender that sends both). */
+    p->gen = OMEMO_V2;
+    p->why = parse(om, st, OMEMO_V2, &m, &k);
+    if (!k && xmpp_stanza_get_child_by_name_and_ns(st, "encrypted", NS_OMEMO)) {
+        wire_msg_free(&m);
+        p->gen = OMEMO_V03;
+        p->why = parse(om, st, OMEMO_V03, &m, &k);
+    }
     if (!bare)
         p->why = "out of memory";
-    else if (!p->why && !k)
-        p->why = "not encrypted for this device";
     if (p->why)
         goto done;
     om->prekey_used = false;
@@ -108,7 +171,7 @@ void omemo_decrypt(struct omemo *om, xmpp_stanza_t *enc, const char *from,
         p->why = "the key store is locked or broken";
         goto done;
     }
-    int rc = open_key(om, bare, m.sid, k, &kt);
+    int rc = open_key(om, bare, m.sid, p->gen, k, &kt);
     if (rc || store_commit(om)) {
         store_rollback(om);
         p->why = rc ? signal_why(rc) : "the key store cannot be written";
@@ -123,6 +186,9 @@ void omemo_decrypt(struct omemo *om, xmpp_stanza_t *enc, const char *from,
     store_peer(om, bare, m.sid, key, &known, &p->trust);
     if (!m.payload)
         p->why = "a key transport message (no text)";
+    else if (p->gen == OMEMO_V2)
+        p->why = open_payload2(om, xmpp_stanza_get_context(st), &m, kt, bare,
+                               &p->text);
     else
         p->why = open_payload(&m, kt, &p->text);
 done:

@@ -143,3 +143,20 @@ int omemo_set_trust(struct omemo *om, const char *jid, const char *fpr,
     free(bare);
     return rc;
 }
+
+void omemo_addr(struct omemo_addr *x, const char *jid, uint32_t dev,
+                unsigned gen)
+{
+    int n = snprintf(x->name, sizeof x->name, "%s%s",
+                     gen == OMEMO_V2 ? "2:" : "", jid);
+    x->a.name = x->name;
+    x->a.name_len = n < 0 ? 0 : strnlen(x->name, sizeof x->name);
+    x->a.device_id = (int32_t)dev;
+}
+
+const char *omemo_addr_jid(const char *name, size_t len, size_t *jlen)
+{
+    bool two = len >= 2 && name[0] == '2' && name[1] == ':';
+    *jlen = two ? len - 2 : len;
+    return two ? name + 2 : name;
+}

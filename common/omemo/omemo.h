@@ -1,7 +1,9 @@
-/* End-to-end encryption with OMEMO 0.3 (XEP-0384 v0.3,
- * eu.siacs.conversations.axolotl), the generation Conversations, Monal,
- * Dino, Gajim and profanity speak, on libomemo-c. What send, recv and
- * the omemo tool call; everything else of the module is private.
+/* End-to-end encryption with OMEMO on libomemo-c, both generations:
+ * OMEMO 0.3 (XEP-0384 v0.3, eu.siacs.conversations.axolotl), what
+ * Conversations, Monal, Dino, Gajim and profanity speak, and OMEMO 2
+ * (XEP-0384 v0.8, urn:xmpp:omemo:2), one identity and device id for
+ * both (as python-omemo does). What send, recv and the omemo tool
+ * call; everything else of the module is private.
  *
  * Keys live per account in one SQLite file, $XDG_DATA_HOME/xmpp/omemo/
  * BAREJID.db (else ~/.local/share/xmpp/omemo/), mode 0600. Every
@@ -18,7 +20,12 @@
 
 #include "common/net/session.h"
 
-#define NS_OMEMO "eu.siacs.conversations.axolotl"
+#define NS_OMEMO  "eu.siacs.conversations.axolotl"
+#define NS_OMEMO2 "urn:xmpp:omemo:2"
+
+/* The generations a device announces (bits) or a message was. */
+#define OMEMO_V03 1u
+#define OMEMO_V2  2u
 
 /* What we think of a contact's device (XEP-0384 §5.4; blind trust
  * before verification, as Conversations does it: a device is trusted
@@ -56,9 +63,10 @@ void omemo_fingerprint(const uint8_t *key33, char buf[OMEMO_FPR_LEN]);
 /* Our own fingerprint. */
 void omemo_own_fingerprint(struct omemo *om, char buf[OMEMO_FPR_LEN]);
 
-/* Publish our device in our device list (keeping the others there) and
- * our bundle, both open to anyone (pubsub#access_model=open). Returns
- * 0 or an exit status, the message printed. */
+/* Publish our device in our device lists of both generations (keeping
+ * the others there) and our bundles, all open to anyone
+ * (pubsub#access_model=open). Returns 0 or an exit status, the message printed.
+ */
 int omemo_publish(struct omemo *om, struct session *s);
 
 /* As omemo_publish, only when this store never published. */
@@ -69,7 +77,8 @@ struct omemo_device {
     uint32_t id;
     char fpr[OMEMO_FPR_LEN]; /* "" when unknown (no bundle) */
     enum omemo_trust trust;
-    bool own; /* this store's device */
+    bool own;      /* this store's device */
+    unsigned gens; /* OMEMO_V03 | OMEMO_V2: the lists it is in */
 };
 
 /* The devices jid announces, with what we know of them, fetching the
@@ -83,21 +92,26 @@ int omemo_devices(struct omemo *om, struct session *s, const char *jid,
 int omemo_set_trust(struct omemo *om, const char *jid, const char *fpr,
                     enum omemo_trust t);
 
-/* Take device id out of our device list. Returns 0 or a status. */
+/* Take device id out of our device lists. Returns 0 or a status. */
 int omemo_remove_device(struct omemo *om, struct session *s, uint32_t id);
 
-/* Get ready to encrypt for jids[0..n): fetch their device lists and
- * ours (one round trip), then the bundles of devices we have no
- * session with (one more), and build those sessions. A JID left with
+/* Get ready to encrypt for jids[0..n): fetch their device lists of
+ * both generations and ours (one round trip), then the bundles of
+ * devices we have no session with (one more), and build those
+ * sessions: OMEMO 2 with a device in the OMEMO 2 list, 0.3 with one
+ * only in the 0.3 list. A JID left with
  * no device to encrypt for is an error naming it: XE_UNAVAILABLE; with
  * trusted_only a device not verified is refused: XE_UNTRUSTED. */
 int omemo_prepare_send(struct omemo *om, struct session *s, char **jids, int n,
                        bool trusted_only);
 
-/* The <encrypted/> element carrying text for `to` (one of the JIDs
- * prepared) and our other devices. NULL when it fails (said). */
-xmpp_stanza_t *omemo_encrypt(struct omemo *om, xmpp_ctx_t *ctx, const char *to,
-                             const char *text, size_t len);
+/* Add to message m the <encrypted/> elements carrying text for `to`
+ * (one of the JIDs prepared) and our other devices: OMEMO 2 (the text
+ * in an XEP-0420 envelope) for the devices that speak it, 0.3 for the
+ * others, both when both are needed. Returns the generations used
+ * (OMEMO_V03 | OMEMO_V2), or 0 when it fails (said). */
+unsigned omemo_encrypt(struct omemo *om, xmpp_stanza_t *m, const char *to,
+                       const char *text, size_t len);
 
 /* What decrypting a message gave. */
 struct omemo_plain {
@@ -107,11 +121,16 @@ struct omemo_plain {
     bool prekey_used;       /* a one-time prekey was used: republish */
     bool broken;            /* no or a broken session: omemo_repair */
     uint32_t sid;           /* the sender's device */
+    unsigned gen;           /* OMEMO_V03 or OMEMO_V2 */
 };
 
-/* Decrypt the <encrypted xmlns=NS_OMEMO/> of a message from `from`.
- * Never fails hard: p->why says why there is no text. */
-void omemo_decrypt(struct omemo *om, xmpp_stanza_t *enc, const char *from,
+/* The <encrypted/> of message st, OMEMO 2's first, or NULL. */
+xmpp_stanza_t *omemo_element(xmpp_stanza_t *st);
+
+/* Decrypt message st from `from` (which has an omemo_element): the
+ * OMEMO 2 element when it has a key for us, else the 0.3 one. Never
+ * fails hard: p->why says why there is no text. */
+void omemo_decrypt(struct omemo *om, xmpp_stanza_t *st, const char *from,
                    struct omemo_plain *p);
 
 /* A session that cannot decrypt (p->broken): build a new one with
@@ -119,7 +138,7 @@ void omemo_decrypt(struct omemo *om, xmpp_stanza_t *enc, const char *from,
  * message (the key transport Conversations uses for this), so that its
  * next message to us decrypts. Returns 0 or an exit status (said). */
 int omemo_repair(struct omemo *om, struct session *s, const char *jid,
-                 uint32_t dev);
+                 uint32_t dev, unsigned gen);
 
 /* After a decryption used one of our prekeys: make a new one and
  * publish the bundle again, without waiting for the answer. */

@@ -14,14 +14,29 @@
 
 #include "common/omemo/omemo.h"
 
-/* Whom omemo_prepare_send made ready: a bare JID, its devices and
- * which of them get the key. */
+/* Whom omemo_prepare_send made ready: a bare JID, its devices, the
+ * generations each announces (OMEMO_V03 | OMEMO_V2) and which one each
+ * gets the key with (0: none). */
 struct omemo_target {
     char *jid;
     uint32_t *dev;
     size_t n;
-    bool *use;
+    uint8_t *gens;
+    uint8_t *use;
 };
+
+/* The address libomemo-c keeps a session under: the bare JID for 0.3,
+ * "2:" and the JID for OMEMO 2 (no JID starts so), as a device that
+ * speaks both has a session of each. The identity store takes the
+ * prefix off: one identity key per device. */
+struct omemo_addr {
+    signal_protocol_address a;
+    char name[3072];
+};
+void omemo_addr(struct omemo_addr *x, const char *jid, uint32_t dev,
+                unsigned gen);
+/* The JID of an address name, the prefix taken off. */
+const char *omemo_addr_jid(const char *name, size_t len, size_t *jlen);
 
 struct omemo {
     sqlite3 *db;
@@ -56,6 +71,11 @@ extern const signal_crypto_provider omemo_crypto;
 int omemo_random(void *buf, size_t len);
 int omemo_gcm(bool enc, const uint8_t key[16], const uint8_t iv[12],
               const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[16]);
+/* OMEMO 2's payload under key (AES-256-CBC, then HMAC-SHA-256 cut to
+ * tag's 16 bytes). enc: *out the ciphertext and tag written; else tag
+ * checked, *out the text. Returns 0, or -1 (a wrong tag: nothing). */
+int omemo_payload2(bool enc, const uint8_t key[32], const uint8_t *in,
+                   size_t len, signal_buffer **out, uint8_t tag[16]);
 
 /* store.c: the SQLite file and the stores libomemo-c calls. */
 int store_open(struct omemo *om, const char *path, bool create);
@@ -90,33 +110,43 @@ int store_peer(struct omemo *om, const char *jid, uint32_t dev, uint8_t key[33],
 bool store_jid_has_verified(struct omemo *om, const char *jid);
 int store_set_trust(struct omemo *om, const char *jid, const uint8_t key[33],
                     enum omemo_trust t, int *changed);
-bool store_has_session(struct omemo *om, const char *jid, uint32_t dev);
+bool store_has_session(struct omemo *om, const char *jid, uint32_t dev,
+                       unsigned gen);
 int store_remember_peer(struct omemo *om, const char *jid, uint32_t dev,
                         const uint8_t key[33]);
 
 /* wire.c: the XML of device lists, bundles and <encrypted/>. */
-#define OMEMO_NODE_DEVICES NS_OMEMO ".devicelist"
-#define OMEMO_NODE_BUNDLES NS_OMEMO ".bundles:"
-#define NS_PUBSUB          "http://jabber.org/protocol/pubsub"
+#define OMEMO_NODE_DEVICES  NS_OMEMO ".devicelist"
+#define OMEMO_NODE_BUNDLES  NS_OMEMO ".bundles:"
+#define OMEMO2_NODE_DEVICES NS_OMEMO2 ":devices"
+#define OMEMO2_NODE_BUNDLES NS_OMEMO2 ":bundles"
+#define NS_PUBSUB           "http://jabber.org/protocol/pubsub"
 
-/* The device ids in a <list/> (a pubsub <items/> reply or event).
- * *ids malloc'd. Returns 0, or -1 when the element is not a list. */
-int wire_parse_devices(xmpp_stanza_t *items, uint32_t **ids, size_t *n);
+/* The device ids in a device list of generation gen (0.3 <list/>,
+ * OMEMO 2 <devices/>) in a pubsub <items/> reply or event. *ids
+ * malloc'd. Returns 0, or -1 when the element is not a list. */
+int wire_parse_devices(xmpp_stanza_t *items, unsigned gen, uint32_t **ids,
+                       size_t *n);
 
-/* A contact's bundle (§4.3), parsed: keys checked for size. */
+/* A contact's bundle (v0.3 §4.3, v0.8 §4.3), parsed: keys checked for
+ * size. Keys are held serialized (0x05, the Curve25519 key); OMEMO 2's
+ * identity key is also kept as published (Ed25519), which the
+ * signature is checked against. */
 struct wire_bundle {
+    unsigned gen;
     uint32_t spk_id;
     uint8_t spk[33];
     uint8_t *sig;
     size_t sig_len;
     uint8_t ik[33];
+    uint8_t ik_ed[32]; /* OMEMO 2 */
     uint32_t pk_id;
     uint8_t pk[33]; /* one prekey, picked at random */
 };
 /* From a pubsub <items/> reply. Returns NULL, or the reason it is not
  * a usable bundle. */
 const char *wire_parse_bundle(xmpp_ctx_t *ctx, xmpp_stanza_t *items,
-                              struct wire_bundle *b);
+                              unsigned gen, struct wire_bundle *b);
 void wire_bundle_free(struct wire_bundle *b);
 
 /* An <encrypted/> element taken apart. */
@@ -137,6 +167,10 @@ struct wire_msg {
 /* Returns NULL, or why the element is malformed. */
 const char *wire_parse_msg(xmpp_ctx_t *ctx, xmpp_stanza_t *enc,
                            struct wire_msg *m);
+/* The same for OMEMO 2 (v0.8 §4.6), keeping the keys for bare JID
+ * `to` only; there is no IV; prekey means kex='true'. */
+const char *wire_parse_msg2(xmpp_ctx_t *ctx, xmpp_stanza_t *enc, const char *to,
+                            struct wire_msg *m);
 void wire_msg_free(struct wire_msg *m);
 
 /* Append <name [attr=id]>base64 of d</name> to parent (attr NULL:
@@ -148,11 +182,23 @@ void wire_add_b64(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
 struct bundle_req {
     const char *jid;
     uint32_t dev;
+    unsigned gen;
     struct wire_bundle b;
     const char *why; /* NULL: b holds the bundle; else why not */
 };
 /* Returns 0 or the session's status (then every why is set). */
 int pep_get_bundles(struct session *s, struct bundle_req *req, size_t n);
 void pep_bundles_free(struct bundle_req *req, size_t n); /* not req */
+
+/* sce.c: XEP-0420 envelopes, OMEMO 2's plaintext. */
+/* <envelope> with body text, padding, to, from and time, serialized;
+ * malloc'd, NULL when out of memory. */
+char *sce_wrap(xmpp_ctx_t *ctx, const char *text, const char *to,
+               const char *from);
+/* The body of envelope xml[0..len), checked to be from bare JID `from`
+ * to bare JID `to` (XEP-0420 §4: else it was replayed or forged).
+ * Returns NULL with *text malloc'd, or why not. */
+const char *sce_open(xmpp_ctx_t *ctx, const char *xml, size_t len,
+                     const char *to, const char *from, char **text);
 
 #endif

@@ -372,8 +372,9 @@ static int save_identity(const signal_protocol_address *a, uint8_t *key,
     enum omemo_trust t = OMEMO_BLIND;
     if (!key || len != 33)
         return 0;
-    int found =
-        peer_get(om, a->name, a->name_len, (uint32_t)a->device_id, old, &t);
+    size_t jlen;
+    const char *jid = omemo_addr_jid(a->name, a->name_len, &jlen);
+    int found = peer_get(om, jid, jlen, (uint32_t)a->device_id, old, &t);
     if (found < 0)
         return SG_ERR_UNKNOWN;
     if (found && !memcmp(old, key, 33))
@@ -384,10 +385,10 @@ static int save_identity(const signal_protocol_address *a, uint8_t *key,
         omemo_fingerprint(key, now);
         warnx("%.*s device %d: identity key changed from %s to %s; verify "
               "it with 'xmpp omemo devices'",
-              (int)a->name_len, a->name, a->device_id, was, now);
+              (int)jlen, jid, a->device_id, was, now);
         t = t == OMEMO_DISTRUSTED ? OMEMO_DISTRUSTED : OMEMO_BLIND;
     }
-    return peer_put(om, a->name, a->name_len, (uint32_t)a->device_id, key, t)
+    return peer_put(om, jid, jlen, (uint32_t)a->device_id, key, t)
                ? SG_ERR_UNKNOWN
                : 0;
 }
@@ -399,10 +400,11 @@ static int is_trusted(const signal_protocol_address *a, uint8_t *key,
     struct omemo *om = ud;
     uint8_t old[33];
     enum omemo_trust t;
+    size_t jlen;
+    const char *jid = omemo_addr_jid(a->name, a->name_len, &jlen);
     if (len != 33)
         return 0;
-    int found =
-        peer_get(om, a->name, a->name_len, (uint32_t)a->device_id, old, &t);
+    int found = peer_get(om, jid, jlen, (uint32_t)a->device_id, old, &t);
     if (found < 0)
         return SG_ERR_UNKNOWN;
     return !(found && !memcmp(old, key, 33) && t == OMEMO_DISTRUSTED);
@@ -635,7 +637,7 @@ int store_identity(struct omemo *om, bool create)
     om->device_id = (uint32_t)dev;
     memcpy(om->pub, signal_buffer_data(pub), 33);
     signal_buffer_free(pub);
-    om->published = meta_get_int(om, "published", 0) == 1;
+    om->published = store_is_published(om);
     return 0;
 }
 
@@ -649,14 +651,18 @@ void store_set_published(struct omemo *om)
     }
 }
 
+/* "published" is 1 in a store that published OMEMO 0.3 only (before
+ * OMEMO 2 was added here): it publishes once more, both generations. */
+#define PUBLISHED_BOTH 2
+
 bool store_is_published(struct omemo *om)
 {
-    return meta_get_int(om, "published", 0) == 1;
+    return meta_get_int(om, "published", 0) == PUBLISHED_BOTH;
 }
 
 void store_mark_published(struct omemo *om)
 {
-    meta_set_int(om, "published", 1);
+    meta_set_int(om, "published", PUBLISHED_BOTH);
     om->published = true;
 }
 
@@ -835,10 +841,12 @@ int store_set_trust(struct omemo *om, const char *jid, const uint8_t key[33],
     return store_commit(om);
 }
 
-bool store_has_session(struct omemo *om, const char *jid, uint32_t dev)
+bool store_has_session(struct omemo *om, const char *jid, uint32_t dev,
+                       unsigned gen)
 {
-    signal_protocol_address a = {jid, strlen(jid), (int32_t)dev};
-    return contains_session(&a, om) == 1;
+    struct omemo_addr a;
+    omemo_addr(&a, jid, dev, gen);
+    return contains_session(&a.a, om) == 1;
 }
 
 int store_remember_peer(struct omemo *om, const char *jid, uint32_t dev,

@@ -54,7 +54,7 @@ static void print_json(xmpp_stanza_t *st, const char *type, const char *body,
     out_json_set(j, "body", body);
     out_json_set(j, "delay", stanza_delay_stamp(st));
     if (c) {
-        out_json_set(j, "encrypted", "omemo");
+        out_json_set(j, "encrypted", c->scheme ? c->scheme : "omemo");
         out_json_set(j, "trust", c->why ? NULL : c->trust);
         out_json_set(j, "decrypt_error", c->why);
     }

@@ -19,8 +19,9 @@
  * one): the text has [OMEMO message not decrypted: WHY] for a body
  * that could not be read, JSON adds encrypted, trust, decrypt_error. */
 struct message_crypt {
-    const char *why;   /* not decrypted: the reason; NULL: decrypted */
-    const char *trust; /* the sender device's trust, when decrypted */
+    const char *scheme; /* "omemo" (0.3), "omemo2" */
+    const char *why;    /* not decrypted: the reason; NULL: decrypted */
+    const char *trust;  /* the sender device's trust, when decrypted */
 };
 void message_print(xmpp_stanza_t *st, const char *type, const char *body,
                    enum output_format fmt, const struct message_crypt *c);
