@@ -165,3 +165,18 @@ bob_got() {
     assert_failure 66
     assert_equal "$stderr" "xmpp send: --cert $BATS_TEST_TMPDIR/none.crt: No such file or directory"
 }
+
+@test "external: a key that is not the certificate's, or an encrypted one: 78, before connecting" {
+    run --separate-stderr at_direct --cert "$CERT" --key "$XS_CLIENT_DIR/rogue.key"
+    assert_failure 78
+    assert_equal "$stderr" "xmpp send: --key $XS_CLIENT_DIR/rogue.key is not the key of --cert $CERT"
+    # Refused, not asked for (OpenSSL would prompt on the terminal).
+    openssl pkey -in "$KEY" -aes128 -passout pass:secret -out "$BATS_TEST_TMPDIR/enc.key"
+    chmod 600 "$BATS_TEST_TMPDIR/enc.key"
+    run --separate-stderr at_direct --cert "$CERT" --key "$BATS_TEST_TMPDIR/enc.key"
+    assert_failure 78
+    assert_equal "$stderr" "xmpp send: --key $BATS_TEST_TMPDIR/enc.key: the key is encrypted; decrypt it (openssl pkey -in KEY -out NEW) and keep it 0600"
+    run --separate-stderr at_direct --cert "$KEY" --key "$KEY"
+    assert_failure 78
+    assert_equal "$stderr" "xmpp send: --cert $KEY: not a PEM certificate"
+}

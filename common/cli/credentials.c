@@ -17,6 +17,7 @@
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
 #include "common/io/input.h"
+#include "common/net/clientcert.h"
 #include "common/xmpp/jid.h"
 
 /* ---- reading secrets ---- */
@@ -554,6 +555,9 @@ static int pick_client_cert(const struct session_opts *o,
         if (access(files[i]->value, R_OK) != 0)
             return fail(XE_NOINPUT, "%s %s: %s", files[i]->from,
                         files[i]->value, strerror(errno));
+    int rc = client_cert_check(cert.value, cert.from, key.value, key.from);
+    if (rc)
+        return rc;
     check_key_mode(&key);
     if (!(c->cert_file = strdup(cert.value)) ||
         !(c->key_file = strdup(key.value)))
