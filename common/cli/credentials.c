@@ -13,11 +13,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "common/cli/clientcert.h"
 #include "common/cli/config.h"
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
 #include "common/io/input.h"
-#include "common/net/clientcert.h"
 #include "common/xmpp/jid.h"
 
 /* ---- reading secrets ---- */

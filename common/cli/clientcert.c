@@ -1,5 +1,5 @@
 /* See clientcert.h. */
-#include "common/net/clientcert.h"
+#include "common/cli/clientcert.h"
 
 #include <stdio.h>
 #include <string.h>
