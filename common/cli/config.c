@@ -77,6 +77,8 @@ static const struct key {
                          offsetof(struct account, trusted_only)},
     [AK_ALLOW_PLAIN] = {"allow_plain", K_BOOL,
                         offsetof(struct account, allow_plain)},
+    [AK_CERT_FILE] = {"cert_file", K_TEXT, offsetof(struct account, cert_file)},
+    [AK_KEY_FILE] = {"key_file", K_TEXT, offsetof(struct account, key_file)},
 };
 
 const char *account_key_name(enum account_key k)
@@ -326,6 +328,11 @@ static void check_section(struct loader *l, const struct account *a)
     if (a->line[AK_SECRET_FILE] && !a->line[AK_COMPONENT])
         refuse(l, a->line[AK_SECRET_FILE],
                "[%s]: secret_file without component = DOMAIN", a->name);
+    if (!a->line[AK_CERT_FILE] != !a->line[AK_KEY_FILE])
+        refuse(l, a->line[AK_CERT_FILE] + a->line[AK_KEY_FILE],
+               "[%s]: %s without %s; a client certificate needs both", a->name,
+               keys[a->line[AK_CERT_FILE] ? AK_CERT_FILE : AK_KEY_FILE].name,
+               keys[a->line[AK_CERT_FILE] ? AK_KEY_FILE : AK_CERT_FILE].name);
 }
 
 /* Do two JIDs name one account (resources aside)? */

@@ -29,6 +29,8 @@ enum account_key {
     AK_OMEMO,
     AK_TRUSTED_ONLY,
     AK_ALLOW_PLAIN,
+    AK_CERT_FILE,
+    AK_KEY_FILE,
     AK_COUNT
 };
 
@@ -55,6 +57,8 @@ struct account {
     int omemo;          /* send encrypts (--omemo); -1: unset */
     int trusted_only;   /* and only for verified devices; -1: unset */
     int allow_plain;    /* SASL PLAIN over TLS; -1: unset */
+    char *cert_file;    /* a client certificate (SASL EXTERNAL) */
+    char *key_file;     /* and its private key */
     int line[AK_COUNT]; /* where each key was set; 0: not set */
 };
 

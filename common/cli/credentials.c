@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include "common/cli/clientcert.h"
 #include "common/cli/config.h"
 #include "common/cli/die.h"
 #include "common/cli/exitcode.h"
@@ -298,6 +300,10 @@ static int pick_password(const struct session_opts *o, const struct account *a,
         return rc;
     if ((rc = config_password(a, c, &found)) || found)
         return rc;
+    /* XEP-0178: the certificate is the credential; a password given
+     * too is the way in where the server does not take it. */
+    if (c->cert_file)
+        return 0;
     if (isatty(STDIN_FILENO) &&
         (rc = prompt_password(c->jid, &c->password)) >= 0) {
         if (!rc && !(c->password_from = strdup("typed at the prompt")))
@@ -514,6 +520,51 @@ static int pick_ca_file(const struct session_opts *o, const struct account *a,
     return (c->ca_file = strdup(p.value)) ? 0 : fail_oom(NULL);
 }
 
+/* A key others can read is a key others have. */
+static void check_key_mode(const struct pick *key)
+{
+    struct stat st;
+    if (stat(key->value, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
+        warnx("warning: %s %s is readable by others; run chmod 600 %s",
+              key->from, key->value, key->value);
+}
+
+/* --cert and --key, XMPP_CERT_FILE and XMPP_KEY_FILE, or cert_file
+ * and key_file (config.c checks the pair): both from one level, so that
+ * a certificate is never paired with another level's key. */
+static int pick_client_cert(const struct session_opts *o,
+                            const struct account *a, struct creds *c)
+{
+    struct pick cert, key;
+    bool opt = o->cert_file || o->key_file;
+    bool envs = !opt && (env("XMPP_CERT_FILE") || env("XMPP_KEY_FILE"));
+    pick(&cert, o->cert_file, "--cert", opt ? NULL : "XMPP_CERT_FILE",
+         opt || envs ? NULL : a, AK_CERT_FILE);
+    pick(&key, o->key_file, "--key", opt ? NULL : "XMPP_KEY_FILE",
+         opt || envs ? NULL : a, AK_KEY_FILE);
+    if (!cert.value && !key.value)
+        return 0;
+    if (!cert.value || !key.value)
+        return fail(opt ? XE_USAGE : XE_CONFIG,
+                    "%s without %s: a client certificate needs both",
+                    cert.value ? cert.from : key.from,
+                    opt ? (cert.value ? "--key" : "--cert")
+                        : (cert.value ? "XMPP_KEY_FILE" : "XMPP_CERT_FILE"));
+    const struct pick *files[] = {&cert, &key};
+    for (int i = 0; i < 2; i++)
+        if (access(files[i]->value, R_OK) != 0)
+            return fail(XE_NOINPUT, "%s %s: %s", files[i]->from,
+                        files[i]->value, strerror(errno));
+    int rc = client_cert_check(cert.value, cert.from, key.value, key.from);
+    if (rc)
+        return rc;
+    check_key_mode(&key);
+    if (!(c->cert_file = strdup(cert.value)) ||
+        !(c->key_file = strdup(key.value)))
+        return fail_oom(NULL);
+    return 0;
+}
+
 /* Everything but the account and its password. */
 static int resolve_connection(const struct session_opts *o,
                               const struct account *a, struct creds *c,
@@ -527,7 +578,8 @@ static int resolve_connection(const struct session_opts *o,
                         &c->insecure)) ||
         (rc = pick_flag(o->allow_plain, "XMPP_ALLOW_PLAIN", a->allow_plain,
                         &c->allow_plain)) ||
-        (rc = pick_ca_file(o, a, c)) || (rc = pick_max_stanza(o, a, c)))
+        (rc = pick_ca_file(o, a, c)) || (rc = pick_client_cert(o, a, c)) ||
+        (rc = pick_max_stanza(o, a, c)))
         return rc;
     if (a->nick && !(c->nick = strdup(a->nick)))
         return fail_oom(NULL);
@@ -666,6 +718,8 @@ void creds_free(struct creds *c)
     free(c->jid);
     free(c->host);
     free(c->ca_file);
+    free(c->cert_file);
+    free(c->key_file);
     free(c->nick);
     memset(c, 0, sizeof *c);
 }

@@ -16,6 +16,8 @@ struct creds {
     unsigned short port; /* 0: default */
     bool direct_tls;
     char *ca_file;
+    char *cert_file; /* a client certificate (SASL EXTERNAL), with */
+    char *key_file;  /* its key; password may then be NULL */
     bool insecure;
     bool allow_plain; /* SASL PLAIN over TLS (auth/mech.h) */
     bool component;

@@ -29,6 +29,8 @@ enum {
     OPT_ALLOW_PLAIN,
     OPT_RESET_PIN,
     OPT_RESET_TOKEN,
+    OPT_CERT,
+    OPT_KEY,
 };
 
 static const struct tool_opt common_opts[] = {
@@ -46,6 +48,10 @@ static const struct tool_opt common_opts[] = {
     {"direct-tls", OPT_DIRECT_TLS, NULL,
      "TLS from the first byte (XEP-0368), port 5223"},
     {"ca-file", OPT_CA_FILE, "FILE", "trust the certificates in FILE"},
+    {"cert", OPT_CERT, "FILE",
+     "log in with this client certificate (PEM;\n"
+     "SASL EXTERNAL, XEP-0178); needs --key"},
+    {"key", OPT_KEY, "FILE", "the client certificate's private key (PEM)"},
     {"insecure", OPT_INSECURE, NULL,
      "do not verify the server certificate (tests)"},
     {"allow-plain", OPT_ALLOW_PLAIN, NULL,
@@ -301,6 +307,8 @@ static int common_opt(struct session_opts *o, int c, const char *arg)
     case OPT_SERVER: o->server = arg; break;
     case OPT_DIRECT_TLS: o->direct_tls = true; break;
     case OPT_CA_FILE: o->ca_file = arg; break;
+    case OPT_CERT: o->cert_file = arg; break;
+    case OPT_KEY: o->key_file = arg; break;
     case OPT_INSECURE: o->insecure = true; break;
     case OPT_ALLOW_PLAIN: o->allow_plain = true; break;
     case OPT_RESET_PIN: o->reset_pin = true; break;

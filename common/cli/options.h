@@ -19,14 +19,16 @@ struct session_opts {
     const char *password_cmd;
     const char *server; /* HOST[:PORT], skips SRV */
     const char *ca_file;
+    const char *cert_file; /* --cert: a client certificate */
+    const char *key_file;  /* --key: its private key */
     const char *resource;
     const char *component;   /* XEP-0114: connect as this component domain */
     const char *secret_file; /* the component's shared secret */
     bool direct_tls;
     bool insecure;
-    bool allow_plain; /* --allow-plain */
-    bool reset_pin;   /* --reset-pin: forget the pin and FAST token */
-    bool reset_token; /* --reset-token: have the server end the token */
+    bool allow_plain;   /* --allow-plain */
+    bool reset_pin;     /* --reset-pin: forget the pin and FAST token */
+    bool reset_token;   /* --reset-token: have the server end the token */
     size_t max_stanza;  /* --max-stanza; 0: not given */
     double timeout;     /* seconds; < 0 means none */
     bool timeout_given; /* -t was on the command line */

@@ -419,6 +419,14 @@ static int initial_response(struct session *s, const struct plan *pl,
             refuse(s, rc, "%s", n->ht.error);
         return rc;
     }
+    /* RFC 6120 §6.4.2, XEP-0178 §4: an empty authzid ("="), so that
+     * the server takes the identity from the certificate. */
+    if (!strcmp(pl->c.mech, "EXTERNAL")) {
+        *len = 0;
+        if (!(*out = malloc(1)))
+            refuse(s, XE_OSERR, "out of memory");
+        return *out ? 0 : XE_OSERR;
+    }
     if (!strcmp(pl->c.mech, "PLAIN")) {
         *out = plain_message(s, len);
         if (!*out)
@@ -465,7 +473,9 @@ static void send_authenticate(struct session *s, const struct plan *pl,
         memset(r, 0, sizeof r);
     snprintf(tag, sizeof tag, "xmpp-%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
     n->asked = NULL;
-    if (!pl->token && !s->opt->reset_token && o->fast.n)
+    /* A token stands in for the password, not for the certificate. */
+    if (!pl->token && !s->opt->reset_token && o->fast.n &&
+        strcmp(pl->c.mech, "EXTERNAL"))
         n->asked = ht_choose(&fast, ours, nour);
     struct sasl2_auth a = {
         .mech = pl->token ? pl->ht : pl->c.mech,
@@ -526,6 +536,7 @@ static void mech_offer_of(struct session *s, const struct offer *o, bool sasl2,
         .tls = n->tls,
         .sasl2 = sasl2,
         .allow_plain = s->creds.allow_plain,
+        .client_cert = s->creds.cert_file != NULL,
         .pin = n->pin,
     };
 }
@@ -547,7 +558,16 @@ static int plan_for(struct session *s, const struct offer *o, struct plan *pl)
                 !*s->priv->sm_id && !n->no_sasl2;
     mech_offer_of(s, o, pl->sasl2, &mo, ours);
     int rc = mech_choose(&mo, &pl->c);
-    if (rc || !pl->sasl2 || !n->token.token || n->token_failed)
+    if (!rc && s->creds.cert_file && strcmp(pl->c.mech, "EXTERNAL") &&
+        !s->creds.password) {
+        snprintf(pl->c.error, sizeof pl->c.error,
+                 "the server does not offer SASL EXTERNAL for the client "
+                 "certificate; have it verify client certificates "
+                 "(XEP-0178), or give a password too");
+        return XE_AUTH;
+    }
+    if (rc || !pl->sasl2 || !n->token.token || n->token_failed ||
+        !strcmp(pl->c.mech, "EXTERNAL"))
         return rc;
     struct sasl2_list fast = {(char **)o->fast.v, o->fast.n};
     pl->ht = ht_choose(&fast, ours, mo.nour);
@@ -559,12 +579,15 @@ static int plan_for(struct session *s, const struct offer *o, struct plan *pl)
  * without waiting for this one's. Not PLAIN: the password would go
  * before the features are checked; SCRAM's first message holds no
  * secret, and the FAST token is bound to this TLS session where the
- * server offers a binding (and the certificate was verified). */
+ * server offers a binding (and the certificate was verified). Nothing
+ * with a client certificate: EXTERNAL, or the password where it is not
+ * offered, is chosen from this offer. */
 static void guess_auth(struct session *s)
 {
     struct negotiation *n = s->priv->nego;
     struct plan pl;
-    if (!n->memory_valid || plan_for(s, &n->memory, &pl) ||
+    if (!n->memory_valid || s->creds.cert_file ||
+        plan_for(s, &n->memory, &pl) ||
         (!pl.token && strncmp(pl.c.mech, "SCRAM-", 6)))
         return;
     send_login(s, &pl, &n->memory);
@@ -914,6 +937,13 @@ static void on_failure(struct session *s, const struct sasl2_answer *a)
             return refuse(s, rc, "%s", pl.c.error);
         return send_login(s, &pl, &n->seen);
     }
+    if (!n->sent.token && n->sent.c.mech && !strcmp(n->sent.c.mech, "EXTERNAL"))
+        return refuse(s, XE_AUTH,
+                      "the server refused the client certificate %s for %s: "
+                      "%s%s%s%s",
+                      s->creds.cert_file, n->bare,
+                      *a->condition ? a->condition : "no reason given",
+                      *a->text ? " (" : "", a->text, *a->text ? ")" : "");
     if (!strcmp(a->condition, "not-authorized")) {
         p->auth_hint = XE_AUTH; /* the classic message: a wrong password */
         snprintf(p->why, sizeof p->why, "SASL failure: not-authorized");

@@ -127,6 +127,10 @@ static void configure_conn(struct session *s)
     xmpp_conn_set_flags(s->conn, flags);
     if (c->ca_file)
         xmpp_conn_set_cafile(s->conn, c->ca_file);
+    /* XEP-0178: presented in the TLS handshake, used by SASL EXTERNAL
+     * (negotiate.c). */
+    if (c->cert_file)
+        xmpp_conn_set_client_cert(s->conn, c->cert_file, c->key_file);
     xmpp_conn_set_certfail_handler(s->conn, on_certfail);
 }
 
