@@ -155,6 +155,11 @@ int classify_failure(struct session *s, int error, xmpp_stanza_t *stream_error)
         return report(s, XE_AUTH,
                       "the server offers no TLS; refusing to log in "
                       "without it");
+    if (p->auth_hint == XE_AUTH && !s->creds.password_from)
+        return report(s, XE_AUTH,
+                      "authentication failed for %s: check the client "
+                      "certificate",
+                      s->creds.jid);
     if (p->auth_hint == XE_AUTH)
         return report(s, XE_AUTH,
                       "authentication failed for %s: check the %s (%s)",
