@@ -228,7 +228,10 @@ EOF
     run xmpp_as alice command list "$(jid_of bob)/nobody"
     assert_failure 1
     assert_output --partial "cancel/service-unavailable"
-    run env XMPP_PASSWORD=wrong "$XMPP" command list -j "$(jid_of alice)" \
+    # A state directory of its own: alice's FAST token (ejabberd) would
+    # log in whatever the password.
+    run env XMPP_PASSWORD=wrong XDG_STATE_HOME="$BATS_TEST_TMPDIR/fresh" \
+        "$XMPP" command list -j "$(jid_of alice)" \
         --server "127.0.0.1:$XS_PORT" --ca-file "$XS_CA"
     assert_failure 77
 }

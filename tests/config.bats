@@ -282,8 +282,10 @@ CFG
     refute_output --partial "$pw"
     run last_from bob
     assert_output --regexp '^alice@localhost/'
-    # a wrong one is named as typed at the prompt
-    run on_tty wrong "$XMPP" send -j "$(jid_of alice)" $(server_opts) \
+    # a wrong one is named as typed at the prompt (with a state directory
+    # of its own: the FAST token of the login above would log in)
+    XDG_STATE_HOME="$BATS_TEST_TMPDIR/fresh" \
+        run on_tty wrong "$XMPP" send -j "$(jid_of alice)" $(server_opts) \
         "$(jid_of bob)" -m x
     assert_failure 77
     assert_line "xmpp send: authentication failed for alice@localhost: check the password (typed at the prompt)"

@@ -38,8 +38,11 @@ server_up() {
     # shellcheck disable=SC1091
     . "$XS_STATE/env"
     set +a
-    # No user config, environment or XDG state leaks into a test.
+    # No user config, environment or XDG state leaks into a test (the
+    # state directory is the file's in setup_file, each test's in a test:
+    # see the top of this file).
     export XDG_CONFIG_HOME="$BATS_FILE_TMPDIR/config"
+    export XDG_STATE_HOME="$BATS_FILE_TMPDIR/state"
     unset XMPP_JID XMPP_PASSWORD XMPP_ACCOUNT
 }
 
