@@ -261,8 +261,10 @@ int session_close(struct session *s, int status)
                      !*s->priv->sm_id;
         xmpp_disconnect(s->conn);
         while (!xmpp_conn_is_disconnected(s->conn) && now_ms() < until) {
-            if (quick && !xmpp_conn_send_queue_len(s->conn))
+            if (quick && !xmpp_conn_send_queue_len(s->conn)) {
+                tls_close_quick();
                 break;
+            }
             run_library(s, quick ? 1 : 50);
         }
     }

@@ -218,6 +218,9 @@ void negotiate_free(struct session *s);
 int tls_start_caught(struct session *s);
 /* The connection's TLS is gone. */
 void tls_forget(void);
+/* Closing without waiting for the server (session_close): do not wait
+ * for its TLS close_notify either. */
+void tls_close_quick(void);
 /* Does OpenSSL hold decrypted bytes the library has not read yet? */
 bool tls_pending(void);
 /* The channel-binding types this connection can give (RFC 9266
