@@ -226,7 +226,7 @@ cut_resumable_recv() {
     xmpp_as alice send "$(jid_of bob)" -m "sent during the cut"
     relay "$PORT" "$XS_PORT"
     wait_for "$BATS_TEST_TMPDIR/out.err" "reconnected; session resumed" 15
-    wait_for "$BATS_TEST_TMPDIR/out" "sent during the cut"
+    wait_for "$BATS_TEST_TMPDIR/out" "sent during the cut" 20
     kill "$RECV"
 }
 
