@@ -226,7 +226,10 @@ cut_resumable_recv() {
     xmpp_as alice send "$(jid_of bob)" -m "sent during the cut"
     relay "$PORT" "$XS_PORT"
     wait_for "$BATS_TEST_TMPDIR/out.err" "reconnected; session resumed" 15
-    wait_for "$BATS_TEST_TMPDIR/out" "sent during the cut" 20
+    wait_for "$BATS_TEST_TMPDIR/out" "sent during the cut" 20 || {
+        grep -n "resume\|sent during\|<message" "$BATS_TEST_TMPDIR/out.err" | cut -c1-240 >&3
+        false
+    }
     kill "$RECV"
 }
 

@@ -119,19 +119,6 @@ void send_ack(struct session *s)
     xmpp_send_raw_string(s->conn, "%s", a);
 }
 
-/* An id we may send back in an attribute: printable ASCII without
- * quotes or markup, bounded. */
-static bool fair_id(const char *id)
-{
-    size_t n = strlen(id);
-    if (!n || n >= sizeof((struct session_state *)0)->sm_id)
-        return false;
-    for (; *id; id++)
-        if (*id <= 0x20 || *id >= 0x7F || strchr("'\"<>&", *id))
-            return false;
-    return true;
-}
-
 static int on_sm(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     struct session *s = ud;
@@ -156,7 +143,7 @@ static int on_sm(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
         const char *resume = xmpp_stanza_get_attribute(st, "resume");
         bool yes = resume && (!strcmp(resume, "true") || !strcmp(resume, "1"));
         /* XEP-0198 §5: what <resume/> names; printable, bounded. */
-        if (s->priv->sm == SM_ON && yes && id && fair_id(id))
+        if (s->priv->sm == SM_ON && yes && sm_id_fair(id))
             snprintf(s->priv->sm_id, sizeof s->priv->sm_id, "%s", id);
     }
     return 1;

@@ -792,12 +792,10 @@ static int on_tls(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     return 1;
 }
 
-/* A server-chosen id we send back in an attribute: printable ASCII
- * without quotes or markup, bounded. */
-static bool fair_id(const char *id, size_t max)
+bool sm_id_fair(const char *id)
 {
     size_t n = id ? strlen(id) : 0;
-    if (!n || n >= max)
+    if (!n || n >= sizeof((struct session_state *)0)->sm_id)
         return false;
     for (; *id; id++)
         if (*id <= 0x20 || *id >= 0x7F || strchr("'\"<>&", *id))
@@ -837,7 +835,7 @@ static void authenticated2(struct session *s, const struct sasl2_answer *a)
         snprintf(p->bound_jid, sizeof p->bound_jid, "%s", a->jid);
     p->sm = a->sm.enabled ? SM_ON : SM_OFF;
     *p->sm_id = '\0';
-    if (a->sm.enabled && a->sm.resume && fair_id(a->sm.id, sizeof p->sm_id))
+    if (a->sm.enabled && a->sm.resume && sm_id_fair(a->sm.id))
         snprintf(p->sm_id, sizeof p->sm_id, "%s", a->sm.id);
     up(s);
 }

@@ -63,9 +63,9 @@ struct session_state {
     bool renewing; /* taking a lost session up again */
     /* negotiate.c */
     struct negotiation *nego;
-    bool why_said;       /* why is the whole message, auth_hint its status */
+    bool why_said;        /* why is the whole message, auth_hint its status */
     char bound_jid[3072]; /* as the server bound it */
-    char sm_id[256];     /* XEP-0198: the session to resume, "" none */
+    char sm_id[256];      /* XEP-0198: the session to resume, "" none */
     /* delivery.c, with --retry */
     unsigned long wire;         /* stanzas sent on this connection */
     struct unconfirmed *unconf; /* in the order sent, by ordinal */
@@ -211,6 +211,9 @@ bool negotiate_sm(struct session *s, xmpp_stanza_t *st);
  * library does so only for streams it negotiates). */
 void watch_stream_errors(struct session *s);
 void negotiate_free(struct session *s);
+/* XEP-0198 §5: may this server-chosen session id go back in <resume
+ * previd=''/>? Printable ASCII without quotes or markup, bounded. */
+bool sm_id_fair(const char *id);
 
 /* tlsbind.c */
 /* Start TLS on the connection, keeping the library's SSL object for
